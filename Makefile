@@ -1,0 +1,48 @@
+# ramconsole — build, run, test.
+GO      ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+ADDR    ?= 127.0.0.1:8080
+DATA    ?= ./data
+
+.PHONY: run build test check generate bench fuzz clean
+
+## run: build and serve the console on $(ADDR) with data in $(DATA)
+run: build
+	./bin/ramconsole serve --addr $(ADDR) --data $(DATA)
+
+## build: compile bin/ramconsole
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ramconsole .
+
+## generate: regenerate the templ components
+generate:
+	$(GO) tool templ generate
+
+## test: every test, race detector on, including the browser journeys and the peer-agreement check
+test:
+	$(GO) test -race -count=1 ./...
+	cd bench && $(GO) test -count=1 -run 'Agree' .
+
+## check: formatting, vet, templ fmt, and generated files up to date
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool templ fmt -fail views
+	$(GO) tool templ generate
+	@git diff --exit-code -- '*_templ.go' || { echo "generated templ files were stale: commit the regenerated ones"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- '*_templ.go'); \
+		if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked"; exit 1; fi
+
+## bench: the benchmarks (figures for the issues' closing notes)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem .
+
+## fuzz: a short run of each parser fuzzer
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./policy/
+
+clean:
+	rm -rf bin

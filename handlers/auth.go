@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+// stagePath is the page a session at a sign-in step must go to.
+func StagePath(step ram.Step) string {
+	switch step {
+	case ram.StepMFA:
+		return "/login/mfa"
+	case ram.StepBindMFA:
+		return "/mfa/bind"
+	case ram.StepChangePassword:
+		return "/password/change"
+	}
+	return "/"
+}
+
+// SetupForm handles GET /setup.
+func (h *Handlers) SetupForm(c echo.Context) error {
+	f := views.Form{Values: map[string]string{"token": c.QueryParam("token")}}
+	return Render(c, http.StatusOK, views.SetupPage(views.Setup{Layout: h.layout(c, "Set up"), Form: f}))
+}
+
+// Setup handles POST /setup: creates the account and owner, signs the owner
+// in and leads to MFA binding.
+func (h *Handlers) Setup(c echo.Context) error {
+	vals := form(c, "token", "email", "password", "alias")
+	in := ram.SetupInput{Token: vals["token"], Email: vals["email"], Password: vals["password"], Alias: strings.TrimSpace(vals["alias"])}
+	err := h.RAM.Setup(ctx(c), ActorOf(c), in)
+	if fields, ok := fieldErrors(err); ok {
+		delete(vals, "password")
+		f := views.Form{Values: vals, Errors: fields}
+		return Render(c, http.StatusUnprocessableEntity, views.SetupPage(views.Setup{Layout: h.layout(c, "Set up"), Form: f}))
+	}
+	if err != nil {
+		return err
+	}
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	if err := SessionOf(c).Begin(ram.PrincipalRoot, email, ram.StepBindMFA); err != nil {
+		return err
+	}
+	return redirect(c, "/mfa/bind")
+}
+
+// LoginForm handles GET /login.
+func (h *Handlers) LoginForm(c echo.Context) error {
+	s := SessionOf(c)
+	if s.Principal() != "" {
+		return redirect(c, StagePath(s.Stage()))
+	}
+	m := views.Login{Layout: h.layout(c, "Sign in"), Next: localPath(c.QueryParam("next"))}
+	return Render(c, http.StatusOK, views.LoginPage(m))
+}
+
+// Login handles POST /login: the password step.
+func (h *Handlers) Login(c echo.Context) error {
+	username := strings.TrimSpace(c.FormValue("username"))
+	next := localPath(c.FormValue("next"))
+	res, err := h.RAM.SignIn(ctx(c), ActorOf(c), username, c.FormValue("password"))
+	if ram.ErrBadLogin(err) {
+		m := views.Login{Layout: h.layout(c, "Sign in"), Message: "Incorrect logon name or password", Next: next,
+			Form: views.Form{Values: map[string]string{"username": username}}}
+		return Render(c, http.StatusUnauthorized, views.LoginPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	s := SessionOf(c)
+	if err := s.Begin(res.Principal, res.Name, res.Next); err != nil {
+		return err
+	}
+	if next != "/" {
+		_ = s.Set("next", next)
+	}
+	return redirect(c, StagePath(res.Next))
+}
+
+// LoginMFAForm handles GET /login/mfa.
+func (h *Handlers) LoginMFAForm(c echo.Context) error {
+	return Render(c, http.StatusOK, views.LoginMFAPage(views.LoginMFA{Layout: h.layout(c, "MFA code")}))
+}
+
+// LoginMFA handles POST /login/mfa: the code step.
+func (h *Handlers) LoginMFA(c echo.Context) error {
+	next, err := h.RAM.CheckMFA(ctx(c), ActorOf(c), strings.TrimSpace(c.FormValue("code")))
+	if ram.ErrBadMFA(err) {
+		m := views.LoginMFA{Layout: h.layout(c, "MFA code"), Message: "The code is not valid. Wait for a new code and try again."}
+		return Render(c, http.StatusUnauthorized, views.LoginMFAPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	s := SessionOf(c)
+	dest := localPath(s.Get("next"))
+	if err := s.Advance(next); err != nil {
+		return err
+	}
+	if next != ram.StepDone {
+		dest = StagePath(next)
+	}
+	return redirect(c, dest)
+}
+
+// Logout handles POST /logout: ends the session server-side.
+func (h *Handlers) Logout(c echo.Context) error {
+	s := SessionOf(c)
+	if s.Principal() != "" {
+		if err := h.RAM.SignOut(ctx(c), ActorOf(c)); err != nil {
+			return err
+		}
+	}
+	if err := s.Destroy(); err != nil {
+		return err
+	}
+	return redirect(c, "/login")
+}

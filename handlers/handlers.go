@@ -1,0 +1,176 @@
+// Package handlers turns HTTP requests into calls of the ram domain service
+// and its results into pages. Each file serves one resource; forms and their
+// validation live beside their handlers.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+// Session is the console session of a request, as the web layer keeps it.
+type Session interface {
+	// Principal is "root", "user/<UserId>", or "" before sign-in.
+	Principal() string
+	// Name is the signed-in identity's logon name.
+	Name() string
+	// Stage is the sign-in step the session is at; ram.StepDone when signed in.
+	Stage() ram.Step
+	// CSRFToken is the token every form of this session must carry.
+	CSRFToken() string
+	// IDHash identifies the stored session (the SHA-256 of its id).
+	IDHash() string
+	// Begin starts a sign-in for principal at step under a fresh session id.
+	Begin(principal, name string, step ram.Step) error
+	// Advance moves to the next step under a fresh session id.
+	Advance(step ram.Step) error
+	// Get and Set keep small values (sealed where secret) in the session.
+	Get(key string) string
+	Set(key, value string) error
+	// Destroy ends the session server-side and clears the cookie.
+	Destroy() error
+	// AddFlash queues a message for the next page; Flash takes it.
+	AddFlash(msg string) error
+	Flash() string
+}
+
+// Context keys the web layer sets for handlers.
+const (
+	KeySession   = "ramconsole.session"
+	KeyRequestID = "ramconsole.request_id"
+)
+
+// SessionOf returns the request's session.
+func SessionOf(c echo.Context) Session {
+	s, _ := c.Get(KeySession).(Session)
+	return s
+}
+
+// RequestID returns the request's id.
+func RequestID(c echo.Context) string {
+	id, _ := c.Get(KeyRequestID).(string)
+	return id
+}
+
+// ActorOf describes the request's caller for the domain service's audit events.
+func ActorOf(c echo.Context) ram.Actor {
+	a := ram.Actor{RequestID: RequestID(c), SourceIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512)}
+	if s := SessionOf(c); s != nil {
+		a.Principal, a.Name = s.Principal(), s.Name()
+	}
+	return a
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Render renders a component into a buffer first, so a failed render is a
+// clean error, never half a page.
+func Render(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// Deps is what the handlers need from the rest of the program.
+type Deps struct {
+	RAM *ram.Service
+	// Nav returns the navigation entries the signed-in identity may use.
+	Nav func(c echo.Context) []views.NavItem
+}
+
+// Handlers holds every console handler.
+type Handlers struct {
+	Deps
+}
+
+// New returns the handlers.
+func New(d Deps) *Handlers { return &Handlers{Deps: d} }
+
+// layout fills the page frame for the request.
+func (h *Handlers) layout(c echo.Context, title string) views.Layout {
+	l := views.Layout{Title: title}
+	s := SessionOf(c)
+	if s == nil {
+		return l
+	}
+	l.CSRFToken = s.CSRFToken()
+	l.Flash = s.Flash()
+	if s.Principal() != "" {
+		l.Who = s.Name()
+		if s.Principal() == ram.PrincipalRoot {
+			l.Who = s.Name() + " (owner)"
+		}
+	}
+	if s.Stage() == ram.StepDone && s.Principal() != "" {
+		l.SignedIn = true
+		if h.Nav != nil {
+			l.Nav = h.Nav(c)
+		}
+	}
+	if ov, err := h.RAM.Overview(c.Request().Context()); err == nil {
+		l.Alias = ov.Alias
+	}
+	return l
+}
+
+// form returns the posted values of the named fields, trimmed of nothing:
+// what the person typed is kept as typed.
+func form(c echo.Context, names ...string) map[string]string {
+	v := make(map[string]string, len(names))
+	for _, n := range names {
+		v[n] = c.FormValue(n)
+	}
+	return v
+}
+
+// fieldErrors returns the per-field messages of a domain validation error.
+func fieldErrors(err error) (map[string]string, bool) {
+	e, ok := ram.AsError(err)
+	if !ok || e.Kind != ram.EINVALID || len(e.Fields) == 0 {
+		return nil, false
+	}
+	return e.Fields, true
+}
+
+// localPath returns next when it is a local path, else "/". It refuses
+// scheme-relative ("//host") and backslash tricks.
+func localPath(next string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+// redirect is the redirect-after-post.
+func redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSeeOther, to) }
+
+// ctx is the request's context.
+func ctx(c echo.Context) context.Context { return c.Request().Context() }
+
+// ErrorPage renders the error page; the web layer's error handler calls it.
+func (h *Handlers) ErrorPage(c echo.Context, status int, title, message string) error {
+	l := views.Layout{Title: title}
+	if SessionOf(c) != nil {
+		l = h.layout(c, title)
+	}
+	m := views.Error{Layout: l, Status: status, Title: title, Message: message}
+	if status >= 500 {
+		m.RequestID = RequestID(c)
+	}
+	return Render(c, status, views.ErrorPage(m))
+}

@@ -1,0 +1,15 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Health handles GET /healthz: 200 once the database answers.
+func (h *Handlers) Health(c echo.Context) error {
+	if err := h.RAM.Ping(ctx(c)); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}

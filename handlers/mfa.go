@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+// pendingKey keeps the sealed seed offered for binding in the session.
+const pendingKey = "pending_mfa"
+
+// MFABindForm handles GET /mfa/bind: a new seed to scan, or the unbind form
+// when a device is bound.
+func (h *Handlers) MFABindForm(c echo.Context) error {
+	return h.renderBind(c, http.StatusOK, views.Form{}, true)
+}
+
+func (h *Handlers) renderBind(c echo.Context, status int, f views.Form, fresh bool) error {
+	s := SessionOf(c)
+	id, err := h.RAM.Identity(ctx(c), s.Principal())
+	if err != nil {
+		return err
+	}
+	m := views.MFABind{Layout: h.layout(c, "MFA device"), Form: f, Forced: s.Stage() == ram.StepBindMFA, HasDevice: id.HasMFA}
+	if !id.HasMFA {
+		var p *ram.PendingMFA
+		if sealed, err := base64.StdEncoding.DecodeString(s.Get(pendingKey)); err == nil && len(sealed) > 0 && !fresh {
+			p, err = h.RAM.ReopenPendingMFA(ctx(c), s.Principal(), id.Name, sealed)
+			if err != nil {
+				p = nil
+			}
+		}
+		if p == nil {
+			if p, err = h.RAM.NewPendingMFA(ctx(c), s.Principal(), id.Name); err != nil {
+				return err
+			}
+			if err := s.Set(pendingKey, base64.StdEncoding.EncodeToString(p.Sealed)); err != nil {
+				return err
+			}
+		}
+		m.Secret, m.URI, m.QRCode = p.Enrollment.Secret, p.Enrollment.URI, p.Enrollment.QRCodePNG
+		m.Layout.CSRFToken = s.CSRFToken()
+	}
+	return Render(c, status, views.MFABindPage(m))
+}
+
+// MFABind handles POST /mfa/bind with two consecutive codes.
+func (h *Handlers) MFABind(c echo.Context) error {
+	s := SessionOf(c)
+	vals := form(c, "code1", "code2")
+	sealed, _ := base64.StdEncoding.DecodeString(s.Get(pendingKey))
+	err := h.RAM.BindMFA(ctx(c), ActorOf(c), sealed, strings.TrimSpace(vals["code1"]), strings.TrimSpace(vals["code2"]), s.IDHash())
+	if fields, ok := fieldErrors(err); ok {
+		return h.renderBind(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: fields}, false)
+	}
+	if err != nil {
+		return err
+	}
+	_ = s.Set(pendingKey, "")
+	next := ram.StepDone
+	if err := s.Advance(next); err != nil {
+		return err
+	}
+	_ = s.AddFlash("MFA device bound.")
+	return redirect(c, "/")
+}
+
+// MFAUnbind handles POST /mfa/unbind: needs the password and a current code.
+func (h *Handlers) MFAUnbind(c echo.Context) error {
+	s := SessionOf(c)
+	vals := form(c, "password", "code")
+	err := h.RAM.UnbindOwnMFA(ctx(c), ActorOf(c), vals["password"], strings.TrimSpace(vals["code"]), s.IDHash())
+	if fields, ok := fieldErrors(err); ok {
+		delete(vals, "password")
+		return h.renderBind(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: fields}, false)
+	}
+	if err != nil {
+		return err
+	}
+	// The owner may not use the console without a device: back to binding.
+	next := ram.StepDone
+	if s.Principal() == ram.PrincipalRoot {
+		next = ram.StepBindMFA
+	}
+	if err := s.Advance(next); err != nil {
+		return err
+	}
+	_ = s.AddFlash("MFA device unbound.")
+	return redirect(c, StagePath(next))
+}

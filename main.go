@@ -1,0 +1,287 @@
+// Command ramconsole serves the RAM console and its OpenAPI, and runs the
+// host-side maintenance commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"ramconsole/ram"
+	"ramconsole/store"
+	"ramconsole/web"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+const usage = `ramconsole — a self-hosted RAM console
+
+Usage:
+  ramconsole [serve] [flags]          serve the console and the RAM OpenAPI
+  ramconsole owner reset-mfa [--data DIR]
+                                      remove the owner's MFA device (a lost phone)
+  ramconsole audit verify [--data DIR]
+                                      check the audit log's hash chain
+  ramconsole backup [--data DIR] FILE write a consistent copy of the database
+  ramconsole version                  print the version
+
+Serve flags (and environment):
+  --addr ADDR            RAMCONSOLE_ADDR   listen address (default 127.0.0.1:8080)
+  --data DIR             RAMCONSOLE_DATA   data directory (default ./data)
+  --tls-cert, --tls-key  serve HTTPS with this certificate and key
+  --secure-cookies       mark cookies Secure (behind a TLS-terminating proxy)
+  --trusted-proxies LIST comma-separated IPs/CIDRs whose X-Forwarded-For is believed
+The master key comes from RAMCONSOLE_MASTER_KEY (base64 of 32 bytes) or DIR/master.key.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(args, stdout, stderr)
+	case "owner":
+		if len(args) == 0 || args[0] != "reset-mfa" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = resetOwnerMFA(args[1:], stdout)
+	case "audit":
+		if len(args) == 0 || args[0] != "verify" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		return auditVerify(args[1:], stdout, stderr)
+	case "backup":
+		err = backup(args, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "ramconsole", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "ramconsole: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "ramconsole:", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// dataFlag adds --data to a command's flags.
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", envOr("RAMCONSOLE_DATA", "./data"), "data directory")
+}
+
+// openStore opens the data directory's database and master key.
+func openStore(ctx context.Context, dataDir string) (*store.Store, *store.Sealer, error) {
+	key, err := store.LoadMasterKey(dataDir, os.Getenv("RAMCONSOLE_MASTER_KEY"))
+	if err != nil {
+		return nil, nil, err
+	}
+	sealer, err := store.NewSealer(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, dataDir, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, sealer, nil
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("RAMCONSOLE_ADDR", "127.0.0.1:8080"), "listen address")
+	dataDir := dataFlag(fs)
+	tlsCert := fs.String("tls-cert", "", "TLS certificate file")
+	tlsKey := fs.String("tls-key", "", "TLS key file")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure")
+	proxies := fs.String("trusted-proxies", envOr("RAMCONSOLE_TRUSTED_PROXIES", ""), "trusted proxies (comma-separated)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, sealer, err := openStore(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := ram.New(st, sealer)
+	var trusted []string
+	if *proxies != "" {
+		trusted = strings.Split(*proxies, ",")
+	}
+	app, err := web.New(web.Config{TLS: *tlsCert != "", SecureCookies: *secure, TrustedProxies: trusted, Logger: log},
+		web.Deps{Store: st, RAM: svc})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
+	base := scheme + "://" + ln.Addr().String()
+	token, err := svc.IssueSetupToken(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		fmt.Fprintf(stdout, "ramconsole %s: first run. Create the account and its owner at:\n\n    %s/setup?token=%s\n\n(the one-time token is also in %s/%s)\n",
+			version, base, token, *dataDir, ram.SetupTokenFile)
+	} else {
+		fmt.Fprintf(stdout, "ramconsole %s: serving the console at %s/\n", version, base)
+	}
+
+	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go sweepSessions(ctx, st, log)
+	errc := make(chan error, 1)
+	go func() {
+		if *tlsCert != "" {
+			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// sweepSessions deletes expired sessions every ten minutes.
+func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+				log.Error("sweep sessions", "error", err)
+			}
+		}
+	}
+}
+
+func resetOwnerMFA(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("owner reset-mfa", flag.ContinueOnError)
+	dataDir := dataFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, sealer, err := openStore(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	host, _ := os.Hostname()
+	a := ram.Actor{RequestID: ram.NewRequestID(), SourceIP: "host", UserAgent: "ramconsole owner reset-mfa on " + host}
+	if err := ram.New(st, sealer).ResetOwnerMFA(ctx, a); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "The owner's MFA device was removed; the owner binds a new one at the next sign-in.")
+	return nil
+}
+
+func auditVerify(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := dataFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *dataDir, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "ramconsole:", err)
+		return 1
+	}
+	defer st.Close()
+	rep, err := st.VerifyChain(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "ramconsole:", err)
+		return 1
+	}
+	if !rep.OK {
+		fmt.Fprintf(stdout, "audit chain BROKEN at event seq %d (eventId %s): %s\n", rep.BrokenAt, rep.EventID, rep.Reason)
+		return 1
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d events verified\n", rep.Events)
+	return 0
+}
+
+func backup(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	dataDir := dataFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: ramconsole backup [--data DIR] FILE")
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *dataDir, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Backup(ctx, fs.Arg(0)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database copied to %s (the master key is not in it: keep %s/%s or RAMCONSOLE_MASTER_KEY safe separately)\n",
+		fs.Arg(0), *dataDir, store.MasterKeyFile)
+	return nil
+}

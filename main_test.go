@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ramconsole/ram"
+	"ramconsole/store"
+)
+
+// seedAccount creates an account with a few events in dir.
+func seedAccount(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	st, sealer, err := openStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := ram.New(st, sealer)
+	tok, err := svc.IssueSetupToken(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ram.Actor{RequestID: "r1", SourceIP: "127.0.0.1"}
+	if err := svc.Setup(ctx, a, ram.SetupInput{Token: tok, Email: "owner@example.com", Password: "Correct-Horse-Battery-42"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := svc.SignIn(ctx, a, "owner@example.com", "wrong"); !ram.ErrBadLogin(err) {
+			t.Fatalf("SignIn = %v", err)
+		}
+	}
+}
+
+func TestAuditVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"audit", "verify", "--data", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("audit verify on an intact log = %d (%s%s), want 0", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "4 events verified") {
+		t.Errorf("output %q", out.String())
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, store.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := db.QueryRow("SELECT event_id FROM events WHERE seq = 2").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE events SET body = replace(body, 'wrong password', 'right password') WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out.Reset()
+	if code := run([]string{"audit", "verify", "--data", dir}, &out, &errOut); code == 0 {
+		t.Fatalf("audit verify on a tampered log exited 0: %s", out.String())
+	}
+	if !strings.Contains(out.String(), id) || !strings.Contains(out.String(), "seq 2") {
+		t.Errorf("output %q does not name the broken event %s", out.String(), id)
+	}
+}
+
+func TestBackupAndVersion(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	var out, errOut bytes.Buffer
+	dst := filepath.Join(t.TempDir(), "copy.db")
+	if code := run([]string{"backup", "--data", dir, dst}, &out, &errOut); code != 0 {
+		t.Fatalf("backup = %d: %s", code, errOut.String())
+	}
+	copyDB, err := sql.Open("sqlite", "file:"+dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	var n int
+	if err := copyDB.QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil || n != 4 {
+		t.Errorf("backup holds %d events (%v), want 4", n, err)
+	}
+	if code := run([]string{"backup", "--data", dir, dst}, &out, &errOut); code == 0 {
+		t.Errorf("backup over an existing file succeeded")
+	}
+	out.Reset()
+	if code := run([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "ramconsole ") {
+		t.Errorf("version = %d %q", code, out.String())
+	}
+	if code := run([]string{"bogus"}, &out, &errOut); code != 2 {
+		t.Errorf("unknown command exit = %d, want 2", code)
+	}
+}
+
+func TestOwnerResetMFACommandWithoutDevice(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"owner", "reset-mfa", "--data", dir}, &out, &errOut); code == 0 {
+		t.Errorf("reset-mfa without a device exited 0")
+	}
+	if !strings.Contains(errOut.String(), "no MFA device") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+}

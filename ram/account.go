@@ -1,0 +1,111 @@
+package ram
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+
+	"ramconsole/store"
+)
+
+// checkAlias returns a message when alias breaks SPEC §1: 3–32 characters of
+// [a-z0-9-], no leading, trailing or double hyphen.
+func checkAlias(alias string) string {
+	if len(alias) < 3 || len(alias) > 32 {
+		return "Use 3 to 32 characters."
+	}
+	for _, c := range alias {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return "Use lowercase letters, digits and hyphens only."
+		}
+	}
+	if alias[0] == '-' || alias[len(alias)-1] == '-' || strings.Contains(alias, "--") {
+		return "Hyphens cannot start or end the alias or stand twice in a row."
+	}
+	return ""
+}
+
+// normalizeEmail returns the bare address, or a message when it is not one.
+func normalizeEmail(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", "Enter an email address."
+	}
+	if len(s) > 254 {
+		return "", "Use at most 254 characters."
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return "", "Enter an address like name@example.com."
+	}
+	return strings.ToLower(s), ""
+}
+
+func emailLocal(email string) string {
+	if i := strings.IndexByte(email, '@'); i > 0 {
+		return email[:i]
+	}
+	return email
+}
+
+// displayAlias is the alias, or the AccountId until one is set.
+func displayAlias(a *store.Account) string {
+	if a.Alias != "" {
+		return a.Alias
+	}
+	return a.AccountID
+}
+
+// Identity is who a console session belongs to.
+type Identity struct {
+	Principal   string
+	Name        string // email for the owner, UserName for a RAM user
+	DisplayName string
+	IsOwner     bool
+	HasMFA      bool
+}
+
+// Identity returns the signed-in identity of a principal.
+func (s *Service) Identity(ctx context.Context, principal string) (*Identity, error) {
+	if principal != PrincipalRoot {
+		return nil, &Error{Kind: ENOTFOUND, Code: "EntityNotExist.User", Message: "The user does not exist."}
+	}
+	o, err := s.st.Owner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := &Identity{Principal: PrincipalRoot, Name: o.Email, DisplayName: o.Email, IsOwner: true}
+	if _, err := s.st.MFADeviceFor(ctx, PrincipalRoot); err == nil {
+		id.HasMFA = true
+	}
+	return id, nil
+}
+
+// Overview is the account's summary for the console's first page.
+type Overview struct {
+	AccountID   string
+	Alias       string // the alias, or the AccountId until set
+	AliasSet    bool
+	OwnerEmail  string
+	OwnerHasMFA bool
+}
+
+// Overview returns the account summary.
+func (s *Service) Overview(ctx context.Context) (*Overview, error) {
+	acct, err := s.st.Account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.st.Owner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ov := &Overview{AccountID: acct.AccountID, Alias: displayAlias(acct), AliasSet: acct.Alias != "", OwnerEmail: o.Email}
+	if _, err := s.st.MFADeviceFor(ctx, PrincipalRoot); err == nil {
+		ov.OwnerHasMFA = true
+	}
+	return ov, nil
+}
+
+// Ping reports whether the database answers.
+func (s *Service) Ping(ctx context.Context) error { return s.st.Ping(ctx) }

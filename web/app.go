@@ -1,0 +1,196 @@
+// Package web is ramconsole's HTTP shell: the echo app, its one route table,
+// middleware and the central error handler.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/handlers"
+	"ramconsole/ram"
+	"ramconsole/static"
+	"ramconsole/store"
+	"ramconsole/views"
+)
+
+// Config is the web shell's configuration.
+type Config struct {
+	// TLS is true when the server terminates TLS itself (HSTS, secure cookies).
+	TLS bool
+	// SecureCookies marks the session cookie Secure (behind a TLS proxy).
+	SecureCookies bool
+	// TrustedProxies are CIDRs or IPs whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	Logger         *slog.Logger
+}
+
+// Deps are the services the web shell serves.
+type Deps struct {
+	Store *store.Store
+	RAM   *ram.Service
+}
+
+// App is the console's HTTP application.
+type App struct {
+	*echo.Echo
+	routes []Route
+	log    *slog.Logger
+	h      *handlers.Handlers
+}
+
+// New builds the echo app with every route and middleware.
+func New(cfg Config, d Deps) (*App, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	extractor, err := ipExtractor(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	e.IPExtractor = extractor
+	a := &App{Echo: e, log: log}
+	a.h = handlers.New(handlers.Deps{RAM: d.RAM, Nav: a.nav})
+	a.routes = routes(a.h)
+	e.HTTPErrorHandler = a.handleError
+
+	e.Use(requestID, accessLog(log), recoverPanic(log), securityHeaders(cfg.TLS))
+	e.Use(limitBody(maxBody))
+
+	e.GET(static.Prefix+"*", serveStatic)
+	sessions := newSQLiteStore(d.Store, cfg.TLS || cfg.SecureCookies)
+	withSession := loadSession(sessions, d.Store.Now)
+	for _, r := range a.routes {
+		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r))
+	}
+	return a, nil
+}
+
+// Routes returns the route table (for tests that must cover every route).
+func (a *App) Routes() []Route { return a.routes }
+
+// nav lists the sections the signed-in identity may use.
+func (a *App) nav(c echo.Context) []views.NavItem {
+	var items []views.NavItem
+	for _, r := range a.routes {
+		if r.Nav == "" || r.Method != http.MethodGet {
+			continue
+		}
+		items = append(items, views.NavItem{Label: r.Nav, Href: r.Path, Active: c.Path() == r.Path})
+	}
+	// Overview first.
+	for i, it := range items {
+		if it.Href == "/" && i > 0 {
+			items[0], items[i] = items[i], items[0]
+		}
+	}
+	return items
+}
+
+func serveStatic(c echo.Context) error {
+	name, ok := static.Lookup(strings.TrimPrefix(c.Request().URL.Path, static.Prefix))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	b, err := fs.ReadFile(static.FS, name)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	return c.Blob(http.StatusOK, ctype, b)
+}
+
+// handleError is the one place errors are logged and error pages chosen.
+func (a *App) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, title, msg := http.StatusInternalServerError, "Internal error", "Something went wrong on our side. If it persists, give the request ID to your administrator."
+	var he *echo.HTTPError
+	if de, ok := ram.AsError(err); ok {
+		msg = de.Message
+		switch de.Kind {
+		case ram.ENOTFOUND:
+			status, title = http.StatusNotFound, "Not found"
+		case ram.EFORBIDDEN:
+			status, title = http.StatusForbidden, "Access denied"
+		case ram.ECONFLICT, ram.ELIMIT:
+			status, title = http.StatusConflict, "Cannot do that"
+		case ram.EINVALID:
+			status, title = http.StatusUnprocessableEntity, "Invalid input"
+		case ram.EAUTH:
+			status, title = http.StatusUnauthorized, "Sign-in failed"
+		}
+	} else if errors.As(err, &he) {
+		status = he.Code
+		switch status {
+		case http.StatusNotFound:
+			title, msg = "Not found", "There is nothing at this address."
+		case http.StatusForbidden:
+			title, msg = "Access denied", fmt.Sprint(he.Message)
+		case http.StatusRequestEntityTooLarge:
+			title, msg = "Request too large", "The request is larger than 1 MiB."
+		case http.StatusMethodNotAllowed:
+			title, msg = "Method not allowed", "This address does not take that method."
+		default:
+			if status >= 500 {
+				a.log.Error("request failed", "request_id", handlers.RequestID(c), "error", err)
+				status, title = http.StatusInternalServerError, "Internal error"
+			} else {
+				title, msg = http.StatusText(status), fmt.Sprint(he.Message)
+			}
+		}
+	} else {
+		a.log.Error("request failed", "request_id", handlers.RequestID(c), "error", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	if err := a.h.ErrorPage(c, status, title, msg); err != nil {
+		a.log.Error("render error page", "request_id", handlers.RequestID(c), "error", err)
+		_ = c.String(status, title)
+	}
+}
+
+// ipExtractor believes X-Forwarded-For only from trusted proxies.
+func ipExtractor(trusted []string) (echo.IPExtractor, error) {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect(), nil
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, t := range trusted {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if !strings.Contains(t, "/") {
+			if ip := net.ParseIP(t); ip != nil && ip.To4() != nil {
+				t += "/32"
+			} else {
+				t += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(t)
+		if err != nil {
+			return nil, fmt.Errorf("web: trusted proxy %q is not an IP or CIDR", t)
+		}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}

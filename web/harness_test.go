@@ -1,0 +1,265 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"ramconsole/ram"
+	"ramconsole/store"
+)
+
+// clock is a test clock that only moves when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// harness is the real app over a real SQLite file, served on loopback.
+type harness struct {
+	t       testing.TB
+	dir     string
+	clock   *clock
+	st      *store.Store
+	svc     *ram.Service
+	app     *App
+	srv     *httptest.Server
+	token   string
+	logs    *strings.Builder
+	logsMu  sync.Mutex
+	ownerPW string
+}
+
+const (
+	testOwnerEmail = "owner@example.com"
+	testOwnerPW    = "Correct-Horse-Battery-42"
+	testAlias      = "enterprise-a"
+)
+
+type syncWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+func newHarness(t testing.TB) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: t.TempDir(), clock: &clock{t: time.Date(2026, 11, 26, 9, 0, 10, 0, time.UTC)}, logs: &strings.Builder{}}
+	ctx := context.Background()
+	dataDir := filepath.Join(h.dir, "data")
+	key, err := store.LoadMasterKey(dataDir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := store.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.st, err = store.Open(ctx, dataDir, h.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.st.Close() })
+	h.svc = ram.New(h.st, sealer)
+	h.token, err = h.svc.IssueSetupToken(ctx, dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(syncWriter{&h.logsMu, h.logs}, nil))
+	h.app, err = New(Config{Logger: log}, Deps{Store: h.st, RAM: h.svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = httptest.NewServer(h.app)
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *harness) dataDir() string { return filepath.Join(h.dir, "data") }
+
+// browser is one client with its own cookie jar; it does not follow redirects.
+type browser struct {
+	h    *harness
+	c    *http.Client
+	csrf string // the token of the last form seen
+}
+
+func (h *harness) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{h: h, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (b *browser) do(req *http.Request) page {
+	b.h.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	p := page{status: resp.StatusCode, header: resp.Header, body: string(body)}
+	if m := csrfRE.FindStringSubmatch(p.body); m != nil {
+		b.csrf = m[1]
+	}
+	return p
+}
+
+func (b *browser) get(path string) page {
+	b.h.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.h.srv.URL+path, nil)
+	return b.do(req)
+}
+
+// post sends a form with the last CSRF token seen (unless the form has one).
+func (b *browser) post(path string, form url.Values) page {
+	b.h.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["csrf_token"]; !ok {
+		form.Set("csrf_token", b.csrf)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.h.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// cookie returns the session cookie's value.
+func (b *browser) cookie() string {
+	u, _ := url.Parse(b.h.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == CookieName {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func (b *browser) setCookie(v string) {
+	u, _ := url.Parse(b.h.srv.URL)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: CookieName, Value: v, Path: "/"}})
+}
+
+var secretRE = regexp.MustCompile(`data-testid="mfa-secret">([A-Z2-7]+)<`)
+
+// code returns the TOTP code of secret at the clock's step plus offset.
+func (h *harness) code(secret string, offset int64) string {
+	seed, err := ram.DecodeTOTPSecret(secret)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ram.TOTPCode(seed, ram.TOTPStep(h.clock.Now())+offset)
+}
+
+func expectStatus(t testing.TB, p page, want int, what string) {
+	t.Helper()
+	if p.status != want {
+		body := p.body
+		if len(body) > 600 {
+			body = body[:600]
+		}
+		t.Fatalf("%s: status = %d, want %d; Location %q; body: %s", what, p.status, want, p.header.Get("Location"), body)
+	}
+}
+
+func expectRedirect(t testing.TB, p page, to string, what string) {
+	t.Helper()
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != to {
+		t.Fatalf("%s: got %d → %q, want 303 → %q", what, p.status, p.header.Get("Location"), to)
+	}
+}
+
+// setupOwner runs first-run setup and MFA binding; it returns the signed-in
+// browser and the MFA secret.
+func (h *harness) setupOwner() (*browser, string) {
+	h.t.Helper()
+	b := h.browser()
+	expectStatus(h.t, b.get("/setup?token="+h.token), 200, "GET /setup")
+	p := b.post("/setup", url.Values{"token": {h.token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "alias": {testAlias}})
+	expectRedirect(h.t, p, "/mfa/bind", "POST /setup")
+	p = b.get("/mfa/bind")
+	expectStatus(h.t, p, 200, "GET /mfa/bind")
+	m := secretRE.FindStringSubmatch(p.body)
+	if m == nil {
+		h.t.Fatalf("no MFA secret on the binding page: %s", p.body)
+	}
+	secret := m[1]
+	p = b.post("/mfa/bind", url.Values{"code1": {h.code(secret, -1)}, "code2": {h.code(secret, 0)}})
+	expectRedirect(h.t, p, "/", "POST /mfa/bind")
+	// The binding used the current step; later sign-ins need a fresh one.
+	h.clock.Advance(30 * time.Second)
+	return b, secret
+}
+
+// signIn signs the owner in with password and MFA.
+func (h *harness) signIn(secret string) *browser {
+	h.t.Helper()
+	b := h.browser()
+	b.get("/login")
+	p := b.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}})
+	expectRedirect(h.t, p, "/login/mfa", "POST /login")
+	b.get("/login/mfa")
+	p = b.post("/login/mfa", url.Values{"code": {h.code(secret, 0)}})
+	expectRedirect(h.t, p, "/", "POST /login/mfa")
+	h.clock.Advance(30 * time.Second)
+	return b
+}
+
+func (h *harness) events() []store.StoredEvent {
+	h.t.Helper()
+	evs, err := h.st.Events(context.Background(), 10000)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return evs
+}
+
+func (h *harness) rawDatabase() []byte {
+	h.t.Helper()
+	var all []byte
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(filepath.Join(h.dataDir(), store.DBFile+suffix))
+		if err == nil {
+			all = append(all, b...)
+		}
+	}
+	return all
+}

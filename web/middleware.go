@@ -1,0 +1,161 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/handlers"
+	"ramconsole/ram"
+)
+
+// requestID gives every request an id, returned in X-Request-Id and carried
+// into audit events and error pages.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := ram.NewRequestID()
+		c.Set(handlers.KeyRequestID, id)
+		c.Response().Header().Set("X-Request-Id", id)
+		return next(c)
+	}
+}
+
+// accessLog writes one line per request. It logs the path without the query
+// string, which may carry a setup token.
+func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			principal := ""
+			if s := handlers.SessionOf(c); s != nil {
+				principal = s.Principal()
+			}
+			log.Info("request",
+				"method", c.Request().Method,
+				"path", c.Request().URL.Path,
+				"status", c.Response().Status,
+				"duration_ms", float64(time.Since(start).Microseconds())/1000,
+				"request_id", handlers.RequestID(c),
+				"principal", principal,
+				"ip", c.RealIP())
+			return nil
+		}
+	}
+}
+
+// recoverPanic turns a panic into an error for the central error handler.
+func recoverPanic(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if r == http.ErrAbortHandler {
+						panic(r)
+					}
+					log.Error("panic", "request_id", handlers.RequestID(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+					err = fmt.Errorf("web: panic: %v", r)
+				}
+			}()
+			return next(c)
+		}
+	}
+}
+
+// securityHeaders sets the headers of SPEC §8 on every response.
+func securityHeaders(tls bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "+
+				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("Cache-Control", "no-store")
+			if tls {
+				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+			return next(c)
+		}
+	}
+}
+
+// loadSession attaches the request's console session.
+func loadSession(st sessions.Store, now func() time.Time) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			gs, err := st.Get(c.Request(), CookieName)
+			if err != nil {
+				return err
+			}
+			c.Set(handlers.KeySession, &session{gs: gs, c: c, now: now})
+			return next(c)
+		}
+	}
+}
+
+// errForbiddenCSRF refuses a cross-site or token-less form post.
+var errForbiddenCSRF = echo.NewHTTPError(http.StatusForbidden, "The form expired or came from another site. Reload the page and try again.")
+
+// checkCSRF refuses unsafe requests sent from another site (Sec-Fetch-Site,
+// Origin) or without the session's token.
+func checkCSRF(c echo.Context) error {
+	r := c.Request()
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		return nil
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return errForbiddenCSRF
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host != r.Host {
+			return errForbiddenCSRF
+		}
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return echo.ErrStatusRequestEntityTooLarge
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	s, _ := handlers.SessionOf(c).(*session)
+	token := c.FormValue("csrf_token")
+	if token == "" {
+		token = r.Header.Get("X-CSRF-Token")
+	}
+	if s == nil || !s.checkCSRF(token) {
+		return errForbiddenCSRF
+	}
+	return nil
+}
+
+// maxBody is the largest request body accepted (SPEC: 1 MiB; larger → 413).
+const maxBody = 1 << 20
+
+// limitBody refuses bodies over limit: at once when Content-Length says so,
+// else when reading passes the limit.
+func limitBody(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.ContentLength > limit {
+				return echo.ErrStatusRequestEntityTooLarge
+			}
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+			return next(c)
+		}
+	}
+}

@@ -1,0 +1,267 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/store"
+)
+
+// CookieName is the console session cookie.
+const CookieName = "ramconsole_session"
+
+// Session lifetimes (SPEC §2): a session between sign-in steps lives 5
+// minutes; a signed-in one the login session duration; one that only holds a
+// CSRF token for the sign-in form an hour.
+const (
+	stagedLifetime    = 5 * time.Minute
+	anonymousLifetime = time.Hour
+	signedInLifetime  = 6 * time.Hour
+)
+
+// sqliteStore is a gorilla/sessions Store that keeps sessions server-side:
+// the cookie carries only a random id, the database the id's SHA-256 and the
+// values.
+type sqliteStore struct {
+	st      *store.Store
+	options sessions.Options
+}
+
+var _ sessions.Store = (*sqliteStore)(nil)
+
+func newSQLiteStore(st *store.Store, secure bool) *sqliteStore {
+	return &sqliteStore{st: st, options: sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}}
+}
+
+// Get returns the request's session, cached per request.
+func (s *sqliteStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(s, name)
+}
+
+// New loads the session named by the request's cookie, or starts an empty one.
+func (s *sqliteStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	sess := sessions.NewSession(s, name)
+	opts := s.options
+	sess.Options = &opts
+	sess.IsNew = true
+	c, err := r.Cookie(name)
+	if err != nil || len(c.Value) != 43 {
+		return sess, nil
+	}
+	row, err := s.st.Session(r.Context(), hashID(c.Value))
+	if errors.Is(err, store.ErrNotFound) {
+		return sess, nil
+	}
+	if err != nil {
+		return sess, err
+	}
+	var vals map[string]string
+	if err := json.Unmarshal([]byte(row.Data), &vals); err != nil {
+		return sess, nil
+	}
+	for k, v := range vals {
+		sess.Values[k] = v
+	}
+	sess.ID = c.Value
+	sess.IsNew = false
+	return sess, nil
+}
+
+// Save writes the session row and the cookie; MaxAge < 0 deletes both. A
+// session whose ID was cleared gets a fresh id (rotation).
+func (s *sqliteStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	if sess.Options.MaxAge < 0 {
+		if sess.ID != "" {
+			if err := s.st.DeleteSession(r.Context(), hashID(sess.ID)); err != nil {
+				return err
+			}
+		}
+		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
+		return nil
+	}
+	if sess.ID == "" {
+		sess.ID = randomToken()
+	}
+	vals := make(map[string]string, len(sess.Values))
+	for k, v := range sess.Values {
+		ks, _ := k.(string)
+		vs, _ := v.(string)
+		if ks != "" && vs != "" {
+			vals[ks] = vs
+		}
+	}
+	data, err := json.Marshal(vals)
+	if err != nil {
+		return err
+	}
+	exp, _ := strconv.ParseInt(vals["exp"], 10, 64)
+	row := store.Session{IDHash: hashID(sess.ID), Principal: vals["principal"], Data: string(data), ExpiresAt: time.Unix(exp, 0)}
+	if err := s.st.SaveSession(r.Context(), row); err != nil {
+		return err
+	}
+	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, sess.Options))
+	return nil
+}
+
+// randomToken is 32 random bytes, base64url without padding (43 characters).
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("web: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// session is the handlers' view of a request's session.
+type session struct {
+	gs  *sessions.Session
+	c   echo.Context
+	now func() time.Time
+}
+
+func (s *session) get(k string) string {
+	v, _ := s.gs.Values[k].(string)
+	return v
+}
+
+func (s *session) save() error {
+	if s.get("exp") == "" {
+		s.gs.Values["exp"] = strconv.FormatInt(s.now().Add(anonymousLifetime).Unix(), 10)
+	}
+	return s.gs.Save(s.c.Request(), s.c.Response())
+}
+
+func (s *session) Principal() string { return s.get("principal") }
+func (s *session) Name() string      { return s.get("name") }
+func (s *session) Stage() ram.Step   { return ram.Step(s.get("stage")) }
+func (s *session) Get(k string) string {
+	return s.get("v_" + k)
+}
+
+func (s *session) IDHash() string {
+	if s.gs.ID == "" {
+		return ""
+	}
+	return hashID(s.gs.ID)
+}
+
+// CSRFToken returns the session's token, creating (and storing) the session
+// the first time a form needs one.
+func (s *session) CSRFToken() string {
+	if t := s.get("csrf"); t != "" {
+		return t
+	}
+	s.gs.Values["csrf"] = randomToken()
+	if err := s.save(); err != nil {
+		return ""
+	}
+	return s.get("csrf")
+}
+
+func (s *session) checkCSRF(token string) bool {
+	want := s.get("csrf")
+	return want != "" && !s.gs.IsNew && subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1
+}
+
+// rotate gives the session a fresh id and CSRF token, deleting the old row,
+// so an id known before a privilege change is worthless after it.
+func (s *session) rotate() error {
+	if s.gs.ID != "" {
+		if err := s.c.Request().Context().Err(); err != nil {
+			return err
+		}
+		old := s.gs.ID
+		s.gs.ID = ""
+		if err := deleteSession(s.c.Request().Context(), s.gs.Store(), old); err != nil {
+			return err
+		}
+	}
+	s.gs.Values["csrf"] = randomToken()
+	return nil
+}
+
+func deleteSession(ctx context.Context, st sessions.Store, id string) error {
+	if ss, ok := st.(*sqliteStore); ok {
+		return ss.st.DeleteSession(ctx, hashID(id))
+	}
+	return nil
+}
+
+func (s *session) setStage(step ram.Step) {
+	s.gs.Values["stage"] = string(step)
+	life := stagedLifetime
+	if step == ram.StepDone {
+		life = signedInLifetime
+	}
+	s.gs.Values["exp"] = strconv.FormatInt(s.now().Add(life).Unix(), 10)
+}
+
+func (s *session) Begin(principal, name string, step ram.Step) error {
+	if err := s.rotate(); err != nil {
+		return err
+	}
+	for k := range s.gs.Values {
+		if k != "csrf" {
+			delete(s.gs.Values, k)
+		}
+	}
+	s.gs.Values["principal"] = principal
+	s.gs.Values["name"] = name
+	s.setStage(step)
+	return s.save()
+}
+
+func (s *session) Advance(step ram.Step) error {
+	if err := s.rotate(); err != nil {
+		return err
+	}
+	s.setStage(step)
+	return s.save()
+}
+
+func (s *session) Set(k, v string) error {
+	if v == "" {
+		delete(s.gs.Values, "v_"+k)
+	} else {
+		s.gs.Values["v_"+k] = v
+	}
+	return s.save()
+}
+
+func (s *session) Destroy() error {
+	s.gs.Options.MaxAge = -1
+	s.gs.Values = map[any]any{}
+	return s.gs.Save(s.c.Request(), s.c.Response())
+}
+
+func (s *session) AddFlash(msg string) error {
+	s.gs.Values["flash"] = msg
+	return s.save()
+}
+
+func (s *session) Flash() string {
+	msg := s.get("flash")
+	if msg != "" {
+		delete(s.gs.Values, "flash")
+		_ = s.save()
+	}
+	return msg
+}
