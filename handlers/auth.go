@@ -64,6 +64,17 @@ func (h *Handlers) LoginForm(c echo.Context) error {
 func (h *Handlers) Login(c echo.Context) error {
 	username := strings.TrimSpace(c.FormValue("username"))
 	next := localPath(c.FormValue("next"))
+	if username == "" || c.FormValue("password") == "" {
+		f := views.Form{Values: map[string]string{"username": username}, Errors: map[string]string{}}
+		if username == "" {
+			f.Errors["username"] = "Enter your logon name."
+		}
+		if c.FormValue("password") == "" {
+			f.Errors["password"] = "Enter your password."
+		}
+		m := views.Login{Layout: h.layout(c, "Sign in"), Next: next, Form: f}
+		return Render(c, http.StatusUnprocessableEntity, views.LoginPage(m))
+	}
 	res, err := h.RAM.SignIn(ctx(c), ActorOf(c), username, c.FormValue("password"))
 	if ram.ErrBadLogin(err) {
 		m := views.Login{Layout: h.layout(c, "Sign in"), Message: "Incorrect logon name or password", Next: next,
@@ -90,7 +101,12 @@ func (h *Handlers) LoginMFAForm(c echo.Context) error {
 
 // LoginMFA handles POST /login/mfa: the code step.
 func (h *Handlers) LoginMFA(c echo.Context) error {
-	next, err := h.RAM.CheckMFA(ctx(c), ActorOf(c), strings.TrimSpace(c.FormValue("code")))
+	code := strings.TrimSpace(c.FormValue("code"))
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		m := views.LoginMFA{Layout: h.layout(c, "MFA code"), Message: "Enter the 6-digit code your authenticator app shows."}
+		return Render(c, http.StatusUnprocessableEntity, views.LoginMFAPage(m))
+	}
+	next, err := h.RAM.CheckMFA(ctx(c), ActorOf(c), code)
 	if ram.ErrBadMFA(err) {
 		m := views.LoginMFA{Layout: h.layout(c, "MFA code"), Message: "The code is not valid. Wait for a new code and try again."}
 		return Render(c, http.StatusUnauthorized, views.LoginMFAPage(m))

@@ -123,6 +123,29 @@ func TestSetupTokenIsSingleUse(t *testing.T) {
 	}
 }
 
+func TestSignInFormValidation(t *testing.T) {
+	h := newHarness(t)
+	h.setupOwner()
+	b := h.browser()
+	b.get("/login")
+	before := len(h.events())
+	p := b.post("/login", url.Values{"username": {"someone"}, "password": {""}})
+	expectStatus(t, p, http.StatusUnprocessableEntity, "empty password")
+	if !strings.Contains(p.body, `data-field="password"`) || !strings.Contains(p.body, `value="someone"`) {
+		t.Errorf("no message next to the password, or the typed name was lost")
+	}
+	b.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}})
+	b.get("/login/mfa")
+	expectStatus(t, b.post("/login/mfa", url.Values{"code": {"12ab"}}), http.StatusUnprocessableEntity, "malformed code")
+	if n := len(h.events()) - before; n != 0 {
+		t.Errorf("malformed input wrote %d events", n)
+	}
+	o, _ := h.st.Owner(context.Background())
+	if o.FailedCount != 0 {
+		t.Errorf("malformed input counted as %d failed attempts", o.FailedCount)
+	}
+}
+
 func TestMFACodeReplayAndAge(t *testing.T) {
 	h := newHarness(t)
 	_, secret := h.setupOwner()
