@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,5 +107,42 @@ func TestOwnerResetMFACommandWithoutDevice(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "no MFA device") {
 		t.Errorf("stderr %q", errOut.String())
+	}
+}
+
+func TestPolicyCommands(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `{"Version":"1","Statement":[
+		{"Effect":"Allow","Action":"ram:*","Resource":"*"},
+		{"Effect":"Deny","Action":"ram:DeleteUser","Resource":"acs:ram:*:*:user/admin"}]}`)
+	bad := write("bad.json", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:*","Resource":"*",
+		"Condition":{"IpAddress":{"acs:SourceIp":"10.0.0.300"}}}]}`)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"policy", "validate", good}, &out, &errOut); code != 0 {
+		t.Errorf("validate good = %d: %s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run([]string{"policy", "validate", bad}, &out, &errOut); code != 1 || !strings.Contains(out.String(), `Statement[0].Condition.IpAddress.acs:SourceIp`) {
+		t.Errorf("validate bad = %d: %q", code, out.String())
+	}
+	out.Reset()
+	code := run([]string{"policy", "eval", "--policy", good, "--action", "ram:DeleteUser", "--resource", "acs:ram:*:1234567890123456:user/admin"}, &out, &errOut)
+	if code != 1 || !strings.Contains(out.String(), "ExplicitDeny") || !strings.Contains(out.String(), "Deny") {
+		t.Errorf("eval deny = %d: %q", code, out.String())
+	}
+	out.Reset()
+	code = run([]string{"policy", "eval", "--policy", good, "--action", "ram:ListUsers", "--resource", "acs:ram:*:1234567890123456:user/*", "--context", "acs:SourceIp=10.0.0.1"}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "Allow") {
+		t.Errorf("eval allow = %d: %q", code, out.String())
+	}
+	if code := run([]string{"policy", "eval", "--policy", good}, &out, &errOut); code != 2 {
+		t.Errorf("eval without action = %d, want 2", code)
 	}
 }

@@ -1,0 +1,102 @@
+package policy
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Global condition keys (SPEC §4.2). Any other key may be set too; services add their own.
+const (
+	KeyCurrentTime     = "acs:CurrentTime"     // ISO 8601, e.g. 2026-01-02T15:04:05Z
+	KeySourceIP        = "acs:SourceIp"        // the client's IP address
+	KeySecureTransport = "acs:SecureTransport" // "true" over HTTPS
+	KeyMFAPresent      = "acs:MFAPresent"      // "true" when the session passed MFA
+	KeyUserAgent       = "acs:UserAgent"
+	KeyPrincipalARN    = "acs:PrincipalArn"
+)
+
+// Context holds a request's condition keys and values. Keys are case-insensitive. The zero value is empty and ready
+// to use; Reset empties it while keeping its storage, so one Context can serve many requests. Values are parsed for
+// the typed operators when they are set, which keeps Evaluate free of parsing. A Context must not be changed while
+// an evaluation reads it.
+type Context struct {
+	entries []contextEntry
+}
+
+type contextEntry struct {
+	key   string // lower-case
+	value string
+
+	hasNumber, hasDate, hasBool, hasIP bool
+	boolean                            bool
+	number                             float64
+	date                               instant
+	ip                                 netip.Addr
+}
+
+// Set sets key to value, replacing any value of the same key in another letter case.
+func (c *Context) Set(key, value string) {
+	e := contextEntry{key: lowerASCII(key), value: value}
+	e.number, e.hasNumber = parseNumber(value)
+	e.date, e.hasDate = parseDate(value)
+	e.boolean, e.hasBool = parseBool(value)
+	e.ip, e.hasIP = parseAddr(value)
+	for i := range c.entries {
+		if c.entries[i].key == e.key {
+			c.entries[i] = e
+			return
+		}
+	}
+	c.entries = append(c.entries, e)
+}
+
+// Get returns the value of key, matched case-insensitively.
+func (c *Context) Get(key string) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	for i := range c.entries {
+		if len(c.entries[i].key) == len(key) && equalAt(key, c.entries[i].key, true) {
+			return c.entries[i].value, true
+		}
+	}
+	return "", false
+}
+
+// Reset removes every key, keeping the storage for reuse.
+func (c *Context) Reset() {
+	c.entries = c.entries[:0]
+}
+
+// Len returns the number of keys set.
+func (c *Context) Len() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.entries)
+}
+
+// lookup finds a lower-case key.
+func (c *Context) lookup(key string) *contextEntry {
+	if c == nil {
+		return nil
+	}
+	for i := range c.entries {
+		if c.entries[i].key == key {
+			return &c.entries[i]
+		}
+	}
+	return nil
+}
+
+// ParseContextArg splits a "key=value" argument of the CLI or the simulator at its first "=". The key must not be
+// empty; the value may be empty and may contain "=".
+func ParseContextArg(kv string) (key, value string, err error) {
+	key, value, ok := strings.Cut(kv, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return "", "", fmt.Errorf("policy: context argument %q is not key=value", kv)
+	}
+	return key, value, nil
+}
