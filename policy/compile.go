@@ -47,8 +47,9 @@ type cond struct {
 	prefixes []netip.Prefix
 }
 
-// Compile compiles a document parsed by Parse. Compile does not validate again: given a document built by hand,
-// an element that would not have passed Parse makes its statement never match.
+// Compile compiles a document parsed by Parse. Given a document built by hand, an element that would not have
+// passed Parse makes its statement never match (never half of it: an invalid resource beside "*" does not leave
+// the "*").
 func Compile(src Source, d *Document) *Compiled {
 	c := &Compiled{src: src}
 	if d == nil {
@@ -65,11 +66,13 @@ func Compile(src Source, d *Document) *Compiled {
 			broken = broken || len(st.Action) > 0
 		}
 		for _, a := range actions {
+			broken = broken || !validAction(a)
 			s.actions = append(s.actions, compilePattern(a, true))
 		}
 		for _, r := range st.Resource {
 			rp, ok := compileResource(r)
-			if !ok {
+			if !ok || !validResource(r) {
+				broken = true
 				continue
 			}
 			s.anyRes = s.anyRes || rp.any

@@ -23,7 +23,8 @@
 // # Choices the SPEC leaves open
 //
 //   - Resource: "*" or "acs:service:region:account:relative-id"; the relative id is everything after the fourth
-//     colon (so it may contain colons); service and relative id must be non-empty, region and account may be empty.
+//     colon (so it may contain colons, and spaces, as OSS object names do); service and relative id must be
+//     non-empty, region and account may be empty; no part may contain control characters.
 //   - Resources match part by part: a wildcard in the service, region or account never crosses a colon; in the
 //     relative id it matches anything, "/" and ":" included. An empty region or account in a policy matches any
 //     value. A request resource that is not an ARN (e.g. "*") is matched only by the policy resource "*".

@@ -269,18 +269,25 @@ func validAction(s string) bool {
 
 // validResource accepts "*" and "acs:service:region:account:relative-id". The service and the relative id must be
 // non-empty; region and account may be empty (in a policy an empty one matches any value). The relative id is
-// everything after the fourth colon, so it may itself contain colons.
+// everything after the fourth colon, so it may itself contain colons, and spaces; no part may contain control
+// characters, and only the relative id may contain spaces.
 func validResource(s string) bool {
 	if s == "*" {
 		return true
 	}
 	p, ok := splitARN(s)
-	return ok && p.service != "" && p.relative != "" && printable(s)
+	return ok && p.service != "" && p.relative != "" && printable(p.service) && printable(p.region) &&
+		printable(p.account) && printableOrSpace(p.relative)
 }
 
 func printable(s string) bool {
+	return !strings.ContainsRune(s, ' ') && printableOrSpace(s)
+}
+
+// printableOrSpace is printable allowing spaces, which object names (an OSS key "My Documents/a.txt") may contain.
+func printableOrSpace(s string) bool {
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f || r == utf8.RuneError {
+		if r < ' ' || r == 0x7f || r == utf8.RuneError {
 			return false
 		}
 	}

@@ -75,7 +75,13 @@ func (s *Set) lookupService(action string) (*group, string) {
 	svc, name := action[:i], action[i+1:]
 	var buf [64]byte
 	if len(svc) > len(buf) {
-		return s.byService[lowerASCII(svc)], name
+		// Rare: a service name too long for the buffer. Compare with every key rather than allocate.
+		for k, g := range s.byService {
+			if len(k) == len(svc) && equalAt(svc, k, true) {
+				return g, name
+			}
+		}
+		return nil, name
 	}
 	b := buf[:len(svc)]
 	for j := 0; j < len(svc); j++ {

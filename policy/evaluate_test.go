@@ -145,6 +145,7 @@ func evalCases() []evalCase {
 		{"resource star account matches any account", []string{allow("ecs:*", "acs:ecs:*:*:instance/*")}, "ecs:StopInstance", one(ecsInst), nil, A},
 		{"resource other account does not match", []string{allow("ecs:*", "acs:ecs:*:999:instance/*")}, "ecs:StopInstance", one(ecsInst), nil, I},
 		{"resource relative id may contain colons", []string{allow("oss:GetObject", "acs:oss:*:*:bucket/a:b*")}, "oss:GetObject", one("acs:oss:*:" + acct + ":bucket/a:b/c.txt"), nil, A},
+		{"resource relative id may contain spaces", []string{allow("oss:GetObject", "acs:oss:*:*:bucket/My Documents/*")}, "oss:GetObject", one("acs:oss:*:" + acct + ":bucket/My Documents/a b.txt"), nil, A},
 		{"resource star in the relative id crosses slashes", []string{allow("oss:GetObject", "acs:oss:*:*:bucket/*")}, "oss:GetObject", one("acs:oss:*:" + acct + ":bucket/x/y/z"), nil, A},
 		{"resource star in the service does not cross a colon", []string{allow("*", "acs:*:"+acct+":user/alice:x")}, "ram:GetUser", one(userAlice), nil, I},
 		{"any resource of a list matches", []string{allow("ram:GetUser", userBob+"|"+userAlice)}, "ram:GetUser", one(userAlice), nil, A},
@@ -207,6 +208,8 @@ func evalCases() []evalCase {
 		{"a conditional deny applies when its negated key is absent", []string{allow("*", "*"), doc(stmt("Deny", "*", "*", `{"NotIpAddress":{"acs:SourceIp":"10.0.0.0/8"}}`))}, "ram:GetUser", one(userAlice), nil, D},
 		{"unquoted JSON numbers are numeric values", []string{doc(stmt("Allow", "*", "*", `{"NumericLessThan":{"x:count":10}}`))}, "ram:GetUser", one(userAlice), map[string]string{"x:count": "9"}, A},
 		{"unquoted JSON booleans are bool values", []string{doc(stmt("Allow", "*", "*", `{"Bool":{"acs:MFAPresent":true}}`))}, "ram:GetUser", one(userAlice), map[string]string{"acs:MFAPresent": "true"}, A},
+		{"dates in January and February of year 0000 keep their order", []string{condAllow("DateLessThan", "acs:CurrentTime", "0000-03-01")}, "ram:GetUser", one(userAlice), map[string]string{"acs:CurrentTime": "0000-02-29"}, A},
+		{"year 0000 dates a day apart are not equal", []string{condAllow("DateEquals", "acs:CurrentTime", "0000-03-01")}, "ram:GetUser", one(userAlice), map[string]string{"acs:CurrentTime": "0000-02-29T00:00:00Z"}, I},
 	}
 	return append(cases, operatorCases()...)
 }
@@ -466,21 +469,63 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 		allow("ram:Get*|ram:List*", "*"),
 		deny("ram:Delete*", groupDev),
 		doc(stmt("Allow", "ecs:*", "acs:ecs:*:*:instance/i-prod-*", `{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"},"Bool":{"acs:SecureTransport":"true"},"DateLessThan":{"acs:CurrentTime":"2030-01-01"}}`)),
+		allow(strings.Repeat("longservice", 8)+":Get*", "*"),
 	)
 	ctx := context(map[string]string{"acs:SourceIp": "10.0.0.1", "acs:SecureTransport": "true", "acs:CurrentTime": "2026-01-01T00:00:00Z"})
-	reqs := []policy.Request{
-		{Action: "ram:GetUser", Resources: []string{userAlice}, Context: ctx},
-		{Action: "RAM:DeleteGroup", Resources: []string{groupDev, userAlice}, Context: ctx},
-		{Action: "ecs:StopInstance", Resources: []string{ecsInst}, Context: ctx},
-		{Action: "averyveryveryveryveryveryveryveryveryveryveryveryverylongservicename:X", Resources: []string{"*"}, Context: ctx},
+	tests := []struct {
+		name string
+		req  policy.Request
+	}{
+		{"indexed allow", policy.Request{Action: "ram:GetUser", Resources: []string{userAlice}, Context: ctx}},
+		{"upper-case service, two resources, deny", policy.Request{Action: "RAM:DeleteGroup", Resources: []string{groupDev, userAlice}, Context: ctx}},
+		{"conditions", policy.Request{Action: "ecs:StopInstance", Resources: []string{ecsInst}, Context: ctx}},
+		{"a long unknown service", policy.Request{Action: "averyveryveryveryveryveryveryveryveryveryveryveryverylongservicename:X", Resources: []string{"*"}, Context: ctx}},
+		{"a long upper-case unknown service", policy.Request{Action: strings.Repeat("VERY", 20) + ":X", Resources: []string{"*"}, Context: ctx}},
+		{"a long upper-case indexed service", policy.Request{Action: strings.Repeat("LongService", 8) + ":GetX", Resources: []string{"*"}, Context: ctx}},
 	}
-	allocs := testing.AllocsPerRun(100, func() {
-		for i := range reqs {
-			set.Evaluate(&reqs[i])
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("Evaluate allocates %v times per run, want 0", allocs)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			allocs := testing.AllocsPerRun(100, func() { set.Evaluate(&tc.req) })
+			if allocs != 0 {
+				t.Errorf("Evaluate(%s) allocates %v times, want 0", tc.req.Action, allocs)
+			}
+		})
+	}
+	if got := set.Evaluate(&tests[5].req); got != A {
+		t.Errorf("Evaluate(%s) = %v, want %v", tests[5].req.Action, got, A)
+	}
+}
+
+// Compile trusts Parse; an element that Parse would refuse, in a document built by hand, makes its statement
+// never match (rather than match on what is left of it).
+func TestCompileHandBuiltInvalidStatementNeverMatches(t *testing.T) {
+	tests := []struct {
+		name string
+		st   policy.Statement
+		req  policy.Request
+	}{
+		{"an invalid resource beside a star", policy.Statement{Effect: "Allow", Action: []string{"ram:GetUser"}, Resource: []string{"user/alice", "*"}},
+			policy.Request{Action: "ram:GetUser", Resources: []string{userAlice}}},
+		{"an invalid resource beside a valid one", policy.Statement{Effect: "Allow", Action: []string{"ram:GetUser"}, Resource: []string{"acs:ram", userAlice}},
+			policy.Request{Action: "ram:GetUser", Resources: []string{userAlice}}},
+		{"an action without a colon", policy.Statement{Effect: "Allow", Action: []string{"GetUser"}, Resource: []string{"*"}},
+			policy.Request{Action: "GetUser", Resources: []string{"*"}}},
+		{"an invalid action beside a valid one", policy.Statement{Effect: "Allow", Action: []string{"ram:a:b", "ram:GetUser"}, Resource: []string{"*"}},
+			policy.Request{Action: "ram:GetUser", Resources: []string{userAlice}}},
+		{"an invalid NotAction", policy.Statement{Effect: "Allow", NotAction: []string{"ram"}, Resource: []string{"*"}},
+			policy.Request{Action: "ram:GetUser", Resources: []string{userAlice}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &policy.Document{Version: "1", Statements: []policy.Statement{tc.st}}
+			set := policy.NewSet(policy.Compile(policy.Source{Type: "Custom", Name: "Hand"}, d))
+			if got := set.Evaluate(&tc.req); got != I {
+				t.Errorf("Evaluate(%+v) = %v, want %v", tc.req, got, I)
+			}
+			if got := set.Explain(&tc.req).Decision; got != I {
+				t.Errorf("Explain(%+v).Decision = %v, want %v", tc.req, got, I)
+			}
+		})
 	}
 }
 

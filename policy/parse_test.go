@@ -31,6 +31,7 @@ func TestParseValid(t *testing.T) {
 		{"question marks in an action", st0(`"Effect":"Allow","Action":"r?m:?etUser","Resource":"*"`)},
 		{"empty region and account in a resource", st0(`"Effect":"Allow","Action":"*","Resource":"acs:ram:::user/*"`)},
 		{"colons in the relative id", st0(`"Effect":"Allow","Action":"*","Resource":"acs:oss:*:*:bucket/a:b:c"`)},
+		{"spaces in the relative id", st0(`"Effect":"Allow","Action":"oss:GetObject","Resource":"acs:oss:*:*:bucket/My Documents/*"`)},
 		{"element order does not matter", `{"Statement":[{"Resource":"*","Action":"*","Effect":"Allow"}],"Version":"1"}`},
 		{"white space everywhere", "\n\t{ \"Version\" : \"1\" ,\r\n \"Statement\" : [ { " + okStmt + " } ] }\n"},
 		{"every operator with valid values", cond(`{
@@ -114,6 +115,8 @@ func TestParseInvalid(t *testing.T) {
 		{"resource with too few segments", st0(`"Effect":"Allow","Action":"*","Resource":["*","acs:ram:*:user"]`), []string{`Statement[0].Resource[1]: "acs:ram:*:user" is not a resource ("*" or "acs:service:region:account:relative-id")`}},
 		{"resource with an empty service", st0(`"Effect":"Allow","Action":"*","Resource":"acs::*:1:x"`), []string{`Statement[0].Resource: "acs::*:1:x" is not a resource ("*" or "acs:service:region:account:relative-id")`}},
 		{"resource with an empty relative id", st0(`"Effect":"Allow","Action":"*","Resource":"acs:ram:*:1:"`), []string{`Statement[0].Resource: "acs:ram:*:1:" is not a resource ("*" or "acs:service:region:account:relative-id")`}},
+		{"resource with a space outside the relative id", st0(`"Effect":"Allow","Action":"*","Resource":"acs:oss:* :*:b"`), []string{`Statement[0].Resource: "acs:oss:* :*:b" is not a resource ("*" or "acs:service:region:account:relative-id")`}},
+		{"resource with a control character in the relative id", st0(`"Effect":"Allow","Action":"*","Resource":"acs:oss:*:*:b/\t"`), []string{`Statement[0].Resource: "acs:oss:*:*:b/\t" is not a resource ("*" or "acs:service:region:account:relative-id")`}},
 
 		// Conditions.
 		{"Condition must be an object", cond(`[]`), []string{"Statement[0].Condition: must be an object mapping operators to keys and values"}},

@@ -268,6 +268,9 @@ func daysFromCivil(y, m, d int) int64 {
 		y--
 	}
 	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400 // floor division: year 0000 in January and February counts from year -1
+	}
 	yoe := y - era*400
 	mp := (m + 9) % 12
 	doy := (153*mp+2)/5 + d - 1
