@@ -32,7 +32,7 @@ func seedAccount(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
-		if _, err := svc.SignIn(ctx, a, "owner@example.com", "wrong"); !ram.ErrBadLogin(err) {
+		if _, err := svc.SignIn(ctx, a, "owner@example.com", "wrong", ""); !ram.ErrBadLogin(err) {
 			t.Fatalf("SignIn = %v", err)
 		}
 	}

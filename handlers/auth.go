@@ -10,7 +10,7 @@ import (
 	"ramconsole/views"
 )
 
-// stagePath is the page a session at a sign-in step must go to.
+// StagePath is the page a session at a sign-in step must go to.
 func StagePath(step ram.Step) string {
 	switch step {
 	case ram.StepMFA:
@@ -75,7 +75,16 @@ func (h *Handlers) Login(c echo.Context) error {
 		m := views.Login{Layout: h.layout(c, "Sign in"), Next: next, Form: f}
 		return Render(c, http.StatusUnprocessableEntity, views.LoginPage(m))
 	}
-	res, err := h.RAM.SignIn(ctx(c), ActorOf(c), username, c.FormValue("password"))
+	ticket := ""
+	if ck, err := c.Cookie(TicketCookie); err == nil {
+		ticket = ck.Value
+	}
+	res, err := h.RAM.SignIn(ctx(c), ActorOf(c), username, c.FormValue("password"), ticket)
+	if ram.ErrPasswordExpired(err) {
+		m := views.Login{Layout: h.layout(c, "Sign in"), Message: "Your password has expired. Ask an administrator to reset it.", Next: next,
+			Form: views.Form{Values: map[string]string{"username": username}}}
+		return Render(c, http.StatusForbidden, views.LoginPage(m))
+	}
 	if ram.ErrBadLogin(err) {
 		m := views.Login{Layout: h.layout(c, "Sign in"), Message: "Incorrect logon name or password", Next: next,
 			Form: views.Form{Values: map[string]string{"username": username}}}
@@ -94,25 +103,35 @@ func (h *Handlers) Login(c echo.Context) error {
 	return redirect(c, StagePath(res.Next))
 }
 
+// TicketCookie remembers a device that passed MFA ("remember this device").
+const TicketCookie = "ramconsole_mfa_ticket"
+
+func (h *Handlers) mfaPage(c echo.Context, message string) views.LoginMFA {
+	return views.LoginMFA{Layout: h.layout(c, "MFA code"), Message: message,
+		OfferRemember: h.RAM.SelfService(ctx(c)).EnableSaveMFATicket}
+}
+
 // LoginMFAForm handles GET /login/mfa.
 func (h *Handlers) LoginMFAForm(c echo.Context) error {
-	return Render(c, http.StatusOK, views.LoginMFAPage(views.LoginMFA{Layout: h.layout(c, "MFA code")}))
+	return Render(c, http.StatusOK, views.LoginMFAPage(h.mfaPage(c, "")))
 }
 
 // LoginMFA handles POST /login/mfa: the code step.
 func (h *Handlers) LoginMFA(c echo.Context) error {
 	code := strings.TrimSpace(c.FormValue("code"))
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		m := views.LoginMFA{Layout: h.layout(c, "MFA code"), Message: "Enter the 6-digit code your authenticator app shows."}
-		return Render(c, http.StatusUnprocessableEntity, views.LoginMFAPage(m))
+		return Render(c, http.StatusUnprocessableEntity, views.LoginMFAPage(h.mfaPage(c, "Enter the 6-digit code your authenticator app shows.")))
 	}
-	next, err := h.RAM.CheckMFA(ctx(c), ActorOf(c), code)
+	next, ticket, err := h.RAM.CheckMFA(ctx(c), ActorOf(c), code, c.FormValue("remember") == "true")
 	if ram.ErrBadMFA(err) {
-		m := views.LoginMFA{Layout: h.layout(c, "MFA code"), Message: "The code is not valid. Wait for a new code and try again."}
-		return Render(c, http.StatusUnauthorized, views.LoginMFAPage(m))
+		return Render(c, http.StatusUnauthorized, views.LoginMFAPage(h.mfaPage(c, "The code is not valid. Wait for a new code and try again.")))
 	}
 	if err != nil {
 		return err
+	}
+	if ticket != "" {
+		c.SetCookie(&http.Cookie{Name: TicketCookie, Value: ticket, Path: "/login", MaxAge: 7 * 24 * 3600,
+			HttpOnly: true, Secure: h.SecureCookies || c.IsTLS(), SameSite: http.SameSiteLaxMode})
 	}
 	s := SessionOf(c)
 	dest := localPath(s.Get("next"))

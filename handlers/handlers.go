@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -46,7 +48,14 @@ type Session interface {
 const (
 	KeySession   = "ramconsole.session"
 	KeyRequestID = "ramconsole.request_id"
+	KeyIdentity  = "ramconsole.identity"
 )
+
+// IdentityOf returns the signed-in identity, or nil.
+func IdentityOf(c echo.Context) *ram.Identity {
+	id, _ := c.Get(KeyIdentity).(*ram.Identity)
+	return id
+}
 
 // SessionOf returns the request's session.
 func SessionOf(c echo.Context) Session {
@@ -63,7 +72,9 @@ func RequestID(c echo.Context) string {
 // ActorOf describes the request's caller for the domain service's audit events.
 func ActorOf(c echo.Context) ram.Actor {
 	a := ram.Actor{RequestID: RequestID(c), SourceIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512)}
-	if s := SessionOf(c); s != nil {
+	if id := IdentityOf(c); id != nil {
+		a.Principal, a.Name = id.Principal, id.Name
+	} else if s := SessionOf(c); s != nil {
 		a.Principal, a.Name = s.Principal(), s.Name()
 	}
 	return a
@@ -89,6 +100,8 @@ func Render(c echo.Context, status int, comp templ.Component) error {
 // Deps is what the handlers need from the rest of the program.
 type Deps struct {
 	RAM *ram.Service
+	// SecureCookies marks the cookies the handlers set Secure.
+	SecureCookies bool
 	// Nav returns the navigation entries the signed-in identity may use.
 	Nav func(c echo.Context) []views.NavItem
 }
@@ -110,11 +123,18 @@ func (h *Handlers) layout(c echo.Context, title string) views.Layout {
 	}
 	l.CSRFToken = s.CSRFToken()
 	l.Flash = s.Flash()
-	if s.Principal() != "" {
-		l.Who = s.Name()
-		if s.Principal() == ram.PrincipalRoot {
-			l.Who = s.Name() + " (owner)"
+	if msg, isErr := strings.CutPrefix(l.Flash, flashErrorPrefix); isErr {
+		l.Flash, l.FlashErr = msg, true
+	}
+	if id := IdentityOf(c); id != nil {
+		l.Who = id.Name
+		if id.IsOwner {
+			l.Who = id.Name + " (owner)"
+		} else if id.DisplayName != "" && id.DisplayName != id.Name {
+			l.Who = id.DisplayName + " (" + id.Name + ")"
 		}
+	} else if s.Principal() != "" {
+		l.Who = s.Name()
 	}
 	if s.Stage() == ram.StepDone && s.Principal() != "" {
 		l.SignedIn = true
@@ -138,13 +158,45 @@ func form(c echo.Context, names ...string) map[string]string {
 	return v
 }
 
-// fieldErrors returns the per-field messages of a domain validation error.
+// fieldErrors returns the per-field messages of a domain error that names
+// fields (invalid input, a name already taken): the form is shown again.
 func fieldErrors(err error) (map[string]string, bool) {
 	e, ok := ram.AsError(err)
-	if !ok || e.Kind != ram.EINVALID || len(e.Fields) == 0 {
+	if !ok || len(e.Fields) == 0 {
 		return nil, false
 	}
 	return e.Fields, true
+}
+
+// formError is the status a form re-rendered for err answers with.
+func formStatus(err error) int {
+	if e, ok := ram.AsError(err); ok && e.Kind == ram.ECONFLICT {
+		return http.StatusConflict
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// flashErrorPrefix marks a flash message as a refusal.
+const flashErrorPrefix = "error:"
+
+// flashDone queues a success message and redirects (redirect-after-post).
+func flashDone(c echo.Context, to, msg string) error {
+	_ = SessionOf(c).AddFlash(msg)
+	return redirect(c, to)
+}
+
+// checked reports whether a checkbox was ticked.
+func checked(c echo.Context, name string) bool {
+	v := c.FormValue(name)
+	return v == "true" || v == "on" || v == "1"
+}
+
+// date formats a time for people ("" for never).
+func date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 // localPath returns next when it is a local path, else "/". It refuses
@@ -163,12 +215,18 @@ func redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSe
 func ctx(c echo.Context) context.Context { return c.Request().Context() }
 
 // ErrorPage renders the error page; the web layer's error handler calls it.
-func (h *Handlers) ErrorPage(c echo.Context, status int, title, message string) error {
+func (h *Handlers) ErrorPage(c echo.Context, status int, title, message string, denial *ram.Denial) error {
 	l := views.Layout{Title: title}
 	if SessionOf(c) != nil {
 		l = h.layout(c, title)
 	}
 	m := views.Error{Layout: l, Status: status, Title: title, Message: message}
+	if denial != nil {
+		m.Action, m.Resources, m.DenyType = denial.Action, denial.Resources, denial.Type
+		if denial.PolicyName != "" {
+			m.DeniedBy = denial.PolicyType + " policy " + denial.PolicyName + ", Statement[" + strconv.Itoa(denial.Statement) + "]"
+		}
+	}
 	if status >= 500 {
 		m.RequestID = RequestID(c)
 	}

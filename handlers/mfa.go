@@ -54,7 +54,7 @@ func (h *Handlers) MFABind(c echo.Context) error {
 	s := SessionOf(c)
 	vals := form(c, "code1", "code2")
 	sealed, _ := base64.StdEncoding.DecodeString(s.Get(pendingKey))
-	err := h.RAM.BindMFA(ctx(c), ActorOf(c), sealed, strings.TrimSpace(vals["code1"]), strings.TrimSpace(vals["code2"]), s.IDHash())
+	next, err := h.RAM.BindMFA(ctx(c), ActorOf(c), sealed, strings.TrimSpace(vals["code1"]), strings.TrimSpace(vals["code2"]), s.IDHash())
 	if fields, ok := fieldErrors(err); ok {
 		return h.renderBind(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: fields}, false)
 	}
@@ -62,12 +62,14 @@ func (h *Handlers) MFABind(c echo.Context) error {
 		return err
 	}
 	_ = s.Set(pendingKey, "")
-	next := ram.StepDone
+	if s.Stage() == ram.StepDone {
+		next = ram.StepDone
+	}
 	if err := s.Advance(next); err != nil {
 		return err
 	}
 	_ = s.AddFlash("MFA device bound.")
-	return redirect(c, "/")
+	return redirect(c, StagePath(next))
 }
 
 // MFAUnbind handles POST /mfa/unbind: needs the password and a current code.

@@ -11,6 +11,9 @@ import (
 // Overview handles GET /: the account, the RAM users' logon URL and the
 // security checklist.
 func (h *Handlers) Overview(c echo.Context) error {
+	if id := IdentityOf(c); id != nil && !id.IsOwner {
+		return redirect(c, "/me")
+	}
 	ov, err := h.RAM.Overview(ctx(c))
 	if err != nil {
 		return err

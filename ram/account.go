@@ -65,17 +65,18 @@ type Identity struct {
 	HasMFA      bool
 }
 
-// Identity returns the signed-in identity of a principal.
+// Identity returns the signed-in identity of a principal; an EAUTH error when
+// it no longer exists or may no longer use the console.
 func (s *Service) Identity(ctx context.Context, principal string) (*Identity, error) {
-	if principal != PrincipalRoot {
-		return nil, &Error{Kind: ENOTFOUND, Code: "EntityNotExist.User", Message: "The user does not exist."}
-	}
-	o, err := s.st.Owner(ctx)
+	c, err := s.credentialOf(ctx, s.st, principal)
 	if err != nil {
 		return nil, err
 	}
-	id := &Identity{Principal: PrincipalRoot, Name: o.Email, DisplayName: o.Email, IsOwner: true}
-	if _, err := s.st.MFADeviceFor(ctx, PrincipalRoot); err == nil {
+	if !c.owner && (c.profile == nil || c.profile.Status != "Active") {
+		return nil, &Error{Kind: EAUTH, Code: "NoLoginProfile", Message: "Console access was removed."}
+	}
+	id := &Identity{Principal: principal, Name: c.name, DisplayName: c.displayName, IsOwner: c.owner}
+	if _, err := s.st.MFADeviceFor(ctx, principal); err == nil {
 		id.HasMFA = true
 	}
 	return id, nil

@@ -28,6 +28,7 @@ type Error struct {
 	Code    string            // RAM error code, e.g. InvalidParameter.UserName.Length
 	Message string            // safe to show
 	Fields  map[string]string // field name → message, for forms
+	Denial  *Denial           // for NoPermission: what was refused and why
 }
 
 func (e *Error) Error() string {

@@ -27,13 +27,8 @@ type Owner struct {
 }
 
 // Account returns the account, or ErrNotFound before setup.
-func (s *Store) Account(ctx context.Context) (*Account, error) {
-	return scanAccount(s.read.QueryRowContext(ctx, "SELECT account_id, coalesce(alias, ''), created_at FROM account WHERE id = 1"))
-}
-
-// Account returns the account inside a transaction.
-func (tx *Tx) Account(ctx context.Context) (*Account, error) {
-	return scanAccount(tx.QueryRowContext(ctx, "SELECT account_id, coalesce(alias, ''), created_at FROM account WHERE id = 1"))
+func (r Reads) Account(ctx context.Context) (*Account, error) {
+	return scanAccount(r.q.QueryRowContext(ctx, "SELECT account_id, coalesce(alias, ''), created_at FROM account WHERE id = 1"))
 }
 
 func scanAccount(row *sql.Row) (*Account, error) {
@@ -87,8 +82,8 @@ func scanOwner(row *sql.Row) (*Owner, error) {
 }
 
 // Owner returns the owner, or ErrNotFound before setup.
-func (s *Store) Owner(ctx context.Context) (*Owner, error) {
-	return scanOwner(s.read.QueryRowContext(ctx, "SELECT "+ownerColumns+" FROM owner WHERE id = 1"))
+func (r Reads) Owner(ctx context.Context) (*Owner, error) {
+	return scanOwner(r.q.QueryRowContext(ctx, "SELECT "+ownerColumns+" FROM owner WHERE id = 1"))
 }
 
 // RecordOwnerFailure counts one failed password or MFA attempt in a single
@@ -136,4 +131,10 @@ func (tx *Tx) recordFailure(ctx context.Context, table, where string, max int, w
 		return time.Time{}, nil
 	}
 	return until, nil
+}
+
+// SetOwnerPassword replaces the owner's password hash.
+func (tx *Tx) SetOwnerPassword(ctx context.Context, hash string) error {
+	_, err := tx.ExecContext(ctx, "UPDATE owner SET password_hash = ?, password_changed_at = ? WHERE id = 1", hash, timeText(tx.now))
+	return err
 }

@@ -37,13 +37,8 @@ func scanMFA(row *sql.Row) (*MFADevice, error) {
 }
 
 // MFADeviceFor returns the device bound to principal, or ErrNotFound.
-func (s *Store) MFADeviceFor(ctx context.Context, principal string) (*MFADevice, error) {
-	return scanMFA(s.read.QueryRowContext(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE principal = ?", principal))
-}
-
-// MFADeviceFor returns the device bound to principal inside a transaction.
-func (tx *Tx) MFADeviceFor(ctx context.Context, principal string) (*MFADevice, error) {
-	return scanMFA(tx.QueryRowContext(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE principal = ?", principal))
+func (r Reads) MFADeviceFor(ctx context.Context, principal string) (*MFADevice, error) {
+	return scanMFA(r.q.QueryRowContext(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE principal = ?", principal))
 }
 
 // NextMFADeviceID reserves the id the next device will get, so its seed can

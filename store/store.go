@@ -37,11 +37,22 @@ type Clock func() time.Time
 // Store is the SQLite database behind ramconsole: one writer connection for
 // immediate write transactions and a pool of readers.
 type Store struct {
+	Reads
 	write *sql.DB
 	read  *sql.DB
 	now   Clock
 	path  string
 }
+
+// queryer is what reads need: the reader pool or a write transaction.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Reads holds the read methods. A Store serves them from its reader pool; a
+// Tx from inside the write transaction, so a change sees its own writes.
+type Reads struct{ q queryer }
 
 // Open opens (creating if needed) the database in dataDir, applying pending
 // migrations. dataDir is created 0700 and the database file kept 0600.
@@ -79,7 +90,7 @@ func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
 		return nil, fmt.Errorf("store: open readers: %w", err)
 	}
 	r.SetMaxOpenConns(8)
-	s := &Store{write: w, read: r, now: now, path: path}
+	s := &Store{Reads: Reads{q: r}, write: w, read: r, now: now, path: path}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -160,6 +171,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // that records it are written through one Tx.
 type Tx struct {
 	*sql.Tx
+	Reads
 	store *Store
 	now   time.Time
 }
@@ -178,7 +190,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx, store: s, now: s.Now()}
+	tx := &Tx{Tx: sqlTx, Reads: Reads{q: sqlTx}, store: s, now: s.Now()}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()

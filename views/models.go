@@ -50,8 +50,9 @@ type Login struct {
 
 // LoginMFA is the sign-in's MFA step.
 type LoginMFA struct {
-	Layout  Layout
-	Message string
+	Layout        Layout
+	Message       string
+	OfferRemember bool // "remember this device for 7 days"
 }
 
 // MFABind is the binding page of a virtual MFA device.
@@ -89,4 +90,170 @@ type Error struct {
 	Title     string
 	Message   string
 	RequestID string
+	// For an access-denied page: what was refused, the kind of deny and,
+	// for an explicit deny, the statement that denied.
+	Action    string
+	Resources []string
+	DenyType  string
+	DeniedBy  string
+}
+
+// UserRow is one line of the users table.
+type UserRow struct {
+	Name, DisplayName, Href, Created, LastLogin string
+}
+
+// Users is the users list.
+type Users struct {
+	Layout   Layout
+	Query    string
+	Rows     []UserRow
+	NextHref string
+}
+
+// UserNew is the create-user form.
+type UserNew struct {
+	Layout Layout
+	Form   Form
+}
+
+// KeyRow is one AccessKey in a table (never its secret).
+type KeyRow struct {
+	ID, Status, Created, LastUsed string
+	StatusAction, NewStatus       string // the form that flips the status
+	StatusLabel, DeleteAction     string
+}
+
+// GroupRef is a group a user belongs to.
+type GroupRef struct {
+	Name, Href, Joined, RemoveAction string
+}
+
+// UserDetail is a user's page.
+type UserDetail struct {
+	Layout                                Layout
+	Base                                  string // /users/<name>
+	Name, DisplayName, Email, MobilePhone string
+	Comments, UserID, ARN, LogonName      string
+	Created, Updated, LastLogin           string
+	Locked                                bool
+	LockedUntil                           string
+	HasLogin                              bool
+	LoginStatus, PasswordChanged          string
+	ResetRequired, MFARequired            bool
+	HasMFA                                bool
+	MFASerial, MFABound                   string
+	Keys                                  []KeyRow
+	CanAddKey                             bool
+	Groups                                []GroupRef
+	LoginForm                             Form // the console-access forms' values and messages
+}
+
+// UserEdit is the edit-user form.
+type UserEdit struct {
+	Layout Layout
+	Name   string
+	Form   Form
+}
+
+// UserDelete is the delete confirmation: what goes with the user.
+type UserDelete struct {
+	Layout Layout
+	Name   string
+	Goes   []string
+	Form   Form
+}
+
+// Reveal is the one-time page of a generated password and/or a new
+// AccessKey's secret.
+type Reveal struct {
+	Layout    Layout
+	Title     string
+	UserName  string
+	Password  string
+	KeyID     string
+	KeySecret string
+	CSVHref   string
+	Back      string
+}
+
+// GroupRow is one line of the groups table.
+type GroupRow struct {
+	Name, Href, Comments, Created string
+}
+
+// Groups is the groups list.
+type Groups struct {
+	Layout   Layout
+	Query    string
+	Rows     []GroupRow
+	NextHref string
+}
+
+// GroupNew is the create-group form.
+type GroupNew struct {
+	Layout Layout
+	Form   Form
+}
+
+// MemberRow is one member of a group.
+type MemberRow struct {
+	Name, DisplayName, Href, Joined, RemoveAction string
+}
+
+// GroupDetail is a group's page.
+type GroupDetail struct {
+	Layout                       Layout
+	Base                         string
+	Name, Comments, GroupID, ARN string
+	Created, Updated             string
+	Members                      []MemberRow
+	NextHref                     string
+	Form                         Form // add-member form
+}
+
+// GroupEdit is the edit-group form.
+type GroupEdit struct {
+	Layout Layout
+	Name   string
+	Form   Form
+}
+
+// GroupDelete is the delete confirmation of a group.
+type GroupDelete struct {
+	Layout  Layout
+	Name    string
+	Members int
+	Form    Form
+}
+
+// Settings is the account settings page: password policy, security
+// preference and alias, each its own form.
+type Settings struct {
+	Layout    Layout
+	AccountID string
+	Policy    Form
+	Pref      Form
+	Alias     Form
+}
+
+// Me is a RAM user's own page.
+type Me struct {
+	Layout                                Layout
+	Name, DisplayName, Email, MobilePhone string
+	LogonName, LastLogin, PasswordChanged string
+	HasMFA                                bool
+	CanChangePassword                     bool
+	CanManageMFA                          bool
+	CanManageKeys                         bool
+	CanAddKey                             bool
+	Keys                                  []KeyRow
+	Groups                                []string
+}
+
+// PasswordChange is the own-password form.
+type PasswordChange struct {
+	Layout Layout
+	Form   Form
+	Forced bool
 }

@@ -45,6 +45,7 @@ type App struct {
 	routes []Route
 	log    *slog.Logger
 	h      *handlers.Handlers
+	svc    *ram.Service
 }
 
 // New builds the echo app with every route and middleware.
@@ -61,7 +62,8 @@ func New(cfg Config, d Deps) (*App, error) {
 	}
 	e.IPExtractor = extractor
 	a := &App{Echo: e, log: log}
-	a.h = handlers.New(handlers.Deps{RAM: d.RAM, Nav: a.nav})
+	a.svc = d.RAM
+	a.h = handlers.New(handlers.Deps{RAM: d.RAM, Nav: a.nav, SecureCookies: cfg.TLS || cfg.SecureCookies})
 	a.routes = routes(a.h)
 	e.HTTPErrorHandler = a.handleError
 
@@ -70,7 +72,7 @@ func New(cfg Config, d Deps) (*App, error) {
 
 	e.GET(static.Prefix+"*", serveStatic)
 	sessions := newSQLiteStore(d.Store, cfg.TLS || cfg.SecureCookies)
-	withSession := loadSession(sessions, d.Store.Now)
+	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
 	for _, r := range a.routes {
 		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r))
 	}
@@ -80,20 +82,35 @@ func New(cfg Config, d Deps) (*App, error) {
 // Routes returns the route table (for tests that must cover every route).
 func (a *App) Routes() []Route { return a.routes }
 
-// nav lists the sections the signed-in identity may use.
+// nav lists the sections the signed-in identity may use, in table order.
 func (a *App) nav(c echo.Context) []views.NavItem {
+	id := handlers.IdentityOf(c)
+	if id == nil {
+		return nil
+	}
+	actor := handlers.ActorOf(c)
+	acct := a.svc.AccountID(c.Request().Context())
 	var items []views.NavItem
 	for _, r := range a.routes {
 		if r.Nav == "" || r.Method != http.MethodGet {
 			continue
 		}
-		items = append(items, views.NavItem{Label: r.Nav, Href: r.Path, Active: c.Path() == r.Path})
-	}
-	// Overview first.
-	for i, it := range items {
-		if it.Href == "/" && i > 0 {
-			items[0], items[i] = items[i], items[0]
+		switch r.NavFor {
+		case NavOwner:
+			if !id.IsOwner {
+				continue
+			}
+		case NavRAMUser:
+			if id.IsOwner {
+				continue
+			}
+		default:
+			if r.Action != "" && !a.svc.Allowed(c.Request().Context(), actor, r.Action, r.Resources(c, acct)...) {
+				continue
+			}
 		}
+		active := c.Path() == r.Path || r.Path != "/" && strings.HasPrefix(c.Path(), r.Path+"/")
+		items = append(items, views.NavItem{Label: r.Nav, Href: r.Path, Active: active})
 	}
 	return items
 }
@@ -162,7 +179,8 @@ func (a *App) handleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	if err := a.h.ErrorPage(c, status, title, msg); err != nil {
+	denial, _ := ram.DenialOf(err)
+	if err := a.h.ErrorPage(c, status, title, msg, denial); err != nil {
 		a.log.Error("render error page", "request_id", handlers.RequestID(c), "error", err)
 		_ = c.String(status, title)
 	}

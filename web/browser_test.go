@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -38,15 +39,18 @@ func newChrome(t *testing.T) context.Context {
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// Start the browser on the test's context, not on a step's shorter one.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
 	return ctx
 }
 
 func TestBrowserOwnerSetupAndMFA(t *testing.T) {
 	ctx := newChrome(t)
 	h := newHarness(t)
-	err := chromedp.Do(ctx,
+	err := do(ctx,
 		chromedp.Navigate(h.srv.URL+"/"),
 		chromedp.WaitVisible(`input[name=email]`),
 		chromedp.Navigate(h.srv.URL+"/setup?token="+h.token),
@@ -65,7 +69,7 @@ func TestBrowserOwnerSetupAndMFA(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret = strings.TrimSpace(secret)
-	err = chromedp.Do(ctx,
+	err = do(ctx,
 		chromedp.SendKeys(`input[name=code1]`, h.code(secret, -1)),
 		chromedp.SendKeys(`input[name=code2]`, h.code(secret, 0)),
 		chromedp.Click(`form[action="/mfa/bind"] button[type=submit]`),
@@ -96,7 +100,7 @@ func TestBrowserOwnerSetupAndMFA(t *testing.T) {
 
 	// Sign out and back in with password and TOTP.
 	h.clock.Advance(30 * time.Second)
-	err = chromedp.Do(ctx,
+	err = do(ctx,
 		chromedp.Click(`header form[action="/logout"] button`),
 		chromedp.WaitVisible(`input[name=username]`),
 		chromedp.SendKeys(`input[name=username]`, testOwnerEmail),
@@ -117,4 +121,134 @@ func TestBrowserOwnerSetupAndMFA(t *testing.T) {
 	if !strings.Contains(who, testOwnerEmail) {
 		t.Errorf("top bar shows %q", who)
 	}
+}
+
+// TestBrowserEmployeeJourney: the owner creates an employee with console
+// access and an AccessKey, downloads the CSV into the browser's download
+// folder, signs out; the employee signs in, binds MFA, changes the password
+// and reaches their own page.
+func TestBrowserEmployeeJourney(t *testing.T) {
+	ctx := newChrome(t)
+	h := newHarness(t)
+	_, secret := h.setupOwner()
+	downloads := t.TempDir()
+	h.clock.Advance(30 * time.Second)
+
+	// The owner signs in in the browser.
+	err := do(ctx,
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+			return err
+		}),
+		chromedp.Navigate(h.srv.URL+"/login"),
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, testOwnerEmail),
+		chromedp.SendKeys(`input[name=password]`, testOwnerPW),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`input[name=code]`),
+		chromedp.SendKeys(`input[name=code]`, h.code(secret, 0)),
+		chromedp.Click(`form[action="/login/mfa"] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=account-id]`),
+		// Create the employee.
+		chromedp.Navigate(h.srv.URL+"/users/new"),
+		chromedp.WaitVisible(`input[name=name]`),
+		chromedp.SendKeys(`input[name=name]`, "alice"),
+		chromedp.SendKeys(`input[name=display_name]`, "Alice Example"),
+		chromedp.Click(`input[name=mfa_bind_required]`),
+		chromedp.Click(`input[name=create_access_key]`),
+		chromedp.Click(`form[action="/users"] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=accesskey-csv]`),
+	)
+	if err != nil {
+		t.Fatalf("owner creates the employee: %v", err)
+	}
+	password, err := chromedp.Run(ctx, chromedp.Text(`[data-testid=generated-password]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID, err := chromedp.Run(ctx, chromedp.Text(`[data-testid=accesskey-id]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keySecret, err := chromedp.Run(ctx, chromedp.Text(`[data-testid=accesskey-secret]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := do(ctx, chromedp.Click(`[data-testid=accesskey-csv]`)); err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(downloads, "AccessKey.csv")
+	var csv []byte
+	for i := 0; i < 100; i++ {
+		if csv, err = os.ReadFile(csvPath); err == nil && len(csv) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if want := "AccessKey ID,AccessKey Secret\n" + keyID + "," + keySecret + "\n"; string(csv) != want {
+		t.Fatalf("downloaded CSV = %q, want %q", csv, want)
+	}
+
+	// The employee signs in: forced MFA binding, then a new password.
+	err = do(ctx,
+		chromedp.Click(`header form[action="/logout"] button`),
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, "alice@"+testAlias),
+		chromedp.SendKeys(`input[name=password]`, password),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=mfa-secret]`),
+	)
+	if err != nil {
+		t.Fatalf("employee password step: %v", err)
+	}
+	mfaSecret, err := chromedp.Run(ctx, chromedp.Text(`[data-testid=mfa-secret]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfaSecret = strings.TrimSpace(mfaSecret)
+	newPW := "Bright-Harbor-Lantern-27"
+	err = do(ctx,
+		chromedp.SendKeys(`input[name=code1]`, h.code(mfaSecret, -1)),
+		chromedp.SendKeys(`input[name=code2]`, h.code(mfaSecret, 0)),
+		chromedp.Click(`form[action="/mfa/bind"] button[type=submit]`),
+		chromedp.WaitVisible(`input[name=current_password]`),
+		chromedp.SendKeys(`input[name=current_password]`, password),
+		chromedp.SendKeys(`input[name=new_password]`, newPW),
+		chromedp.SendKeys(`input[name=confirm_password]`, newPW),
+		chromedp.Click(`form[action="/password/change"] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=me-name]`),
+	)
+	if err != nil {
+		dumpPage(t, ctx)
+		t.Fatalf("employee binds MFA and changes the password: %v", err)
+	}
+	name, err := chromedp.Run(ctx, chromedp.Text(`[data-testid=me-name]`))
+	if err != nil || name != "alice" {
+		t.Errorf("/me shows %q (%v)", name, err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		if dir := os.Getenv("RAMCONSOLE_SCREENSHOTS"); dir != "" {
+			_ = os.WriteFile(filepath.Join(dir, "me.png"), shot, 0o644)
+		}
+	}
+}
+
+// dumpPage logs where the browser is and what the page says, for a failure.
+func dumpPage(t *testing.T, ctx context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	text, _ := chromedp.Run(ctx, chromedp.Text("body"))
+	t.Logf("browser at %s: %.1500s", loc, text)
+}
+
+// do runs browser steps with a deadline, so a stuck step fails the test
+// quickly and leaves the browser usable for dumpPage.
+func do(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	return chromedp.Do(ctx, steps...)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -92,14 +93,14 @@ func securityHeaders(tls bool) echo.MiddlewareFunc {
 }
 
 // loadSession attaches the request's console session.
-func loadSession(st sessions.Store, now func() time.Time) echo.MiddlewareFunc {
+func loadSession(st sessions.Store, now func() time.Time, life func(context.Context) time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			gs, err := st.Get(c.Request(), CookieName)
 			if err != nil {
 				return err
 			}
-			c.Set(handlers.KeySession, &session{gs: gs, c: c, now: now})
+			c.Set(handlers.KeySession, &session{gs: gs, c: c, now: now, life: life})
 			return next(c)
 		}
 	}

@@ -33,41 +33,135 @@ const (
 	SignedIn
 )
 
+// NavFor says who sees a route in the navigation.
+type NavFor int
+
+// Navigation audiences.
+const (
+	// NavAuthorized shows the entry to whoever the route's action allows.
+	NavAuthorized NavFor = iota
+	// NavOwner shows the entry to the owner only.
+	NavOwner
+	// NavRAMUser shows the entry to RAM users only.
+	NavRAMUser
+)
+
 // Route is one entry of the route table. Action and Resources name the RAM
-// action and resource ARNs that authorise a RAM user on the route.
+// action and the resource ARNs that authorise a RAM user on the route; a
+// route of a signed-in identity without an Action is self-service.
 type Route struct {
 	Method    string
 	Path      string
 	Access    Access
 	Handler   echo.HandlerFunc
 	Action    string
-	Resources func(c echo.Context, accountID string) []string
+	Resources func(c echo.Context, acct string) []string
 	// Nav, when set, lists the route in the navigation under this label.
-	Nav string
+	Nav    string
+	NavFor NavFor
+}
+
+// Resource builders for the route table.
+func allUsers(_ echo.Context, acct string) []string  { return []string{ram.AllUsersARN(acct)} }
+func allGroups(_ echo.Context, acct string) []string { return []string{ram.AllGroupsARN(acct)} }
+func account(_ echo.Context, acct string) []string   { return []string{ram.AccountARN(acct)} }
+func theUser(c echo.Context, acct string) []string {
+	return []string{ram.UserARN(acct, c.Param("name"))}
+}
+func theGroup(c echo.Context, acct string) []string {
+	return []string{ram.GroupARN(acct, c.Param("name"))}
+}
+
+// userAndFormGroup: adding the route's user to the group named in the form.
+func userAndFormGroup(c echo.Context, acct string) []string {
+	return []string{ram.UserARN(acct, c.Param("name")), ram.GroupARN(acct, c.FormValue("group"))}
+}
+
+// userAndGroup: the route's user and group.
+func userAndGroup(c echo.Context, acct string) []string {
+	return []string{ram.UserARN(acct, c.Param("name")), ram.GroupARN(acct, c.Param("group"))}
+}
+
+// formUserAndGroup: adding the user named in the form to the route's group.
+func formUserAndGroup(c echo.Context, acct string) []string {
+	return []string{ram.UserARN(acct, c.FormValue("user")), ram.GroupARN(acct, c.Param("name"))}
+}
+
+// memberAndGroup: the route's member and group.
+func memberAndGroup(c echo.Context, acct string) []string {
+	return []string{ram.UserARN(acct, c.Param("user")), ram.GroupARN(acct, c.Param("name"))}
 }
 
 // routes is the one route table of the console.
 func routes(h *handlers.Handlers) []Route {
+	get, post := http.MethodGet, http.MethodPost
 	return []Route{
 		// Health and first run.
-		{Method: http.MethodGet, Path: "/healthz", Access: Public, Handler: h.Health},
-		{Method: http.MethodGet, Path: "/setup", Access: SetupOnly, Handler: h.SetupForm},
-		{Method: http.MethodPost, Path: "/setup", Access: SetupOnly, Handler: h.Setup},
+		{Method: get, Path: "/healthz", Access: Public, Handler: h.Health},
+		{Method: get, Path: "/setup", Access: SetupOnly, Handler: h.SetupForm},
+		{Method: post, Path: "/setup", Access: SetupOnly, Handler: h.Setup},
 
 		// Sign-in, step by step, and sign-out.
-		{Method: http.MethodGet, Path: "/login", Access: Guest, Handler: h.LoginForm},
-		{Method: http.MethodPost, Path: "/login", Access: Guest, Handler: h.Login},
-		{Method: http.MethodGet, Path: "/login/mfa", Access: MFAStep, Handler: h.LoginMFAForm},
-		{Method: http.MethodPost, Path: "/login/mfa", Access: MFAStep, Handler: h.LoginMFA},
-		{Method: http.MethodPost, Path: "/logout", Access: AnySession, Handler: h.Logout},
+		{Method: get, Path: "/login", Access: Guest, Handler: h.LoginForm},
+		{Method: post, Path: "/login", Access: Guest, Handler: h.Login},
+		{Method: get, Path: "/login/mfa", Access: MFAStep, Handler: h.LoginMFAForm},
+		{Method: post, Path: "/login/mfa", Access: MFAStep, Handler: h.LoginMFA},
+		{Method: post, Path: "/logout", Access: AnySession, Handler: h.Logout},
 
-		// The signed-in identity's own MFA device.
-		{Method: http.MethodGet, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABindForm, Nav: "MFA device"},
-		{Method: http.MethodPost, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABind},
-		{Method: http.MethodPost, Path: "/mfa/unbind", Access: SignedIn, Handler: h.MFAUnbind},
+		// The signed-in identity's own MFA device and password (self-service).
+		{Method: get, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABindForm, Nav: "MFA device", NavFor: NavOwner},
+		{Method: post, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABind},
+		{Method: post, Path: "/mfa/unbind", Access: SignedIn, Handler: h.MFAUnbind},
+		{Method: get, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordForm},
+		{Method: post, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordChange},
 
-		// The console.
-		{Method: http.MethodGet, Path: "/", Access: SignedIn, Handler: h.Overview, Nav: "Overview"},
+		// Overview, and a RAM user's own page.
+		{Method: get, Path: "/", Access: SignedIn, Handler: h.Overview, Nav: "Overview", NavFor: NavOwner},
+		{Method: get, Path: "/me", Access: SignedIn, Handler: h.Me, Nav: "My account", NavFor: NavRAMUser},
+		{Method: post, Path: "/me/accesskeys", Access: SignedIn, Handler: h.MeAccessKeyCreate},
+		{Method: post, Path: "/me/accesskeys/:id/status", Access: SignedIn, Handler: h.MeAccessKeyStatus},
+		{Method: post, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDelete},
+		{Method: get, Path: "/accesskeys/download/:token", Access: SignedIn, Handler: h.AccessKeyDownload},
+
+		// Users.
+		{Method: get, Path: "/users", Access: SignedIn, Handler: h.UsersList, Action: "ram:ListUsers", Resources: allUsers, Nav: "Users"},
+		{Method: get, Path: "/users/new", Access: SignedIn, Handler: h.UserNew, Action: "ram:CreateUser", Resources: allUsers},
+		{Method: post, Path: "/users", Access: SignedIn, Handler: h.UserCreate, Action: "ram:CreateUser", Resources: allUsers},
+		{Method: get, Path: "/users/:name", Access: SignedIn, Handler: h.UserShow, Action: "ram:GetUser", Resources: theUser},
+		{Method: get, Path: "/users/:name/edit", Access: SignedIn, Handler: h.UserEditForm, Action: "ram:UpdateUser", Resources: theUser},
+		{Method: post, Path: "/users/:name/edit", Access: SignedIn, Handler: h.UserUpdate, Action: "ram:UpdateUser", Resources: theUser},
+		{Method: get, Path: "/users/:name/delete", Access: SignedIn, Handler: h.UserDeleteForm, Action: "ram:DeleteUser", Resources: theUser},
+		{Method: post, Path: "/users/:name/delete", Access: SignedIn, Handler: h.UserDelete, Action: "ram:DeleteUser", Resources: theUser},
+		{Method: post, Path: "/users/:name/unlock", Access: SignedIn, Handler: h.UserUnlock, Action: "ram:UnlockUser", Resources: theUser},
+		{Method: post, Path: "/users/:name/login-profile", Access: SignedIn, Handler: h.LoginProfileCreate, Action: "ram:CreateLoginProfile", Resources: theUser},
+		{Method: post, Path: "/users/:name/login-profile/password", Access: SignedIn, Handler: h.LoginProfilePassword, Action: "ram:UpdateLoginProfile", Resources: theUser},
+		{Method: post, Path: "/users/:name/login-profile/flags", Access: SignedIn, Handler: h.LoginProfileFlags, Action: "ram:UpdateLoginProfile", Resources: theUser},
+		{Method: post, Path: "/users/:name/login-profile/status", Access: SignedIn, Handler: h.LoginProfileStatus, Action: "ram:UpdateLoginProfile", Resources: theUser},
+		{Method: post, Path: "/users/:name/login-profile/delete", Access: SignedIn, Handler: h.LoginProfileDelete, Action: "ram:DeleteLoginProfile", Resources: theUser},
+		{Method: post, Path: "/users/:name/mfa/unbind", Access: SignedIn, Handler: h.UserMFAUnbind, Action: "ram:UnbindMFADevice", Resources: theUser},
+		{Method: post, Path: "/users/:name/accesskeys", Access: SignedIn, Handler: h.AccessKeyCreate, Action: "ram:CreateAccessKey", Resources: theUser},
+		{Method: post, Path: "/users/:name/accesskeys/:id/status", Access: SignedIn, Handler: h.AccessKeyStatus, Action: "ram:UpdateAccessKey", Resources: theUser},
+		{Method: post, Path: "/users/:name/accesskeys/:id/delete", Access: SignedIn, Handler: h.AccessKeyDelete, Action: "ram:DeleteAccessKey", Resources: theUser},
+		{Method: post, Path: "/users/:name/groups", Access: SignedIn, Handler: h.UserGroupAdd, Action: "ram:AddUserToGroup", Resources: userAndFormGroup},
+		{Method: post, Path: "/users/:name/groups/:group/remove", Access: SignedIn, Handler: h.UserGroupRemove, Action: "ram:RemoveUserFromGroup", Resources: userAndGroup},
+
+		// Groups.
+		{Method: get, Path: "/groups", Access: SignedIn, Handler: h.GroupsList, Action: "ram:ListGroups", Resources: allGroups, Nav: "Groups"},
+		{Method: get, Path: "/groups/new", Access: SignedIn, Handler: h.GroupNew, Action: "ram:CreateGroup", Resources: allGroups},
+		{Method: post, Path: "/groups", Access: SignedIn, Handler: h.GroupCreate, Action: "ram:CreateGroup", Resources: allGroups},
+		{Method: get, Path: "/groups/:name", Access: SignedIn, Handler: h.GroupShow, Action: "ram:GetGroup", Resources: theGroup},
+		{Method: get, Path: "/groups/:name/edit", Access: SignedIn, Handler: h.GroupEditForm, Action: "ram:UpdateGroup", Resources: theGroup},
+		{Method: post, Path: "/groups/:name/edit", Access: SignedIn, Handler: h.GroupUpdate, Action: "ram:UpdateGroup", Resources: theGroup},
+		{Method: get, Path: "/groups/:name/delete", Access: SignedIn, Handler: h.GroupDeleteForm, Action: "ram:DeleteGroup", Resources: theGroup},
+		{Method: post, Path: "/groups/:name/delete", Access: SignedIn, Handler: h.GroupDelete, Action: "ram:DeleteGroup", Resources: theGroup},
+		{Method: post, Path: "/groups/:name/members", Access: SignedIn, Handler: h.GroupMemberAdd, Action: "ram:AddUserToGroup", Resources: formUserAndGroup},
+		{Method: post, Path: "/groups/:name/members/:user/remove", Access: SignedIn, Handler: h.GroupMemberRemove, Action: "ram:RemoveUserFromGroup", Resources: memberAndGroup},
+
+		// Account settings.
+		{Method: get, Path: "/settings", Access: SignedIn, Handler: h.Settings, Action: "ram:GetPasswordPolicy", Resources: account, Nav: "Settings"},
+		{Method: post, Path: "/settings/password-policy", Access: SignedIn, Handler: h.PasswordPolicySave, Action: "ram:SetPasswordPolicy", Resources: account},
+		{Method: post, Path: "/settings/security", Access: SignedIn, Handler: h.SecurityPreferenceSave, Action: "ram:SetSecurityPreference", Resources: account},
+		{Method: post, Path: "/settings/alias", Access: SignedIn, Handler: h.AliasSave, Action: "ram:SetAccountAlias", Resources: account},
 	}
 }
 
@@ -95,6 +189,20 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 			}
 			s := handlers.SessionOf(c)
 			stage, signedIn := s.Stage(), s.Principal() != ""
+			if signedIn {
+				id, err := svc.Identity(c.Request().Context(), s.Principal())
+				if ram.ErrorKind(err) == ram.EAUTH {
+					// Deleted, or console access removed: the session is over.
+					if err := s.Destroy(); err != nil {
+						return err
+					}
+					return c.Redirect(http.StatusSeeOther, "/login")
+				}
+				if err != nil {
+					return err
+				}
+				c.Set(handlers.KeyIdentity, id)
+			}
 			allowed := false
 			switch r.Access {
 			case SetupOnly, AnySession:
@@ -111,6 +219,12 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 				allowed = signedIn && stage == ram.StepDone
 			}
 			if allowed {
+				if r.Action != "" {
+					acct := svc.AccountID(c.Request().Context())
+					if err := svc.Authorize(c.Request().Context(), handlers.ActorOf(c), r.Action, r.Resources(c, acct)...); err != nil {
+						return err
+					}
+				}
 				return next(c)
 			}
 			if !signedIn {

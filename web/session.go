@@ -24,12 +24,11 @@ import (
 const CookieName = "ramconsole_session"
 
 // Session lifetimes (SPEC §2): a session between sign-in steps lives 5
-// minutes; a signed-in one the login session duration; one that only holds a
-// CSRF token for the sign-in form an hour.
+// minutes; a signed-in one the security preference's LoginSessionDuration;
+// one that only holds a CSRF token for the sign-in form an hour.
 const (
 	stagedLifetime    = 5 * time.Minute
 	anonymousLifetime = time.Hour
-	signedInLifetime  = 6 * time.Hour
 )
 
 // sqliteStore is a gorilla/sessions Store that keeps sessions server-side:
@@ -132,9 +131,10 @@ func hashID(id string) string {
 
 // session is the handlers' view of a request's session.
 type session struct {
-	gs  *sessions.Session
-	c   echo.Context
-	now func() time.Time
+	gs   *sessions.Session
+	c    echo.Context
+	now  func() time.Time
+	life func(context.Context) time.Duration // a signed-in session's lifetime
 }
 
 func (s *session) get(k string) string {
@@ -209,7 +209,7 @@ func (s *session) setStage(step ram.Step) {
 	s.gs.Values["stage"] = string(step)
 	life := stagedLifetime
 	if step == ram.StepDone {
-		life = signedInLifetime
+		life = s.life(s.c.Request().Context())
 	}
 	s.gs.Values["exp"] = strconv.FormatInt(s.now().Add(life).Unix(), 10)
 }

@@ -1,0 +1,92 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+// Me handles GET /me: the signed-in RAM user's own page. The owner's is the overview.
+func (h *Handlers) Me(c echo.Context) error {
+	a := ActorOf(c)
+	if a.Principal == ram.PrincipalRoot {
+		return redirect(c, "/")
+	}
+	d, err := h.RAM.OwnDetail(ctx(c), a)
+	if err != nil {
+		return err
+	}
+	pref := h.RAM.SelfService(ctx(c))
+	u := d.User
+	m := views.Me{Layout: h.layout(c, "My account"), Name: u.UserName, DisplayName: u.DisplayName, Email: u.Email,
+		MobilePhone: u.MobilePhone, LogonName: d.LogonName, LastLogin: date(u.LastLoginAt), HasMFA: d.MFADevice != nil,
+		CanChangePassword: pref.AllowUserToChangePassword, CanManageMFA: pref.AllowUserToManageMFADevices,
+		CanManageKeys: pref.AllowUserToManageAccessKeys}
+	if d.LoginProfile != nil {
+		m.PasswordChanged = date(d.LoginProfile.PasswordChangedAt)
+	}
+	for _, k := range d.AccessKeys {
+		m.Keys = append(m.Keys, keyRow("/me/accesskeys/"+k.AccessKeyID, k))
+	}
+	m.CanAddKey = m.CanManageKeys && len(d.AccessKeys) < ram.MaxAccessKeys
+	for _, g := range d.Groups {
+		m.Groups = append(m.Groups, g.GroupName)
+	}
+	return Render(c, http.StatusOK, views.MePage(m))
+}
+
+// MeAccessKeyCreate handles POST /me/accesskeys.
+func (h *Handlers) MeAccessKeyCreate(c echo.Context) error {
+	k, err := h.RAM.CreateOwnAccessKey(ctx(c), ActorOf(c))
+	if err != nil {
+		return err
+	}
+	return h.reveal(c, views.Reveal{Title: "Your new AccessKey", UserName: k.UserName, Back: "/me"}, k)
+}
+
+// MeAccessKeyStatus handles POST /me/accesskeys/:id/status.
+func (h *Handlers) MeAccessKeyStatus(c echo.Context) error {
+	id, status := c.Param("id"), c.FormValue("status")
+	if err := h.RAM.UpdateOwnAccessKey(ctx(c), ActorOf(c), id, status); err != nil {
+		return err
+	}
+	return flashDone(c, "/me", "AccessKey "+id+" is now "+status+".")
+}
+
+// MeAccessKeyDelete handles POST /me/accesskeys/:id/delete.
+func (h *Handlers) MeAccessKeyDelete(c echo.Context) error {
+	id := c.Param("id")
+	if err := h.RAM.DeleteOwnAccessKey(ctx(c), ActorOf(c), id); err != nil {
+		return err
+	}
+	return flashDone(c, "/me", "AccessKey "+id+" deleted.")
+}
+
+// PasswordForm handles GET /password/change.
+func (h *Handlers) PasswordForm(c echo.Context) error {
+	return Render(c, http.StatusOK, views.PasswordPage(views.PasswordChange{Layout: h.layout(c, "Change password"),
+		Forced: SessionOf(c).Stage() == ram.StepChangePassword}))
+}
+
+// PasswordChange handles POST /password/change. The person stays signed in
+// on a fresh session id; every other session of theirs ends.
+func (h *Handlers) PasswordChange(c echo.Context) error {
+	s := SessionOf(c)
+	in := ram.ChangePasswordInput{Current: c.FormValue("current_password"), New: c.FormValue("new_password"), Confirm: c.FormValue("confirm_password")}
+	err := h.RAM.ChangePassword(ctx(c), ActorOf(c), in, s.IDHash())
+	if fields, ok := fieldErrors(err); ok {
+		m := views.PasswordChange{Layout: h.layout(c, "Change password"), Forced: s.Stage() == ram.StepChangePassword,
+			Form: views.Form{Errors: fields}}
+		return Render(c, http.StatusUnprocessableEntity, views.PasswordPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.Advance(ram.StepDone); err != nil {
+		return err
+	}
+	return flashDone(c, "/", "Password changed.")
+}

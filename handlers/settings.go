@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return ""
+}
+
+func policyForm(p ram.PasswordPolicy) views.Form {
+	return views.Form{Values: map[string]string{
+		"MinimumPasswordLength":      strconv.Itoa(p.MinimumPasswordLength),
+		"RequireLowercaseCharacters": boolText(p.RequireLowercaseCharacters),
+		"RequireUppercaseCharacters": boolText(p.RequireUppercaseCharacters),
+		"RequireNumbers":             boolText(p.RequireNumbers),
+		"RequireSymbols":             boolText(p.RequireSymbols),
+		"HardExpiry":                 boolText(p.HardExpiry),
+		"MaxPasswordAge":             strconv.Itoa(p.MaxPasswordAge),
+		"PasswordReusePrevention":    strconv.Itoa(p.PasswordReusePrevention),
+		"MaxLoginAttemps":            strconv.Itoa(p.MaxLoginAttemps),
+	}}
+}
+
+func prefForm(p ram.SecurityPreference) views.Form {
+	return views.Form{Values: map[string]string{
+		"EnableSaveMFATicket":         boolText(p.EnableSaveMFATicket),
+		"AllowUserToChangePassword":   boolText(p.AllowUserToChangePassword),
+		"AllowUserToManageAccessKeys": boolText(p.AllowUserToManageAccessKeys),
+		"AllowUserToManageMFADevices": boolText(p.AllowUserToManageMFADevices),
+		"EnforceMFAForLogin":          boolText(p.EnforceMFAForLogin),
+		"LoginSessionDuration":        strconv.Itoa(p.LoginSessionDuration),
+		"LoginNetworkMasks":           p.LoginNetworkMasks,
+	}}
+}
+
+// settingsModel fills the settings page; forms passed in replace the stored values.
+func (h *Handlers) settingsModel(c echo.Context, policy, pref, alias *views.Form) (views.Settings, error) {
+	a := ActorOf(c)
+	m := views.Settings{Layout: h.layout(c, "Settings")}
+	if policy == nil {
+		p, err := h.RAM.GetPasswordPolicy(ctx(c), a)
+		if err != nil {
+			return m, err
+		}
+		f := policyForm(p)
+		policy = &f
+	}
+	if pref == nil {
+		p, err := h.RAM.GetSecurityPreference(ctx(c), a)
+		if err != nil {
+			return m, err
+		}
+		f := prefForm(p)
+		pref = &f
+	}
+	if alias == nil {
+		al, err := h.RAM.GetAccountAlias(ctx(c), a)
+		if err != nil {
+			return m, err
+		}
+		alias = &views.Form{Values: map[string]string{"alias": al}}
+	}
+	m.Policy, m.Pref, m.Alias = *policy, *pref, *alias
+	m.AccountID = h.RAM.AccountID(ctx(c))
+	return m, nil
+}
+
+// Settings handles GET /settings.
+func (h *Handlers) Settings(c echo.Context) error {
+	m, err := h.settingsModel(c, nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, views.SettingsPage(m))
+}
+
+// intField parses a number field, noting a message when it is not one.
+func intField(vals map[string]string, errs map[string]string, name string) int {
+	v := strings.TrimSpace(vals[name])
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		errs[name] = "Enter a whole number."
+	}
+	return n
+}
+
+// PasswordPolicySave handles POST /settings/password-policy.
+func (h *Handlers) PasswordPolicySave(c echo.Context) error {
+	names := []string{"MinimumPasswordLength", "MaxPasswordAge", "PasswordReusePrevention", "MaxLoginAttemps"}
+	vals := form(c, names...)
+	errs := map[string]string{}
+	p := ram.PasswordPolicy{
+		MinimumPasswordLength:      intField(vals, errs, "MinimumPasswordLength"),
+		MaxPasswordAge:             intField(vals, errs, "MaxPasswordAge"),
+		PasswordReusePrevention:    intField(vals, errs, "PasswordReusePrevention"),
+		MaxLoginAttemps:            intField(vals, errs, "MaxLoginAttemps"),
+		RequireLowercaseCharacters: checked(c, "RequireLowercaseCharacters"),
+		RequireUppercaseCharacters: checked(c, "RequireUppercaseCharacters"),
+		RequireNumbers:             checked(c, "RequireNumbers"),
+		RequireSymbols:             checked(c, "RequireSymbols"),
+		HardExpiry:                 checked(c, "HardExpiry"),
+	}
+	var err error
+	if len(errs) == 0 {
+		_, err = h.RAM.SetPasswordPolicy(ctx(c), ActorOf(c), p)
+		if fields, ok := fieldErrors(err); ok {
+			errs, err = fields, nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		f := policyForm(p)
+		for k, v := range vals {
+			f.Values[k] = v
+		}
+		f.Errors = errs
+		m, err := h.settingsModel(c, &f, nil, nil)
+		if err != nil {
+			return err
+		}
+		return Render(c, http.StatusUnprocessableEntity, views.SettingsPage(m))
+	}
+	return flashDone(c, "/settings", "Password policy saved.")
+}
+
+// SecurityPreferenceSave handles POST /settings/security.
+func (h *Handlers) SecurityPreferenceSave(c echo.Context) error {
+	vals := form(c, "LoginSessionDuration", "LoginNetworkMasks")
+	errs := map[string]string{}
+	p := ram.SecurityPreference{
+		LoginSessionDuration:        intField(vals, errs, "LoginSessionDuration"),
+		LoginNetworkMasks:           vals["LoginNetworkMasks"],
+		EnableSaveMFATicket:         checked(c, "EnableSaveMFATicket"),
+		AllowUserToChangePassword:   checked(c, "AllowUserToChangePassword"),
+		AllowUserToManageAccessKeys: checked(c, "AllowUserToManageAccessKeys"),
+		AllowUserToManageMFADevices: checked(c, "AllowUserToManageMFADevices"),
+		EnforceMFAForLogin:          checked(c, "EnforceMFAForLogin"),
+	}
+	var err error
+	if len(errs) == 0 {
+		_, err = h.RAM.SetSecurityPreference(ctx(c), ActorOf(c), p)
+		if fields, ok := fieldErrors(err); ok {
+			errs, err = fields, nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		f := prefForm(p)
+		for k, v := range vals {
+			f.Values[k] = v
+		}
+		f.Errors = errs
+		m, err := h.settingsModel(c, nil, &f, nil)
+		if err != nil {
+			return err
+		}
+		return Render(c, http.StatusUnprocessableEntity, views.SettingsPage(m))
+	}
+	return flashDone(c, "/settings", "Security settings saved.")
+}
+
+// AliasSave handles POST /settings/alias; an empty alias clears it.
+func (h *Handlers) AliasSave(c echo.Context) error {
+	alias := strings.TrimSpace(c.FormValue("alias"))
+	err := h.RAM.SetAccountAlias(ctx(c), ActorOf(c), alias)
+	if fields, ok := fieldErrors(err); ok {
+		f := views.Form{Values: map[string]string{"alias": alias}, Errors: fields}
+		m, err := h.settingsModel(c, nil, nil, &f)
+		if err != nil {
+			return err
+		}
+		return Render(c, http.StatusUnprocessableEntity, views.SettingsPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	if alias == "" {
+		return flashDone(c, "/settings", "Account alias cleared; RAM users sign in as name@AccountId.")
+	}
+	return flashDone(c, "/settings", "Account alias set; RAM users now sign in as name@"+alias+".")
+}

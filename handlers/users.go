@@ -1,0 +1,385 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+const listPageSize = 50
+
+func userHref(name string) string { return "/users/" + url.PathEscape(name) }
+
+// UsersList handles GET /users: search by name or display name, keyset paging.
+func (h *Handlers) UsersList(c echo.Context) error {
+	q := strings.TrimSpace(c.QueryParam("q"))
+	page, err := h.RAM.ListUsers(ctx(c), ActorOf(c), ram.ListUsersInput{Query: q, Marker: c.QueryParam("marker"), MaxItems: listPageSize})
+	if e, ok := ram.AsError(err); ok && e.Kind == ram.EINVALID {
+		return echo.NewHTTPError(http.StatusBadRequest, e.Message)
+	}
+	if err != nil {
+		return err
+	}
+	m := views.Users{Layout: h.layout(c, "Users"), Query: q}
+	for _, u := range page.Users {
+		m.Rows = append(m.Rows, views.UserRow{Name: u.UserName, DisplayName: u.DisplayName, Href: userHref(u.UserName),
+			Created: date(u.CreatedAt), LastLogin: date(u.LastLoginAt)})
+	}
+	if page.IsTruncated {
+		v := url.Values{"marker": {page.Marker}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		m.NextHref = "/users?" + v.Encode()
+	}
+	return Render(c, http.StatusOK, views.UsersPage(m))
+}
+
+var userFields = []string{"name", "display_name", "comments", "email", "mobile_phone", "console_login", "generate_password",
+	"password_reset_required", "mfa_bind_required", "create_access_key"}
+
+// UserNew handles GET /users/new.
+func (h *Handlers) UserNew(c echo.Context) error {
+	f := views.Form{Values: map[string]string{"console_login": "true", "generate_password": "true", "password_reset_required": "true"}}
+	return Render(c, http.StatusOK, views.UserNewPage(views.UserNew{Layout: h.layout(c, "New user"), Form: f}))
+}
+
+// UserCreate handles POST /users: the user, and in the same transaction its
+// console login and an AccessKey when asked.
+func (h *Handlers) UserCreate(c echo.Context) error {
+	vals := form(c, userFields...)
+	in := ram.UserInput{UserName: strings.TrimSpace(vals["name"]), DisplayName: strings.TrimSpace(vals["display_name"]),
+		Comments: vals["comments"], Email: strings.TrimSpace(vals["email"]), MobilePhone: strings.TrimSpace(vals["mobile_phone"])}
+	var login *ram.NewUserAccess
+	if checked(c, "console_login") {
+		login = &ram.NewUserAccess{Password: c.FormValue("password"), GeneratePassword: checked(c, "generate_password"),
+			PasswordResetRequired: checked(c, "password_reset_required"), MFABindRequired: checked(c, "mfa_bind_required")}
+	}
+	u, created, err := h.RAM.CreateUserWithAccess(ctx(c), ActorOf(c), in, login, checked(c, "create_access_key"))
+	if fields, ok := fieldErrors(err); ok {
+		m := views.UserNew{Layout: h.layout(c, "New user"), Form: views.Form{Values: vals, Errors: fields}}
+		return Render(c, formStatus(err), views.UserNewPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	if created.GeneratedPassword == "" && created.AccessKey == nil {
+		return flashDone(c, userHref(u.UserName), "User "+u.UserName+" created.")
+	}
+	return h.reveal(c, views.Reveal{Title: "User " + u.UserName + " created", UserName: u.UserName,
+		Password: created.GeneratedPassword, Back: userHref(u.UserName)}, created.AccessKey)
+}
+
+// reveal renders the one-time page with a generated password and/or a new
+// AccessKey's secret and its CSV link. It is the page that follows the
+// POST, not a redirect: the secret exists nowhere else to be shown again.
+func (h *Handlers) reveal(c echo.Context, m views.Reveal, key *ram.NewAccessKey) error {
+	if key != nil {
+		token, err := h.RAM.OfferKeyDownload(ctx(c), SessionOf(c).IDHash(), key)
+		if err != nil {
+			return err
+		}
+		m.KeyID, m.KeySecret, m.CSVHref = key.AccessKeyID, key.AccessKeySecret, "/accesskeys/download/"+token
+	}
+	m.Layout = h.layout(c, m.Title)
+	return Render(c, http.StatusOK, views.RevealPage(m))
+}
+
+// UserShow handles GET /users/:name.
+func (h *Handlers) UserShow(c echo.Context) error {
+	d, err := h.RAM.UserDetail(ctx(c), ActorOf(c), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, views.UserPage(h.userModel(c, d, views.Form{})))
+}
+
+func (h *Handlers) userModel(c echo.Context, d *ram.UserDetail, loginForm views.Form) views.UserDetail {
+	u := d.User
+	base := userHref(u.UserName)
+	m := views.UserDetail{Layout: h.layout(c, u.UserName), Base: base, Name: u.UserName, DisplayName: u.DisplayName,
+		Email: u.Email, MobilePhone: u.MobilePhone, Comments: u.Comments, UserID: u.UserID, Created: date(u.CreatedAt),
+		Updated: date(u.UpdatedAt), LastLogin: date(u.LastLoginAt), ARN: "acs:ram::" + h.RAM.AccountID(ctx(c)) + ":user/" + u.UserName,
+		LogonName: d.LogonName, Locked: d.Locked, LockedUntil: date(u.LockedUntil), LoginForm: loginForm}
+	if lp := d.LoginProfile; lp != nil {
+		m.HasLogin, m.LoginStatus, m.ResetRequired, m.MFARequired = true, lp.Status, lp.PasswordResetRequired, lp.MFABindRequired
+		m.PasswordChanged = date(lp.PasswordChangedAt)
+	}
+	if dev := d.MFADevice; dev != nil {
+		m.HasMFA, m.MFASerial, m.MFABound = true, dev.Serial, date(dev.BoundAt)
+	}
+	for _, k := range d.AccessKeys {
+		m.Keys = append(m.Keys, keyRow(base+"/accesskeys/"+k.AccessKeyID, k))
+	}
+	m.CanAddKey = len(d.AccessKeys) < ram.MaxAccessKeys
+	for _, g := range d.Groups {
+		m.Groups = append(m.Groups, views.GroupRef{Name: g.GroupName, Href: groupHref(g.GroupName), Joined: date(g.JoinedAt),
+			RemoveAction: base + "/groups/" + url.PathEscape(g.GroupName) + "/remove"})
+	}
+	return m
+}
+
+func keyRow(base string, k ram.AccessKey) views.KeyRow {
+	r := views.KeyRow{ID: k.AccessKeyID, Status: k.Status, Created: date(k.CreatedAt), LastUsed: date(k.LastUsedAt),
+		StatusAction: base + "/status", DeleteAction: base + "/delete", NewStatus: "Inactive", StatusLabel: "Disable"}
+	if k.Status != "Active" {
+		r.NewStatus, r.StatusLabel = "Active", "Enable"
+	}
+	return r
+}
+
+var editFields = []string{"name", "display_name", "comments", "email", "mobile_phone"}
+
+// UserEditForm handles GET /users/:name/edit.
+func (h *Handlers) UserEditForm(c echo.Context) error {
+	u, err := h.RAM.GetUser(ctx(c), ActorOf(c), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	f := views.Form{Values: map[string]string{"name": u.UserName, "display_name": u.DisplayName, "comments": u.Comments,
+		"email": u.Email, "mobile_phone": u.MobilePhone}}
+	return Render(c, http.StatusOK, views.UserEditPage(views.UserEdit{Layout: h.layout(c, "Edit "+u.UserName), Name: u.UserName, Form: f}))
+}
+
+// UserUpdate handles POST /users/:name/edit.
+func (h *Handlers) UserUpdate(c echo.Context) error {
+	name := c.Param("name")
+	vals := form(c, editFields...)
+	trim := func(k string) *string { v := strings.TrimSpace(vals[k]); return &v }
+	comments := vals["comments"]
+	up := ram.UserUpdate{NewUserName: trim("name"), NewDisplayName: trim("display_name"), NewEmail: trim("email"),
+		NewMobilePhone: trim("mobile_phone"), NewComments: &comments}
+	u, err := h.RAM.UpdateUser(ctx(c), ActorOf(c), name, up)
+	if fields, ok := fieldErrors(err); ok {
+		m := views.UserEdit{Layout: h.layout(c, "Edit "+name), Name: name, Form: views.Form{Values: vals, Errors: fields}}
+		return Render(c, formStatus(err), views.UserEditPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	return flashDone(c, userHref(u.UserName), "User "+u.UserName+" updated.")
+}
+
+// UserDeleteForm handles GET /users/:name/delete: what will go with the user.
+func (h *Handlers) UserDeleteForm(c echo.Context) error {
+	d, err := h.RAM.UserDetail(ctx(c), ActorOf(c), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, views.UserDeletePage(h.deleteModel(c, d, views.Form{})))
+}
+
+func (h *Handlers) deleteModel(c echo.Context, d *ram.UserDetail, f views.Form) views.UserDelete {
+	m := views.UserDelete{Layout: h.layout(c, "Delete "+d.User.UserName), Name: d.User.UserName, Form: f}
+	if d.LoginProfile != nil {
+		m.Goes = append(m.Goes, "console access (login profile)")
+	}
+	if d.MFADevice != nil {
+		m.Goes = append(m.Goes, "the MFA device")
+	}
+	for _, k := range d.AccessKeys {
+		m.Goes = append(m.Goes, "AccessKey "+k.AccessKeyID+" (programs using it stop working)")
+	}
+	for _, g := range d.Groups {
+		m.Goes = append(m.Goes, "membership of group "+g.GroupName)
+	}
+	return m
+}
+
+// UserDelete handles POST /users/:name/delete: needs the name typed again,
+// then removes the user with everything it has.
+func (h *Handlers) UserDelete(c echo.Context) error {
+	name := c.Param("name")
+	if c.FormValue("confirm") != name {
+		d, err := h.RAM.UserDetail(ctx(c), ActorOf(c), name)
+		if err != nil {
+			return err
+		}
+		f := views.Form{Values: map[string]string{"confirm": c.FormValue("confirm")},
+			Errors: map[string]string{"confirm": "Type the user name exactly to confirm."}}
+		return Render(c, http.StatusUnprocessableEntity, views.UserDeletePage(h.deleteModel(c, d, f)))
+	}
+	if err := h.RAM.DeleteUser(ctx(c), ActorOf(c), name, true); err != nil {
+		return err
+	}
+	return flashDone(c, "/users", "User "+name+" deleted.")
+}
+
+// UserUnlock handles POST /users/:name/unlock.
+func (h *Handlers) UserUnlock(c echo.Context) error {
+	name := c.Param("name")
+	if err := h.RAM.UnlockUser(ctx(c), ActorOf(c), name); err != nil {
+		return err
+	}
+	return flashDone(c, userHref(name), "User "+name+" unlocked.")
+}
+
+// userFormError shows the user page again with the login-profile form's messages.
+func (h *Handlers) userFormError(c echo.Context, err error, vals map[string]string) error {
+	fields, ok := fieldErrors(err)
+	if !ok {
+		return err
+	}
+	d, derr := h.RAM.UserDetail(ctx(c), ActorOf(c), c.Param("name"))
+	if derr != nil {
+		return derr
+	}
+	delete(vals, "password")
+	return Render(c, formStatus(err), views.UserPage(h.userModel(c, d, views.Form{Values: vals, Errors: fields})))
+}
+
+// LoginProfileCreate handles POST /users/:name/login-profile: console access
+// with a typed or generated password.
+func (h *Handlers) LoginProfileCreate(c echo.Context) error {
+	name := c.Param("name")
+	in := ram.LoginProfileInput{Password: c.FormValue("password"), GeneratePassword: checked(c, "generate_password"),
+		PasswordResetRequired: checked(c, "password_reset_required"), MFABindRequired: checked(c, "mfa_bind_required")}
+	_, generated, err := h.RAM.CreateLoginProfile(ctx(c), ActorOf(c), name, in)
+	if err != nil {
+		return h.userFormError(c, err, form(c, "generate_password", "password_reset_required", "mfa_bind_required"))
+	}
+	if generated != "" {
+		return h.reveal(c, views.Reveal{Title: "Console access for " + name, UserName: name, Password: generated, Back: userHref(name)}, nil)
+	}
+	return flashDone(c, userHref(name), "Console access enabled for "+name+".")
+}
+
+// LoginProfilePassword handles POST /users/:name/login-profile/password: a reset.
+func (h *Handlers) LoginProfilePassword(c echo.Context) error {
+	name := c.Param("name")
+	pw := c.FormValue("password")
+	reset := checked(c, "password_reset_required")
+	up := ram.LoginProfileUpdate{GeneratePassword: checked(c, "generate_password"), PasswordResetRequired: &reset}
+	if !up.GeneratePassword {
+		up.Password = &pw
+	}
+	generated, err := h.RAM.UpdateLoginProfile(ctx(c), ActorOf(c), name, up)
+	if err != nil {
+		return h.userFormError(c, err, form(c, "generate_password", "password_reset_required"))
+	}
+	if generated != "" {
+		return h.reveal(c, views.Reveal{Title: "New password for " + name, UserName: name, Password: generated, Back: userHref(name)}, nil)
+	}
+	return flashDone(c, userHref(name), "Password of "+name+" reset; the user's sessions ended.")
+}
+
+// LoginProfileFlags handles POST /users/:name/login-profile/flags.
+func (h *Handlers) LoginProfileFlags(c echo.Context) error {
+	name := c.Param("name")
+	reset, mfa := checked(c, "password_reset_required"), checked(c, "mfa_bind_required")
+	if _, err := h.RAM.UpdateLoginProfile(ctx(c), ActorOf(c), name, ram.LoginProfileUpdate{PasswordResetRequired: &reset, MFABindRequired: &mfa}); err != nil {
+		return h.userFormError(c, err, form(c, "password_reset_required", "mfa_bind_required"))
+	}
+	return flashDone(c, userHref(name), "Console access settings of "+name+" saved.")
+}
+
+// LoginProfileStatus handles POST /users/:name/login-profile/status.
+func (h *Handlers) LoginProfileStatus(c echo.Context) error {
+	name := c.Param("name")
+	status := c.FormValue("status")
+	if _, err := h.RAM.UpdateLoginProfile(ctx(c), ActorOf(c), name, ram.LoginProfileUpdate{Status: &status}); err != nil {
+		return h.userFormError(c, err, map[string]string{})
+	}
+	msg := "Console access of " + name + " activated."
+	if status == "Inactive" {
+		msg = "Console access of " + name + " deactivated; the user's sessions ended."
+	}
+	return flashDone(c, userHref(name), msg)
+}
+
+// LoginProfileDelete handles POST /users/:name/login-profile/delete.
+func (h *Handlers) LoginProfileDelete(c echo.Context) error {
+	name := c.Param("name")
+	if err := h.RAM.DeleteLoginProfile(ctx(c), ActorOf(c), name); err != nil {
+		return err
+	}
+	return flashDone(c, userHref(name), "Console access of "+name+" removed; the user's sessions ended.")
+}
+
+// UserMFAUnbind handles POST /users/:name/mfa/unbind.
+func (h *Handlers) UserMFAUnbind(c echo.Context) error {
+	name := c.Param("name")
+	if _, err := h.RAM.UnbindMFADevice(ctx(c), ActorOf(c), name); err != nil {
+		return err
+	}
+	return flashDone(c, userHref(name), "MFA device of "+name+" unbound; the user's sessions ended.")
+}
+
+// AccessKeyCreate handles POST /users/:name/accesskeys: the one-time reveal.
+func (h *Handlers) AccessKeyCreate(c echo.Context) error {
+	name := c.Param("name")
+	k, err := h.RAM.CreateAccessKey(ctx(c), ActorOf(c), name)
+	if err != nil {
+		return err
+	}
+	return h.reveal(c, views.Reveal{Title: "AccessKey for " + name, UserName: name, Back: userHref(name)}, k)
+}
+
+// AccessKeyStatus handles POST /users/:name/accesskeys/:id/status.
+func (h *Handlers) AccessKeyStatus(c echo.Context) error {
+	name, id, status := c.Param("name"), c.Param("id"), c.FormValue("status")
+	if err := h.RAM.UpdateAccessKey(ctx(c), ActorOf(c), name, id, status); err != nil {
+		return err
+	}
+	return flashDone(c, userHref(name), "AccessKey "+id+" is now "+status+".")
+}
+
+// AccessKeyDelete handles POST /users/:name/accesskeys/:id/delete.
+func (h *Handlers) AccessKeyDelete(c echo.Context) error {
+	name, id := c.Param("name"), c.Param("id")
+	if err := h.RAM.DeleteAccessKey(ctx(c), ActorOf(c), name, id); err != nil {
+		return err
+	}
+	return flashDone(c, userHref(name), "AccessKey "+id+" deleted.")
+}
+
+// UserGroupAdd handles POST /users/:name/groups with group.
+func (h *Handlers) UserGroupAdd(c echo.Context) error {
+	name, group := c.Param("name"), strings.TrimSpace(c.FormValue("group"))
+	if err := h.RAM.AddUserToGroup(ctx(c), ActorOf(c), group, name); err != nil {
+		return h.membershipError(c, err, userHref(name))
+	}
+	return flashDone(c, userHref(name), name+" added to group "+group+".")
+}
+
+// UserGroupRemove handles POST /users/:name/groups/:group/remove.
+func (h *Handlers) UserGroupRemove(c echo.Context) error {
+	name, group := c.Param("name"), c.Param("group")
+	if err := h.RAM.RemoveUserFromGroup(ctx(c), ActorOf(c), group, name); err != nil {
+		return err
+	}
+	return flashDone(c, userHref(name), name+" removed from group "+group+".")
+}
+
+// membershipError turns a refused membership change caused by the typed
+// name (unknown, already a member, a limit) into a message on the page.
+func (h *Handlers) membershipError(c echo.Context, err error, back string) error {
+	e, ok := ram.AsError(err)
+	if !ok || e.Kind == ram.EFORBIDDEN {
+		return err
+	}
+	_ = SessionOf(c).AddFlash(flashErrorPrefix + e.Message)
+	return redirect(c, back)
+}
+
+// AccessKeyDownload handles GET /accesskeys/download/:token: the one-time
+// CSV of a new key, only for the session that created it, within 10 minutes.
+func (h *Handlers) AccessKeyDownload(c echo.Context) error {
+	id, secret, err := h.RAM.TakeKeyDownload(ctx(c), SessionOf(c).IDHash(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	h.Header(c)
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="AccessKey.csv"`)
+	return c.Blob(http.StatusOK, "text/csv", []byte("AccessKey ID,AccessKey Secret\n"+id+","+secret+"\n"))
+}
+
+// Header sets headers every secret-bearing response needs.
+func (h *Handlers) Header(c echo.Context) {
+	c.Response().Header().Set("Cache-Control", "no-store")
+}

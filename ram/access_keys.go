@@ -1,0 +1,308 @@
+package ram
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"time"
+
+	"ramconsole/store"
+)
+
+// AccessKey is a user's AccessKey (never with its secret).
+type AccessKey = store.AccessKey
+
+// NewAccessKey is a key just created: the only time its secret is known.
+type NewAccessKey struct {
+	AccessKeyID     string
+	AccessKeySecret string
+	Status          string
+	CreateDate      time.Time
+	UserName        string
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func randomAlnum(n int) string {
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(alnum)))
+	for i := range b {
+		v, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			panic("ram: no randomness: " + err.Error())
+		}
+		b[i] = alnum[v.Int64()]
+	}
+	return string(b)
+}
+
+func accessKeySecretAD(id string) string { return "access_keys/" + id + "/secret" }
+
+// createAccessKey makes a key for u inside tx, with its event.
+func (s *Service) createAccessKey(ctx context.Context, tx *store.Tx, a Actor, acct string, u *store.User) (*NewAccessKey, error) {
+	keys, err := tx.AccessKeys(ctx, u.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) >= MaxAccessKeys {
+		return nil, limit("LimitExceeded.User.AccessKey", "A user can have at most 2 AccessKeys. Delete one first.")
+	}
+	id := "LTAI" + randomAlnum(20)
+	secret := randomAlnum(30)
+	k := &store.AccessKey{AccessKeyID: id, UserID: u.UserID, SecretEnc: s.sealer.Seal(accessKeySecretAD(id), []byte(secret)), Status: "Active"}
+	if err := tx.CreateAccessKey(ctx, k); err != nil {
+		return nil, err
+	}
+	ev := s.event(ctx, a, acct, s.opType(a), "CreateAccessKey")
+	ev.ResourceName = u.UserName
+	ev.RequestParameters = map[string]any{"UserName": u.UserName}
+	ev.AdditionalEventData = map[string]any{"AccessKeyId": id}
+	if err := tx.AppendEvent(ctx, ev); err != nil {
+		return nil, err
+	}
+	return &NewAccessKey{AccessKeyID: id, AccessKeySecret: secret, Status: "Active", CreateDate: k.CreatedAt, UserName: u.UserName}, nil
+}
+
+// targetUser resolves the user an AccessKey operation acts on: the named
+// one, or the caller when name is empty (RAM's rule for these actions).
+func (s *Service) targetUser(ctx context.Context, a Actor, name string) (string, error) {
+	if name != "" {
+		return name, nameError("name", "UserName", "user name", name)
+	}
+	if a.Principal == PrincipalRoot || a.Principal == "" {
+		return "", &Error{Kind: EINVALID, Code: "MissingParameter", Message: "UserName is required: the account owner has no AccessKeys."}
+	}
+	return a.Name, nil
+}
+
+// CreateAccessKey creates an AccessKey for the named user (or the caller).
+func (s *Service) CreateAccessKey(ctx context.Context, a Actor, name string) (*NewAccessKey, error) {
+	return s.createAccessKeyAs(ctx, a, name, "ram:CreateAccessKey")
+}
+
+func (s *Service) createAccessKeyAs(ctx context.Context, a Actor, name, action string) (*NewAccessKey, error) {
+	acct := s.accountID(ctx)
+	name, err := s.targetUser(ctx, a, name)
+	if err != nil {
+		return nil, err
+	}
+	if action != "" {
+		if err := s.authorize(ctx, a, action, userARN(acct, name)); err != nil {
+			return nil, err
+		}
+	}
+	var k *NewAccessKey
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.userByName(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		k, err = s.createAccessKey(ctx, tx, a, acct, u)
+		return err
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, a, acct, "CreateAccessKey", name, err)
+	}
+	return k, nil
+}
+
+// ListAccessKeys returns a user's keys (never their secrets).
+func (s *Service) ListAccessKeys(ctx context.Context, a Actor, name string) ([]AccessKey, error) {
+	acct := s.accountID(ctx)
+	name, err := s.targetUser(ctx, a, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, a, "ram:ListAccessKeys", userARN(acct, name)); err != nil {
+		return nil, err
+	}
+	u, err := s.userByName(ctx, s.st, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.st.AccessKeys(ctx, u.UserID)
+}
+
+// userKey finds a key of the named user; a key of another user is not found.
+func (s *Service) userKey(ctx context.Context, tx *store.Tx, name, keyID string) (*store.User, *store.AccessKey, error) {
+	u, err := s.userByName(ctx, tx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := tx.AccessKey(ctx, keyID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && k.UserID != u.UserID {
+		return nil, nil, notFound("EntityNotExist.User.AccessKey", "AccessKey")
+	}
+	return u, k, err
+}
+
+// UpdateAccessKey sets a key Active or Inactive.
+func (s *Service) UpdateAccessKey(ctx context.Context, a Actor, name, keyID, status string) error {
+	return s.updateAccessKeyAs(ctx, a, name, keyID, status, "ram:UpdateAccessKey")
+}
+
+func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, status, action string) error {
+	acct := s.accountID(ctx)
+	name, err := s.targetUser(ctx, a, name)
+	if err != nil {
+		return err
+	}
+	if action != "" {
+		if err := s.authorize(ctx, a, action, userARN(acct, name)); err != nil {
+			return err
+		}
+	}
+	if status != "Active" && status != "Inactive" {
+		return s.refuse(ctx, a, acct, "UpdateAccessKey", name, &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Status must be Active or Inactive."})
+	}
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, k, err := s.userKey(ctx, tx, name, keyID)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetAccessKeyStatus(ctx, k.AccessKeyID, status); err != nil {
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "UpdateAccessKey")
+		ev.ResourceName = u.UserName
+		ev.RequestParameters = map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID, "Status": status}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return s.refuse(ctx, a, acct, "UpdateAccessKey", name, err)
+	}
+	return nil
+}
+
+// DeleteAccessKey deletes a key.
+func (s *Service) DeleteAccessKey(ctx context.Context, a Actor, name, keyID string) error {
+	return s.deleteAccessKeyAs(ctx, a, name, keyID, "ram:DeleteAccessKey")
+}
+
+func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, action string) error {
+	acct := s.accountID(ctx)
+	name, err := s.targetUser(ctx, a, name)
+	if err != nil {
+		return err
+	}
+	if action != "" {
+		if err := s.authorize(ctx, a, action, userARN(acct, name)); err != nil {
+			return err
+		}
+	}
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, k, err := s.userKey(ctx, tx, name, keyID)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteAccessKey(ctx, k.AccessKeyID); err != nil {
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "DeleteAccessKey")
+		ev.ResourceName = u.UserName
+		ev.RequestParameters = map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return s.refuse(ctx, a, acct, "DeleteAccessKey", name, err)
+	}
+	return nil
+}
+
+// keyDownloadTTL is how long the one-time CSV link lives.
+const keyDownloadTTL = 10 * time.Minute
+
+// OfferKeyDownload makes the one-time CSV link of a new key, bound to the
+// session that created it. It returns the token for the URL.
+func (s *Service) OfferKeyDownload(ctx context.Context, sessionHash string, k *NewAccessKey) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	token := hex.EncodeToString(b)
+	th := tokenHash(token)
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		return tx.CreateKeyDownload(ctx, store.KeyDownload{TokenHash: th, SessionHash: sessionHash, AccessKeyID: k.AccessKeyID,
+			SecretEnc: s.sealer.Seal("key_downloads/"+th, []byte(k.AccessKeySecret)), ExpiresAt: tx.Now().Add(keyDownloadTTL)})
+	})
+	return token, err
+}
+
+// TakeKeyDownload returns the key id and secret of a one-time CSV link: once,
+// to the session that created it, within ten minutes.
+func (s *Service) TakeKeyDownload(ctx context.Context, sessionHash, token string) (id, secret string, err error) {
+	th := tokenHash(token)
+	var d *store.KeyDownload
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		d, err = tx.TakeKeyDownload(ctx, th, sessionHash)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || err == nil && sessionHash == "" {
+		return "", "", notFound("EntityNotExist.Download", "download (it is used once, by the session that created the key, within 10 minutes)")
+	}
+	if err != nil {
+		return "", "", err
+	}
+	plain, err := s.sealer.Open("key_downloads/"+th, d.SecretEnc)
+	if err != nil {
+		return "", "", err
+	}
+	return d.AccessKeyID, string(plain), nil
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Self-service AccessKeys (/me): governed by the security preference's
+// AllowUserToManageAccessKeys instead of policies (SPEC §4.3).
+
+var errSelfServiceKeys = &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "Your administrator does not let users manage their own AccessKeys."}
+
+func (s *Service) selfKeys(ctx context.Context, a Actor) error {
+	if a.Principal == "" || a.Principal == PrincipalRoot {
+		return &Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "The account owner has no AccessKeys."}
+	}
+	if !s.securityPreference(ctx).AllowUserToManageAccessKeys {
+		return errSelfServiceKeys
+	}
+	return nil
+}
+
+// CreateOwnAccessKey creates an AccessKey for the signed-in RAM user.
+func (s *Service) CreateOwnAccessKey(ctx context.Context, a Actor) (*NewAccessKey, error) {
+	if err := s.selfKeys(ctx, a); err != nil {
+		return nil, err
+	}
+	return s.createAccessKeyAs(ctx, a, a.Name, "")
+}
+
+// UpdateOwnAccessKey sets one of the signed-in user's keys Active or Inactive.
+func (s *Service) UpdateOwnAccessKey(ctx context.Context, a Actor, keyID, status string) error {
+	if err := s.selfKeys(ctx, a); err != nil {
+		return err
+	}
+	return s.updateAccessKeyAs(ctx, a, a.Name, keyID, status, "")
+}
+
+// DeleteOwnAccessKey deletes one of the signed-in user's keys.
+func (s *Service) DeleteOwnAccessKey(ctx context.Context, a Actor, keyID string) error {
+	if err := s.selfKeys(ctx, a); err != nil {
+		return err
+	}
+	return s.deleteAccessKeyAs(ctx, a, a.Name, keyID, "")
+}
+
+// OwnDetail is what /me shows the signed-in RAM user about itself.
+func (s *Service) OwnDetail(ctx context.Context, a Actor) (*UserDetail, error) {
+	u, err := s.st.UserByID(ctx, principalUserID(a.Principal))
+	if err != nil {
+		return nil, err
+	}
+	return s.userDetail(ctx, u)
+}

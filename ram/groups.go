@@ -1,0 +1,328 @@
+package ram
+
+import (
+	"context"
+	"errors"
+
+	"ramconsole/store"
+)
+
+// Group is a RAM user group.
+type Group = store.Group
+
+// Member is a user in a group.
+type Member = store.Member
+
+func (s *Service) groupByName(ctx context.Context, r interface {
+	GroupByName(context.Context, string) (*store.Group, error)
+}, name string) (*store.Group, error) {
+	g, err := r.GroupByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("EntityNotExist.Group", "group")
+	}
+	return g, err
+}
+
+func newGroupID() string { return "g-" + randomAlnum(16) }
+
+// CreateGroup creates a group.
+func (s *Service) CreateGroup(ctx context.Context, a Actor, name, comments string) (*Group, error) {
+	acct := s.accountID(ctx)
+	if err := s.authorize(ctx, a, "ram:CreateGroup", allGroupsARN(acct)); err != nil {
+		return nil, err
+	}
+	var fe fieldErrors
+	checkName(&fe, "name", "GroupName", "group name", name)
+	checkText(&fe, "comments", "Comments", comments, 0, maxCommentsLength)
+	if err := fe.err(); err != nil {
+		return nil, s.refuse(ctx, a, acct, "CreateGroup", name, err)
+	}
+	g := &store.Group{GroupID: newGroupID(), GroupName: name, Comments: comments}
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		n, err := tx.CountGroups(ctx)
+		if err != nil {
+			return err
+		}
+		if n >= MaxGroups {
+			return limit("LimitExceeded.Group", "The account already has the maximum of 300 groups.")
+		}
+		if err := tx.CreateGroup(ctx, g); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return &Error{Kind: ECONFLICT, Code: "EntityAlreadyExists.Group", Message: "A group with this name already exists.",
+					Fields: map[string]string{"name": "A group with this name already exists (names are not case-sensitive)."}}
+			}
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "CreateGroup")
+		ev.ResourceName = name
+		ev.RequestParameters = map[string]any{"GroupName": name, "Comments": comments}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, a, acct, "CreateGroup", name, err)
+	}
+	return g, nil
+}
+
+// GetGroup returns a group.
+func (s *Service) GetGroup(ctx context.Context, a Actor, name string) (*Group, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "GroupName", "group name", name); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, a, "ram:GetGroup", groupARN(acct, name)); err != nil {
+		return nil, err
+	}
+	return s.groupByName(ctx, s.st, name)
+}
+
+// UpdateGroup renames a group or changes its comments (nil = unchanged).
+func (s *Service) UpdateGroup(ctx context.Context, a Actor, name string, newName, newComments *string) (*Group, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "GroupName", "group name", name); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, a, "ram:UpdateGroup", groupARN(acct, name)); err != nil {
+		return nil, err
+	}
+	var g *store.Group
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if g, err = s.groupByName(ctx, tx, name); err != nil {
+			return err
+		}
+		params := map[string]any{"GroupName": g.GroupName}
+		var fe fieldErrors
+		if newName != nil {
+			checkName(&fe, "name", "NewGroupName", "group name", *newName)
+			g.GroupName = *newName
+			params["NewGroupName"] = *newName
+		}
+		if newComments != nil {
+			checkText(&fe, "comments", "NewComments", *newComments, 0, maxCommentsLength)
+			g.Comments = *newComments
+			params["NewComments"] = *newComments
+		}
+		if err := fe.err(); err != nil {
+			return err
+		}
+		if err := tx.UpdateGroup(ctx, g); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return &Error{Kind: ECONFLICT, Code: "EntityAlreadyExists.Group", Message: "A group with this name already exists.",
+					Fields: map[string]string{"name": "A group with this name already exists (names are not case-sensitive)."}}
+			}
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "UpdateGroup")
+		ev.ResourceName = name
+		ev.RequestParameters = params
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, a, acct, "UpdateGroup", name, err)
+	}
+	return g, nil
+}
+
+// DeleteGroup deletes a group. RAM refuses while it has members or policies
+// (DeleteConflict.Group.*); with cascade (the console's "empty it first")
+// the members are removed first, each removal its own event.
+func (s *Service) DeleteGroup(ctx context.Context, a Actor, name string, cascade bool) error {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "GroupName", "group name", name); err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, a, "ram:DeleteGroup", groupARN(acct, name)); err != nil {
+		return err
+	}
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		g, err := s.groupByName(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		n, err := tx.CountMembers(ctx, g.GroupID)
+		if err != nil {
+			return err
+		}
+		if n > 0 && !cascade {
+			return conflict("DeleteConflict.Group.User", "The group still has members. Remove them first.")
+		}
+		if err := tx.DeleteGroup(ctx, g.GroupID); err != nil {
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "DeleteGroup")
+		ev.ResourceName = g.GroupName
+		ev.RequestParameters = map[string]any{"GroupName": g.GroupName}
+		if cascade && n > 0 {
+			ev.AdditionalEventData = map[string]any{"removedMembers": n}
+		}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return s.refuse(ctx, a, acct, "DeleteGroup", name, err)
+	}
+	return nil
+}
+
+// GroupPage is one page of a group list.
+type GroupPage struct {
+	Groups      []Group
+	Marker      string
+	IsTruncated bool
+}
+
+// ListGroups returns a page of groups ordered by name, optionally those
+// whose name starts with query.
+func (s *Service) ListGroups(ctx context.Context, a Actor, query, marker string, maxItems int) (*GroupPage, error) {
+	acct := s.accountID(ctx)
+	if err := s.authorize(ctx, a, "ram:ListGroups", allGroupsARN(acct)); err != nil {
+		return nil, err
+	}
+	size, after, err := pageArgs(maxItems, marker)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.st.Groups(ctx, store.GroupFilter{Query: query, After: after, Limit: size + 1})
+	if err != nil {
+		return nil, err
+	}
+	page := &GroupPage{Groups: groups}
+	if len(groups) > size {
+		page.Groups, page.IsTruncated = groups[:size], true
+		page.Marker = encodeMarker(groups[size-1].GroupName)
+	}
+	return page, nil
+}
+
+// membership authorises and resolves an add/remove of a user and a group.
+func (s *Service) membership(ctx context.Context, a Actor, action, groupName, userName string) (string, error) {
+	acct := s.accountID(ctx)
+	var fe fieldErrors
+	checkName(&fe, "group", "GroupName", "group name", groupName)
+	checkName(&fe, "user", "UserName", "user name", userName)
+	if err := fe.err(); err != nil {
+		return acct, err
+	}
+	return acct, s.authorize(ctx, a, action, userARN(acct, userName), groupARN(acct, groupName))
+}
+
+// AddUserToGroup adds a user to a group.
+func (s *Service) AddUserToGroup(ctx context.Context, a Actor, groupName, userName string) error {
+	acct, err := s.membership(ctx, a, "ram:AddUserToGroup", groupName, userName)
+	if err != nil {
+		return err
+	}
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		g, err := s.groupByName(ctx, tx, groupName)
+		if err != nil {
+			return err
+		}
+		u, err := s.userByName(ctx, tx, userName)
+		if err != nil {
+			return err
+		}
+		n, err := tx.CountGroupsForUser(ctx, u.UserID)
+		if err != nil {
+			return err
+		}
+		if n >= MaxGroupsPerUser {
+			return limit("LimitExceeded.User.Group", "A user can be in at most 10 groups.")
+		}
+		if err := tx.AddMember(ctx, g.GroupID, u.UserID); errors.Is(err, store.ErrConflict) {
+			return conflict("EntityAlreadyExists.User.Group", "The user is already in this group.")
+		} else if err != nil {
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "AddUserToGroup")
+		ev.ResourceName = g.GroupName
+		ev.RequestParameters = map[string]any{"GroupName": g.GroupName, "UserName": u.UserName}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return s.refuse(ctx, a, acct, "AddUserToGroup", groupName, err)
+	}
+	return nil
+}
+
+// RemoveUserFromGroup takes a user out of a group.
+func (s *Service) RemoveUserFromGroup(ctx context.Context, a Actor, groupName, userName string) error {
+	acct, err := s.membership(ctx, a, "ram:RemoveUserFromGroup", groupName, userName)
+	if err != nil {
+		return err
+	}
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		g, err := s.groupByName(ctx, tx, groupName)
+		if err != nil {
+			return err
+		}
+		u, err := s.userByName(ctx, tx, userName)
+		if err != nil {
+			return err
+		}
+		if err := tx.RemoveMember(ctx, g.GroupID, u.UserID); errors.Is(err, store.ErrNotFound) {
+			return notFound("EntityNotExist.User.Group", "membership")
+		} else if err != nil {
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "RemoveUserFromGroup")
+		ev.ResourceName = g.GroupName
+		ev.RequestParameters = map[string]any{"GroupName": g.GroupName, "UserName": u.UserName}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return s.refuse(ctx, a, acct, "RemoveUserFromGroup", groupName, err)
+	}
+	return nil
+}
+
+// ListGroupsForUser returns the groups a user is in.
+func (s *Service) ListGroupsForUser(ctx context.Context, a Actor, userName string) ([]Group, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "UserName", "user name", userName); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, a, "ram:ListGroupsForUser", userARN(acct, userName)); err != nil {
+		return nil, err
+	}
+	u, err := s.userByName(ctx, s.st, userName)
+	if err != nil {
+		return nil, err
+	}
+	return s.st.GroupsForUser(ctx, u.UserID)
+}
+
+// MemberPage is one page of a group's members.
+type MemberPage struct {
+	Members     []Member
+	Marker      string
+	IsTruncated bool
+}
+
+// ListUsersForGroup returns a page of a group's members.
+func (s *Service) ListUsersForGroup(ctx context.Context, a Actor, groupName, marker string, maxItems int) (*MemberPage, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "GroupName", "group name", groupName); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, a, "ram:ListUsersForGroup", groupARN(acct, groupName)); err != nil {
+		return nil, err
+	}
+	size, after, err := pageArgs(maxItems, marker)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.groupByName(ctx, s.st, groupName)
+	if err != nil {
+		return nil, err
+	}
+	members, err := s.st.Members(ctx, g.GroupID, after, size+1)
+	if err != nil {
+		return nil, err
+	}
+	page := &MemberPage{Members: members}
+	if len(members) > size {
+		page.Members, page.IsTruncated = members[:size], true
+		page.Marker = encodeMarker(members[size-1].UserName)
+	}
+	return page, nil
+}

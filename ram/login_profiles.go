@@ -1,0 +1,293 @@
+package ram
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"math/big"
+	"time"
+
+	"ramconsole/store"
+)
+
+// LoginProfile is a user's console access.
+type LoginProfile = store.LoginProfile
+
+// passwordRules are the rules a new password of the named identity must meet.
+func (s *Service) passwordRules(ctx context.Context, names ...string) PasswordRules {
+	p := s.passwordPolicy(ctx)
+	r := PasswordRules{MinLength: p.MinimumPasswordLength, RequireLowercase: p.RequireLowercaseCharacters,
+		RequireUppercase: p.RequireUppercaseCharacters, RequireNumbers: p.RequireNumbers, RequireSymbols: p.RequireSymbols}
+	if acct, err := s.st.Account(ctx); err == nil && acct.Alias != "" {
+		names = append(names, acct.Alias)
+	}
+	r.Names = names
+	return r
+}
+
+// checkNewPassword returns a message when password breaks the policy.
+func (s *Service) checkNewPassword(ctx context.Context, password string, names ...string) string {
+	return CheckPassword(password, s.passwordRules(ctx, names...))
+}
+
+// GeneratePassword returns a random password that meets the policy: 20
+// characters (or the policy's minimum, if longer) with every class.
+func (s *Service) GeneratePassword(ctx context.Context) string {
+	n := max(20, s.passwordPolicy(ctx).MinimumPasswordLength)
+	classes := []string{"abcdefghijkmnopqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "!@#$%^&*-_=+"}
+	all := classes[0] + classes[1] + classes[2] + classes[3]
+	pick := func(set string) byte {
+		i, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			panic("ram: no randomness: " + err.Error())
+		}
+		return set[i.Int64()]
+	}
+	for {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = pick(all)
+		}
+		for i, c := range classes {
+			b[i] = pick(c)
+		}
+		// Shuffle so the classes are not always first.
+		for i := len(b) - 1; i > 0; i-- {
+			j, _ := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+			b[i], b[j.Int64()] = b[j.Int64()], b[i]
+		}
+		if CheckPassword(string(b), PasswordRules{MinLength: n}) == "" {
+			return string(b)
+		}
+	}
+}
+
+// putLoginProfile writes a login profile with a new password inside tx, with
+// its event (eventName CreateLoginProfile or UpdateLoginProfile).
+func (s *Service) putLoginProfile(ctx context.Context, tx *store.Tx, a Actor, acct string, u *store.User, password string, resetRequired, mfaRequired bool, eventName string) error {
+	hash := HashPassword(password)
+	lp := &store.LoginProfile{UserID: u.UserID, PasswordHash: hash, PasswordResetRequired: resetRequired,
+		MFABindRequired: mfaRequired, Status: "Active", PasswordChangedAt: tx.Now()}
+	if err := tx.PutLoginProfile(ctx, lp); err != nil {
+		return err
+	}
+	if keep := s.passwordPolicy(ctx).PasswordReusePrevention; keep > 0 {
+		if err := tx.AddPasswordHistory(ctx, u.UserID, hash, keep); err != nil {
+			return err
+		}
+	}
+	ev := s.event(ctx, a, acct, s.opType(a), eventName)
+	ev.ResourceName = u.UserName
+	ev.RequestParameters = map[string]any{"UserName": u.UserName, "PasswordResetRequired": resetRequired, "MFABindRequired": mfaRequired}
+	return tx.AppendEvent(ctx, ev)
+}
+
+// LoginProfileInput creates a login profile.
+type LoginProfileInput struct {
+	Password              string
+	GeneratePassword      bool
+	PasswordResetRequired bool
+	MFABindRequired       bool
+}
+
+// CreateLoginProfile gives a user console access. It returns the generated
+// password when one was asked for.
+func (s *Service) CreateLoginProfile(ctx context.Context, a Actor, name string, in LoginProfileInput) (*LoginProfile, string, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "UserName", "user name", name); err != nil {
+		return nil, "", err
+	}
+	if err := s.authorize(ctx, a, "ram:CreateLoginProfile", userARN(acct, name)); err != nil {
+		return nil, "", err
+	}
+	var lp *LoginProfile
+	password := in.Password
+	generated := ""
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.userByName(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.LoginProfile(ctx, u.UserID); err == nil {
+			return conflict("EntityAlreadyExists.User.LoginProfile", "The user already has console access.")
+		}
+		if in.GeneratePassword {
+			password = s.GeneratePassword(ctx)
+			generated = password
+		} else if msg := s.checkNewPassword(ctx, password, u.UserName, u.DisplayName); msg != "" {
+			return &Error{Kind: EINVALID, Code: "InvalidParameter.Password.TooWeak", Message: msg, Fields: map[string]string{"password": msg}}
+		}
+		if err := s.putLoginProfile(ctx, tx, a, acct, u, password, in.PasswordResetRequired, in.MFABindRequired, "CreateLoginProfile"); err != nil {
+			return err
+		}
+		lp, err = tx.LoginProfile(ctx, u.UserID)
+		return err
+	})
+	if err != nil {
+		return nil, "", s.refuse(ctx, a, acct, "CreateLoginProfile", name, err)
+	}
+	return lp, generated, nil
+}
+
+// GetLoginProfile returns a user's login profile.
+func (s *Service) GetLoginProfile(ctx context.Context, a Actor, name string) (*LoginProfile, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "UserName", "user name", name); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, a, "ram:GetLoginProfile", userARN(acct, name)); err != nil {
+		return nil, err
+	}
+	u, err := s.userByName(ctx, s.st, name)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := s.st.LoginProfile(ctx, u.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("EntityNotExist.User.LoginProfile", "login profile")
+	}
+	return lp, err
+}
+
+// LoginProfileUpdate names what to change; nil leaves a field as it is.
+type LoginProfileUpdate struct {
+	Password              *string
+	GeneratePassword      bool
+	PasswordResetRequired *bool
+	MFABindRequired       *bool
+	Status                *string // Active | Inactive (a ramconsole extension)
+}
+
+// UpdateLoginProfile resets the password, changes the flags or activates
+// and deactivates console access. A new password or a deactivation ends all
+// of the user's sessions. It returns the generated password, if any.
+func (s *Service) UpdateLoginProfile(ctx context.Context, a Actor, name string, up LoginProfileUpdate) (string, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "UserName", "user name", name); err != nil {
+		return "", err
+	}
+	if err := s.authorize(ctx, a, "ram:UpdateLoginProfile", userARN(acct, name)); err != nil {
+		return "", err
+	}
+	generated := ""
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.userByName(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		lp, err := tx.LoginProfile(ctx, u.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("EntityNotExist.User.LoginProfile", "login profile")
+		}
+		if err != nil {
+			return err
+		}
+		params := map[string]any{"UserName": u.UserName}
+		revoke := false
+		if up.GeneratePassword {
+			p := s.GeneratePassword(ctx)
+			up.Password, generated = &p, p
+		}
+		if up.Password != nil {
+			if !up.GeneratePassword {
+				if msg := s.checkNewPassword(ctx, *up.Password, u.UserName, u.DisplayName); msg != "" {
+					return &Error{Kind: EINVALID, Code: "InvalidParameter.Password.TooWeak", Message: msg, Fields: map[string]string{"password": msg}}
+				}
+			}
+			lp.PasswordHash = HashPassword(*up.Password)
+			lp.PasswordChangedAt = tx.Now()
+			params["Password"] = "(reset)"
+			revoke = true
+			if keep := s.passwordPolicy(ctx).PasswordReusePrevention; keep > 0 {
+				if err := tx.AddPasswordHistory(ctx, u.UserID, lp.PasswordHash, keep); err != nil {
+					return err
+				}
+			}
+		}
+		if up.PasswordResetRequired != nil {
+			lp.PasswordResetRequired = *up.PasswordResetRequired
+			params["PasswordResetRequired"] = *up.PasswordResetRequired
+		}
+		if up.MFABindRequired != nil {
+			lp.MFABindRequired = *up.MFABindRequired
+			params["MFABindRequired"] = *up.MFABindRequired
+		}
+		if up.Status != nil {
+			if *up.Status != "Active" && *up.Status != "Inactive" {
+				return &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Status must be Active or Inactive.",
+					Fields: map[string]string{"status": "Choose Active or Inactive."}}
+			}
+			if *up.Status == "Inactive" {
+				revoke = true
+			}
+			lp.Status = *up.Status
+			params["Status"] = *up.Status
+		}
+		if err := tx.PutLoginProfile(ctx, lp); err != nil {
+			return err
+		}
+		if revoke {
+			if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
+				return err
+			}
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "UpdateLoginProfile")
+		ev.ResourceName = u.UserName
+		ev.RequestParameters = params
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return "", s.refuse(ctx, a, acct, "UpdateLoginProfile", name, err)
+	}
+	return generated, nil
+}
+
+// DeleteLoginProfile removes a user's console access and ends its sessions.
+func (s *Service) DeleteLoginProfile(ctx context.Context, a Actor, name string) error {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "UserName", "user name", name); err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, a, "ram:DeleteLoginProfile", userARN(acct, name)); err != nil {
+		return err
+	}
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.userByName(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteLoginProfile(ctx, u.UserID); errors.Is(err, store.ErrNotFound) {
+			return notFound("EntityNotExist.User.LoginProfile", "login profile")
+		} else if err != nil {
+			return err
+		}
+		if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "DeleteLoginProfile")
+		ev.ResourceName = u.UserName
+		ev.RequestParameters = map[string]any{"UserName": u.UserName}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return s.refuse(ctx, a, acct, "DeleteLoginProfile", name, err)
+	}
+	return nil
+}
+
+// endSessions ends every session of principal but keep, and with tickets
+// also forgets its remembered devices.
+func (s *Service) endSessions(ctx context.Context, tx *store.Tx, principal, keep string, tickets bool) error {
+	if err := tx.DeleteSessionsFor(ctx, principal, keep); err != nil {
+		return err
+	}
+	if tickets {
+		return tx.DeleteMFATickets(ctx, principal)
+	}
+	return nil
+}
+
+// passwordExpired reports whether a password set at changed is past the policy's age.
+func passwordExpired(p PasswordPolicy, changed, now time.Time) bool {
+	return p.MaxPasswordAge > 0 && now.Sub(changed) >= time.Duration(p.MaxPasswordAge)*24*time.Hour
+}
