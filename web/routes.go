@@ -95,7 +95,7 @@ func memberAndGroup(c echo.Context, acct string) []string {
 // routes is the one route table of the console.
 func routes(h *handlers.Handlers) []Route {
 	get, post := http.MethodGet, http.MethodPost
-	return []Route{
+	table := []Route{
 		// Health and first run.
 		{Method: get, Path: "/healthz", Access: Public, Handler: h.Health},
 		{Method: get, Path: "/setup", Access: SetupOnly, Handler: h.SetupForm},
@@ -163,6 +163,8 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/settings/security", Access: SignedIn, Handler: h.SecurityPreferenceSave, Action: "ram:SetSecurityPreference", Resources: account},
 		{Method: post, Path: "/settings/alias", Access: SignedIn, Handler: h.AliasSave, Action: "ram:SetAccountAlias", Resources: account},
 	}
+	table = append(table, policyRoutes(h)...)
+	return append(table, auditRoutes(h)...)
 }
 
 // guard enforces a route's access level: before setup everything but public
