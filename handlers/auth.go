@@ -100,6 +100,9 @@ func (h *Handlers) Login(c echo.Context) error {
 	if next != "/" {
 		_ = s.Set("next", next)
 	}
+	if res.MFAChecked {
+		_ = s.Set(mfaKey, "true")
+	}
 	return redirect(c, StagePath(res.Next))
 }
 
@@ -138,6 +141,7 @@ func (h *Handlers) LoginMFA(c echo.Context) error {
 	if err := s.Advance(next); err != nil {
 		return err
 	}
+	_ = s.Set(mfaKey, "true")
 	if next != ram.StepDone {
 		dest = StagePath(next)
 	}

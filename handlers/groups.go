@@ -83,6 +83,9 @@ func (h *Handlers) renderGroup(c echo.Context, status int, f views.Form) error {
 	if page.IsTruncated {
 		m.NextHref = base + "?" + url.Values{"marker": {page.Marker}}.Encode()
 	}
+	if m.Policies, err = h.principalPolicies(c, "group", g.GroupName); err != nil {
+		return err
+	}
 	return Render(c, status, views.GroupPage(m))
 }
 

@@ -51,6 +51,9 @@ const (
 	KeyIdentity  = "ramconsole.identity"
 )
 
+// mfaKey marks a session that passed an MFA check (acs:MFAPresent).
+const mfaKey = "mfa"
+
 // IdentityOf returns the signed-in identity, or nil.
 func IdentityOf(c echo.Context) *ram.Identity {
 	id, _ := c.Get(KeyIdentity).(*ram.Identity)
@@ -71,7 +74,10 @@ func RequestID(c echo.Context) string {
 
 // ActorOf describes the request's caller for the domain service's audit events.
 func ActorOf(c echo.Context) ram.Actor {
-	a := ram.Actor{RequestID: RequestID(c), SourceIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512)}
+	a := ram.Actor{RequestID: RequestID(c), SourceIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512), SecureTransport: c.IsTLS()}
+	if s := SessionOf(c); s != nil {
+		a.MFAPresent = s.Get(mfaKey) == "true"
+	}
 	if id := IdentityOf(c); id != nil {
 		a.Principal, a.Name = id.Principal, id.Name
 	} else if s := SessionOf(c); s != nil {
@@ -142,9 +148,7 @@ func (h *Handlers) layout(c echo.Context, title string) views.Layout {
 			l.Nav = h.Nav(c)
 		}
 	}
-	if ov, err := h.RAM.Overview(c.Request().Context()); err == nil {
-		l.Alias = ov.Alias
-	}
+	l.Alias = h.RAM.DisplayAlias(c.Request().Context())
 	return l
 }
 
@@ -170,7 +174,7 @@ func fieldErrors(err error) (map[string]string, bool) {
 
 // formError is the status a form re-rendered for err answers with.
 func formStatus(err error) int {
-	if e, ok := ram.AsError(err); ok && e.Kind == ram.ECONFLICT {
+	if e, ok := ram.AsError(err); ok && (e.Kind == ram.ECONFLICT || e.Kind == ram.ELIMIT) {
 		return http.StatusConflict
 	}
 	return http.StatusUnprocessableEntity

@@ -68,6 +68,7 @@ func (h *Handlers) MFABind(c echo.Context) error {
 	if err := s.Advance(next); err != nil {
 		return err
 	}
+	_ = s.Set(mfaKey, "true")
 	_ = s.AddFlash("MFA device bound.")
 	return redirect(c, StagePath(next))
 }
@@ -92,6 +93,7 @@ func (h *Handlers) MFAUnbind(c echo.Context) error {
 	if err := s.Advance(next); err != nil {
 		return err
 	}
+	_ = s.Set(mfaKey, "")
 	_ = s.AddFlash("MFA device unbound.")
 	return redirect(c, StagePath(next))
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,10 +29,27 @@ func (h *Handlers) Overview(c echo.Context) error {
 		Alias:     ov.Alias,
 		LogonURL:  scheme + "://" + c.Request().Host + "/login",
 		LogonName: "<UserName>@" + ov.Alias,
+		Counts: []views.Count{
+			{Label: "Users", Value: ov.Stats.Users, Href: "/users"},
+			{Label: "Groups", Value: ov.Stats.Groups, Href: "/groups"},
+			{Label: "Custom policies", Value: ov.Stats.CustomPolicies, Href: "/policies?type=Custom"},
+		},
 		Checks: []views.Check{
 			{Label: "Owner MFA bound", OK: ov.OwnerHasMFA, Hint: "the owner's password alone never opens the console"},
+			{Label: "Every user with console access has MFA", OK: ov.Stats.ConsoleUsersWithoutMFA == 0,
+				Hint: plural(ov.Stats.ConsoleUsersWithoutMFA, "user signs", "users sign") + " in without MFA; require it in Settings"},
+			{Label: "No AccessKey unused for 90 days", OK: ov.Stats.KeysUnused90Days == 0,
+				Hint: plural(ov.Stats.KeysUnused90Days, "key has", "keys have") + " not been used for 90 days; disable or delete them"},
+			{Label: "Strong password policy", OK: ov.PolicyStrong, Hint: "at least 12 characters and a lockout after failed sign-ins"},
 			{Label: "Account alias set", OK: ov.AliasSet, Hint: "RAM users sign in as name@" + ov.Alias},
 		},
 	}
 	return Render(c, http.StatusOK, views.OverviewPage(m))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

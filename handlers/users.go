@@ -96,7 +96,11 @@ func (h *Handlers) UserShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, http.StatusOK, views.UserPage(h.userModel(c, d, views.Form{})))
+	m := h.userModel(c, d, views.Form{})
+	if m.Policies, err = h.principalPolicies(c, "user", d.User.UserName); err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, views.UserPage(m))
 }
 
 func (h *Handlers) userModel(c echo.Context, d *ram.UserDetail, loginForm views.Form) views.UserDetail {
@@ -230,7 +234,11 @@ func (h *Handlers) userFormError(c echo.Context, err error, vals map[string]stri
 		return derr
 	}
 	delete(vals, "password")
-	return Render(c, formStatus(err), views.UserPage(h.userModel(c, d, views.Form{Values: vals, Errors: fields})))
+	m := h.userModel(c, d, views.Form{Values: vals, Errors: fields})
+	if m.Policies, derr = h.principalPolicies(c, "user", d.User.UserName); derr != nil {
+		return derr
+	}
+	return Render(c, formStatus(err), views.UserPage(m))
 }
 
 // LoginProfileCreate handles POST /users/:name/login-profile: console access

@@ -212,3 +212,11 @@ func patternSource(p pattern) string {
 	}
 	return p.lit
 }
+
+// With returns a new set of s's policies plus more (s is unchanged): the
+// simulator evaluates a draft as if it were attached.
+func (s *Set) With(more ...*Compiled) *Set {
+	all := make([]*Compiled, 0, len(s.policies)+len(more))
+	all = append(all, s.policies...)
+	return NewSet(append(all, more...)...)
+}

@@ -2,8 +2,10 @@ package ram
 
 import (
 	"context"
+	"errors"
 	"net/mail"
 	"strings"
+	"time"
 
 	"ramconsole/store"
 )
@@ -68,18 +70,28 @@ type Identity struct {
 // Identity returns the signed-in identity of a principal; an EAUTH error when
 // it no longer exists or may no longer use the console.
 func (s *Service) Identity(ctx context.Context, principal string) (*Identity, error) {
-	c, err := s.credentialOf(ctx, s.st, principal)
+	if principal == PrincipalRoot {
+		o, err := s.st.Owner(ctx)
+		if err != nil {
+			return nil, err
+		}
+		id := &Identity{Principal: principal, Name: o.Email, DisplayName: o.Email, IsOwner: true}
+		if _, err := s.st.MFADeviceFor(ctx, principal); err == nil {
+			id.HasMFA = true
+		}
+		return id, nil
+	}
+	u, lp, hasMFA, err := s.st.UserLogin(ctx, principalUserID(principal))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &Error{Kind: EAUTH, Code: "EntityNotExist.User", Message: "The user no longer exists."}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if !c.owner && (c.profile == nil || c.profile.Status != "Active") {
+	if lp == nil || lp.Status != "Active" {
 		return nil, &Error{Kind: EAUTH, Code: "NoLoginProfile", Message: "Console access was removed."}
 	}
-	id := &Identity{Principal: principal, Name: c.name, DisplayName: c.displayName, IsOwner: c.owner}
-	if _, err := s.st.MFADeviceFor(ctx, principal); err == nil {
-		id.HasMFA = true
-	}
-	return id, nil
+	return &Identity{Principal: principal, Name: u.UserName, DisplayName: u.DisplayName, HasMFA: hasMFA}, nil
 }
 
 // Overview is the account's summary for the console's first page.
@@ -89,6 +101,9 @@ type Overview struct {
 	AliasSet    bool
 	OwnerEmail  string
 	OwnerHasMFA bool
+	Stats       store.Stats
+	// PolicyStrong: the password policy asks for at least 12 characters and locks out guessing.
+	PolicyStrong bool
 }
 
 // Overview returns the account summary.
@@ -105,8 +120,22 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 	if _, err := s.st.MFADeviceFor(ctx, PrincipalRoot); err == nil {
 		ov.OwnerHasMFA = true
 	}
+	if ov.Stats, err = s.st.Stats(ctx, s.Now().Add(-90*24*time.Hour)); err != nil {
+		return nil, err
+	}
+	p := s.passwordPolicy(ctx)
+	ov.PolicyStrong = p.MinimumPasswordLength >= 12 && p.MaxLoginAttemps > 0
 	return ov, nil
 }
 
 // Ping reports whether the database answers.
 func (s *Service) Ping(ctx context.Context) error { return s.st.Ping(ctx) }
+
+// DisplayAlias is the alias, or the AccountId until one is set ("" before setup).
+func (s *Service) DisplayAlias(ctx context.Context) string {
+	acct, err := s.st.Account(ctx)
+	if err != nil {
+		return ""
+	}
+	return displayAlias(acct)
+}

@@ -2,9 +2,15 @@ package ram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
+
+	"ramconsole/policy"
+	"ramconsole/store"
 )
 
 // Denial explains a refused authorisation: the action, the resources and
@@ -28,9 +34,113 @@ func DenialOf(err error) (*Denial, bool) {
 	return e.Denial, true
 }
 
+// effectiveSet is a user's compiled policies as of a generation.
+type effectiveSet struct {
+	gen uint64
+	set *policy.Set
+}
+
+// effectivePolicies returns the compiled set of every policy in force for a
+// user: the default versions of the policies attached to it and to its
+// groups. The set is cached until a change that could alter it.
+func (s *Service) effectivePolicies(ctx context.Context, userID string) (*policy.Set, error) {
+	gen := s.policyGen.Load() // read before loading, so a racing change invalidates what we build
+	if v, ok := s.sets.Load(userID); ok {
+		if es := v.(*effectiveSet); es.gen == gen {
+			return es.set, nil
+		}
+	}
+	atts, _, err := s.st.EffectiveAttachments(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	compiled := make([]*policy.Compiled, 0, len(atts))
+	for _, at := range atts {
+		c, err := s.compiledPolicy(ctx, at.PolicyType, at.PolicyName)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			compiled = append(compiled, c)
+		}
+	}
+	set := policy.NewSet(compiled...)
+	s.sets.Store(userID, &effectiveSet{gen: gen, set: set})
+	return set, nil
+}
+
+// compiledPolicy returns the compiled default version of a policy (nil when
+// it no longer exists). Custom versions are immutable, so they are cached by
+// name and version.
+func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (*policy.Compiled, error) {
+	if policyType == PolicyTypeSystem {
+		return s.system[name], nil
+	}
+	p, err := s.st.CustomPolicy(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("Custom/%d/%s", p.PolicyID, p.DefaultVersion)
+	if c, ok := s.compiled.Load(key); ok {
+		return c.(*policy.Compiled), nil
+	}
+	versions, err := s.st.PolicyVersions(ctx, p.PolicyID)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range versions {
+		if v.VersionID != p.DefaultVersion {
+			continue
+		}
+		doc, err := policy.Parse(v.Document)
+		if err != nil {
+			return nil, fmt.Errorf("ram: stored policy %s %s does not parse: %w", p.PolicyName, v.VersionID, err)
+		}
+		c := policy.Compile(policy.Source{Type: PolicyTypeCustom, Name: p.PolicyName, Version: v.VersionID}, doc)
+		s.compiled.Store(key, c)
+		return c, nil
+	}
+	return nil, nil
+}
+
+// requestContext fills the global condition keys for an actor's request.
+func (s *Service) requestContext(a Actor, acct string) *policy.Context {
+	pc := &policy.Context{}
+	pc.Set(policy.KeyCurrentTime, s.Now().Format(time.RFC3339))
+	pc.Set(policy.KeySecureTransport, strconv.FormatBool(a.SecureTransport))
+	pc.Set(policy.KeyMFAPresent, strconv.FormatBool(a.MFAPresent))
+	if a.SourceIP != "" {
+		pc.Set(policy.KeySourceIP, a.SourceIP)
+	}
+	if a.UserAgent != "" {
+		pc.Set(policy.KeyUserAgent, a.UserAgent)
+	}
+	if a.Name != "" {
+		pc.Set(policy.KeyPrincipalARN, "acs:ram::"+acct+":user/"+a.Name)
+	}
+	return pc
+}
+
+// decide evaluates a RAM user's request; reasons are computed only for a denial.
+func (s *Service) decide(ctx context.Context, a Actor, action string, resources []string) (policy.Decision, *policy.Result, error) {
+	set, err := s.effectivePolicies(ctx, principalUserID(a.Principal))
+	if err != nil {
+		return policy.ImplicitDeny, nil, err
+	}
+	req := &policy.Request{Action: action, Resources: resources, Context: s.requestContext(a, s.accountID(ctx))}
+	if d := set.Evaluate(req); d == policy.Allow {
+		return d, nil, nil
+	}
+	res := set.Explain(req)
+	return res.Decision, &res, nil
+}
+
 // authorize decides whether the actor may do action on every resource. The
-// owner may do everything; a RAM user what the evaluator allows. A refusal is
-// audited with errorCode NoPermission.
+// owner may do everything; a RAM user what its policies allow. A refusal is
+// audited with errorCode NoPermission and explained in the error's Denial.
 func (s *Service) authorize(ctx context.Context, a Actor, action string, resources ...string) error {
 	switch {
 	case a.Principal == PrincipalRoot:
@@ -38,7 +148,22 @@ func (s *Service) authorize(ctx context.Context, a Actor, action string, resourc
 	case a.Principal == "":
 		return &Error{Kind: EAUTH, Code: "InvalidAccessKeyId.NotFound", Message: "Sign in first."}
 	}
-	d := &Denial{Action: action, Resources: resources, Type: "ImplicitDeny"}
+	decision, res, err := s.decide(ctx, a, action, resources)
+	if err != nil {
+		return err
+	}
+	if decision == policy.Allow {
+		return nil
+	}
+	d := &Denial{Action: action, Resources: resources, Type: decision.String()}
+	if res != nil && decision == policy.ExplicitDeny {
+		for _, m := range res.Matched {
+			if m.Effect == policy.EffectDeny {
+				d.PolicyType, d.PolicyName, d.Statement = m.PolicyType, m.PolicyName, m.Statement
+				break
+			}
+		}
+	}
 	acct := s.accountID(ctx)
 	name := action
 	if i := strings.IndexByte(action, ':'); i >= 0 {
@@ -47,6 +172,9 @@ func (s *Service) authorize(ctx context.Context, a Actor, action string, resourc
 	ev := s.event(ctx, a, acct, s.opType(a), name)
 	ev.ResourceName = strings.Join(resources, ",")
 	ev.AdditionalEventData = map[string]any{"authAction": action, "noPermissionType": d.Type}
+	if d.PolicyName != "" {
+		ev.AdditionalEventData["deniedBy"] = fmt.Sprintf("%s policy %s, Statement[%d]", d.PolicyType, d.PolicyName, d.Statement)
+	}
 	if err := s.record(ctx, failEvent(ev, "NoPermission", "denied by "+d.Type)); err != nil {
 		return err
 	}
@@ -56,7 +184,14 @@ func (s *Service) authorize(ctx context.Context, a Actor, action string, resourc
 // Allowed reports, without recording anything, whether the actor may do
 // action on every resource (for navigation and buttons).
 func (s *Service) Allowed(ctx context.Context, a Actor, action string, resources ...string) bool {
-	return a.Principal == PrincipalRoot
+	if a.Principal == PrincipalRoot {
+		return true
+	}
+	if a.Principal == "" {
+		return false
+	}
+	d, _, err := s.decide(ctx, a, action, resources)
+	return err == nil && d == policy.Allow
 }
 
 // AccountID is the account's id ("" before setup).

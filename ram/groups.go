@@ -125,8 +125,8 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, name string, newName
 }
 
 // DeleteGroup deletes a group. RAM refuses while it has members or policies
-// (DeleteConflict.Group.*); with cascade (the console's "empty it first")
-// the members are removed first, each removal its own event.
+// (DeleteConflict.Group.*); with cascade (the console, after the person
+// agreed) its memberships and attachments go with it, counted in the event.
 func (s *Service) DeleteGroup(ctx context.Context, a Actor, name string, cascade bool) error {
 	acct := s.accountID(ctx)
 	if err := nameError("name", "GroupName", "group name", name); err != nil {
@@ -147,6 +147,11 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, name string, cascade
 		if n > 0 && !cascade {
 			return conflict("DeleteConflict.Group.User", "The group still has members. Remove them first.")
 		}
+		if sys, custom, err := tx.CountAttachments(ctx, "", g.GroupID); err != nil {
+			return err
+		} else if sys+custom > 0 && !cascade {
+			return conflict("DeleteConflict.Group.Policy", "The group still has policies attached. Detach them first.")
+		}
 		if err := tx.DeleteGroup(ctx, g.GroupID); err != nil {
 			return err
 		}
@@ -161,6 +166,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, name string, cascade
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeleteGroup", name, err)
 	}
+	s.bumpPolicies()
 	return nil
 }
 
@@ -241,6 +247,7 @@ func (s *Service) AddUserToGroup(ctx context.Context, a Actor, groupName, userNa
 	if err != nil {
 		return s.refuse(ctx, a, acct, "AddUserToGroup", groupName, err)
 	}
+	s.bumpPolicies()
 	return nil
 }
 
@@ -272,6 +279,7 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, a Actor, groupName, u
 	if err != nil {
 		return s.refuse(ctx, a, acct, "RemoveUserFromGroup", groupName, err)
 	}
+	s.bumpPolicies()
 	return nil
 }
 
@@ -325,4 +333,12 @@ func (s *Service) ListUsersForGroup(ctx context.Context, a Actor, groupName, mar
 		page.Marker = encodeMarker(members[size-1].UserName)
 	}
 	return page, nil
+}
+
+func (s *Service) groupByID(ctx context.Context, id string) (*store.Group, error) {
+	g, err := s.st.GroupByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("EntityNotExist.Group", "group")
+	}
+	return g, err
 }

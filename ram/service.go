@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"ramconsole/policy"
 	"ramconsole/store"
 )
 
@@ -52,6 +53,10 @@ type Actor struct {
 	SourceIP    string
 	UserAgent   string
 	API         bool // the request came through the OpenAPI
+	// SecureTransport and MFAPresent feed the acs:SecureTransport and
+	// acs:MFAPresent condition keys.
+	SecureTransport bool
+	MFAPresent      bool
 }
 
 // Service is the domain service.
@@ -65,11 +70,27 @@ type Service struct {
 	setupTokenPath string
 	setupDone      atomic.Bool
 	acctID         atomic.Value // string
+
+	// policyGen counts changes that could alter what a user may do; a
+	// cached effective policy set is good while its generation is current.
+	policyGen atomic.Uint64
+	sets      sync.Map // UserId → *effectiveSet
+	compiled  sync.Map // "Custom/<name>/<version>" → *policy.Compiled
+	system    map[string]*policy.Compiled
 }
 
 // New returns the domain service over a store.
 func New(st *store.Store, sealer *store.Sealer) *Service {
-	return &Service{st: st, sealer: sealer, dummyHash: HashPassword("ramconsole dummy password for unknown names")}
+	s := &Service{st: st, sealer: sealer, dummyHash: HashPassword("ramconsole dummy password for unknown names"),
+		system: map[string]*policy.Compiled{}}
+	for _, sp := range policy.SystemPolicies() {
+		doc, err := policy.Parse(sp.Document)
+		if err != nil {
+			panic("ram: system policy " + sp.Name + " does not parse: " + err.Error())
+		}
+		s.system[sp.Name] = policy.Compile(policy.Source{Type: PolicyTypeSystem, Name: sp.Name, Version: systemPolicyVersion}, doc)
+	}
+	return s
 }
 
 // Now is the service's clock.

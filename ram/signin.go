@@ -31,6 +31,8 @@ type SignInResult struct {
 	Principal string
 	Name      string
 	Next      Step
+	// MFAChecked is true when a remembered device stood in for the code.
+	MFAChecked bool
 }
 
 // credential is an identity that signs in with a password: the owner or a
@@ -226,7 +228,7 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 	viaTicket := false
 	switch {
 	case hasDevice && ticket != "" && s.validTicket(ctx, ticket, c.principal):
-		viaTicket = true
+		viaTicket, res.MFAChecked = true, true
 		res.Next = s.stepAfterMFA(ctx, c)
 	case hasDevice:
 		res.Next = StepMFA

@@ -201,3 +201,8 @@ func (r Reads) CountGroupsForUser(ctx context.Context, userID string) (int, erro
 	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM group_members WHERE user_id = ?", userID).Scan(&n)
 	return n, err
 }
+
+// GroupByID returns a group by GroupId.
+func (r Reads) GroupByID(ctx context.Context, id string) (*Group, error) {
+	return scanGroup(r.q.QueryRowContext(ctx, "SELECT "+groupColumns+" FROM groups WHERE group_id = ?", id).Scan)
+}

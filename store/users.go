@@ -261,3 +261,56 @@ func (tx *Tx) AddPasswordHistory(ctx context.Context, userID, hash string, keep 
 		(SELECT id FROM password_history WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2)`, userID, keep)
 	return err
 }
+
+// UserLogin returns a user with its login profile (nil when it has none)
+// and whether it has an MFA device, in one query: the per-request identity
+// check of a signed-in session.
+func (r Reads) UserLogin(ctx context.Context, userID string) (*User, *LoginProfile, bool, error) {
+	var lpUser, lpHash, lpStatus, lpChanged, lpCreated, lpUpdated sql.NullString
+	var lpReset, lpMFA sql.NullBool
+	var hasMFA bool
+	var joined []any
+	u, err := scanUser(func(dest ...any) error {
+		joined = append(dest, &lpUser, &lpHash, &lpReset, &lpMFA, &lpStatus, &lpChanged, &lpCreated, &lpUpdated, &hasMFA)
+		return r.q.QueryRowContext(ctx, `SELECT u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments,
+			u.created_at, u.updated_at, u.last_login_at, u.failed_count, u.locked_until,
+			lp.user_id, lp.password_hash, lp.password_reset_required, lp.mfa_bind_required, lp.status,
+			lp.password_changed_at, lp.created_at, lp.updated_at,
+			EXISTS (SELECT 1 FROM mfa_devices WHERE principal = 'user/' || u.user_id)
+			FROM users u LEFT JOIN login_profiles lp ON lp.user_id = u.user_id WHERE u.user_id = ?`, userID).Scan(joined...)
+	})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !lpUser.Valid {
+		return u, nil, hasMFA, nil
+	}
+	lp := &LoginProfile{UserID: lpUser.String, PasswordHash: lpHash.String, PasswordResetRequired: lpReset.Bool,
+		MFABindRequired: lpMFA.Bool, Status: lpStatus.String, PasswordChangedAt: parseTime(lpChanged.String),
+		CreatedAt: parseTime(lpCreated.String), UpdatedAt: parseTime(lpUpdated.String)}
+	return u, lp, hasMFA, nil
+}
+
+// Stats are the overview's counts.
+type Stats struct {
+	Users, Groups, CustomPolicies int
+	ConsoleUsersWithoutMFA        int
+	KeysUnused90Days              int
+}
+
+// Stats counts what the overview shows; keys unused for 90 days are those
+// last used (or, never used, created) before since.
+func (r Reads) Stats(ctx context.Context, since time.Time) (Stats, error) {
+	var st Stats
+	err := r.q.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM users),
+		(SELECT count(*) FROM groups),
+		(SELECT count(*) FROM policies),
+		(SELECT count(*) FROM login_profiles lp WHERE NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.principal = 'user/' || lp.user_id)),
+		(SELECT count(*) FROM access_keys WHERE coalesce(last_used_at, created_at) < ?)`, timeText(since)).Scan(
+		&st.Users, &st.Groups, &st.CustomPolicies, &st.ConsoleUsersWithoutMFA, &st.KeysUnused90Days)
+	if err != nil {
+		return st, fmt.Errorf("store: stats: %w", err)
+	}
+	return st, nil
+}

@@ -73,6 +73,13 @@ type Check struct {
 	Hint  string
 }
 
+// Count is one figure on the overview.
+type Count struct {
+	Label string
+	Value int
+	Href  string
+}
+
 // Overview is the console's first page.
 type Overview struct {
 	Layout    Layout
@@ -80,6 +87,7 @@ type Overview struct {
 	Alias     string
 	LogonURL  string
 	LogonName string // the form of a RAM user's logon name
+	Counts    []Count
 	Checks    []Check
 }
 
@@ -147,6 +155,7 @@ type UserDetail struct {
 	CanAddKey                             bool
 	Groups                                []GroupRef
 	LoginForm                             Form // the console-access forms' values and messages
+	Policies                              PrincipalPolicies
 }
 
 // UserEdit is the edit-user form.
@@ -210,6 +219,7 @@ type GroupDetail struct {
 	Members                      []MemberRow
 	NextHref                     string
 	Form                         Form // add-member form
+	Policies                     PrincipalPolicies
 }
 
 // GroupEdit is the edit-group form.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,4 +252,97 @@ func do(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	return chromedp.Do(ctx, steps...)
+}
+
+// TestBrowserPolicyJourney: the owner writes a custom policy (first with an
+// error, shown in place), attaches it to a group; an employee in the group
+// opens an allowed page, then gets the denied page with its reasons; the
+// simulator agrees with what the employee experienced.
+func TestBrowserPolicyJourney(t *testing.T) {
+	ctx := newChrome(t)
+	h := newHarness(t)
+	owner, secret := h.setupOwner()
+	owner.get("/groups/new")
+	owner.post("/groups", url.Values{"name": {"readers"}})
+	owner.get("/users/new")
+	owner.post("/users", url.Values{"name": {"kai"}, "console_login": {"true"}, "password": {ramUserPW}})
+	owner.get("/groups/readers")
+	owner.post("/groups/readers/members", url.Values{"user": {"kai"}})
+	h.clock.Advance(30 * time.Second)
+
+	bad := `{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:ListUsers", "Resource": "*",}]}`
+	good := `{"Version": "1", "Statement": [{"Effect": "Allow", "Action": ["ram:ListUsers", "ram:ListGroups"], "Resource": "*"}]}`
+	err := do(ctx,
+		chromedp.Navigate(h.srv.URL+"/login"),
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, testOwnerEmail),
+		chromedp.SendKeys(`input[name=password]`, testOwnerPW),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`input[name=code]`),
+		chromedp.SendKeys(`input[name=code]`, h.code(secret, 0)),
+		chromedp.Click(`form[action="/login/mfa"] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=account-id]`),
+		chromedp.Navigate(h.srv.URL+"/policies/new"),
+		chromedp.WaitVisible(`textarea[name=document]`),
+		chromedp.SendKeys(`input[name=name]`, "ListPeople"),
+		chromedp.SetValue(`textarea[name=document]`, bad),
+		chromedp.Click(`form[action="/policies"] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=policy-problems]`),
+	)
+	if err != nil {
+		dumpPage(t, ctx)
+		t.Fatalf("owner writes a bad policy: %v", err)
+	}
+	problem, _ := chromedp.Run(ctx, chromedp.Text(`[data-testid=policy-problems]`))
+	if !strings.Contains(problem, "line 1, column") {
+		t.Errorf("the syntax error is shown as %q", problem)
+	}
+	kept, _ := chromedp.Run(ctx, chromedp.Value(`textarea[name=document]`))
+	if kept != bad {
+		t.Errorf("the typed document was not kept: %q", kept)
+	}
+	err = do(ctx,
+		chromedp.SetValue(`textarea[name=document]`, good),
+		chromedp.Click(`form[action="/policies"] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=policy-document]`),
+		chromedp.Navigate(h.srv.URL+"/groups/readers"),
+		chromedp.WaitVisible(`input[name=policy_name]`),
+		chromedp.SetValue(`select[name=policy_type]`, "Custom"),
+		chromedp.SendKeys(`input[name=policy_name]`, "ListPeople"),
+		chromedp.Click(`form[action="/groups/readers/policies"] button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=attached-policies-table] a[href="/policies/Custom/ListPeople"]`),
+		chromedp.Click(`header form[action="/logout"] button`),
+		// The employee.
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, "kai@"+testAlias),
+		chromedp.SendKeys(`input[name=password]`, ramUserPW),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`[data-testid=me-name]`),
+		chromedp.Navigate(h.srv.URL+"/users"),
+		chromedp.WaitVisible(`[data-testid=users-table]`),
+		chromedp.Navigate(h.srv.URL+"/users/kai"),
+		chromedp.WaitVisible(`[data-testid=deny-type]`),
+	)
+	if err != nil {
+		dumpPage(t, ctx)
+		t.Fatalf("policy journey: %v", err)
+	}
+	denyType, _ := chromedp.Run(ctx, chromedp.Text(`[data-testid=deny-type]`))
+	action, _ := chromedp.Run(ctx, chromedp.Text(`[data-testid=denied-action]`))
+	if denyType != "ImplicitDeny" || action != "ram:GetUser" {
+		t.Errorf("denied page: %q %q", denyType, action)
+	}
+	// The simulator, asked by the owner, agrees.
+	owner.get("/simulator")
+	acct := h.accountID()
+	_, allowed := simulate(t, owner, url.Values{"user": {"kai"}, "action": {"ram:ListUsers"}, "resource": {"acs:ram:*:" + acct + ":user/*"}})
+	_, denied := simulate(t, owner, url.Values{"user": {"kai"}, "action": {"ram:GetUser"}, "resource": {"acs:ram:*:" + acct + ":user/kai"}})
+	if allowed["decision"] != "Allow" || denied["decision"] != "ImplicitDeny" {
+		t.Errorf("the simulator says %v and %v", allowed["decision"], denied["decision"])
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		if dir := os.Getenv("RAMCONSOLE_SCREENSHOTS"); dir != "" {
+			_ = os.WriteFile(filepath.Join(dir, "denied.png"), shot, 0o644)
+		}
+	}
 }

@@ -1,8 +1,71 @@
 package web
 
-import "ramconsole/handlers"
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/handlers"
+	"ramconsole/ram"
+)
+
+// Resource builders of the policy routes.
+func allPolicies(_ echo.Context, acct string) []string { return []string{ram.PolicyARN(acct, "*")} }
+
+func thePolicy(c echo.Context, acct string) []string {
+	t := c.Param("type")
+	if t == "" {
+		t = ram.PolicyTypeCustom
+	}
+	return []string{ram.PolicyARNFor(acct, t, c.Param("name"))}
+}
+
+// userAndFormPolicy: attaching the policy named in the form to the route's user.
+func userAndFormPolicy(c echo.Context, acct string) []string {
+	return []string{ram.UserARN(acct, c.Param("name")), ram.PolicyARNFor(acct, c.FormValue("policy_type"), c.FormValue("policy_name"))}
+}
+
+func groupAndFormPolicy(c echo.Context, acct string) []string {
+	return []string{ram.GroupARN(acct, c.Param("name")), ram.PolicyARNFor(acct, c.FormValue("policy_type"), c.FormValue("policy_name"))}
+}
+
+func userAndRoutePolicy(c echo.Context, acct string) []string {
+	return []string{ram.UserARN(acct, c.Param("name")), ram.PolicyARNFor(acct, c.Param("type"), c.Param("policy"))}
+}
+
+func groupAndRoutePolicy(c echo.Context, acct string) []string {
+	return []string{ram.GroupARN(acct, c.Param("name")), ram.PolicyARNFor(acct, c.Param("type"), c.Param("policy"))}
+}
+
+// simulatedUser: the user the simulator is asked about.
+func simulatedUser(c echo.Context, acct string) []string {
+	return []string{ram.UserARN(acct, c.FormValue("user"))}
+}
 
 // policyRoutes are the policies' and the simulator's console routes (SPEC §5).
 func policyRoutes(h *handlers.Handlers) []Route {
-	return nil
+	get, post := http.MethodGet, http.MethodPost
+	return []Route{
+		{Method: get, Path: "/policies", Access: SignedIn, Handler: h.PoliciesList, Action: "ram:ListPolicies", Resources: allPolicies, Nav: "Policies"},
+		{Method: get, Path: "/policies/new", Access: SignedIn, Handler: h.PolicyNew, Action: "ram:CreatePolicy", Resources: allPolicies},
+		{Method: post, Path: "/policies", Access: SignedIn, Handler: h.PolicyCreate, Action: "ram:CreatePolicy", Resources: allPolicies},
+		{Method: get, Path: "/policies/:type/:name", Access: SignedIn, Handler: h.PolicyShow, Action: "ram:GetPolicy", Resources: thePolicy},
+		{Method: get, Path: "/policies/:type/:name/versions/:version", Access: SignedIn, Handler: h.PolicyShow, Action: "ram:GetPolicyVersion", Resources: thePolicy},
+		{Method: post, Path: "/policies/Custom/:name/description", Access: SignedIn, Handler: h.PolicyDescription, Action: "ram:UpdatePolicyDescription", Resources: thePolicy},
+		{Method: post, Path: "/policies/Custom/:name/versions", Access: SignedIn, Handler: h.PolicyVersionCreate, Action: "ram:CreatePolicyVersion", Resources: thePolicy},
+		{Method: post, Path: "/policies/Custom/:name/versions/:version/default", Access: SignedIn, Handler: h.PolicyVersionDefault, Action: "ram:SetDefaultPolicyVersion", Resources: thePolicy},
+		{Method: post, Path: "/policies/Custom/:name/versions/:version/delete", Access: SignedIn, Handler: h.PolicyVersionDelete, Action: "ram:DeletePolicyVersion", Resources: thePolicy},
+		{Method: get, Path: "/policies/Custom/:name/delete", Access: SignedIn, Handler: h.PolicyDeleteForm, Action: "ram:DeletePolicy", Resources: thePolicy},
+		{Method: post, Path: "/policies/Custom/:name/delete", Access: SignedIn, Handler: h.PolicyDelete, Action: "ram:DeletePolicy", Resources: thePolicy},
+
+		// Attachments, from the user and group pages (and the policy's references).
+		{Method: post, Path: "/users/:name/policies", Access: SignedIn, Handler: h.PolicyAttach("user"), Action: "ram:AttachPolicyToUser", Resources: userAndFormPolicy},
+		{Method: post, Path: "/users/:name/policies/:type/:policy/detach", Access: SignedIn, Handler: h.PolicyDetach("user"), Action: "ram:DetachPolicyFromUser", Resources: userAndRoutePolicy},
+		{Method: post, Path: "/groups/:name/policies", Access: SignedIn, Handler: h.PolicyAttach("group"), Action: "ram:AttachPolicyToGroup", Resources: groupAndFormPolicy},
+		{Method: post, Path: "/groups/:name/policies/:type/:policy/detach", Access: SignedIn, Handler: h.PolicyDetach("group"), Action: "ram:DetachPolicyFromGroup", Resources: groupAndRoutePolicy},
+
+		// The policy simulator.
+		{Method: get, Path: "/simulator", Access: SignedIn, Handler: h.Simulator, Action: "ram:SimulatePrincipalPolicy", Resources: simulatedUser, Nav: "Simulator"},
+		{Method: post, Path: "/simulator", Access: SignedIn, Handler: h.Simulator, Action: "ram:SimulatePrincipalPolicy", Resources: simulatedUser},
+	}
 }

@@ -1,0 +1,327 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+func policyHref(policyType, name string) string {
+	return "/policies/" + policyType + "/" + url.PathEscape(name)
+}
+
+// PoliciesList handles GET /policies: type filter, search, attachment counts.
+func (h *Handlers) PoliciesList(c echo.Context) error {
+	typ, q := c.QueryParam("type"), strings.TrimSpace(c.QueryParam("q"))
+	if typ != "" && typ != ram.PolicyTypeSystem && typ != ram.PolicyTypeCustom {
+		typ = ""
+	}
+	page, err := h.RAM.ListPolicies(ctx(c), ActorOf(c), ram.ListPoliciesInput{PolicyType: typ, Query: q, Marker: c.QueryParam("marker"), MaxItems: listPageSize})
+	if e, ok := ram.AsError(err); ok && e.Kind == ram.EINVALID {
+		return echo.NewHTTPError(http.StatusBadRequest, e.Message)
+	}
+	if err != nil {
+		return err
+	}
+	m := views.Policies{Layout: h.layout(c, "Policies"), Type: typ, Query: q}
+	for _, p := range page.Policies {
+		m.Rows = append(m.Rows, views.PolicyRow{Name: p.PolicyName, Type: p.PolicyType, Href: policyHref(p.PolicyType, p.PolicyName),
+			Description: p.Description, DefaultVersion: p.DefaultVersion, Updated: date(p.UpdateDate), Attachments: p.AttachmentCount})
+	}
+	if page.IsTruncated {
+		v := url.Values{"marker": {page.Marker}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		if typ != "" {
+			v.Set("type", typ)
+		}
+		m.NextHref = "/policies?" + v.Encode()
+	}
+	return Render(c, http.StatusOK, views.PoliciesPage(m))
+}
+
+const policyTemplate = `{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": ["ram:Get*", "ram:List*"],
+      "Resource": "*"
+    }
+  ]
+}`
+
+// PolicyNew handles GET /policies/new.
+func (h *Handlers) PolicyNew(c echo.Context) error {
+	m := views.PolicyNew{Layout: h.layout(c, "New policy"), Form: views.Form{Values: map[string]string{"document": policyTemplate}}}
+	return Render(c, http.StatusOK, views.PolicyNewPage(m))
+}
+
+// PolicyCreate handles POST /policies. Validation messages appear next to
+// the document (line and column, or the element's path); the text is kept.
+func (h *Handlers) PolicyCreate(c echo.Context) error {
+	vals := form(c, "name", "description", "document")
+	name := strings.TrimSpace(vals["name"])
+	_, err := h.RAM.CreatePolicy(ctx(c), ActorOf(c), name, vals["document"], vals["description"])
+	if fields, ok := fieldErrors(err); ok {
+		m := views.PolicyNew{Layout: h.layout(c, "New policy"), Form: views.Form{Values: vals, Errors: fields}, Problems: ram.PolicyProblems(err)}
+		if msg, ok := fields["document"]; ok && len(m.Problems) == 0 {
+			m.Problems = []string{msg}
+		}
+		return Render(c, formStatus(err), views.PolicyNewPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	return flashDone(c, policyHref(ram.PolicyTypeCustom, name), "Policy "+name+" created.")
+}
+
+// PolicyShow handles GET /policies/:type/:name and, with :version, one version.
+func (h *Handlers) PolicyShow(c echo.Context) error {
+	return h.renderPolicy(c, http.StatusOK, views.Form{}, nil, views.Form{})
+}
+
+func (h *Handlers) renderPolicy(c echo.Context, status int, versionForm views.Form, problems []string, descForm views.Form) error {
+	typ, name := c.Param("type"), c.Param("name")
+	a := ActorOf(c)
+	p, def, err := h.RAM.GetPolicy(ctx(c), a, typ, name)
+	if e, ok := ram.AsError(err); ok && e.Kind == ram.EINVALID {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	versions, err := h.RAM.ListPolicyVersions(ctx(c), a, typ, p.PolicyName)
+	if err != nil {
+		return err
+	}
+	base := policyHref(p.PolicyType, p.PolicyName)
+	shown := def
+	if want := c.Param("version"); want != "" {
+		shown = nil
+		for i := range versions {
+			if versions[i].VersionID == want {
+				shown = &versions[i]
+			}
+		}
+		if shown == nil {
+			return echo.ErrNotFound
+		}
+	}
+	m := views.PolicyDetail{Layout: h.layout(c, p.PolicyName), Base: base, Name: p.PolicyName, Type: p.PolicyType,
+		Description: p.Description, DefaultVersion: p.DefaultVersion, ARN: ram.PolicyARNFor(h.RAM.AccountID(ctx(c)), p.PolicyType, p.PolicyName),
+		Custom: p.PolicyType == ram.PolicyTypeCustom, VersionForm: versionForm, Problems: problems, DescForm: descForm}
+	if m.DescForm.Values == nil {
+		m.DescForm.Values = map[string]string{"description": p.Description}
+	}
+	if shown != nil {
+		m.Document, m.ShownVersion = indentJSON(shown.PolicyDocument), shown.VersionID
+	}
+	if m.VersionForm.Values == nil && shown != nil {
+		m.VersionForm.Values = map[string]string{"document": m.Document, "set_as_default": "true"}
+	}
+	for _, v := range versions {
+		m.Versions = append(m.Versions, views.VersionRow{ID: v.VersionID, Created: date(v.CreateDate), Href: base + "/versions/" + v.VersionID,
+			Default: v.IsDefaultVersion, DefaultAction: base + "/versions/" + v.VersionID + "/default", DeleteAction: base + "/versions/" + v.VersionID + "/delete"})
+	}
+	users, groups, err := h.RAM.ListEntitiesForPolicy(ctx(c), a, p.PolicyType, p.PolicyName)
+	if err != nil && ram.ErrorKind(err) != ram.EFORBIDDEN {
+		return err
+	}
+	for _, u := range users {
+		m.Entities = append(m.Entities, views.EntityRow{Kind: "User", Name: u.UserName, Href: userHref(u.UserName), Attached: date(u.AttachDate),
+			DetachAction: userHref(u.UserName) + "/policies/" + p.PolicyType + "/" + url.PathEscape(p.PolicyName) + "/detach"})
+	}
+	for _, g := range groups {
+		m.Entities = append(m.Entities, views.EntityRow{Kind: "Group", Name: g.GroupName, Href: groupHref(g.GroupName), Attached: date(g.AttachDate),
+			DetachAction: groupHref(g.GroupName) + "/policies/" + p.PolicyType + "/" + url.PathEscape(p.PolicyName) + "/detach"})
+	}
+	return Render(c, status, views.PolicyPage(m))
+}
+
+// indentJSON shows a document indented (as stored when it does not parse).
+func indentJSON(doc string) string {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(doc), "", "  "); err != nil {
+		return doc
+	}
+	return buf.String()
+}
+
+// PolicyDescription handles POST /policies/Custom/:name/description.
+func (h *Handlers) PolicyDescription(c echo.Context) error {
+	name := c.Param("name")
+	desc := c.FormValue("description")
+	_, err := h.RAM.UpdatePolicyDescription(ctx(c), ActorOf(c), name, desc)
+	if fields, ok := fieldErrors(err); ok {
+		c.SetParamNames("type", "name")
+		c.SetParamValues(ram.PolicyTypeCustom, name)
+		return h.renderPolicy(c, http.StatusUnprocessableEntity, views.Form{}, nil, views.Form{Values: map[string]string{"description": desc}, Errors: fields})
+	}
+	if err != nil {
+		return err
+	}
+	return flashDone(c, policyHref(ram.PolicyTypeCustom, name), "Description saved.")
+}
+
+// PolicyVersionCreate handles POST /policies/Custom/:name/versions.
+func (h *Handlers) PolicyVersionCreate(c echo.Context) error {
+	name := c.Param("name")
+	vals := form(c, "document", "set_as_default", "rotate")
+	rotate := ""
+	if checked(c, "rotate") {
+		rotate = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
+	}
+	v, err := h.RAM.CreatePolicyVersion(ctx(c), ActorOf(c), name, vals["document"], checked(c, "set_as_default"), rotate)
+	if e, ok := ram.AsError(err); ok && (len(e.Fields) > 0 || e.Kind == ram.ELIMIT) {
+		f := views.Form{Values: vals, Errors: e.Fields}
+		if e.Kind == ram.ELIMIT {
+			f.Errors = map[string]string{"limit": e.Message}
+		}
+		c.SetParamNames("type", "name")
+		c.SetParamValues(ram.PolicyTypeCustom, name)
+		return h.renderPolicy(c, formStatus(err), f, ram.PolicyProblems(err), views.Form{})
+	}
+	if err != nil {
+		return err
+	}
+	return flashDone(c, policyHref(ram.PolicyTypeCustom, name), "Version "+v.VersionID+" created.")
+}
+
+// PolicyVersionDefault handles POST /policies/Custom/:name/versions/:version/default.
+func (h *Handlers) PolicyVersionDefault(c echo.Context) error {
+	name, v := c.Param("name"), c.Param("version")
+	if err := h.RAM.SetDefaultPolicyVersion(ctx(c), ActorOf(c), name, v); err != nil {
+		return err
+	}
+	return flashDone(c, policyHref(ram.PolicyTypeCustom, name), v+" is now the default version.")
+}
+
+// PolicyVersionDelete handles POST /policies/Custom/:name/versions/:version/delete.
+func (h *Handlers) PolicyVersionDelete(c echo.Context) error {
+	name, v := c.Param("name"), c.Param("version")
+	if err := h.RAM.DeletePolicyVersion(ctx(c), ActorOf(c), name, v); err != nil {
+		return err
+	}
+	return flashDone(c, policyHref(ram.PolicyTypeCustom, name), "Version "+v+" deleted.")
+}
+
+// PolicyDeleteForm handles GET /policies/Custom/:name/delete.
+func (h *Handlers) PolicyDeleteForm(c echo.Context) error {
+	return h.renderPolicyDelete(c, http.StatusOK, views.Form{})
+}
+
+func (h *Handlers) renderPolicyDelete(c echo.Context, status int, f views.Form) error {
+	a := ActorOf(c)
+	p, _, err := h.RAM.GetPolicy(ctx(c), a, ram.PolicyTypeCustom, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	versions, err := h.RAM.ListPolicyVersions(ctx(c), a, ram.PolicyTypeCustom, p.PolicyName)
+	if err != nil {
+		return err
+	}
+	m := views.PolicyDelete{Layout: h.layout(c, "Delete "+p.PolicyName), Name: p.PolicyName, Attachments: p.AttachmentCount,
+		OldVersions: len(versions) - 1, Form: f}
+	return Render(c, status, views.PolicyDeletePage(m))
+}
+
+// PolicyDelete handles POST /policies/Custom/:name/delete.
+func (h *Handlers) PolicyDelete(c echo.Context) error {
+	name := c.Param("name")
+	if c.FormValue("confirm") != name {
+		return h.renderPolicyDelete(c, http.StatusUnprocessableEntity, views.Form{Values: map[string]string{"confirm": c.FormValue("confirm")},
+			Errors: map[string]string{"confirm": "Type the policy name exactly to confirm."}})
+	}
+	err := h.RAM.DeletePolicy(ctx(c), ActorOf(c), name, checked(c, "cleanup"))
+	if e, ok := ram.AsError(err); ok && e.Kind == ram.ECONFLICT {
+		return h.renderPolicyDelete(c, http.StatusConflict, views.Form{Values: map[string]string{"confirm": name},
+			Errors: map[string]string{"cleanup": e.Message + " Tick the box to clean up first."}})
+	}
+	if err != nil {
+		return err
+	}
+	return flashDone(c, "/policies", "Policy "+name+" deleted.")
+}
+
+// principalPolicies fills the policies section of a user's or group's page.
+func (h *Handlers) principalPolicies(c echo.Context, kind, name string) (views.PrincipalPolicies, error) {
+	a := ActorOf(c)
+	base := userHref(name)
+	list := h.RAM.ListPoliciesForUser
+	if kind == "group" {
+		base, list = groupHref(name), h.RAM.ListPoliciesForGroup
+	}
+	m := views.PrincipalPolicies{AttachAction: base + "/policies", CSRFToken: SessionOf(c).CSRFToken()}
+	attached, err := list(ctx(c), a, name)
+	if ram.ErrorKind(err) == ram.EFORBIDDEN {
+		return m, nil // the page shows what the viewer may see
+	}
+	if err != nil {
+		return m, err
+	}
+	m.Show = true
+	for _, p := range attached {
+		m.Attached = append(m.Attached, views.AttachedPolicy{Name: p.PolicyName, Type: p.PolicyType, Href: policyHref(p.PolicyType, p.PolicyName),
+			Attached: date(p.AttachDate), DetachAction: base + "/policies/" + p.PolicyType + "/" + url.PathEscape(p.PolicyName) + "/detach"})
+	}
+	if kind == "user" {
+		m.UserName = name
+		eff, err := h.RAM.EffectivePolicies(ctx(c), a, name)
+		if err != nil && ram.ErrorKind(err) != ram.EFORBIDDEN {
+			return m, err
+		}
+		for _, p := range eff {
+			via := "attached to the user"
+			if p.Via != "" {
+				via = "group " + p.Via
+			}
+			m.Effective = append(m.Effective, views.AttachedPolicy{Name: p.PolicyName, Type: p.PolicyType, Href: policyHref(p.PolicyType, p.PolicyName), Via: via})
+		}
+	}
+	return m, nil
+}
+
+// PolicyAttach handles POST /users/:name/policies and /groups/:name/policies
+// with policy_type and policy_name.
+func (h *Handlers) PolicyAttach(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		name := c.Param("name")
+		typ, policyName := c.FormValue("policy_type"), strings.TrimSpace(c.FormValue("policy_name"))
+		attach, back := h.RAM.AttachPolicyToUser, userHref(name)
+		if kind == "group" {
+			attach, back = h.RAM.AttachPolicyToGroup, groupHref(name)
+		}
+		if err := attach(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
+			return h.membershipError(c, err, back)
+		}
+		return flashDone(c, back, "Policy "+policyName+" attached.")
+	}
+}
+
+// PolicyDetach handles POST /users/:name/policies/:type/:policy/detach and
+// the group's twin.
+func (h *Handlers) PolicyDetach(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		name, typ, policyName := c.Param("name"), c.Param("type"), c.Param("policy")
+		detach, back := h.RAM.DetachPolicyFromUser, userHref(name)
+		if kind == "group" {
+			detach, back = h.RAM.DetachPolicyFromGroup, groupHref(name)
+		}
+		if err := detach(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
+			return err
+		}
+		if ref := c.Request().Referer(); strings.Contains(ref, "/policies/") {
+			back = policyHref(typ, policyName)
+		}
+		return flashDone(c, back, "Policy "+policyName+" detached.")
+	}
+}

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/policy"
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+var simulatorFields = []string{"user", "action", "resource", "source_ip", "mfa_present", "secure_transport", "current_time", "context", "document"}
+
+// simulateJSON is the simulator's JSON answer (SPEC §5).
+type simulateJSON struct {
+	Decision  string         `json:"decision"`
+	Matched   []matchJSON    `json:"matched"`
+	Resources []resourceJSON `json:"resources"`
+}
+
+type matchJSON struct {
+	PolicyType string `json:"policyType"`
+	PolicyName string `json:"policyName"`
+	Version    string `json:"version"`
+	Statement  int    `json:"statement"`
+	Effect     string `json:"effect"`
+}
+
+type resourceJSON struct {
+	Resource string      `json:"resource"`
+	Decision string      `json:"decision"`
+	Matched  []matchJSON `json:"matched"`
+}
+
+func matches(rs []policy.Reason) []matchJSON {
+	out := make([]matchJSON, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, matchJSON{PolicyType: r.PolicyType, PolicyName: r.PolicyName, Version: r.Version, Statement: r.Statement, Effect: r.Effect})
+	}
+	return out
+}
+
+func wantsJSON(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "application/json")
+}
+
+// Simulator handles GET and POST /simulator. GET with a user, action and
+// resource (the "can this user…?" box) simulates at once.
+func (h *Handlers) Simulator(c echo.Context) error {
+	vals := form(c, simulatorFields...)
+	if c.Request().Method == http.MethodGet && (vals["user"] == "" || vals["action"] == "" || vals["resource"] == "") {
+		m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals}}
+		return Render(c, http.StatusOK, views.SimulatorPage(m))
+	}
+	in := ram.SimulateInput{UserName: strings.TrimSpace(vals["user"]), Action: vals["action"], Resources: strings.Split(vals["resource"], "\n"),
+		SourceIP: vals["source_ip"], MFAPresent: strings.TrimSpace(vals["mfa_present"]), SecureTransport: strings.TrimSpace(vals["secure_transport"]),
+		CurrentTime: vals["current_time"], Context: strings.Split(vals["context"], "\n"), Draft: vals["document"]}
+	res, err := h.RAM.Simulate(ctx(c), ActorOf(c), in)
+	if fields, ok := fieldErrors(err); ok {
+		if wantsJSON(c) {
+			var errs []string
+			for _, f := range simulatorFields {
+				if msg, ok := fields[f]; ok {
+					errs = append(errs, f+": "+msg)
+				}
+			}
+			return c.JSON(http.StatusUnprocessableEntity, map[string][]string{"errors": errs})
+		}
+		m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals, Errors: fields}, Problems: ram.PolicyProblems(err)}
+		return Render(c, http.StatusUnprocessableEntity, views.SimulatorPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	if wantsJSON(c) {
+		out := simulateJSON{Decision: res.Decision.String(), Matched: matches(res.Matched)}
+		for _, r := range res.Resources {
+			out.Resources = append(out.Resources, resourceJSON{Resource: r.Resource, Decision: r.Decision.String(), Matched: matches(r.Matched)})
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+	m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals}, Decided: true, Decision: res.Decision.String()}
+	for _, r := range res.Resources {
+		rd := views.ResourceDecision{Resource: r.Resource, Decision: r.Decision.String()}
+		for _, mt := range r.Matched {
+			rd.Matched = append(rd.Matched, views.Match{PolicyType: mt.PolicyType, PolicyName: mt.PolicyName, Version: mt.Version, Effect: mt.Effect, Statement: mt.Statement})
+		}
+		m.Resources = append(m.Resources, rd)
+	}
+	return Render(c, http.StatusOK, views.SimulatorPage(m))
+}
