@@ -51,6 +51,8 @@ type harness struct {
 	logs    *strings.Builder
 	logsMu  sync.Mutex
 	ownerPW string
+	// ownerSecret is the owner's MFA secret once setupOwner has run.
+	ownerSecret string
 }
 
 const (
@@ -226,6 +228,7 @@ func (h *harness) setupOwner() (*browser, string) {
 	expectRedirect(h.t, p, "/", "POST /mfa/bind")
 	// The binding used the current step; later sign-ins need a fresh one.
 	h.clock.Advance(30 * time.Second)
+	h.ownerSecret = secret
 	return b, secret
 }
 
