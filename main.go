@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,8 @@ Serve flags (and environment):
   --tls-cert, --tls-key  serve HTTPS with this certificate and key
   --secure-cookies       mark cookies Secure (behind a TLS-terminating proxy)
   --trusted-proxies LIST comma-separated IPs/CIDRs whose X-Forwarded-For is believed
+  --audit-retention DAYS RAMCONSOLE_AUDIT_RETENTION   delete audit events older than DAYS
+                         (at start, then hourly; default 0 = keep forever)
 The master key comes from RAMCONSOLE_MASTER_KEY (base64 of 32 bytes) or DIR/master.key.
 `
 
@@ -135,8 +138,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS key file")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure")
 	proxies := fs.String("trusted-proxies", envOr("RAMCONSOLE_TRUSTED_PROXIES", ""), "trusted proxies (comma-separated)")
+	retention, err := strconv.Atoi(envOr("RAMCONSOLE_AUDIT_RETENTION", "0"))
+	if err != nil || retention < 0 {
+		return errors.New("RAMCONSOLE_AUDIT_RETENTION must be a number of days (0 = keep forever)")
+	}
+	fs.IntVar(&retention, "audit-retention", retention, "delete audit events older than this many days (0 = keep forever)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if retention < 0 {
+		return errors.New("--audit-retention must be 0 (keep forever) or a number of days")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
@@ -183,6 +194,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go sweepSessions(ctx, st, log)
+	if retention > 0 {
+		go pruneAuditLog(ctx, svc, retention, log)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if *tlsCert != "" {
@@ -217,6 +231,35 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 			if _, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 				log.Error("sweep sessions", "error", err)
 			}
+		}
+	}
+}
+
+// pruneAuditLog applies the audit retention at start and then hourly.
+func pruneAuditLog(ctx context.Context, svc *ram.Service, days int, log *slog.Logger) {
+	host, _ := os.Hostname()
+	prune := func() {
+		a := ram.Actor{RequestID: ram.NewRequestID(), SourceIP: "host", UserAgent: "ramconsole serve --audit-retention on " + host}
+		p, err := svc.PruneAuditLog(ctx, a, days)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("audit retention", "error", err)
+			}
+			return
+		}
+		if p.Count > 0 {
+			log.Info("audit retention", "pruned", p.Count, "through_seq", p.AfterSeq, "days", days)
+		}
+	}
+	prune()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			prune()
 		}
 	}
 }
@@ -262,8 +305,16 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if !rep.OK {
-		fmt.Fprintf(stdout, "audit chain BROKEN at event seq %d (eventId %s): %s\n", rep.BrokenAt, rep.EventID, rep.Reason)
+		id := rep.EventID
+		if id == "" {
+			id = "unknown"
+		}
+		fmt.Fprintf(stdout, "audit chain BROKEN at event seq %d (eventId %s): %s\n", rep.BrokenAt, id, rep.Reason)
 		return 1
+	}
+	if rep.Checkpoint > 0 {
+		fmt.Fprintf(stdout, "audit chain intact: %d events verified after the retention checkpoint at seq %d\n", rep.Events, rep.Checkpoint)
+		return 0
 	}
 	fmt.Fprintf(stdout, "audit chain intact: %d events verified\n", rep.Events)
 	return 0

@@ -70,6 +70,7 @@ type Service struct {
 	setupTokenPath string
 	setupDone      atomic.Bool
 	acctID         atomic.Value // string
+	audit          auditChain   // the audit page's incremental chain verification (audit.go)
 
 	// policyGen counts changes that could alter what a user may do; a
 	// cached effective policy set is good while its generation is current.

@@ -65,17 +65,12 @@ func ChainHash(prevHash string, body []byte) string {
 
 // AppendEvent adds ev to the hash chain inside the transaction that makes
 // the change it records. The writer connection is single, so the chain is
-// serial whatever the number of concurrent writers.
+// serial whatever the number of concurrent writers. An event whose time the
+// store sets never goes back before the newest event's: the log's time order
+// is its seq order, which the time filters and retention rely on.
 func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
-	if ev.EventTime == "" {
-		ev.EventTime = timeText(tx.now)
-	}
-	body, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("store: encode event: %w", err)
-	}
-	prev := genesisHash
-	err = tx.QueryRowContext(ctx, "SELECT hash FROM events ORDER BY seq DESC LIMIT 1").Scan(&prev)
+	prev, headTime := genesisHash, ""
+	err := tx.QueryRowContext(ctx, "SELECT hash, event_time FROM events ORDER BY seq DESC LIMIT 1").Scan(&prev, &headTime)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = tx.QueryRowContext(ctx, "SELECT last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1").Scan(&prev)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -84,6 +79,16 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 	}
 	if err != nil {
 		return fmt.Errorf("store: chain head: %w", err)
+	}
+	if ev.EventTime == "" {
+		ev.EventTime = timeText(tx.now)
+		if ev.EventTime < headTime {
+			ev.EventTime = headTime
+		}
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("store: encode event: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO events(event_id, event_time, event_type, event_source, event_name,
 		user_type, user_name, principal_id, access_key_id, source_ip, request_id, resource_name, error_code, is_error,
@@ -100,54 +105,104 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 
 // ChainReport is the result of verifying the audit chain.
 type ChainReport struct {
-	Events   int64
+	Events   int64 // events verified in order since the latest checkpoint
 	OK       bool
 	BrokenAt int64  // seq of the first broken event
 	EventID  string // its eventId, when readable
 	Reason   string
+	// Checkpoint is the seq after which the chain starts (0 unless pruned).
+	Checkpoint int64
 }
 
-// VerifyChain walks the audit log in order and reports the first event whose
-// link, hash or indexed columns do not match its recorded body.
+// ChainMark is a verified point of the chain, so a later verification can
+// resume after it instead of starting over.
+type ChainMark struct {
+	Seq  int64
+	Hash string
+}
+
+// Names of the retention event and the fields that attest its checkpoint.
+const (
+	PruneEventName  = "PruneEvents"
+	pruneAfterSeq   = "afterSeq"
+	pruneLastHash   = "lastHash"
+	pruneCheckpoint = "checkpointId"
+)
+
+// VerifyChain walks the audit log in order from the latest checkpoint and
+// reports the first event whose link, hash or indexed columns do not match
+// its recorded body, events missing anywhere (first, middle, newest) and a
+// checkpoint that no PruneEvents event attests.
 func (s *Store) VerifyChain(ctx context.Context) (ChainReport, error) {
+	rep, _, err := s.VerifyChainFrom(ctx, ChainMark{})
+	return rep, err
+}
+
+// VerifyChainFrom verifies the events after mark (a zero mark, or one older
+// than the latest checkpoint, means from the checkpoint) and returns the mark
+// to resume from next time. The marked event itself is re-read, so changing
+// or deleting it since is seen; older events need a full verification.
+func (s *Store) VerifyChainFrom(ctx context.Context, mark ChainMark) (ChainReport, ChainMark, error) {
+	var cpID, after int64
 	prev := genesisHash
-	var after int64
-	err := s.read.QueryRowContext(ctx, "SELECT after_seq, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1").Scan(&after, &prev)
+	err := s.read.QueryRowContext(ctx, "SELECT id, after_seq, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1").Scan(&cpID, &after, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return ChainReport{}, fmt.Errorf("store: verify: %w", err)
+		return ChainReport{}, mark, fmt.Errorf("store: verify: %w", err)
+	}
+	rep := ChainReport{OK: true, Checkpoint: after}
+	if cpID != 0 {
+		if reason, seq, err := s.checkpointAttested(ctx, cpID, after, prev); err != nil {
+			return rep, mark, err
+		} else if reason != "" {
+			rep.OK, rep.BrokenAt, rep.Reason = false, seq, reason
+			return rep, ChainMark{}, nil
+		}
+	}
+	start := ChainMark{Seq: after, Hash: prev}
+	if mark.Seq > after {
+		var hash string
+		err := s.read.QueryRowContext(ctx, "SELECT hash FROM events WHERE seq = ?", mark.Seq).Scan(&hash)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && hash != mark.Hash {
+			rep.OK, rep.BrokenAt, rep.Reason = false, mark.Seq, "an event verified earlier was changed or deleted"
+			return rep, ChainMark{}, nil
+		}
+		if err != nil {
+			return rep, mark, fmt.Errorf("store: verify: %w", err)
+		}
+		start = mark
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT seq, event_id, event_time, event_type, event_name, user_type, user_name,
-		error_code, is_error, body, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq`, after)
+		error_code, is_error, body, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq`, start.Seq)
 	if err != nil {
-		return ChainReport{}, fmt.Errorf("store: verify: %w", err)
+		return rep, mark, fmt.Errorf("store: verify: %w", err)
 	}
 	defer rows.Close()
-	rep := ChainReport{OK: true}
-	expectSeq := after + 1
+	cur := start
+	prev = start.Hash
+	var body sql.RawBytes
 	for rows.Next() {
 		var seq int64
-		var id, tm, typ, name, utype, uname, code, body, prevHash, hash string
+		var id, tm, typ, name, utype, uname, code, prevHash, hash string
 		var isErr bool
 		if err := rows.Scan(&seq, &id, &tm, &typ, &name, &utype, &uname, &code, &isErr, &body, &prevHash, &hash); err != nil {
-			return rep, fmt.Errorf("store: verify: %w", err)
+			return rep, mark, fmt.Errorf("store: verify: %w", err)
 		}
-		rep.Events++
-		fail := func(reason string) (ChainReport, error) {
+		fail := func(reason string) (ChainReport, ChainMark, error) {
 			rep.OK, rep.BrokenAt, rep.EventID, rep.Reason = false, seq, id, reason
-			return rep, nil
+			rep.Events = cur.Seq - after
+			return rep, ChainMark{}, nil
 		}
-		if seq != expectSeq {
+		if seq != cur.Seq+1 {
 			return fail(fmt.Sprintf("events are missing before seq %d", seq))
 		}
-		expectSeq = seq + 1
 		if prevHash != prev {
 			return fail("prevHash does not match the previous event's hash")
 		}
-		if ChainHash(prev, []byte(body)) != hash {
+		if ChainHash(prev, body) != hash {
 			return fail("hash does not match the event's content")
 		}
-		var ev Event
-		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+		var ev indexedEvent
+		if err := json.Unmarshal(body, &ev); err != nil {
 			return fail("the event body is not valid JSON")
 		}
 		if ev.EventID != id || ev.EventTime != tm || ev.EventType != typ || ev.EventName != name ||
@@ -155,21 +210,75 @@ func (s *Store) VerifyChain(ctx context.Context) (ChainReport, error) {
 			return fail("indexed columns differ from the recorded event")
 		}
 		prev = hash
+		cur = ChainMark{Seq: seq, Hash: hash}
 	}
 	if err := rows.Err(); err != nil {
-		return rep, err
+		return rep, mark, fmt.Errorf("store: verify: %w", err)
 	}
+	// The verified chain has no gaps: it holds every seq after the checkpoint.
+	rep.Events = cur.Seq - after
 	// AUTOINCREMENT remembers the highest seq ever used, so deleting the
 	// newest events shows as a gap at the end.
 	var maxSeq int64
 	err = s.read.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").Scan(&maxSeq)
 	if err != nil {
-		return rep, fmt.Errorf("store: verify: %w", err)
+		return rep, mark, fmt.Errorf("store: verify: %w", err)
 	}
-	if maxSeq > expectSeq-1 && maxSeq > after {
-		rep.OK, rep.BrokenAt, rep.Reason = false, expectSeq, fmt.Sprintf("events %d to %d are missing at the end of the log", expectSeq, maxSeq)
+	if maxSeq > cur.Seq {
+		rep.OK, rep.BrokenAt, rep.Reason = false, cur.Seq+1, fmt.Sprintf("events %d to %d are missing at the end of the log", cur.Seq+1, maxSeq)
+		return rep, ChainMark{}, nil
 	}
-	return rep, nil
+	return rep, cur, nil
+}
+
+// indexedEvent is the part of an event's body its indexed columns repeat.
+type indexedEvent struct {
+	EventID      string `json:"eventId"`
+	EventTime    string `json:"eventTime"`
+	EventType    string `json:"eventType"`
+	EventName    string `json:"eventName"`
+	UserIdentity struct {
+		Type     string `json:"type"`
+		UserName string `json:"userName"`
+	} `json:"userIdentity"`
+	ErrorCode string `json:"errorCode"`
+	IsError   bool   `json:"isError"`
+}
+
+// checkpointAttested checks that the PruneEvents event written with the
+// latest checkpoint is in the chain and names the same seq and hash: a
+// checkpoint inserted or edited by hand is not attested.
+func (s *Store) checkpointAttested(ctx context.Context, id, after int64, lastHash string) (string, int64, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT body FROM events WHERE event_name = ? AND seq > ? ORDER BY seq", PruneEventName, after)
+	if err != nil {
+		return "", 0, fmt.Errorf("store: verify checkpoint: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return "", 0, fmt.Errorf("store: verify checkpoint: %w", err)
+		}
+		var ev struct {
+			EventSource string         `json:"eventSource"`
+			Data        map[string]any `json:"additionalEventData"`
+		}
+		if json.Unmarshal([]byte(body), &ev) != nil || ev.EventSource != "host" {
+			continue
+		}
+		seq, _ := ev.Data[pruneAfterSeq].(float64)
+		cp, _ := ev.Data[pruneCheckpoint].(float64)
+		if int64(cp) == id {
+			if int64(seq) != after || ev.Data[pruneLastHash] != lastHash {
+				return "the retention checkpoint differs from the PruneEvents event that recorded it", after + 1, nil
+			}
+			return "", 0, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", 0, fmt.Errorf("store: verify checkpoint: %w", err)
+	}
+	return "no PruneEvents event attests the retention checkpoint", after + 1, nil
 }
 
 // Events returns the newest events first, at most limit, for tests and the

@@ -405,3 +405,18 @@ func TestPolicyLifecycle(t *testing.T) {
 }
 
 var regexpProblems = regexp.MustCompile(`(?s)data-testid="policy-problems">(.*?)</ul>`)
+
+func TestAuditNeedsLookupEvents(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	auditor := h.ramUser(owner, "auditor", []string{"AliyunActionTrailReadOnlyAccess"}, nil)
+	admin := h.ramUser(owner, "ramadmin", []string{"AliyunRAMFullAccess"}, nil)
+	for _, path := range []string{"/audit", "/audit/export.csv", "/audit/export.ndjson"} {
+		expectStatus(t, auditor.get(path), 200, "auditor on "+path)
+		expectStatus(t, admin.get(path), 403, "a RAM admin without actiontrail:LookupEvents on "+path)
+	}
+	p := auditor.get("/me")
+	if !strings.Contains(p.body, `href="/audit"`) {
+		t.Errorf("the auditor's navigation lacks the audit log")
+	}
+}
