@@ -130,9 +130,7 @@ func (h *Handlers) renderGroupDelete(c echo.Context, status int, f views.Form) e
 		return err
 	}
 	m := views.GroupDelete{Layout: h.layout(c, "Delete "+g.GroupName), Name: g.GroupName, Members: len(page.Members), Form: f}
-	if page.IsTruncated {
-		m.Members++ // shown as "1001 members": more than a page
-	}
+	m.MoreMembers = page.IsTruncated
 	return Render(c, status, views.GroupDeletePage(m))
 }
 

@@ -643,9 +643,9 @@ func GroupDeletePage(m GroupDelete) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var35 string
-				templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(memberCount(m.Members))
+				templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(memberCount(m.Members, m.MoreMembers))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/groups.templ`, Line: 117, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/groups.templ`, Line: 117, Col: 60}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 				if templ_7745c5c3_Err != nil {
@@ -678,8 +678,11 @@ func GroupDeletePage(m GroupDelete) templ.Component {
 	})
 }
 
-func memberCount(n int) string {
-	if n == 1 {
+func memberCount(n int, more bool) string {
+	switch {
+	case more:
+		return "more than " + itoa(n) + " members"
+	case n == 1:
 		return "1 member"
 	}
 	return itoa(n) + " members"

@@ -231,10 +231,11 @@ type GroupEdit struct {
 
 // GroupDelete is the delete confirmation of a group.
 type GroupDelete struct {
-	Layout  Layout
-	Name    string
-	Members int
-	Form    Form
+	Layout      Layout
+	Name        string
+	Members     int
+	MoreMembers bool // more than Members: the count stopped at a page
+	Form        Form
 }
 
 // Settings is the account settings page: password policy, security
