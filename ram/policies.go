@@ -757,40 +757,44 @@ func (s *Service) policiesOf(ctx context.Context, atts []store.Attachment) ([]Po
 
 // ListPoliciesForUser returns the policies attached to a user directly.
 func (s *Service) ListPoliciesForUser(ctx context.Context, a Actor, userName string) ([]Policy, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", userName); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:ListPoliciesForUser", userARN(acct, userName)); err != nil {
-		return nil, err
-	}
-	u, err := s.userByName(ctx, s.st, userName)
-	if err != nil {
-		return nil, err
-	}
-	atts, err := s.st.UserAttachments(ctx, u.UserID)
-	if err != nil {
-		return nil, err
-	}
-	return s.policiesOf(ctx, atts)
+	return s.listAttached(ctx, a, "user", userName)
 }
 
 // ListPoliciesForGroup returns the policies attached to a group.
 func (s *Service) ListPoliciesForGroup(ctx context.Context, a Actor, groupName string) ([]Policy, error) {
+	return s.listAttached(ctx, a, "group", groupName)
+}
+
+// listAttached lists the policies attached to a user or a group.
+func (s *Service) listAttached(ctx context.Context, a Actor, kind, name string) ([]Policy, error) {
 	acct := s.accountID(ctx)
-	if err := nameError("name", "GroupName", "group name", groupName); err != nil {
+	param, action, arn := "UserName", "ram:ListPoliciesForUser", userARN(acct, name)
+	if kind == "group" {
+		param, action, arn = "GroupName", "ram:ListPoliciesForGroup", groupARN(acct, name)
+	}
+	if err := nameError("name", param, kind+" name", name); err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, a, "ram:ListPoliciesForGroup", groupARN(acct, groupName)); err != nil {
+	if err := s.authorize(ctx, a, action, arn); err != nil {
 		return nil, err
 	}
-	g, err := s.groupByName(ctx, s.st, groupName)
-	if err != nil {
-		return nil, err
-	}
-	atts, err := s.st.GroupAttachments(ctx, g.GroupID)
-	if err != nil {
-		return nil, err
+	var atts []store.Attachment
+	if kind == "group" {
+		g, err := s.groupByName(ctx, s.st, name)
+		if err != nil {
+			return nil, err
+		}
+		if atts, err = s.st.GroupAttachments(ctx, g.GroupID); err != nil {
+			return nil, err
+		}
+	} else {
+		u, err := s.userByName(ctx, s.st, name)
+		if err != nil {
+			return nil, err
+		}
+		if atts, err = s.st.UserAttachments(ctx, u.UserID); err != nil {
+			return nil, err
+		}
 	}
 	return s.policiesOf(ctx, atts)
 }
