@@ -126,6 +126,9 @@ func (s *Service) event(ctx context.Context, a Actor, accountID, eventType, name
 	if eventType == EventConsoleSignin {
 		ev.EventSource = "signin"
 	}
+	if a.API {
+		ev.EventRW = apiEventRW(name) // ActionTrail records Read/Write for API calls
+	}
 	switch {
 	case a.Principal == PrincipalRoot:
 		ev.UserIdentity = store.Identity{Type: "root-account", PrincipalID: accountID, AccountID: accountID, UserName: "root"}

@@ -1,0 +1,654 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+)
+
+// The RAM OpenAPI (SPEC §6): RPC-style calls at "/" that carry an Action
+// (query string or form body) or an x-acs-action header, signed with V1 or
+// V3, answered in JSON or XML with Alibaba Cloud's shapes and error codes.
+// Every call — read or write, allowed or refused — leaves one audit event
+// whose requestId is the RequestId of the answer.
+
+// APIVersion is the one RAM API version served.
+const APIVersion = "2015-05-01"
+
+// MaxAPIBody is the largest request body the OpenAPI reads.
+const MaxAPIBody = 1 << 20
+
+// timestampLayout is the format of Timestamp, x-acs-date and every date in
+// answers.
+const timestampLayout = "2006-01-02T15:04:05Z"
+
+// API serves the RAM OpenAPI.
+type API struct {
+	RAM *ram.Service
+	Log *slog.Logger
+}
+
+// NewAPI returns the OpenAPI handler.
+func NewAPI(svc *ram.Service, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &API{RAM: svc, Log: log}
+}
+
+// ErrAPIBodyTooLarge is returned by ReadAPIRequest for bodies over MaxAPIBody.
+var ErrAPIBodyTooLarge = errors.New("handlers: api request body too large")
+
+// ReadAPIRequest reports whether a request to "/" is an OpenAPI call — an
+// Action in the query string or a form body, or an x-acs-action header —
+// and returns the body it had to read to know. A request that is not a call
+// gets its body back to read again.
+func ReadAPIRequest(r *http.Request) (body []byte, isAPI bool, err error) {
+	isAPI = r.Header.Get("x-acs-action") != "" || r.URL.RawQuery != "" && r.URL.Query().Get("Action") != ""
+	if !isAPI && (r.Method != http.MethodPost || !isForm(r)) {
+		return nil, false, nil
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		if r.ContentLength > MaxAPIBody {
+			return nil, isAPI || isForm(r), ErrAPIBodyTooLarge
+		}
+		body, err = io.ReadAll(io.LimitReader(r.Body, MaxAPIBody+1))
+		r.Body.Close()
+		if err != nil {
+			return nil, isAPI, err
+		}
+		if len(body) > MaxAPIBody {
+			return nil, true, ErrAPIBodyTooLarge
+		}
+	}
+	if !isAPI && isForm(r) {
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+			isAPI = true
+		}
+	}
+	if !isAPI {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return body, isAPI, nil
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/x-www-form-urlencoded"
+}
+
+// apiRequest is a parsed call: its parameters and how it is signed.
+type apiRequest struct {
+	c       echo.Context
+	method  string
+	body    []byte
+	query   map[string]string // the query string's parameters
+	params  apiParams         // query and form body together
+	action  string
+	version string
+	xml     bool
+	v3      *AuthorizationV3
+	keyID   string
+	// principalName is the authenticated caller's UserName.
+	principalName string
+}
+
+// apiError is an error answer that is not a domain error: signature,
+// parameters, action.
+func apiError(code, format string, args ...any) *ram.Error {
+	return &ram.Error{Kind: ram.EINVALID, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func missing(name string) *ram.Error {
+	return apiError("MissingParameter", "The input parameter %q that is mandatory for processing this request is not supplied.", name)
+}
+
+// parseValues decodes a query string or form body; a name given twice is
+// refused, so what is signed and what is acted on cannot differ.
+func parseValues(s string, into map[string]string, what string) error {
+	vals, err := url.ParseQuery(s)
+	if err != nil {
+		return apiError("InvalidParameter", "The %s cannot be parsed.", what)
+	}
+	for k, v := range vals {
+		if _, dup := into[k]; dup || len(v) > 1 {
+			return apiError("InvalidParameter", "The parameter %q is given more than once.", k)
+		}
+		into[k] = v[0]
+	}
+	return nil
+}
+
+func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
+	r := c.Request()
+	req := &apiRequest{c: c, method: r.Method, body: body, query: map[string]string{}, params: apiParams{}}
+	if err := parseValues(r.URL.RawQuery, req.query, "query string"); err != nil {
+		return req, err
+	}
+	for k, v := range req.query {
+		req.params[k] = v
+	}
+	if len(body) > 0 && isForm(r) {
+		if err := parseValues(string(body), req.params, "form body"); err != nil {
+			return req, err
+		}
+	}
+	req.xml = strings.EqualFold(req.params["Format"], "XML")
+	req.action, req.version = req.params["Action"], req.params["Version"]
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		a, err := ParseAuthorization(auth)
+		if err != nil {
+			return req, apiError("IncompleteSignature", "The Authorization header is not a valid ACS3-HMAC-SHA256 authorization.")
+		}
+		req.v3, req.keyID = &a, a.Credential
+		if act := r.Header.Get("x-acs-action"); act != "" {
+			if req.action != "" && req.action != act {
+				return req, apiError("InvalidParameter", "The Action parameter and the x-acs-action header differ.")
+			}
+			req.action = act
+		}
+		if ver := r.Header.Get("x-acs-version"); ver != "" {
+			if req.version != "" && req.version != ver {
+				return req, apiError("InvalidParameter", "The Version parameter and the x-acs-version header differ.")
+			}
+			req.version = ver
+		}
+	} else {
+		req.keyID = req.params["AccessKeyId"]
+		if req.action == "" {
+			req.action = r.Header.Get("x-acs-action")
+		}
+		if req.version == "" {
+			req.version = r.Header.Get("x-acs-version")
+		}
+	}
+	return req, nil
+}
+
+// authenticate verifies the signature and the timestamp and returns the
+// caller, the nonce and the signed time. The nonce is not checked here: a
+// call that changes something records it (refusing a used one) before it
+// runs; a read records it with its audit event, in one transaction, and a
+// replayed read is refused then, before anything is answered.
+func (h *API) authenticate(ctx context.Context, req *apiRequest) (*ram.APICaller, string, time.Time, error) {
+	if req.v3 != nil {
+		return h.authenticateV3(ctx, req)
+	}
+	p := req.params
+	for _, name := range []string{"AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"} {
+		if p[name] == "" {
+			return nil, "", time.Time{}, missing(name)
+		}
+	}
+	if p["SignatureMethod"] != "HMAC-SHA1" {
+		return nil, "", time.Time{}, apiError("InvalidParameter.SignatureMethod", "SignatureMethod must be HMAC-SHA1.")
+	}
+	if p["SignatureVersion"] != "1.0" {
+		return nil, "", time.Time{}, apiError("InvalidParameter.SignatureVersion", "SignatureVersion must be 1.0.")
+	}
+	ts, err := h.checkTime(p["Timestamp"], "Timestamp")
+	if err != nil {
+		return nil, "", ts, err
+	}
+	nonce := p["SignatureNonce"]
+	if err := checkNonce(nonce); err != nil {
+		return nil, "", ts, err
+	}
+	caller, err := h.RAM.AccessKeyCaller(ctx, p["AccessKeyId"])
+	if err != nil {
+		return nil, "", ts, err
+	}
+	sts := StringToSignV1(req.method, p)
+	if !signaturesEqual(p["Signature"], SignV1(string(caller.Secret), sts)) {
+		return caller, "", ts, signatureMismatch(sts)
+	}
+	return caller, nonce, ts, nil
+}
+
+func (h *API) authenticateV3(ctx context.Context, req *apiRequest) (*ram.APICaller, string, time.Time, error) {
+	r := req.c.Request()
+	signed := map[string]bool{}
+	for _, name := range req.v3.SignedHeaders {
+		signed[name] = true
+	}
+	// Everything that steers the call must be signed: the host and every
+	// x-acs-* header (action, version, date, nonce, payload hash).
+	if !signed["host"] {
+		return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include host.")
+	}
+	for name := range r.Header {
+		lname := strings.ToLower(name)
+		if strings.HasPrefix(lname, "x-acs-") && !signed[lname] {
+			return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include %s.", lname)
+		}
+	}
+	if len(req.body) > 0 && r.Header.Get("Content-Type") != "" && !signed["content-type"] {
+		// How the body is read (form parameters or not) is part of what is signed.
+		return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include content-type.")
+	}
+	for _, name := range []string{"x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"} {
+		if r.Header.Get(name) == "" {
+			return nil, "", time.Time{}, missing(name)
+		}
+	}
+	ts, err := h.checkTime(r.Header.Get("x-acs-date"), "x-acs-date")
+	if err != nil {
+		return nil, "", ts, err
+	}
+	nonce := r.Header.Get("x-acs-signature-nonce")
+	if err := checkNonce(nonce); err != nil {
+		return nil, "", ts, err
+	}
+	sum := sha256.Sum256(req.body)
+	payloadHash := r.Header.Get("x-acs-content-sha256")
+	if !signaturesEqual(strings.ToLower(payloadHash), hex.EncodeToString(sum[:])) {
+		return nil, "", ts, apiError("SignatureDoesNotMatch", "The request body does not match its x-acs-content-sha256 header.")
+	}
+	caller, err := h.RAM.AccessKeyCaller(ctx, req.v3.Credential)
+	if err != nil {
+		return nil, "", ts, err
+	}
+	header := func(name string) string {
+		if name == "host" {
+			return r.Host
+		}
+		vals := r.Header.Values(name)
+		if len(vals) > 1 {
+			vals = append([]string(nil), vals...)
+			for i := range vals {
+				vals[i] = strings.TrimSpace(vals[i])
+			}
+			sort.Strings(vals)
+		}
+		return strings.Join(vals, ",")
+	}
+	cr := CanonicalRequestV3(req.method, req.query, req.v3.SignedHeaders, header, payloadHash)
+	sts := StringToSignV3(cr)
+	if !signaturesEqual(req.v3.Signature, SignV3(string(caller.Secret), sts)) {
+		return caller, "", ts, signatureMismatch(sts)
+	}
+	return caller, nonce, ts, nil
+}
+
+// signatureMismatch carries the server's string to sign, which the classic
+// SDK compares with its own to tell a wrong secret from a bad signer.
+func signatureMismatch(stringToSign string) *ram.Error {
+	return apiError("SignatureDoesNotMatch", "Specified signature does not match our calculation. server string to sign is:%s", stringToSign)
+}
+
+func (h *API) checkTime(v, name string) (time.Time, error) {
+	ts, err := time.Parse(timestampLayout, v)
+	if err != nil {
+		return ts, apiError("InvalidTimeStamp.Format", "Specified %s is not in the format yyyy-MM-ddTHH:mm:ssZ.", name)
+	}
+	if d := h.RAM.Now().Sub(ts); d > ram.SignatureWindow || d < -ram.SignatureWindow {
+		return ts, apiError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired (more than 15 minutes from the server's time).")
+	}
+	return ts, nil
+}
+
+func checkNonce(nonce string) error {
+	if len(nonce) > 128 {
+		return apiError("InvalidParameter.SignatureNonce", "The signature nonce is longer than 128 characters.")
+	}
+	return nil
+}
+
+// Serve answers an OpenAPI call whose body was read already. It always
+// writes the answer itself.
+func (h *API) Serve(c echo.Context, body []byte) error {
+	ctx := c.Request().Context()
+	rid := RequestID(c)
+	req, err := h.parse(c, body)
+	unknown := ram.Actor{RequestID: rid, SourceIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512), API: true}
+	if err != nil {
+		return h.refuse(req, unknown, nil, "", time.Time{}, err)
+	}
+	caller, nonce, ts, err := h.authenticate(ctx, req)
+	if err != nil {
+		unknown.AccessKeyID = req.keyID
+		if caller != nil {
+			unknown = caller.Actor(rid, unknown.SourceIP, unknown.UserAgent, secureTransport(c))
+		}
+		return h.refuse(req, unknown, nil, "", time.Time{}, err)
+	}
+	actor := caller.Actor(rid, unknown.SourceIP, unknown.UserAgent, secureTransport(c))
+	req.principalName = caller.User.UserName
+	def, ok := apiActions[req.action]
+	if !ok {
+		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidAction.NotFound",
+			"Specified api is not found, please check your url and method."))
+	}
+	if req.version == "" {
+		return h.refuse(req, actor, caller, nonce, ts, missing("Version"))
+	}
+	if req.version != APIVersion {
+		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidParameter", "Specified Version %q is not valid; RAM serves 2015-05-01.", req.version))
+	}
+	for _, name := range def.required {
+		if req.params[name] == "" {
+			return h.refuse(req, actor, caller, nonce, ts, missing(name))
+		}
+	}
+	if def.write {
+		// A change runs only once its nonce is on record.
+		if err := h.RAM.UseNonce(ctx, actor, caller, req.action, nonce, ts); err != nil {
+			return h.answerError(req, err) // audited already
+		}
+		nonce = ""
+	}
+	resp, err := def.call(&apiCall{ctx: ctx, svc: h.RAM, actor: actor, p: req.params})
+	if err != nil {
+		return h.refuse(req, actor, caller, nonce, ts, err)
+	}
+	if !def.write {
+		err := h.RAM.RecordAPICall(ctx, actor, ram.APICall{Action: req.action, Resource: req.params.resource(),
+			Params: req.params.audit(), Caller: caller, Nonce: nonce, Timestamp: ts})
+		if err != nil {
+			return h.answerError(req, err)
+		}
+	}
+	return h.answer(req, resp)
+}
+
+// ServeError answers a call that could not be read or failed unexpectedly.
+func (h *API) ServeError(c echo.Context, err error) error {
+	req := &apiRequest{c: c, params: apiParams{}}
+	req.xml = strings.EqualFold(c.QueryParam("Format"), "XML")
+	return h.answerError(req, err)
+}
+
+// refuse records a refused call (unless the operation recorded it) and
+// answers the error. caller and nonce are set when the nonce is still to
+// be recorded.
+func (h *API) refuse(req *apiRequest, a ram.Actor, caller *ram.APICaller, nonce string, ts time.Time, cause error) error {
+	ctx := req.c.Request().Context()
+	recorded, err := h.RAM.EventRecorded(ctx, a.RequestID)
+	if err != nil {
+		return h.answerError(req, err)
+	}
+	code, msg := "InternalError", "The request processing has failed due to some unknown error."
+	if e, ok := ram.AsError(cause); ok {
+		code, msg = e.Code, apiMessage(e)
+	}
+	call := ram.APICall{Action: req.action, Resource: req.params.resource(), Params: req.params.audit(),
+		ErrorCode: code, ErrorMessage: msg, Recorded: recorded, Caller: caller, Nonce: nonce, Timestamp: ts}
+	if !actionName(call.Action) {
+		call.Action = "UnknownAction"
+	}
+	if err := h.RAM.RecordAPICall(ctx, a, call); err != nil {
+		return h.answerError(req, err)
+	}
+	return h.answerError(req, cause)
+}
+
+// actionName reports whether s can name an action in the audit log: 1–64
+// ASCII letters and digits (anything else a caller sends is recorded as
+// UnknownAction).
+func actionName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// secureTransport is acs:SecureTransport: TLS on this connection, or
+// X-Forwarded-Proto https from a trusted proxy (one whose X-Forwarded-For
+// the IP extractor believed, so the client IP differs from the peer's).
+func secureTransport(c echo.Context) bool {
+	r := c.Request()
+	if r.TLS != nil {
+		return true
+	}
+	if r.Header.Get("X-Forwarded-Proto") != "https" {
+		return false
+	}
+	peer := r.RemoteAddr
+	if i := strings.LastIndexByte(peer, ':'); i >= 0 {
+		peer = peer[:i]
+	}
+	peer = strings.Trim(peer, "[]")
+	return c.RealIP() != peer
+}
+
+// apiMeta is what every answer carries.
+type apiMeta struct {
+	RequestID string `json:"RequestId" xml:"RequestId"`
+}
+
+func (m *apiMeta) setRequestID(id string) { m.RequestID = id }
+
+type apiResponse interface{ setRequestID(string) }
+
+// answer writes a successful call's answer in JSON or XML.
+func (h *API) answer(req *apiRequest, resp apiResponse) error {
+	resp.setRequestID(RequestID(req.c))
+	return h.write(req, http.StatusOK, req.action+"Response", resp)
+}
+
+func (h *API) write(req *apiRequest, status int, root string, v any) error {
+	c := req.c
+	if req != nil && req.xml {
+		var buf bytes.Buffer
+		buf.WriteString(xml.Header)
+		if err := xml.NewEncoder(&buf).EncodeElement(v, xml.StartElement{Name: xml.Name{Local: root}}); err != nil {
+			h.Log.Error("api: encode xml", "request_id", RequestID(c), "error", err)
+			return c.Blob(http.StatusInternalServerError, "text/xml;charset=utf-8", []byte(xml.Header+"<Error><Code>InternalError</Code></Error>"))
+		}
+		return c.Blob(status, "text/xml;charset=utf-8", buf.Bytes())
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.Log.Error("api: encode json", "request_id", RequestID(c), "error", err)
+		return c.Blob(http.StatusInternalServerError, "application/json;charset=utf-8", []byte(`{"Code":"InternalError"}`))
+	}
+	return c.Blob(status, "application/json;charset=utf-8", b)
+}
+
+// apiErrorBody is Alibaba Cloud's error answer; every field a string but
+// AccessDeniedDetail, an object.
+type apiErrorBody struct {
+	RequestID          string `json:"RequestId" xml:"RequestId"`
+	HostID             string `json:"HostId" xml:"HostId"`
+	Code               string
+	Message            string
+	Recommend          string
+	AccessDeniedDetail *accessDeniedDetail `json:",omitempty" xml:",omitempty"`
+}
+
+type accessDeniedDetail struct {
+	AuthAction               string
+	AuthPrincipalType        string
+	AuthPrincipalDisplayName string
+	AuthPrincipalOwnerID     string `json:"AuthPrincipalOwnerId" xml:"AuthPrincipalOwnerId"`
+	NoPermissionType         string
+	PolicyType               string
+}
+
+// answerError writes an error answer. Anything but a domain error is an
+// InternalError whose cause is logged, never shown.
+func (h *API) answerError(req *apiRequest, err error) error {
+	c := req.c
+	body := apiErrorBody{RequestID: RequestID(c), HostID: c.Request().Host}
+	status := http.StatusInternalServerError
+	if e, ok := ram.AsError(err); ok {
+		body.Code, body.Message = e.Code, apiMessage(e)
+		status = apiStatus(e)
+		if d, ok := ram.DenialOf(err); ok && e.Code == "NoPermission" {
+			body.AccessDeniedDetail = &accessDeniedDetail{AuthAction: d.Action, AuthPrincipalType: "SubUser",
+				AuthPrincipalOwnerID: h.RAM.AccountID(c.Request().Context()), NoPermissionType: d.Type,
+				PolicyType: "AccountLevelIdentityBasedPolicy"}
+			body.AccessDeniedDetail.AuthPrincipalDisplayName = req.principalName
+		}
+	} else if errors.Is(err, ErrAPIBodyTooLarge) {
+		status, body.Code, body.Message = http.StatusRequestEntityTooLarge, "InvalidParameter.RequestBody", "The request body is larger than 1 MiB."
+	} else {
+		h.Log.Error("api call failed", "request_id", RequestID(c), "action", req.action, "error", err)
+		body.Code, body.Message = "InternalError", "The request processing has failed due to some unknown error."
+	}
+	if status >= 500 && body.Code != "InternalError" {
+		body.Code = "InternalError"
+	}
+	return h.write(req, status, "Error", body)
+}
+
+// apiMessage is a domain error's message for the API: the field messages
+// when the console's form would have shown them beside fields.
+func apiMessage(e *ram.Error) string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	msgs := make([]string, len(keys))
+	for i, k := range keys {
+		msgs[i] = e.Fields[k]
+	}
+	return strings.Join(msgs, " ")
+}
+
+// apiStatus is the HTTP status of a RAM error code (ram-actions.md, "Error codes").
+func apiStatus(e *ram.Error) int {
+	code := e.Code
+	switch {
+	case code == "InvalidAccessKeyId.NotFound", code == "InvalidAction.NotFound", strings.HasPrefix(code, "EntityNotExist"):
+		return http.StatusNotFound
+	case code == "InvalidAccessKeyId.Inactive", code == "NoPermission", code == "CheckAuthenticationCodeFail", code == "Inactive":
+		return http.StatusForbidden
+	case strings.HasPrefix(code, "EntityAlreadyExists"), strings.HasPrefix(code, "DeleteConflict"), strings.HasPrefix(code, "LimitExceeded"):
+		return http.StatusConflict
+	case code == "MissingParameter", strings.HasPrefix(code, "InvalidParameter"), code == "MalformedPolicyDocument",
+		strings.HasPrefix(code, "Signature"), strings.HasPrefix(code, "InvalidTimeStamp"), code == "IncompleteSignature",
+		strings.HasPrefix(code, "NotSupport"):
+		return http.StatusBadRequest
+	}
+	switch e.Kind {
+	case ram.EINVALID:
+		return http.StatusBadRequest
+	case ram.ENOTFOUND:
+		return http.StatusNotFound
+	case ram.EFORBIDDEN, ram.EAUTH:
+		return http.StatusForbidden
+	case ram.ECONFLICT, ram.ELIMIT:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// apiParams are a call's parameters by name.
+type apiParams map[string]string
+
+// opt returns a parameter's value when it was sent.
+func (p apiParams) opt(name string) *string {
+	if v, ok := p[name]; ok {
+		return &v
+	}
+	return nil
+}
+
+// boolOpt parses an optional true/false parameter.
+func (p apiParams) boolOpt(name string) (*bool, error) {
+	v, ok := p[name]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	switch strings.ToLower(v) {
+	case "true":
+		b := true
+		return &b, nil
+	case "false":
+		b := false
+		return &b, nil
+	}
+	return nil, apiError("InvalidParameter."+name, "%s must be true or false.", name)
+}
+
+// intOpt parses an optional decimal parameter.
+func (p apiParams) intOpt(name string) (*int, error) {
+	v, ok := p[name]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 1<<30 {
+		return nil, apiError("InvalidParameter."+name, "%s must be a non-negative whole number.", name)
+	}
+	return &n, nil
+}
+
+// commonParams are the protocol's own parameters, not the action's.
+var commonParams = map[string]bool{"AccessKeyId": true, "Action": true, "Format": true, "RegionId": true, "Signature": true,
+	"SignatureMethod": true, "SignatureNonce": true, "SignatureType": true, "SignatureVersion": true, "Timestamp": true,
+	"Version": true, "SecurityToken": true}
+
+// secretParams are never recorded.
+var secretParams = map[string]bool{"Password": true, "OldPassword": true, "NewPassword": true,
+	"AuthenticationCode1": true, "AuthenticationCode2": true}
+
+// audit is requestParameters for an event: the action's parameters,
+// secrets left out, values cut to 1024 characters.
+func (p apiParams) audit() map[string]any {
+	var out map[string]any
+	for k, v := range p {
+		if commonParams[k] || len(k) > 64 {
+			continue
+		}
+		if out == nil {
+			out = map[string]any{}
+		}
+		if secretParams[k] {
+			out[k] = "(not recorded)"
+			continue
+		}
+		if len(v) > 1024 {
+			v = v[:1024]
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// resource is the resourceName of a call's event.
+func (p apiParams) resource() string {
+	for _, k := range []string{"UserName", "GroupName", "PolicyName", "SerialNumber", "VirtualMFADeviceName"} {
+		if v := p[k]; v != "" {
+			return truncate(v, 256)
+		}
+	}
+	return ""
+}
+
+// apiDate formats a date as the API does; "" for never.
+func apiDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timestampLayout)
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Every OpenAPI call authenticates; preparing that query once per reader
+// pool (SQLite's parser is most of a simple query's cost) keeps the API's
+// per-call overhead down. (Not for the single writer connection: preparing
+// there while a transaction holds it would wait forever.)
+var prepared sync.Map // preparedKey → *sql.Stmt
+
+type preparedKey struct {
+	db    *sql.DB
+	query string
+}
+
+// stmt returns the prepared form of query on db.
+func stmt(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	k := preparedKey{db, query}
+	if st, ok := prepared.Load(k); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := prepared.LoadOrStore(k, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// UseNonce records an OpenAPI signature nonce of an AccessKey, kept until
+// expires. It reports false when the nonce was already used.
+func (tx *Tx) UseNonce(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO api_nonces(access_key_id, nonce, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT DO NOTHING`, accessKeyID, nonce, timeText(expires))
+	if err != nil {
+		return false, fmt.Errorf("store: use nonce: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// SweepNonces forgets nonces that expired before now.
+func (tx *Tx) SweepNonces(ctx context.Context, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM api_nonces WHERE expires_at < ?", timeText(now)); err != nil {
+		return fmt.Errorf("store: sweep nonces: %w", err)
+	}
+	return nil
+}
+
+// MarkAccessKeyUsed records a key's use inside a transaction, at most once a
+// minute (the transaction's form of TouchAccessKey).
+func (tx *Tx) MarkAccessKeyUsed(ctx context.Context, id string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE access_keys SET last_used_at = ? WHERE access_key_id = ?
+		AND (last_used_at IS NULL OR last_used_at <= ?)`, timeText(tx.now), id, timeText(tx.now.Add(-time.Minute)))
+	if err != nil {
+		return fmt.Errorf("store: mark access key used: %w", err)
+	}
+	return nil
+}
+
+// HasEventForRequest reports whether an event carries the request id.
+func (r Reads) HasEventForRequest(ctx context.Context, requestID string) (bool, error) {
+	var one int
+	err := r.q.QueryRowContext(ctx, "SELECT 1 FROM events WHERE request_id = ? AND request_id <> '' LIMIT 1", requestID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: event by request: %w", err)
+	}
+	return true, nil
+}
+
+// AccessKeyWithUser returns a key and the user it belongs to in one query
+// (the OpenAPI's authentication, on every call).
+func (r Reads) AccessKeyWithUser(ctx context.Context, id string) (*AccessKey, *User, error) {
+	var k AccessKey
+	var kCreated string
+	var kLast sql.NullString
+	row := r.queryRowPrepared(ctx, `SELECT k.access_key_id, k.user_id, k.secret_enc, k.status, k.created_at, k.last_used_at,
+		u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments, u.created_at, u.updated_at,
+		u.last_login_at, u.failed_count, u.locked_until
+		FROM access_keys k JOIN users u ON u.user_id = k.user_id WHERE k.access_key_id = ?`, id)
+	u, err := scanUser(func(dest ...any) error {
+		return row.Scan(append([]any{&k.AccessKeyID, &k.UserID, &k.SecretEnc, &k.Status, &kCreated, &kLast}, dest...)...)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	k.CreatedAt, k.LastUsedAt = parseTime(kCreated), nullTime(kLast)
+	return &k, u, nil
+}
+
+// queryRowPrepared runs a read with a prepared statement when it is served
+// by the reader pool (inside a transaction, as a plain query).
+func (r Reads) queryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
+	if db, ok := r.q.(*sql.DB); ok {
+		if st, err := stmt(ctx, db, query); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return r.q.QueryRowContext(ctx, query, args...)
+}
+
+// MFADeviceBySerial returns a device by its serial number.
+func (r Reads) MFADeviceBySerial(ctx context.Context, serial string) (*MFADevice, error) {
+	return scanMFA(r.q.QueryRowContext(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE serial = ?", serial))
+}
+
+// VirtualMFADevices returns the RAM users' devices, bound or not (the
+// owner's is not one of them), ordered by serial.
+func (r Reads) VirtualMFADevices(ctx context.Context) ([]MFADevice, error) {
+	rows, err := r.q.QueryContext(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE principal IS NULL OR principal <> 'root' ORDER BY serial")
+	if err != nil {
+		return nil, fmt.Errorf("store: virtual mfa devices: %w", err)
+	}
+	defer rows.Close()
+	var out []MFADevice
+	for rows.Next() {
+		var d MFADevice
+		var created string
+		var bound sql.NullString
+		if err := rows.Scan(&d.ID, &d.Serial, &d.Principal, &d.SeedEnc, &d.LastStep, &created, &bound); err != nil {
+			return nil, fmt.Errorf("store: virtual mfa devices: %w", err)
+		}
+		d.CreatedAt, d.BoundAt = parseTime(created), nullTime(bound)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CountUnboundMFADevices counts the devices created and not yet bound.
+func (r Reads) CountUnboundMFADevices(ctx context.Context) (int, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM mfa_devices WHERE principal IS NULL").Scan(&n)
+	return n, err
+}
+
+// CreateVirtualMFADevice writes an unbound device. ErrConflict when the
+// serial is taken.
+func (tx *Tx) CreateVirtualMFADevice(ctx context.Context, d MFADevice) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO mfa_devices(id, serial, principal, seed_enc, last_step, created_at)
+		VALUES (?, ?, NULL, ?, 0, ?)`, d.ID, d.Serial, d.SeedEnc, timeText(tx.now))
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("store: create virtual mfa device: %w", err)
+	}
+	return nil
+}
+
+// BindVirtualMFADevice binds an unbound device to principal with the last
+// time step its binding codes used. ErrNotFound when the device is not
+// there or is bound already; ErrConflict when the principal has a device.
+func (tx *Tx) BindVirtualMFADevice(ctx context.Context, serial, principal string, lastStep int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE mfa_devices SET principal = ?, last_step = ?, bound_at = ?
+		WHERE serial = ? AND principal IS NULL`, principal, lastStep, timeText(tx.now), serial)
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("store: bind virtual mfa device: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteUnboundMFADevice removes a device that is not bound. ErrNotFound
+// when there is no such unbound device.
+func (tx *Tx) DeleteUnboundMFADevice(ctx context.Context, serial string) error {
+	res, err := tx.ExecContext(ctx, "DELETE FROM mfa_devices WHERE serial = ? AND principal IS NULL", serial)
+	if err != nil {
+		return fmt.Errorf("store: delete mfa device: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// BenchmarkAPI measures, in one run over loopback HTTP, a signed GetUser
+// through the whole stack (signature, AccessKey lookup, evaluator, SQLite
+// read, audit event, JSON) against a bare Echo handler that returns the same
+// JSON, for V1 and V3 signatures; and CreateUser per second. Requests are
+// signed before the timer starts (each with its own nonce), so the figures
+// are the server's, not the client's signing.
+//
+//	go test -run '^$' -bench BenchmarkAPI -benchtime 3s ./web/
+func BenchmarkAPI(b *testing.B) {
+	env := newAPIEnv(b)
+	id, secret := env.admin.keyID, env.admin.secret
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
+
+	// The answer the bare handler returns: GetUser's, byte for byte.
+	p := env.rawV1(id, secret, http.MethodPost, url.Values{"Action": {"GetUser"}, "UserName": {"apiadmin"}}, nil)
+	expectStatus(b, p, 200, "GetUser")
+	answer := []byte(p.body)
+	bare := echo.New()
+	bare.HideBanner = true
+	bare.POST("/", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/json;charset=utf-8", answer) })
+	bareSrv := httptest.NewServer(bare)
+	defer bareSrv.Close()
+
+	// run sends the n prepared requests from parallel clients and reports req/s.
+	run := func(b *testing.B, prepare func(i int) *http.Request) float64 {
+		reqs := make([]*http.Request, b.N)
+		for i := range reqs {
+			reqs[i] = prepare(i)
+		}
+		var next atomic.Int64
+		b.SetParallelism(8)
+		b.ReportAllocs()
+		b.ResetTimer()
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				resp, err := client.Do(reqs[next.Add(1)-1])
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("status %d", resp.StatusCode)
+					return
+				}
+			}
+		})
+		rate := float64(b.N) / time.Since(start).Seconds()
+		b.ReportMetric(rate, "req/s")
+		return rate
+	}
+	getV1 := func(int) *http.Request {
+		all := env.signedV1(id, secret, http.MethodPost, url.Values{"Action": {"GetUser"}, "UserName": {"apiadmin"}})
+		req, _ := http.NewRequest(http.MethodPost, env.srv.URL+"/?"+all.Encode(), nil)
+		return req
+	}
+	var bareRate float64
+	b.Run("bare-echo", func(b *testing.B) {
+		bareRate = run(b, func(int) *http.Request {
+			req, _ := http.NewRequest(http.MethodPost, bareSrv.URL+"/", nil)
+			return req
+		})
+	})
+	b.Run("GetUser-V1", func(b *testing.B) {
+		rate := run(b, getV1)
+		b.ReportMetric(rate/bareRate, "x-bare")
+	})
+	b.Run("GetUser-V3", func(b *testing.B) {
+		rate := run(b, func(int) *http.Request {
+			return env.v3Request(id, secret, "GetUser", url.Values{"UserName": {"apiadmin"}}, nil)
+		})
+		b.ReportMetric(rate/bareRate, "x-bare")
+	})
+	var seq atomic.Int64
+	cenv := env
+	b.Run("CreateUser-V1", func(b *testing.B) {
+		if b.N > 4900 {
+			b.N = 4900 // an account holds at most 5000 users
+		}
+		if seq.Load()+int64(b.N) > 4900 {
+			cenv, seq = newAPIEnv(b), atomic.Int64{} // a fresh account
+		}
+		cid, csecret := cenv.admin.keyID, cenv.admin.secret
+		run(b, func(int) *http.Request {
+			all := cenv.signedV1(cid, csecret, http.MethodPost, url.Values{"Action": {"CreateUser"},
+				"UserName": {fmt.Sprintf("bench-%07d", seq.Add(1))}})
+			req, _ := http.NewRequest(http.MethodPost, cenv.srv.URL+"/?"+all.Encode(), bytes.NewReader(nil))
+			return req
+		})
+	})
+}
