@@ -37,12 +37,12 @@ func scanAccessKey(scan func(...any) error) (*AccessKey, error) {
 
 // AccessKey returns a key by its id.
 func (r Reads) AccessKey(ctx context.Context, id string) (*AccessKey, error) {
-	return scanAccessKey(r.q.QueryRowContext(ctx, "SELECT "+accessKeyColumns+" FROM access_keys WHERE access_key_id = ?", id).Scan)
+	return scanAccessKey(r.queryRow(ctx, "SELECT "+accessKeyColumns+" FROM access_keys WHERE access_key_id = ?", id).Scan)
 }
 
 // AccessKeys returns a user's keys, oldest first.
 func (r Reads) AccessKeys(ctx context.Context, userID string) ([]AccessKey, error) {
-	rows, err := r.q.QueryContext(ctx, "SELECT "+accessKeyColumns+" FROM access_keys WHERE user_id = ? ORDER BY created_at, access_key_id", userID)
+	rows, err := r.query(ctx, "SELECT "+accessKeyColumns+" FROM access_keys WHERE user_id = ? ORDER BY created_at, access_key_id", userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: access keys: %w", err)
 	}

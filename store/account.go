@@ -28,7 +28,7 @@ type Owner struct {
 
 // Account returns the account, or ErrNotFound before setup.
 func (r Reads) Account(ctx context.Context) (*Account, error) {
-	return scanAccount(r.q.QueryRowContext(ctx, "SELECT account_id, coalesce(alias, ''), created_at FROM account WHERE id = 1"))
+	return scanAccount(r.queryRow(ctx, "SELECT account_id, coalesce(alias, ''), created_at FROM account WHERE id = 1"))
 }
 
 func scanAccount(row *sql.Row) (*Account, error) {
@@ -83,7 +83,7 @@ func scanOwner(row *sql.Row) (*Owner, error) {
 
 // Owner returns the owner, or ErrNotFound before setup.
 func (r Reads) Owner(ctx context.Context) (*Owner, error) {
-	return scanOwner(r.q.QueryRowContext(ctx, "SELECT "+ownerColumns+" FROM owner WHERE id = 1"))
+	return scanOwner(r.queryRow(ctx, "SELECT "+ownerColumns+" FROM owner WHERE id = 1"))
 }
 
 // RecordOwnerFailure counts one failed password or MFA attempt in a single

@@ -5,43 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
-// Every OpenAPI call authenticates; preparing that query once per reader
-// pool (SQLite's parser is most of a simple query's cost) keeps the API's
-// per-call overhead down. (Not for the single writer connection: preparing
-// there while a transaction holds it would wait forever.)
-var prepared sync.Map // preparedKey → *sql.Stmt
-
-type preparedKey struct {
-	db    *sql.DB
-	query string
-}
-
-// stmt returns the prepared form of query on db.
-func stmt(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
-	k := preparedKey{db, query}
-	if st, ok := prepared.Load(k); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := prepared.LoadOrStore(k, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
-}
+// qUseNonce records a nonce (prepared on the writer: every API call runs it).
+const qUseNonce = `INSERT INTO api_nonces(access_key_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
 
 // UseNonce records an OpenAPI signature nonce of an AccessKey, kept until
 // expires. It reports false when the nonce was already used.
 func (tx *Tx) UseNonce(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO api_nonces(access_key_id, nonce, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT DO NOTHING`, accessKeyID, nonce, timeText(expires))
+	res, err := tx.exec(ctx, qUseNonce, accessKeyID, nonce, timeText(expires))
 	if err != nil {
 		return false, fmt.Errorf("store: use nonce: %w", err)
 	}
@@ -71,7 +44,7 @@ func (tx *Tx) MarkAccessKeyUsed(ctx context.Context, id string) error {
 // HasEventForRequest reports whether an event carries the request id.
 func (r Reads) HasEventForRequest(ctx context.Context, requestID string) (bool, error) {
 	var one int
-	err := r.q.QueryRowContext(ctx, "SELECT 1 FROM events WHERE request_id = ? AND request_id <> '' LIMIT 1", requestID).Scan(&one)
+	err := r.queryRow(ctx, "SELECT 1 FROM events WHERE request_id = ? AND request_id <> '' LIMIT 1", requestID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -87,7 +60,7 @@ func (r Reads) AccessKeyWithUser(ctx context.Context, id string) (*AccessKey, *U
 	var k AccessKey
 	var kCreated string
 	var kLast sql.NullString
-	row := r.queryRowPrepared(ctx, `SELECT k.access_key_id, k.user_id, k.secret_enc, k.status, k.created_at, k.last_used_at,
+	row := r.queryRow(ctx, `SELECT k.access_key_id, k.user_id, k.secret_enc, k.status, k.created_at, k.last_used_at,
 		u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments, u.created_at, u.updated_at,
 		u.last_login_at, u.failed_count, u.locked_until
 		FROM access_keys k JOIN users u ON u.user_id = k.user_id WHERE k.access_key_id = ?`, id)
@@ -101,26 +74,15 @@ func (r Reads) AccessKeyWithUser(ctx context.Context, id string) (*AccessKey, *U
 	return &k, u, nil
 }
 
-// queryRowPrepared runs a read with a prepared statement when it is served
-// by the reader pool (inside a transaction, as a plain query).
-func (r Reads) queryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
-	if db, ok := r.q.(*sql.DB); ok {
-		if st, err := stmt(ctx, db, query); err == nil {
-			return st.QueryRowContext(ctx, args...)
-		}
-	}
-	return r.q.QueryRowContext(ctx, query, args...)
-}
-
 // MFADeviceBySerial returns a device by its serial number.
 func (r Reads) MFADeviceBySerial(ctx context.Context, serial string) (*MFADevice, error) {
-	return scanMFA(r.q.QueryRowContext(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE serial = ?", serial))
+	return scanMFA(r.queryRow(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE serial = ?", serial))
 }
 
 // VirtualMFADevices returns the RAM users' devices, bound or not (the
 // owner's is not one of them), ordered by serial.
 func (r Reads) VirtualMFADevices(ctx context.Context) ([]MFADevice, error) {
-	rows, err := r.q.QueryContext(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE principal IS NULL OR principal <> 'root' ORDER BY serial")
+	rows, err := r.query(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE principal IS NULL OR principal <> 'root' ORDER BY serial")
 	if err != nil {
 		return nil, fmt.Errorf("store: virtual mfa devices: %w", err)
 	}
@@ -142,7 +104,7 @@ func (r Reads) VirtualMFADevices(ctx context.Context) ([]MFADevice, error) {
 // CountUnboundMFADevices counts the devices created and not yet bound.
 func (r Reads) CountUnboundMFADevices(ctx context.Context) (int, error) {
 	var n int
-	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM mfa_devices WHERE principal IS NULL").Scan(&n)
+	err := r.queryRow(ctx, "SELECT count(*) FROM mfa_devices WHERE principal IS NULL").Scan(&n)
 	return n, err
 }
 

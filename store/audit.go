@@ -70,9 +70,9 @@ func ChainHash(prevHash string, body []byte) string {
 // is its seq order, which the time filters and retention rely on.
 func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 	prev, headTime := genesisHash, ""
-	err := tx.QueryRowContext(ctx, "SELECT hash, event_time FROM events ORDER BY seq DESC LIMIT 1").Scan(&prev, &headTime)
+	err := tx.queryRow(ctx, qChainHead).Scan(&prev, &headTime)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.QueryRowContext(ctx, "SELECT last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1").Scan(&prev)
+		err = tx.queryRow(ctx, qCheckpointHead).Scan(&prev)
 		if errors.Is(err, sql.ErrNoRows) {
 			prev, err = genesisHash, nil
 		}
@@ -90,9 +90,7 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 	if err != nil {
 		return fmt.Errorf("store: encode event: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO events(event_id, event_time, event_type, event_source, event_name,
-		user_type, user_name, principal_id, access_key_id, source_ip, request_id, resource_name, error_code, is_error,
-		body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.exec(ctx, qInsertEvent,
 		ev.EventID, ev.EventTime, ev.EventType, ev.EventSource, ev.EventName,
 		ev.UserIdentity.Type, ev.UserIdentity.UserName, ev.UserIdentity.PrincipalID, ev.UserIdentity.AccessKeyID,
 		ev.SourceIPAddress, ev.RequestID, ev.ResourceName, ev.ErrorCode, ev.IsError,
@@ -102,6 +100,15 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 	}
 	return nil
 }
+
+// The statements of AppendEvent (prepared on the writer).
+const (
+	qChainHead      = "SELECT hash, event_time FROM events ORDER BY seq DESC LIMIT 1"
+	qCheckpointHead = "SELECT last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1"
+	qInsertEvent    = `INSERT INTO events(event_id, event_time, event_type, event_source, event_name,
+		user_type, user_name, principal_id, access_key_id, source_ip, request_id, resource_name, error_code, is_error,
+		body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
 
 // ChainReport is the result of verifying the audit chain.
 type ChainReport struct {

@@ -37,7 +37,7 @@ func scanGroup(scan func(...any) error, extra ...any) (*Group, error) {
 
 // GroupByName returns a group by name, case-insensitively.
 func (r Reads) GroupByName(ctx context.Context, name string) (*Group, error) {
-	return scanGroup(r.q.QueryRowContext(ctx, "SELECT "+groupColumns+" FROM groups WHERE group_name_lower = ?", strings.ToLower(name)).Scan)
+	return scanGroup(r.queryRow(ctx, "SELECT "+groupColumns+" FROM groups WHERE group_name_lower = ?", strings.ToLower(name)).Scan)
 }
 
 // GroupFilter selects a page of groups: names starting with Query, after After.
@@ -50,7 +50,7 @@ type GroupFilter struct {
 // Groups returns a page of groups ordered by name (keyset paging).
 func (r Reads) Groups(ctx context.Context, f GroupFilter) ([]Group, error) {
 	q := strings.ToLower(f.Query)
-	rows, err := r.q.QueryContext(ctx, "SELECT "+groupColumns+` FROM groups WHERE group_name_lower > ?
+	rows, err := r.query(ctx, "SELECT "+groupColumns+` FROM groups WHERE group_name_lower > ?
 		AND group_name_lower >= ? AND group_name_lower < ? ORDER BY group_name_lower LIMIT ?`,
 		strings.ToLower(f.After), q, q+"\U0010FFFF", f.Limit)
 	if err != nil {
@@ -85,13 +85,13 @@ func collectGroups(rows *sql.Rows, withJoined ...bool) ([]Group, error) {
 // CountGroups returns the number of groups.
 func (r Reads) CountGroups(ctx context.Context) (int, error) {
 	var n int
-	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM groups").Scan(&n)
+	err := r.queryRow(ctx, "SELECT count(*) FROM groups").Scan(&n)
 	return n, err
 }
 
 // GroupsForUser returns the groups a user is in, by name, with join dates.
 func (r Reads) GroupsForUser(ctx context.Context, userID string) ([]Group, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT g.group_id, g.group_name, g.comments, g.created_at, g.updated_at, m.joined_at
+	rows, err := r.query(ctx, `SELECT g.group_id, g.group_name, g.comments, g.created_at, g.updated_at, m.joined_at
 		FROM group_members m JOIN groups g ON g.group_id = m.group_id WHERE m.user_id = ? ORDER BY g.group_name_lower`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("store: groups for user: %w", err)
@@ -107,7 +107,7 @@ type Member struct {
 
 // Members returns a page of a group's members ordered by user name.
 func (r Reads) Members(ctx context.Context, groupID, after string, limit int) ([]Member, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments,
+	rows, err := r.query(ctx, `SELECT u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments,
 		u.created_at, u.updated_at, u.last_login_at, u.failed_count, u.locked_until, m.joined_at
 		FROM group_members m JOIN users u ON u.user_id = m.user_id
 		WHERE m.group_id = ? AND u.user_name_lower > ? ORDER BY u.user_name_lower LIMIT ?`, groupID, strings.ToLower(after), limit)
@@ -130,7 +130,7 @@ func (r Reads) Members(ctx context.Context, groupID, after string, limit int) ([
 // CountMembers returns the number of users in a group.
 func (r Reads) CountMembers(ctx context.Context, groupID string) (int, error) {
 	var n int
-	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM group_members WHERE group_id = ?", groupID).Scan(&n)
+	err := r.queryRow(ctx, "SELECT count(*) FROM group_members WHERE group_id = ?", groupID).Scan(&n)
 	return n, err
 }
 
@@ -198,11 +198,11 @@ func (tx *Tx) RemoveMember(ctx context.Context, groupID, userID string) error {
 // CountGroupsForUser returns how many groups a user is in.
 func (r Reads) CountGroupsForUser(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM group_members WHERE user_id = ?", userID).Scan(&n)
+	err := r.queryRow(ctx, "SELECT count(*) FROM group_members WHERE user_id = ?", userID).Scan(&n)
 	return n, err
 }
 
 // GroupByID returns a group by GroupId.
 func (r Reads) GroupByID(ctx context.Context, id string) (*Group, error) {
-	return scanGroup(r.q.QueryRowContext(ctx, "SELECT "+groupColumns+" FROM groups WHERE group_id = ?", id).Scan)
+	return scanGroup(r.queryRow(ctx, "SELECT "+groupColumns+" FROM groups WHERE group_id = ?", id).Scan)
 }

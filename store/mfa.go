@@ -38,7 +38,7 @@ func scanMFA(row *sql.Row) (*MFADevice, error) {
 
 // MFADeviceFor returns the device bound to principal, or ErrNotFound.
 func (r Reads) MFADeviceFor(ctx context.Context, principal string) (*MFADevice, error) {
-	return scanMFA(r.q.QueryRowContext(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE principal = ?", principal))
+	return scanMFA(r.queryRow(ctx, "SELECT "+mfaColumns+" FROM mfa_devices WHERE principal = ?", principal))
 }
 
 // NextMFADeviceID reserves the id the next device will get, so its seed can
@@ -84,4 +84,24 @@ func (tx *Tx) UseMFAStep(ctx context.Context, deviceID, step int64) (bool, error
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+// UnbindMFADeviceFor leaves the device bound to principal in place, unbound
+// (a virtual MFA device of the account, as RAM's UnbindMFADevice does).
+func (tx *Tx) UnbindMFADeviceFor(ctx context.Context, principal string) error {
+	res, err := tx.ExecContext(ctx, "UPDATE mfa_devices SET principal = NULL, bound_at = NULL WHERE principal = ?", principal)
+	if err != nil {
+		return fmt.Errorf("store: unbind mfa device: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SerialTaken reports whether a device has this serial.
+func (r Reads) SerialTaken(ctx context.Context, serial string) (bool, error) {
+	var n int
+	err := r.queryRow(ctx, "SELECT count(*) FROM mfa_devices WHERE serial = ?", serial).Scan(&n)
+	return n > 0, err
 }

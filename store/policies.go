@@ -46,14 +46,14 @@ func scanPolicy(scan func(...any) error) (*CustomPolicy, error) {
 
 // CustomPolicy returns a custom policy by name, case-insensitively.
 func (r Reads) CustomPolicy(ctx context.Context, name string) (*CustomPolicy, error) {
-	return scanPolicy(r.q.QueryRowContext(ctx, "SELECT "+policyColumns+" FROM policies WHERE policy_name_lower = ?", strings.ToLower(name)).Scan)
+	return scanPolicy(r.queryRow(ctx, "SELECT "+policyColumns+" FROM policies WHERE policy_name_lower = ?", strings.ToLower(name)).Scan)
 }
 
 // CustomPolicies returns custom policies whose name starts with query,
 // after the name after, ordered by name (keyset paging).
 func (r Reads) CustomPolicies(ctx context.Context, query, after string, limit int) ([]CustomPolicy, error) {
 	q := strings.ToLower(query)
-	rows, err := r.q.QueryContext(ctx, "SELECT "+policyColumns+` FROM policies WHERE policy_name_lower > ?
+	rows, err := r.query(ctx, "SELECT "+policyColumns+` FROM policies WHERE policy_name_lower > ?
 		AND policy_name_lower >= ? AND policy_name_lower < ? ORDER BY policy_name_lower LIMIT ?`,
 		strings.ToLower(after), q, q+"\U0010FFFF", limit)
 	if err != nil {
@@ -74,13 +74,13 @@ func (r Reads) CustomPolicies(ctx context.Context, query, after string, limit in
 // CountCustomPolicies returns the number of custom policies.
 func (r Reads) CountCustomPolicies(ctx context.Context) (int, error) {
 	var n int
-	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM policies").Scan(&n)
+	err := r.queryRow(ctx, "SELECT count(*) FROM policies").Scan(&n)
 	return n, err
 }
 
 // PolicyVersions returns a custom policy's versions, oldest first.
 func (r Reads) PolicyVersions(ctx context.Context, policyID int64) ([]PolicyVersion, error) {
-	rows, err := r.q.QueryContext(ctx, "SELECT version_id, seq, document, created_at FROM policy_versions WHERE policy_id = ? ORDER BY seq", policyID)
+	rows, err := r.query(ctx, "SELECT version_id, seq, document, created_at FROM policy_versions WHERE policy_id = ? ORDER BY seq", policyID)
 	if err != nil {
 		return nil, fmt.Errorf("store: policy versions: %w", err)
 	}
@@ -206,18 +206,18 @@ const attachmentColumns = "policy_type, policy_name, user_id, group_id, attached
 
 // UserAttachments returns the policies attached to a user directly.
 func (r Reads) UserAttachments(ctx context.Context, userID string) ([]Attachment, error) {
-	return collectAttachments(r.q.QueryContext(ctx, "SELECT "+attachmentColumns+" FROM policy_attachments WHERE user_id = ? ORDER BY id", userID))
+	return collectAttachments(r.query(ctx, "SELECT "+attachmentColumns+" FROM policy_attachments WHERE user_id = ? ORDER BY id", userID))
 }
 
 // GroupAttachments returns the policies attached to a group.
 func (r Reads) GroupAttachments(ctx context.Context, groupID string) ([]Attachment, error) {
-	return collectAttachments(r.q.QueryContext(ctx, "SELECT "+attachmentColumns+" FROM policy_attachments WHERE group_id = ? ORDER BY id", groupID))
+	return collectAttachments(r.query(ctx, "SELECT "+attachmentColumns+" FROM policy_attachments WHERE group_id = ? ORDER BY id", groupID))
 }
 
 // EffectiveAttachments returns every policy in force for a user: its own
 // and its groups', with the group's name for the latter.
 func (r Reads) EffectiveAttachments(ctx context.Context, userID string) ([]Attachment, []string, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT a.policy_type, a.policy_name, a.user_id, a.group_id, a.attached_at, '' FROM policy_attachments a WHERE a.user_id = ?1
+	rows, err := r.query(ctx, `SELECT a.policy_type, a.policy_name, a.user_id, a.group_id, a.attached_at, '' FROM policy_attachments a WHERE a.user_id = ?1
 		UNION ALL
 		SELECT a.policy_type, a.policy_name, a.user_id, a.group_id, a.attached_at, g.group_name
 		FROM group_members m JOIN policy_attachments a ON a.group_id = m.group_id JOIN groups g ON g.group_id = m.group_id
@@ -244,12 +244,12 @@ func (r Reads) EffectiveAttachments(ctx context.Context, userID string) ([]Attac
 
 // PolicyAttachments returns everyone a policy is attached to.
 func (r Reads) PolicyAttachments(ctx context.Context, policyType, policyName string) ([]Attachment, error) {
-	return collectAttachments(r.q.QueryContext(ctx, "SELECT "+attachmentColumns+" FROM policy_attachments WHERE policy_type = ? AND policy_name = ? ORDER BY id", policyType, policyName))
+	return collectAttachments(r.query(ctx, "SELECT "+attachmentColumns+" FROM policy_attachments WHERE policy_type = ? AND policy_name = ? ORDER BY id", policyType, policyName))
 }
 
 // AttachmentCounts returns how many principals each policy of a type is attached to.
 func (r Reads) AttachmentCounts(ctx context.Context, policyType string) (map[string]int, error) {
-	rows, err := r.q.QueryContext(ctx, "SELECT policy_name, count(*) FROM policy_attachments WHERE policy_type = ? GROUP BY policy_name", policyType)
+	rows, err := r.query(ctx, "SELECT policy_name, count(*) FROM policy_attachments WHERE policy_type = ? GROUP BY policy_name", policyType)
 	if err != nil {
 		return nil, fmt.Errorf("store: attachment counts: %w", err)
 	}
@@ -294,7 +294,7 @@ func (tx *Tx) Detach(ctx context.Context, a Attachment) error {
 
 // CountAttachments returns how many system and custom policies a user or group has.
 func (r Reads) CountAttachments(ctx context.Context, userID, groupID string) (system, custom int, err error) {
-	err = r.q.QueryRowContext(ctx, `SELECT coalesce(sum(policy_type = 'System'), 0), coalesce(sum(policy_type = 'Custom'), 0)
+	err = r.queryRow(ctx, `SELECT coalesce(sum(policy_type = 'System'), 0), coalesce(sum(policy_type = 'Custom'), 0)
 		FROM policy_attachments WHERE coalesce(user_id, '') = ? AND coalesce(group_id, '') = ?`, userID, groupID).Scan(&system, &custom)
 	return system, custom, err
 }

@@ -11,7 +11,7 @@ import (
 // Setting returns a stored setting's JSON, or ErrNotFound.
 func (r Reads) Setting(ctx context.Context, name string) (string, error) {
 	var v string
-	err := r.q.QueryRowContext(ctx, "SELECT value FROM settings WHERE name = ?", name).Scan(&v)
+	err := r.queryRow(ctx, "SELECT value FROM settings WHERE name = ?", name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
@@ -45,7 +45,7 @@ func (tx *Tx) CreateMFATicket(ctx context.Context, tokenHash, principal string, 
 // ValidMFATicket reports whether a remembered-device ticket is live for principal.
 func (r Reads) ValidMFATicket(ctx context.Context, tokenHash, principal string, now time.Time) (bool, error) {
 	var n int
-	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM mfa_tickets WHERE token_hash = ? AND principal = ? AND expires_at > ?",
+	err := r.queryRow(ctx, "SELECT count(*) FROM mfa_tickets WHERE token_hash = ? AND principal = ? AND expires_at > ?",
 		tokenHash, principal, timeText(now)).Scan(&n)
 	return n > 0, err
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -42,6 +43,13 @@ type Store struct {
 	read  *sql.DB
 	now   Clock
 	path  string
+
+	// Prepared statements: SQLite's parser is most of a simple query's
+	// cost. Reads are prepared on the reader pool when first used; the
+	// writer's hot statements are prepared at Open (preparing on the one
+	// writer connection while a transaction holds it would wait forever).
+	readStmts  sync.Map // query → *sql.Stmt
+	writeStmts map[string]*sql.Stmt
 }
 
 // queryer is what reads need: the reader pool or a write transaction.
@@ -52,7 +60,64 @@ type queryer interface {
 
 // Reads holds the read methods. A Store serves them from its reader pool; a
 // Tx from inside the write transaction, so a change sees its own writes.
-type Reads struct{ q queryer }
+type Reads struct {
+	q     queryer
+	store *Store
+	tx    *sql.Tx // set inside a write transaction
+}
+
+// queryRow runs a one-row read with a prepared statement.
+func (r Reads) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := r.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return r.q.QueryRowContext(ctx, query, args...)
+}
+
+// query runs a read with a prepared statement.
+func (r Reads) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := r.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return r.q.QueryContext(ctx, query, args...)
+}
+
+// stmt returns the prepared statement of query for where r reads, or nil.
+func (r Reads) stmt(ctx context.Context, query string) *sql.Stmt {
+	if r.store == nil {
+		return nil
+	}
+	if r.tx != nil {
+		if st, ok := r.store.writeStmts[query]; ok {
+			return r.tx.StmtContext(ctx, st)
+		}
+		return nil
+	}
+	if st, ok := r.store.readStmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	st, err := r.store.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := r.store.readStmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
+
+// writerHot are the statements written on every audited call, prepared on
+// the writer at Open.
+var writerHot = []string{qChainHead, qCheckpointHead, qInsertEvent, qUseNonce}
+
+// exec runs a write in the transaction, prepared when it is a hot one.
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := tx.store.writeStmts[query]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
 
 // Open opens (creating if needed) the database in dataDir, applying pending
 // migrations. dataDir is created 0700 and the database file kept 0600.
@@ -90,10 +155,20 @@ func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
 		return nil, fmt.Errorf("store: open readers: %w", err)
 	}
 	r.SetMaxOpenConns(8)
-	s := &Store{Reads: Reads{q: r}, write: w, read: r, now: now, path: path}
+	r.SetMaxIdleConns(8) // keep them: opening a SQLite connection costs more than a query
+	s := &Store{write: w, read: r, now: now, path: path, writeStmts: map[string]*sql.Stmt{}}
+	s.Reads = Reads{q: r, store: s}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	for _, q := range writerHot {
+		st, err := w.PrepareContext(ctx, q)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: prepare: %w", err)
+		}
+		s.writeStmts[q] = st
 	}
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if _, err := os.Stat(path + suffix); err == nil {
@@ -103,8 +178,12 @@ func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both connection pools.
+// Close closes the prepared statements and both connection pools.
 func (s *Store) Close() error {
+	s.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+	for _, st := range s.writeStmts {
+		st.Close()
+	}
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
@@ -190,7 +269,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx, Reads: Reads{q: sqlTx}, store: s, now: s.Now()}
+	tx := &Tx{Tx: sqlTx, Reads: Reads{q: sqlTx, store: s, tx: sqlTx}, store: s, now: s.Now()}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()

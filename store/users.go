@@ -49,12 +49,12 @@ func scanUser(scan func(...any) error) (*User, error) {
 
 // UserByName returns a user by name, case-insensitively.
 func (r Reads) UserByName(ctx context.Context, name string) (*User, error) {
-	return scanUser(r.q.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE user_name_lower = ?", strings.ToLower(name)).Scan)
+	return scanUser(r.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE user_name_lower = ?", strings.ToLower(name)).Scan)
 }
 
 // UserByID returns a user by UserId.
 func (r Reads) UserByID(ctx context.Context, id string) (*User, error) {
-	return scanUser(r.q.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE user_id = ?", id).Scan)
+	return scanUser(r.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE user_id = ?", id).Scan)
 }
 
 // UserFilter selects a page of users: names or display names starting with
@@ -73,12 +73,12 @@ func (r Reads) Users(ctx context.Context, f UserFilter) ([]User, error) {
 	var err error
 	if q := strings.ToLower(f.Query); q != "" {
 		hi := q + "\U0010FFFF"
-		rows, err = r.q.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE user_name_lower > ?1 AND user_name_lower >= ?2 AND user_name_lower < ?3
+		rows, err = r.query(ctx, `SELECT `+userColumns+` FROM users WHERE user_name_lower > ?1 AND user_name_lower >= ?2 AND user_name_lower < ?3
 			UNION
 			SELECT `+userColumns+` FROM users WHERE display_lower >= ?2 AND display_lower < ?3 AND user_name_lower > ?1
 			ORDER BY 2 COLLATE NOCASE LIMIT ?4`, after, q, hi, f.Limit)
 	} else {
-		rows, err = r.q.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE user_name_lower > ? ORDER BY user_name_lower LIMIT ?`, after, f.Limit)
+		rows, err = r.query(ctx, `SELECT `+userColumns+` FROM users WHERE user_name_lower > ? ORDER BY user_name_lower LIMIT ?`, after, f.Limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: users: %w", err)
@@ -98,7 +98,7 @@ func (r Reads) Users(ctx context.Context, f UserFilter) ([]User, error) {
 // CountUsers returns the number of users.
 func (r Reads) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := r.q.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n)
+	err := r.queryRow(ctx, "SELECT count(*) FROM users").Scan(&n)
 	return n, err
 }
 
@@ -189,7 +189,7 @@ type LoginProfile struct {
 func (r Reads) LoginProfile(ctx context.Context, userID string) (*LoginProfile, error) {
 	var lp LoginProfile
 	var changed, created, updated string
-	err := r.q.QueryRowContext(ctx, `SELECT user_id, password_hash, password_reset_required, mfa_bind_required, status,
+	err := r.queryRow(ctx, `SELECT user_id, password_hash, password_reset_required, mfa_bind_required, status,
 		password_changed_at, created_at, updated_at FROM login_profiles WHERE user_id = ?`, userID).Scan(
 		&lp.UserID, &lp.PasswordHash, &lp.PasswordResetRequired, &lp.MFABindRequired, &lp.Status, &changed, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -235,7 +235,7 @@ func (tx *Tx) DeleteLoginProfile(ctx context.Context, userID string) error {
 
 // PasswordHistory returns the hashes of a user's last n passwords, newest first.
 func (r Reads) PasswordHistory(ctx context.Context, userID string, n int) ([]string, error) {
-	rows, err := r.q.QueryContext(ctx, "SELECT password_hash FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?", userID, n)
+	rows, err := r.query(ctx, "SELECT password_hash FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?", userID, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: password history: %w", err)
 	}
@@ -272,7 +272,7 @@ func (r Reads) UserLogin(ctx context.Context, userID string) (*User, *LoginProfi
 	var joined []any
 	u, err := scanUser(func(dest ...any) error {
 		joined = append(dest, &lpUser, &lpHash, &lpReset, &lpMFA, &lpStatus, &lpChanged, &lpCreated, &lpUpdated, &hasMFA)
-		return r.q.QueryRowContext(ctx, `SELECT u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments,
+		return r.queryRow(ctx, `SELECT u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments,
 			u.created_at, u.updated_at, u.last_login_at, u.failed_count, u.locked_until,
 			lp.user_id, lp.password_hash, lp.password_reset_required, lp.mfa_bind_required, lp.status,
 			lp.password_changed_at, lp.created_at, lp.updated_at,
@@ -302,7 +302,7 @@ type Stats struct {
 // last used (or, never used, created) before since.
 func (r Reads) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	var st Stats
-	err := r.q.QueryRowContext(ctx, `SELECT
+	err := r.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM users),
 		(SELECT count(*) FROM groups),
 		(SELECT count(*) FROM policies),
