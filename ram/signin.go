@@ -458,6 +458,12 @@ func (s *Service) BindMFA(ctx context.Context, a Actor, sealed []byte, code1, co
 		serial := "acs:ram::" + acctID + ":mfa/" + c.name
 		if c.owner {
 			serial = "acs:ram::" + acctID + ":mfa/root"
+		} else if taken, err := tx.SerialTaken(ctx, serial); err != nil {
+			return err
+		} else if taken {
+			// An unbound virtual device created through the API has the
+			// name: keep it, and give the console's device its own.
+			serial += "-" + randomAlnum(6)
 		}
 		dev := store.MFADevice{ID: id, Serial: serial, Principal: a.Principal, SeedEnc: s.sealer.Seal(mfaSeedAD(id), seed), LastStep: last}
 		if err := tx.BindMFADevice(ctx, dev); err != nil {
@@ -562,7 +568,14 @@ func (s *Service) UnbindMFADevice(ctx context.Context, a Actor, name string) (*s
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteMFADeviceFor(ctx, u.Principal()); err != nil {
+		// Through the API, as in RAM, the device stays, unbound, until
+		// DeleteVirtualMFADevice; the console removes it with the binding.
+		if a.API {
+			err = tx.UnbindMFADeviceFor(ctx, u.Principal())
+		} else {
+			err = tx.DeleteMFADeviceFor(ctx, u.Principal())
+		}
+		if err != nil {
 			return err
 		}
 		if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {

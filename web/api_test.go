@@ -486,6 +486,15 @@ func TestAPIVirtualMFADevices(t *testing.T) {
 	}
 	_, err = c.UnbindMFADevice(ub)
 	expectCode(t, err, "EntityNotExist.User.MFADevice", 404, "unbinding twice")
+	// As in RAM, the unbound device stays until it is deleted.
+	list, err = c.ListVirtualMFADevices(ld)
+	must(t, err, "ListVirtualMFADevices after unbinding")
+	if d := list.VirtualMFADevices.VirtualMFADevice; len(d) != 1 || d[0].SerialNumber != serial || d[0].User.UserName != "" {
+		t.Errorf("the unbound device in the list: %+v", d)
+	}
+	dd.SerialNumber = serial
+	_, err = c.DeleteVirtualMFADevice(dd)
+	must(t, err, "DeleteVirtualMFADevice of the unbound device")
 
 	cd.VirtualMFADeviceName = "spare"
 	spare, err := c.CreateVirtualMFADevice(cd)
