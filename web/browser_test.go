@@ -103,14 +103,7 @@ func TestBrowserOwnerSetupAndMFA(t *testing.T) {
 	h.clock.Advance(30 * time.Second)
 	err = do(ctx,
 		chromedp.Click(`header form[action="/logout"] button`),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, testOwnerEmail),
-		chromedp.SendKeys(`input[name=password]`, testOwnerPW),
-		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitVisible(`input[name=code]`),
-		chromedp.SendKeys(`input[name=code]`, h.code(secret, 0)),
-		chromedp.Click(`form[action="/login/mfa"] button[type=submit]`),
-		chromedp.WaitVisible(`[data-testid=account-id]`),
+		ownerSignsIn(h, secret),
 	)
 	if err != nil {
 		t.Fatalf("sign in again: %v", err)
@@ -143,14 +136,7 @@ func TestBrowserEmployeeJourney(t *testing.T) {
 			return err
 		}),
 		chromedp.Navigate(h.srv.URL+"/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, testOwnerEmail),
-		chromedp.SendKeys(`input[name=password]`, testOwnerPW),
-		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitVisible(`input[name=code]`),
-		chromedp.SendKeys(`input[name=code]`, h.code(secret, 0)),
-		chromedp.Click(`form[action="/login/mfa"] button[type=submit]`),
-		chromedp.WaitVisible(`[data-testid=account-id]`),
+		ownerSignsIn(h, secret),
 		// Create the employee.
 		chromedp.Navigate(h.srv.URL+"/users/new"),
 		chromedp.WaitVisible(`input[name=name]`),
@@ -274,14 +260,7 @@ func TestBrowserPolicyJourney(t *testing.T) {
 	good := `{"Version": "1", "Statement": [{"Effect": "Allow", "Action": ["ram:ListUsers", "ram:ListGroups"], "Resource": "*"}]}`
 	err := do(ctx,
 		chromedp.Navigate(h.srv.URL+"/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, testOwnerEmail),
-		chromedp.SendKeys(`input[name=password]`, testOwnerPW),
-		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitVisible(`input[name=code]`),
-		chromedp.SendKeys(`input[name=code]`, h.code(secret, 0)),
-		chromedp.Click(`form[action="/login/mfa"] button[type=submit]`),
-		chromedp.WaitVisible(`[data-testid=account-id]`),
+		ownerSignsIn(h, secret),
 		chromedp.Navigate(h.srv.URL+"/policies/new"),
 		chromedp.WaitVisible(`textarea[name=document]`),
 		chromedp.SendKeys(`input[name=name]`, "ListPeople"),
@@ -345,4 +324,21 @@ func TestBrowserPolicyJourney(t *testing.T) {
 			_ = os.WriteFile(filepath.Join(dir, "denied.png"), shot, 0o644)
 		}
 	}
+}
+
+// ownerSignsIn is the owner's sign-in from the sign-in form to the overview,
+// with the code of the harness clock's current step.
+func ownerSignsIn(h *harness, secret string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		return chromedp.Do(ctx,
+			chromedp.WaitVisible(`input[name=username]`),
+			chromedp.SendKeys(`input[name=username]`, testOwnerEmail),
+			chromedp.SendKeys(`input[name=password]`, testOwnerPW),
+			chromedp.Click(`button[type=submit]`),
+			chromedp.WaitVisible(`input[name=code]`),
+			chromedp.SendKeys(`input[name=code]`, h.code(secret, 0)),
+			chromedp.Click(`form[action="/login/mfa"] button[type=submit]`),
+			chromedp.WaitVisible(`[data-testid=account-id]`),
+		)
+	})
 }
