@@ -44,7 +44,11 @@ bench:
 
 ## fuzz: a short run of each parser fuzzer
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzEvaluateAgreesWithExplain$$' -fuzztime 30s ./policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime 30s ./policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime 30s ./handlers/
+	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV1$$' -fuzztime 30s ./handlers/
 
 clean:
 	rm -rf bin
