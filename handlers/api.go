@@ -140,6 +140,8 @@ func parseValues(s string, into map[string]string, what string) error {
 func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 	r := c.Request()
 	req := &apiRequest{c: c, method: r.Method, body: body, query: map[string]string{}, params: apiParams{}}
+	// Answer in the format asked for even when the parameters do not parse.
+	req.xml = strings.EqualFold(r.URL.Query().Get("Format"), "XML")
 	if err := parseValues(r.URL.RawQuery, req.query, "query string"); err != nil {
 		return req, err
 	}
@@ -172,13 +174,9 @@ func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 			req.version = ver
 		}
 	} else {
+		// V1 signs the parameters only: the x-acs-action and x-acs-version
+		// headers the classic SDK also sends are not signed and not read.
 		req.keyID = req.params["AccessKeyId"]
-		if req.action == "" {
-			req.action = r.Header.Get("x-acs-action")
-		}
-		if req.version == "" {
-			req.version = r.Header.Get("x-acs-version")
-		}
 	}
 	return req, nil
 }
@@ -332,6 +330,9 @@ func (h *API) Serve(c echo.Context, body []byte) error {
 	}
 	actor := caller.Actor(rid, unknown.SourceIP, unknown.UserAgent, secureTransport(c))
 	req.principalName = caller.User.UserName
+	if req.action == "" {
+		return h.refuse(req, actor, caller, nonce, ts, missing("Action"))
+	}
 	def, ok := apiActions[req.action]
 	if !ok {
 		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidAction.NotFound",
@@ -612,14 +613,27 @@ var commonParams = map[string]bool{"AccessKeyId": true, "Action": true, "Format"
 var secretParams = map[string]bool{"Password": true, "OldPassword": true, "NewPassword": true,
 	"AuthenticationCode1": true, "AuthenticationCode2": true}
 
+// maxAuditParams bounds the parameters an event records (no action has
+// more than a dozen; a caller, signed or not, may send thousands).
+const maxAuditParams = 32
+
 // audit is requestParameters for an event: the action's parameters,
-// secrets left out, values cut to 1024 characters.
+// secrets left out, values cut to 1024 characters, at most maxAuditParams
+// of them (the first by name).
 func (p apiParams) audit() map[string]any {
-	var out map[string]any
-	for k, v := range p {
-		if commonParams[k] || len(k) > 64 {
-			continue
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		if !commonParams[k] && len(k) <= 64 {
+			keys = append(keys, k)
 		}
+	}
+	sort.Strings(keys)
+	if len(keys) > maxAuditParams {
+		keys = keys[:maxAuditParams]
+	}
+	var out map[string]any
+	for _, k := range keys {
+		v := p[k]
 		if out == nil {
 			out = map[string]any{}
 		}

@@ -46,6 +46,9 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, a Actor, oldPassword, n
 	if a.Principal == "" || a.Principal == PrincipalRoot {
 		return &Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "Only a RAM user can change its password through the API."}
 	}
+	if err := s.authorize(ctx, a, "ram:ChangePassword", userARN(s.accountID(ctx), a.Name)); err != nil {
+		return err
+	}
 	return s.ChangePassword(ctx, a, ChangePasswordInput{Current: oldPassword, New: newPassword, Confirm: newPassword}, "")
 }
 

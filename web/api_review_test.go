@@ -1,0 +1,94 @@
+package web
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	ramsdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
+)
+
+// TestAPIV1ActionMustBeSigned: a V1 call's action and version come from its
+// signed parameters only, never from the unsigned x-acs-action and
+// x-acs-version headers.
+func TestAPIV1ActionMustBeSigned(t *testing.T) {
+	env := newAPIEnv(t)
+	all := env.signedV1(env.admin.keyID, env.admin.secret, http.MethodPost, url.Values{"UserName": {"apiadmin"}})
+	req, _ := http.NewRequest(http.MethodPost, env.srv.URL+"/?"+all.Encode(), nil)
+	req.Header.Set("x-acs-action", "GetUser")
+	req.Header.Set("x-acs-version", "2015-05-01")
+	p := env.send(req)
+	if p.status == http.StatusOK {
+		t.Fatalf("V1 call with its action only in an unsigned header was served: %s", p.body)
+	}
+	expectAPIError(t, p, "MissingParameter", 400, "unsigned action")
+}
+
+// TestAPIChangePasswordRequiresRAMChangePassword: ChangePassword is
+// authorised as ram:ChangePassword on the caller's user ARN (ram-actions.md).
+func TestAPIChangePasswordRequiresRAMChangePassword(t *testing.T) {
+	env := newAPIEnv(t)
+	emp := env.createEmployee(env.owner, "pwuser")
+	uc := env.sdkClient(emp.keyID, emp.secret)
+	cp := ramsdk.CreateChangePasswordRequest()
+	env.at(cp)
+	cp.OldPassword, cp.NewPassword = emp.password, "Zebra-Quartz-7741!x"
+	_, err := uc.ChangePassword(cp)
+	expectCode(t, err, "NoPermission", 403, "ChangePassword without ram:ChangePassword")
+
+	pol := ramsdk.CreateCreatePolicyRequest()
+	env.at(pol)
+	pol.PolicyName = "SelfPassword"
+	pol.PolicyDocument = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:ChangePassword","Resource":"acs:ram:*:*:user/pwuser"}]}`
+	_, err = env.client.CreatePolicy(pol)
+	must(t, err, "CreatePolicy")
+	au := ramsdk.CreateAttachPolicyToUserRequest()
+	env.at(au)
+	au.PolicyType, au.PolicyName, au.UserName = "Custom", "SelfPassword", "pwuser"
+	_, err = env.client.AttachPolicyToUser(au)
+	must(t, err, "AttachPolicyToUser")
+	_, err = uc.ChangePassword(cp)
+	must(t, err, "ChangePassword with ram:ChangePassword")
+}
+
+// TestAPIAuditParamsAreBounded: a refused call's event does not record an
+// unbounded number of parameters (an unsigned 1 MiB form would otherwise
+// write a multi-megabyte event).
+func TestAPIAuditParamsAreBounded(t *testing.T) {
+	env := newAPIEnv(t)
+	var b strings.Builder
+	b.WriteString("Action=GetUser&AccessKeyId=" + env.admin.keyID)
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "&p%d=%s", i, strings.Repeat("v", 100))
+	}
+	req, _ := http.NewRequest(http.MethodPost, env.srv.URL+"/", strings.NewReader(b.String()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	e := expectAPIError(t, env.send(req), "MissingParameter", 400, "unsigned call")
+	for _, ev := range env.events() {
+		if ev.RequestID == e.RequestId {
+			if n := len(ev.RequestParameters); n > 64 {
+				t.Fatalf("the event records %d parameters", n)
+			}
+			return
+		}
+	}
+	t.Fatal("the refused call is not audited")
+}
+
+// TestAPIXMLErrorWhenQueryUnparsable: Format=XML is honoured for the error
+// of a query string that does not parse.
+func TestAPIXMLErrorWhenQueryUnparsable(t *testing.T) {
+	env := newAPIEnv(t)
+	req, _ := http.NewRequest(http.MethodGet, env.srv.URL+"/?Action=GetUser&Format=XML&UserName=%zz", nil)
+	p := env.send(req)
+	var e struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string
+	}
+	if err := xml.Unmarshal([]byte(p.body), &e); err != nil || p.status != 400 || e.Code != "InvalidParameter" {
+		t.Fatalf("unparsable query with Format=XML: %d %v %s", p.status, err, p.body)
+	}
+}
