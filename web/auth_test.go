@@ -502,3 +502,27 @@ func TestUnbindAndHostReset(t *testing.T) {
 	expectRedirect(t, c.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}}), "/mfa/bind", "sign-in after reset")
 	expectRedirect(t, c.get("/"), "/mfa/bind", "only binding until bound")
 }
+
+// next= after sign-in leads only to local paths (SPEC §8).
+func TestNextIsLocalOnly(t *testing.T) {
+	h := newHarness(t)
+	_, secret := h.setupOwner()
+	for next, want := range map[string]string{
+		"/users":                 "/users",
+		"//evil.example/":        "/",
+		"https://evil.example/":  "/",
+		"/\\evil.example":        "/",
+		"javascript:alert(1)":    "/",
+		"/users\r\nSet-Cookie:x": "/",
+	} {
+		b := h.browser()
+		b.get("/login?next=" + url.QueryEscape(next))
+		b.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}, "next": {next}})
+		b.get("/login/mfa")
+		p := b.post("/login/mfa", url.Values{"code": {h.code(secret, 0)}})
+		h.clock.Advance(30 * time.Second)
+		if got := p.header.Get("Location"); got != want {
+			t.Errorf("next=%q: redirected to %q, want %q", next, got, want)
+		}
+	}
+}
