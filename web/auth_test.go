@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -524,5 +525,36 @@ func TestNextIsLocalOnly(t *testing.T) {
 		if got := p.header.Get("Location"); got != want {
 			t.Errorf("next=%q: redirected to %q, want %q", next, got, want)
 		}
+	}
+}
+
+// Over TLS: HSTS, and the session cookie is Secure (SPEC §2, §8).
+func TestTLSHeadersAndSecureCookie(t *testing.T) {
+	h := newHarness(t)
+	app, err := New(Config{TLS: true}, Deps{Store: h.st, RAM: h.svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(app)
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if hsts := resp.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("Strict-Transport-Security = %q", hsts)
+	}
+	var found bool
+	for _, c := range resp.Cookies() {
+		if c.Name == CookieName {
+			found = true
+			if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+				t.Errorf("session cookie Secure=%v HttpOnly=%v SameSite=%v", c.Secure, c.HttpOnly, c.SameSite)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no session cookie on the setup form")
 	}
 }
