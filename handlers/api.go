@@ -453,19 +453,21 @@ func (h *API) answer(req *apiRequest, resp apiResponse) error {
 
 func (h *API) write(req *apiRequest, status int, root string, v any) error {
 	c := req.c
-	if req != nil && req.xml {
+	if req.xml {
 		var buf bytes.Buffer
 		buf.WriteString(xml.Header)
 		if err := xml.NewEncoder(&buf).EncodeElement(v, xml.StartElement{Name: xml.Name{Local: root}}); err != nil {
 			h.Log.Error("api: encode xml", "request_id", RequestID(c), "error", err)
-			return c.Blob(http.StatusInternalServerError, "text/xml;charset=utf-8", []byte(xml.Header+"<Error><Code>InternalError</Code></Error>"))
+			return c.Blob(http.StatusInternalServerError, "text/xml;charset=utf-8",
+				[]byte(xml.Header+"<Error><RequestId>"+RequestID(c)+"</RequestId><Code>InternalError</Code></Error>"))
 		}
 		return c.Blob(status, "text/xml;charset=utf-8", buf.Bytes())
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		h.Log.Error("api: encode json", "request_id", RequestID(c), "error", err)
-		return c.Blob(http.StatusInternalServerError, "application/json;charset=utf-8", []byte(`{"Code":"InternalError"}`))
+		return c.Blob(http.StatusInternalServerError, "application/json;charset=utf-8",
+			[]byte(`{"RequestId":"`+RequestID(c)+`","HostId":"","Code":"InternalError","Message":"Internal error","Recommend":""}`))
 	}
 	return c.Blob(status, "application/json;charset=utf-8", b)
 }
