@@ -108,13 +108,6 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/login/mfa", Access: MFAStep, Handler: h.LoginMFA},
 		{Method: post, Path: "/logout", Access: AnySession, Handler: h.Logout},
 
-		// The signed-in identity's own MFA device and password (self-service).
-		{Method: get, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABindForm, Nav: "MFA device", NavFor: NavOwner},
-		{Method: post, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABind},
-		{Method: post, Path: "/mfa/unbind", Access: SignedIn, Handler: h.MFAUnbind},
-		{Method: get, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordForm},
-		{Method: post, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordChange},
-
 		// Overview, and a RAM user's own page.
 		{Method: get, Path: "/", Access: SignedIn, Handler: h.Overview, Nav: "Overview", NavFor: NavOwner},
 		{Method: get, Path: "/me", Access: SignedIn, Handler: h.Me, Nav: "My account", NavFor: NavRAMUser},
@@ -122,6 +115,13 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/me/accesskeys/:id/status", Access: SignedIn, Handler: h.MeAccessKeyStatus},
 		{Method: post, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDelete},
 		{Method: get, Path: "/accesskeys/download/:token", Access: SignedIn, Handler: h.AccessKeyDownload},
+
+		// The signed-in identity's own MFA device and password (self-service).
+		{Method: get, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABindForm, Nav: "MFA device", NavFor: NavOwner},
+		{Method: post, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABind},
+		{Method: post, Path: "/mfa/unbind", Access: SignedIn, Handler: h.MFAUnbind},
+		{Method: get, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordForm},
+		{Method: post, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordChange},
 
 		// Users.
 		{Method: get, Path: "/users", Access: SignedIn, Handler: h.UsersList, Action: "ram:ListUsers", Resources: allUsers, Nav: "Users"},
