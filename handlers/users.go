@@ -382,12 +382,6 @@ func (h *Handlers) AccessKeyDownload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.Header(c)
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="AccessKey.csv"`)
 	return c.Blob(http.StatusOK, "text/csv", []byte("AccessKey ID,AccessKey Secret\n"+id+","+secret+"\n"))
-}
-
-// Header sets headers every secret-bearing response needs.
-func (h *Handlers) Header(c echo.Context) {
-	c.Response().Header().Set("Cache-Control", "no-store")
 }

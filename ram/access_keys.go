@@ -56,9 +56,7 @@ func (s *Service) createAccessKey(ctx context.Context, tx *store.Tx, a Actor, ac
 	if err := tx.CreateAccessKey(ctx, k); err != nil {
 		return nil, err
 	}
-	ev := s.event(ctx, a, acct, s.opType(a), "CreateAccessKey")
-	ev.ResourceName = u.UserName
-	ev.RequestParameters = map[string]any{"UserName": u.UserName}
+	ev := s.change(ctx, a, acct, "CreateAccessKey", u.UserName, map[string]any{"UserName": u.UserName})
 	ev.AdditionalEventData = map[string]any{"AccessKeyId": id}
 	if err := tx.AppendEvent(ctx, ev); err != nil {
 		return nil, err
@@ -78,21 +76,28 @@ func (s *Service) targetUser(ctx context.Context, a Actor, name string) (string,
 	return a.Name, nil
 }
 
+// keyOwner resolves whose AccessKeys an operation acts on and authorises
+// action there ("" for self-service, which the security preference governs).
+func (s *Service) keyOwner(ctx context.Context, a Actor, name, action string) (acct, owner string, err error) {
+	acct = s.accountID(ctx)
+	if owner, err = s.targetUser(ctx, a, name); err != nil {
+		return acct, "", err
+	}
+	if action != "" {
+		err = s.authorize(ctx, a, action, userARN(acct, owner))
+	}
+	return acct, owner, err
+}
+
 // CreateAccessKey creates an AccessKey for the named user (or the caller).
 func (s *Service) CreateAccessKey(ctx context.Context, a Actor, name string) (*NewAccessKey, error) {
 	return s.createAccessKeyAs(ctx, a, name, "ram:CreateAccessKey")
 }
 
 func (s *Service) createAccessKeyAs(ctx context.Context, a Actor, name, action string) (*NewAccessKey, error) {
-	acct := s.accountID(ctx)
-	name, err := s.targetUser(ctx, a, name)
+	acct, name, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
 		return nil, err
-	}
-	if action != "" {
-		if err := s.authorize(ctx, a, action, userARN(acct, name)); err != nil {
-			return nil, err
-		}
 	}
 	var k *NewAccessKey
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
@@ -145,15 +150,9 @@ func (s *Service) UpdateAccessKey(ctx context.Context, a Actor, name, keyID, sta
 }
 
 func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, status, action string) error {
-	acct := s.accountID(ctx)
-	name, err := s.targetUser(ctx, a, name)
+	acct, name, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
 		return err
-	}
-	if action != "" {
-		if err := s.authorize(ctx, a, action, userARN(acct, name)); err != nil {
-			return err
-		}
 	}
 	if status != "Active" && status != "Inactive" {
 		return s.refuse(ctx, a, acct, "UpdateAccessKey", name, &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Status must be Active or Inactive."})
@@ -166,10 +165,7 @@ func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, s
 		if err := tx.SetAccessKeyStatus(ctx, k.AccessKeyID, status); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "UpdateAccessKey")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID, "Status": status}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UpdateAccessKey", u.UserName, map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID, "Status": status}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "UpdateAccessKey", name, err)
@@ -183,15 +179,9 @@ func (s *Service) DeleteAccessKey(ctx context.Context, a Actor, name, keyID stri
 }
 
 func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, action string) error {
-	acct := s.accountID(ctx)
-	name, err := s.targetUser(ctx, a, name)
+	acct, name, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
 		return err
-	}
-	if action != "" {
-		if err := s.authorize(ctx, a, action, userARN(acct, name)); err != nil {
-			return err
-		}
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		u, k, err := s.userKey(ctx, tx, name, keyID)
@@ -201,10 +191,7 @@ func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, a
 		if err := tx.DeleteAccessKey(ctx, k.AccessKeyID); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "DeleteAccessKey")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "DeleteAccessKey", u.UserName, map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeleteAccessKey", name, err)

@@ -70,10 +70,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, a Actor, name stri
 		if err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "CreateVirtualMFADevice")
-		ev.ResourceName = serial
-		ev.RequestParameters = map[string]any{"VirtualMFADeviceName": name}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "CreateVirtualMFADevice", serial, map[string]any{"VirtualMFADeviceName": name}))
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, a, acct, "CreateVirtualMFADevice", serial, err)
@@ -128,10 +125,7 @@ func (s *Service) DeleteVirtualMFADevice(ctx context.Context, a Actor, serial st
 		if err := tx.DeleteUnboundMFADevice(ctx, serial); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "DeleteVirtualMFADevice")
-		ev.ResourceName = serial
-		ev.RequestParameters = map[string]any{"SerialNumber": serial}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "DeleteVirtualMFADevice", serial, map[string]any{"SerialNumber": serial}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeleteVirtualMFADevice", serial, err)
@@ -191,10 +185,7 @@ func (s *Service) BindMFADevice(ctx context.Context, a Actor, serial, userName, 
 		if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "BindMFADevice")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = map[string]any{"SerialNumber": serial, "UserName": u.UserName}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "BindMFADevice", u.UserName, map[string]any{"SerialNumber": serial, "UserName": u.UserName}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "BindMFADevice", userName, err)

@@ -255,7 +255,7 @@ func (s *Service) subjectExists(ctx context.Context, kind, name, ptype string) b
 		_, err := s.st.GroupByName(ctx, name)
 		return err == nil
 	case "policy":
-		_, _, err := s.GetPolicy(ctx, Actor{Principal: PrincipalRoot}, ptype, name)
+		_, err := s.canonicalPolicy(ctx, s.st, ptype, name)
 		return err == nil
 	}
 	return false

@@ -53,10 +53,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, name, comments strin
 			}
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "CreateGroup")
-		ev.ResourceName = name
-		ev.RequestParameters = map[string]any{"GroupName": name, "Comments": comments}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "CreateGroup", name, map[string]any{"GroupName": name, "Comments": comments}))
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, a, acct, "CreateGroup", name, err)
@@ -113,10 +110,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, name string, newName
 			}
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "UpdateGroup")
-		ev.ResourceName = name
-		ev.RequestParameters = params
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UpdateGroup", name, params))
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, a, acct, "UpdateGroup", name, err)
@@ -155,9 +149,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, name string, cascade
 		if err := tx.DeleteGroup(ctx, g.GroupID); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "DeleteGroup")
-		ev.ResourceName = g.GroupName
-		ev.RequestParameters = map[string]any{"GroupName": g.GroupName}
+		ev := s.change(ctx, a, acct, "DeleteGroup", g.GroupName, map[string]any{"GroupName": g.GroupName})
 		if cascade && n > 0 {
 			ev.AdditionalEventData = map[string]any{"removedMembers": n}
 		}
@@ -212,6 +204,19 @@ func (s *Service) membership(ctx context.Context, a Actor, action, groupName, us
 	return acct, s.authorize(ctx, a, action, userARN(acct, userName), groupARN(acct, groupName))
 }
 
+// groupAndUser resolves both sides of a membership inside tx.
+func (s *Service) groupAndUser(ctx context.Context, tx *store.Tx, groupName, userName string) (*store.Group, *store.User, error) {
+	g, err := s.groupByName(ctx, tx, groupName)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.userByName(ctx, tx, userName)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, u, nil
+}
+
 // AddUserToGroup adds a user to a group.
 func (s *Service) AddUserToGroup(ctx context.Context, a Actor, groupName, userName string) error {
 	acct, err := s.membership(ctx, a, "ram:AddUserToGroup", groupName, userName)
@@ -219,11 +224,7 @@ func (s *Service) AddUserToGroup(ctx context.Context, a Actor, groupName, userNa
 		return err
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		g, err := s.groupByName(ctx, tx, groupName)
-		if err != nil {
-			return err
-		}
-		u, err := s.userByName(ctx, tx, userName)
+		g, u, err := s.groupAndUser(ctx, tx, groupName, userName)
 		if err != nil {
 			return err
 		}
@@ -239,10 +240,7 @@ func (s *Service) AddUserToGroup(ctx context.Context, a Actor, groupName, userNa
 		} else if err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "AddUserToGroup")
-		ev.ResourceName = g.GroupName
-		ev.RequestParameters = map[string]any{"GroupName": g.GroupName, "UserName": u.UserName}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "AddUserToGroup", g.GroupName, map[string]any{"GroupName": g.GroupName, "UserName": u.UserName}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "AddUserToGroup", groupName, err)
@@ -258,11 +256,7 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, a Actor, groupName, u
 		return err
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		g, err := s.groupByName(ctx, tx, groupName)
-		if err != nil {
-			return err
-		}
-		u, err := s.userByName(ctx, tx, userName)
+		g, u, err := s.groupAndUser(ctx, tx, groupName, userName)
 		if err != nil {
 			return err
 		}
@@ -271,10 +265,7 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, a Actor, groupName, u
 		} else if err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "RemoveUserFromGroup")
-		ev.ResourceName = g.GroupName
-		ev.RequestParameters = map[string]any{"GroupName": g.GroupName, "UserName": u.UserName}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "RemoveUserFromGroup", g.GroupName, map[string]any{"GroupName": g.GroupName, "UserName": u.UserName}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "RemoveUserFromGroup", groupName, err)

@@ -231,10 +231,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, a Actor, name string, 
 				return err
 			}
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "UpdateLoginProfile")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = params
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UpdateLoginProfile", u.UserName, params))
 	})
 	if err != nil {
 		return "", s.refuse(ctx, a, acct, "UpdateLoginProfile", name, err)
@@ -264,10 +261,7 @@ func (s *Service) DeleteLoginProfile(ctx context.Context, a Actor, name string) 
 		if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "DeleteLoginProfile")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = map[string]any{"UserName": u.UserName}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "DeleteLoginProfile", u.UserName, map[string]any{"UserName": u.UserName}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeleteLoginProfile", name, err)

@@ -202,10 +202,7 @@ func (s *Service) CreatePolicy(ctx context.Context, a Actor, name, document, des
 		} else if err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "CreatePolicy")
-		ev.ResourceName = name
-		ev.RequestParameters = map[string]any{"PolicyName": name, "Description": description, "PolicyDocument": document}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "CreatePolicy", name, map[string]any{"PolicyName": name, "Description": description, "PolicyDocument": document}))
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, a, acct, "CreatePolicy", name, err)
@@ -293,10 +290,7 @@ func (s *Service) UpdatePolicyDescription(ctx context.Context, a Actor, name, ne
 			return err
 		}
 		p.Description, p.UpdatedAt = newDescription, tx.Now()
-		ev := s.event(ctx, a, acct, s.opType(a), "UpdatePolicyDescription")
-		ev.ResourceName = p.PolicyName
-		ev.RequestParameters = map[string]any{"PolicyName": p.PolicyName, "NewDescription": newDescription}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UpdatePolicyDescription", p.PolicyName, map[string]any{"PolicyName": p.PolicyName, "NewDescription": newDescription}))
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, a, acct, "UpdatePolicyDescription", name, err)
@@ -342,9 +336,7 @@ func (s *Service) DeletePolicy(ctx context.Context, a Actor, name string, cascad
 		if err := tx.DeleteCustomPolicy(ctx, p); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "DeletePolicy")
-		ev.ResourceName = p.PolicyName
-		ev.RequestParameters = map[string]any{"PolicyName": p.PolicyName}
+		ev := s.change(ctx, a, acct, "DeletePolicy", p.PolicyName, map[string]any{"PolicyName": p.PolicyName})
 		if cascade && (len(atts) > 0 || len(versions) > 1) {
 			ev.AdditionalEventData = map[string]any{"detached": len(atts), "removedVersions": len(versions) - 1}
 		}
@@ -379,7 +371,7 @@ func (s *Service) ListPolicies(ctx context.Context, a Actor, in ListPoliciesInpu
 	if after != "" && afterType != PolicyTypeSystem && afterType != PolicyTypeCustom {
 		return nil, &Error{Kind: EINVALID, Code: "InvalidParameter.Marker", Message: "The Marker is not one this server returned."}
 	}
-	q := lower(in.Query)
+	q := strings.ToLower(in.Query)
 	var out []Policy
 	if (in.PolicyType == "" || in.PolicyType == PolicyTypeSystem) && afterType != PolicyTypeCustom {
 		counts, err := s.st.AttachmentCounts(ctx, PolicyTypeSystem)
@@ -387,9 +379,10 @@ func (s *Service) ListPolicies(ctx context.Context, a Actor, in ListPoliciesInpu
 			return nil, err
 		}
 		sys := policy.SystemPolicies()
-		sort.Slice(sys, func(i, j int) bool { return lower(sys[i].Name) < lower(sys[j].Name) })
+		sort.Slice(sys, func(i, j int) bool { return strings.ToLower(sys[i].Name) < strings.ToLower(sys[j].Name) })
 		for _, sp := range sys {
-			if lower(sp.Name) <= lower(afterName) && afterType == PolicyTypeSystem || !strings.HasPrefix(lower(sp.Name), q) {
+			name := strings.ToLower(sp.Name)
+			if afterType == PolicyTypeSystem && name <= strings.ToLower(afterName) || !strings.HasPrefix(name, q) {
 				continue
 			}
 			out = append(out, *systemView(sp, counts[sp.Name]))
@@ -467,10 +460,8 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, a Actor, name, docume
 		if v, err = tx.AddPolicyVersion(ctx, p, document, setAsDefault); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "CreatePolicyVersion")
-		ev.ResourceName = p.PolicyName
-		ev.RequestParameters = map[string]any{"PolicyName": p.PolicyName, "PolicyDocument": document, "SetAsDefault": setAsDefault,
-			"RotateStrategy": rotateStrategy}
+		ev := s.change(ctx, a, acct, "CreatePolicyVersion", p.PolicyName, map[string]any{"PolicyName": p.PolicyName, "PolicyDocument": document, "SetAsDefault": setAsDefault,
+			"RotateStrategy": rotateStrategy})
 		ev.AdditionalEventData = map[string]any{"VersionId": v.VersionID}
 		if rotated != "" {
 			ev.AdditionalEventData["rotatedOut"] = rotated
@@ -501,7 +492,7 @@ func (s *Service) GetPolicyVersion(ctx context.Context, a Actor, policyType, nam
 	if err := checkVersionID(versionID); err != nil {
 		return nil, err
 	}
-	versions, err := s.ListPolicyVersions(ctx, Actor{Principal: PrincipalRoot}, policyType, name)
+	versions, err := s.policyVersions(ctx, policyType, name)
 	if err != nil {
 		return nil, err
 	}
@@ -535,10 +526,7 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, a Actor, name, versio
 		} else if err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "DeletePolicyVersion")
-		ev.ResourceName = p.PolicyName
-		ev.RequestParameters = map[string]any{"PolicyName": p.PolicyName, "VersionId": versionID}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "DeletePolicyVersion", p.PolicyName, map[string]any{"PolicyName": p.PolicyName, "VersionId": versionID}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeletePolicyVersion", name, err)
@@ -551,6 +539,12 @@ func (s *Service) ListPolicyVersions(ctx context.Context, a Actor, policyType, n
 	if _, err := s.policyRef(ctx, a, "ram:ListPolicyVersions", policyType, name); err != nil {
 		return nil, err
 	}
+	return s.policyVersions(ctx, policyType, name)
+}
+
+// policyVersions lists a policy's versions, newest first (no authorisation:
+// callers have authorised their own action).
+func (s *Service) policyVersions(ctx context.Context, policyType, name string) ([]PolicyVersion, error) {
 	if policyType == PolicyTypeSystem {
 		sp, err := systemPolicy(name)
 		if err != nil {
@@ -602,10 +596,7 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, a Actor, name, ve
 		if err := tx.SetDefaultPolicyVersion(ctx, p.PolicyID, versionID); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "SetDefaultPolicyVersion")
-		ev.ResourceName = p.PolicyName
-		ev.RequestParameters = map[string]any{"PolicyName": p.PolicyName, "VersionId": versionID}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "SetDefaultPolicyVersion", p.PolicyName, map[string]any{"PolicyName": p.PolicyName, "VersionId": versionID}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "SetDefaultPolicyVersion", name, err)
@@ -699,10 +690,7 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 		} else if err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), action)
-		ev.ResourceName = name
-		ev.RequestParameters = map[string]any{"PolicyType": policyType, "PolicyName": name, entity + "Name": principalName}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, action, name, map[string]any{"PolicyType": policyType, "PolicyName": name, entity + "Name": principalName}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, action, policyName, err)
@@ -731,26 +719,40 @@ func (s *Service) DetachPolicyFromGroup(ctx context.Context, a Actor, policyType
 	return s.attachTo(ctx, a, false, policyType, policyName, "group", groupName)
 }
 
-// policiesOf describes attachments as policies (with their attach dates).
+// policyOf describes an attachment's policy (with its attach date); ok is
+// false when the policy no longer exists.
+func (s *Service) policyOf(ctx context.Context, at store.Attachment) (p Policy, ok bool, err error) {
+	if at.PolicyType == PolicyTypeSystem {
+		sp, found := policy.LookupSystemPolicy(at.PolicyName)
+		if !found {
+			return p, false, nil
+		}
+		p = *systemView(sp, 0)
+	} else {
+		cp, err := s.st.CustomPolicy(ctx, at.PolicyName)
+		if errors.Is(err, store.ErrNotFound) {
+			return p, false, nil
+		}
+		if err != nil {
+			return p, false, err
+		}
+		p = *customView(cp, 0)
+	}
+	p.AttachDate = at.AttachedAt
+	return p, true, nil
+}
+
+// policiesOf describes attachments as policies.
 func (s *Service) policiesOf(ctx context.Context, atts []store.Attachment) ([]Policy, error) {
 	out := make([]Policy, 0, len(atts))
 	for _, at := range atts {
-		var p *Policy
-		if at.PolicyType == PolicyTypeSystem {
-			sp, err := systemPolicy(at.PolicyName)
-			if err != nil {
-				continue
-			}
-			p = systemView(sp, 0)
-		} else {
-			cp, err := s.st.CustomPolicy(ctx, at.PolicyName)
-			if err != nil {
-				continue
-			}
-			p = customView(cp, 0)
+		p, ok, err := s.policyOf(ctx, at)
+		if err != nil {
+			return nil, err
 		}
-		p.AttachDate = at.AttachedAt
-		out = append(out, *p)
+		if ok {
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }

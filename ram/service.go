@@ -141,6 +141,14 @@ func (s *Service) event(ctx context.Context, a Actor, accountID, eventType, name
 	return ev
 }
 
+// change is the event of an operation by a on resource, with its request
+// parameters (never secrets).
+func (s *Service) change(ctx context.Context, a Actor, accountID, name, resource string, params map[string]any) *store.Event {
+	ev := s.event(ctx, a, accountID, s.opType(a), name)
+	ev.ResourceName, ev.RequestParameters = resource, params
+	return ev
+}
+
 func principalUserID(p string) string {
 	if len(p) > 5 && p[:5] == "user/" {
 		return p[5:]

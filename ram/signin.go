@@ -581,10 +581,7 @@ func (s *Service) UnbindMFADevice(ctx context.Context, a Actor, name string) (*s
 		if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "UnbindMFADevice")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = map[string]any{"UserName": u.UserName, "SerialNumber": dev.Serial}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UnbindMFADevice", u.UserName, map[string]any{"UserName": u.UserName, "SerialNumber": dev.Serial}))
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, a, acct, "UnbindMFADevice", name, err)

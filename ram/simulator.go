@@ -151,14 +151,13 @@ func (s *Service) EffectivePolicies(ctx context.Context, a Actor, userName strin
 	}
 	out := make([]EffectivePolicy, 0, len(atts))
 	for i, at := range atts {
-		ps, err := s.policiesOf(ctx, atts[i:i+1])
+		p, ok, err := s.policyOf(ctx, at)
 		if err != nil {
 			return nil, err
 		}
-		if len(ps) == 1 {
-			out = append(out, EffectivePolicy{Policy: ps[0], Via: via[i]})
+		if ok {
+			out = append(out, EffectivePolicy{Policy: p, Via: via[i]})
 		}
-		_ = at
 	}
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"regexp"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -192,10 +191,8 @@ func (s *Service) CreateUserWithAccess(ctx context.Context, a Actor, in UserInpu
 			}
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "CreateUser")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = map[string]any{"UserName": u.UserName, "DisplayName": u.DisplayName, "Email": u.Email,
-			"MobilePhone": u.MobilePhone, "Comments": u.Comments}
+		ev := s.change(ctx, a, acct, "CreateUser", u.UserName, map[string]any{"UserName": u.UserName, "DisplayName": u.DisplayName, "Email": u.Email,
+			"MobilePhone": u.MobilePhone, "Comments": u.Comments})
 		if err := tx.AppendEvent(ctx, ev); err != nil {
 			return err
 		}
@@ -281,10 +278,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, name string, up UserU
 			}
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "UpdateUser")
-		ev.ResourceName = name
-		ev.RequestParameters = params
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UpdateUser", name, params))
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, a, acct, "UpdateUser", name, err)
@@ -317,9 +311,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, name string, cascade 
 		if err := tx.DeleteUser(ctx, u); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "DeleteUser")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = map[string]any{"UserName": u.UserName}
+		ev := s.change(ctx, a, acct, "DeleteUser", u.UserName, map[string]any{"UserName": u.UserName})
 		if cascade {
 			ev.AdditionalEventData = map[string]any{"cascade": true}
 		}
@@ -436,10 +428,7 @@ func (s *Service) UnlockUser(ctx context.Context, a Actor, name string) error {
 		if err := tx.ClearUserFailures(ctx, u.UserID, false); err != nil {
 			return err
 		}
-		ev := s.event(ctx, a, acct, s.opType(a), "UnlockUser")
-		ev.ResourceName = u.UserName
-		ev.RequestParameters = map[string]any{"UserName": u.UserName}
-		return tx.AppendEvent(ctx, ev)
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UnlockUser", u.UserName, map[string]any{"UserName": u.UserName}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "UnlockUser", name, err)
@@ -491,6 +480,3 @@ func (s *Service) userDetail(ctx context.Context, u *store.User) (*UserDetail, e
 	}
 	return d, nil
 }
-
-// lower is strings.ToLower, named for what it is used for here.
-var lower = strings.ToLower

@@ -174,7 +174,7 @@ func (tx *Tx) DeleteGroup(ctx context.Context, groupID string) error {
 // AddMember puts a user in a group; ErrConflict when already a member.
 func (tx *Tx) AddMember(ctx context.Context, groupID, userID string) error {
 	_, err := tx.ExecContext(ctx, "INSERT INTO group_members(group_id, user_id, joined_at) VALUES (?, ?, ?)", groupID, userID, timeText(tx.now))
-	if err != nil && strings.Contains(err.Error(), "constraint failed") {
+	if isUniqueViolation(err) {
 		return ErrConflict
 	}
 	if err != nil {
