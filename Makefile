@@ -49,6 +49,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime 30s ./policy/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV1$$' -fuzztime 30s ./handlers/
+	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV1Definition$$' -fuzztime 30s ./handlers/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseValues$$' -fuzztime 30s ./handlers/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadRecords$$' -fuzztime 30s ./store/
 
 clean:
 	rm -rf bin

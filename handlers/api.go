@@ -109,6 +109,10 @@ type apiRequest struct {
 	keyID   string
 	// principalName is the authenticated caller's UserName.
 	principalName string
+	// ctx is the call's context; recorded tells whether an operation run
+	// with it wrote the call's audit event.
+	ctx      context.Context
+	recorded interface{ Recorded() bool }
 }
 
 // apiError is an error answer that is not a domain error: signature,
@@ -121,35 +125,58 @@ func missing(name string) *ram.Error {
 	return apiError("MissingParameter", "The input parameter %q that is mandatory for processing this request is not supplied.", name)
 }
 
-// parseValues decodes a query string or form body; a name given twice is
-// refused, so what is signed and what is acted on cannot differ.
+// parseValues decodes a query string or form body as url.ParseQuery does
+// (a ';' is refused, '+' is a space); a name given twice is refused, so
+// what is signed and what is acted on cannot differ.
 func parseValues(s string, into map[string]string, what string) error {
-	vals, err := url.ParseQuery(s)
-	if err != nil {
-		return apiError("InvalidParameter", "The %s cannot be parsed.", what)
-	}
-	for k, v := range vals {
-		if _, dup := into[k]; dup || len(v) > 1 {
+	for s != "" {
+		var part string
+		part, s, _ = strings.Cut(s, "&")
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if strings.Contains(part, ";") {
+			return apiError("InvalidParameter", "The %s cannot be parsed.", what)
+		}
+		k, err1 := unescapeQuery(k)
+		v, err2 := unescapeQuery(v)
+		if err1 != nil || err2 != nil {
+			return apiError("InvalidParameter", "The %s cannot be parsed.", what)
+		}
+		if _, dup := into[k]; dup {
 			return apiError("InvalidParameter", "The parameter %q is given more than once.", k)
 		}
-		into[k] = v[0]
+		into[k] = v
 	}
 	return nil
 }
 
+// unescapeQuery is url.QueryUnescape without its copy when nothing is
+// escaped.
+func unescapeQuery(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
+}
+
 func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 	r := c.Request()
-	req := &apiRequest{c: c, method: r.Method, body: body, query: map[string]string{}, params: apiParams{}}
-	// Answer in the format asked for even when the parameters do not parse.
-	req.xml = strings.EqualFold(r.URL.Query().Get("Format"), "XML")
+	req := &apiRequest{c: c, method: r.Method, body: body, query: make(map[string]string, 12)}
+	req.params = req.query
 	if err := parseValues(r.URL.RawQuery, req.query, "query string"); err != nil {
+		// Answer in the format asked for even when the parameters do not parse.
+		req.xml = strings.EqualFold(r.URL.Query().Get("Format"), "XML")
 		return req, err
 	}
-	for k, v := range req.query {
-		req.params[k] = v
-	}
 	if len(body) > 0 && isForm(r) {
+		req.params = make(apiParams, len(req.query)+8)
+		for k, v := range req.query {
+			req.params[k] = v
+		}
 		if err := parseValues(string(body), req.params, "form body"); err != nil {
+			req.xml = strings.EqualFold(req.query["Format"], "XML")
 			return req, err
 		}
 	}
@@ -313,9 +340,10 @@ func checkNonce(nonce string) error {
 // Serve answers an OpenAPI call whose body was read already. It always
 // writes the answer itself.
 func (h *API) Serve(c echo.Context, body []byte) error {
-	ctx := c.Request().Context()
+	ctx, mark := ram.WithEventMark(c.Request().Context())
 	rid := RequestID(c)
 	req, err := h.parse(c, body)
+	req.ctx, req.recorded = ctx, mark
 	unknown := ram.Actor{RequestID: rid, SourceIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512), API: true}
 	if err != nil {
 		return h.refuse(req, unknown, nil, "", time.Time{}, err)
@@ -381,11 +409,8 @@ func (h *API) ServeError(c echo.Context, err error) error {
 // answers the error. caller and nonce are set when the nonce is still to
 // be recorded.
 func (h *API) refuse(req *apiRequest, a ram.Actor, caller *ram.APICaller, nonce string, ts time.Time, cause error) error {
-	ctx := req.c.Request().Context()
-	recorded, err := h.RAM.EventRecorded(ctx, a.RequestID)
-	if err != nil {
-		return h.answerError(req, err)
-	}
+	ctx := req.ctx
+	recorded := req.recorded.Recorded()
 	code, msg := "InternalError", "The request processing has failed due to some unknown error."
 	if e, ok := ram.AsError(cause); ok {
 		code, msg = e.Code, apiMessage(e)

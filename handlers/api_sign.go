@@ -71,7 +71,42 @@ func canonicalQuery(params map[string]string, skip string) string {
 // encoded path "/" and the encoded canonical query of every parameter but
 // Signature (empty ones included).
 func StringToSignV1(method string, params map[string]string) string {
-	return method + "&%2F&" + percentEncode(canonicalQuery(params, "Signature"))
+	keys := make([]string, 0, len(params))
+	n := len(method) + 8
+	for k, v := range params {
+		if k != "Signature" {
+			keys = append(keys, k)
+			n += len(k) + len(v) + 6
+		}
+	}
+	sort.Strings(keys)
+	b := make([]byte, 0, n+n/4)
+	b = append(b, method...)
+	b = append(b, "&%2F&"...)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, "%26"...) // '&', encoded once more
+		}
+		b = appendEncodedTwice(b, k)
+		b = append(b, "%3D"...) // '='
+		b = appendEncodedTwice(b, params[k])
+	}
+	return string(b)
+}
+
+// appendEncodedTwice appends percentEncode(percentEncode(s)): what the
+// canonical query's parameters become in the string to sign.
+func appendEncodedTwice(b []byte, s string) []byte {
+	const hexdigits = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', '2', '5', hexdigits[c>>4], hexdigits[c&15])
+		}
+	}
+	return b
 }
 
 // SignV1 is the V1 signature: Base64 of HMAC-SHA1 keyed with secret + "&".
@@ -163,10 +198,12 @@ func validHeaderName(s string) bool {
 // trimmed), the signed header names joined by ';', and the payload hash.
 // header returns a signed header's value.
 func CanonicalRequestV3(method string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
+	cq := canonicalQuery(query, "")
 	var b strings.Builder
+	b.Grow(len(method) + len(cq) + len(payloadHash) + 64*len(signed) + 16)
 	b.WriteString(method)
 	b.WriteString("\n/\n")
-	b.WriteString(canonicalQuery(query, ""))
+	b.WriteString(cq)
 	b.WriteByte('\n')
 	for _, name := range signed {
 		b.WriteString(name)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -152,6 +153,51 @@ func FuzzStringToSignV1(f *testing.F) {
 		b := StringToSignV1("GET", map[string]string{k1 + "&" + k2: v1 + v2})
 		if a == b {
 			t.Fatalf("two parameter sets share a string to sign: %q", a)
+		}
+	})
+}
+
+// FuzzStringToSignV1Definition: the one-pass string to sign is the SDK's
+// definition, METHOD&%2F&enc(canonical query).
+func FuzzStringToSignV1Definition(f *testing.F) {
+	f.Add("POST", "UserName", "alice bob*~", "Comments", "a&b=c/é")
+	f.Fuzz(func(t *testing.T, method, k1, v1, k2, v2 string) {
+		p := map[string]string{k1: v1, k2: v2, "Signature": "x"}
+		want := method + "&%2F&" + percentEncode(canonicalQuery(p, "Signature"))
+		if got := StringToSignV1(method, p); got != want {
+			t.Fatalf("StringToSignV1 = %q, want %q", got, want)
+		}
+	})
+}
+
+// FuzzParseValues: the OpenAPI's parameter parser reads what
+// url.ParseQuery reads, refusing what it refuses and any name given twice.
+func FuzzParseValues(f *testing.F) {
+	f.Add("Action=GetUser&UserName=a%20b+c&Empty=")
+	f.Add("a=1&a=2")
+	f.Add("a=%zz")
+	f.Add("a;b=1&&=x")
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := map[string]string{}
+		err := parseValues(raw, got, "query string")
+		vals, perr := url.ParseQuery(raw)
+		dup := false
+		for _, v := range vals {
+			dup = dup || len(v) > 1
+		}
+		if (err != nil) != (perr != nil || dup) {
+			t.Fatalf("parseValues(%q) error %v; url.ParseQuery error %v, duplicate %v", raw, err, perr, dup)
+		}
+		if err != nil {
+			return
+		}
+		if len(got) != len(vals) {
+			t.Fatalf("parseValues(%q) = %v, url.ParseQuery = %v", raw, got, vals)
+		}
+		for k, v := range vals {
+			if got[k] != v[0] {
+				t.Fatalf("parseValues(%q)[%q] = %q, want %q", raw, k, got[k], v[0])
+			}
 		}
 	})
 }

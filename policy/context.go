@@ -24,6 +24,9 @@ type Context struct {
 	entries []contextEntry
 }
 
+// NewContext returns an empty Context with room for n keys.
+func NewContext(n int) *Context { return &Context{entries: make([]contextEntry, 0, n)} }
+
 type contextEntry struct {
 	key   string // lower-case
 	value string

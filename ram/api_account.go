@@ -23,6 +23,9 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, a Actor, name, keyID
 	if err != nil {
 		return time.Time{}, err
 	}
+	if err := s.st.Settle(ctx); err != nil { // uses still in the journal
+		return time.Time{}, err
+	}
 	k, err := s.st.AccessKey(ctx, keyID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && k.UserID != u.UserID {
 		return time.Time{}, notFound("EntityNotExist.User.AccessKey", "AccessKey")

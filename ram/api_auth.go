@@ -13,16 +13,33 @@ import (
 // server clock (SPEC §6).
 const SignatureWindow = 15 * time.Minute
 
-// nonceSweepEvery is how often used nonces that aged out are forgotten.
-const nonceSweepEvery = time.Minute
-
 // APICaller is the RAM user an OpenAPI request claims to be signed by: the
 // owner of an Active AccessKey, with the key's secret to check the signature.
 type APICaller struct {
 	AccessKeyID string
-	Secret      []byte
-	User        *User
-	LastUsed    time.Time
+	Secret      []byte // shared with the cache: never modified
+	User        *User  // shared with the cache: never modified
+	lastUsed    *atomic.Int64
+}
+
+// use returns when to record the key's use (LastUsedDate): now, at most
+// once a minute per key; otherwise the zero time.
+func (c *APICaller) use(now time.Time) time.Time {
+	if c.lastUsed == nil {
+		return now
+	}
+	last := c.lastUsed.Load()
+	if now.UnixMilli()-last < time.Minute.Milliseconds() || !c.lastUsed.CompareAndSwap(last, now.UnixMilli()) {
+		return time.Time{}
+	}
+	return now
+}
+
+// cachedKey is an Active AccessKey as of a store generation.
+type cachedKey struct {
+	gen      uint64
+	caller   APICaller
+	lastUsed atomic.Int64 // Unix ms of the newest recorded use
 }
 
 // Actor is the caller as the domain's operations and audit events see it.
@@ -39,25 +56,53 @@ var (
 // AccessKeyCaller looks up the AccessKey a request names and opens its
 // secret. Unknown keys are InvalidAccessKeyId.NotFound, Inactive ones
 // InvalidAccessKeyId.Inactive.
+//
+// Every OpenAPI call needs this, so an Active key is kept in memory with
+// the store generation it was read at: any committed change (a key made
+// Inactive or deleted, its user renamed or deleted) moves the generation
+// and the next call reads the database again.
 func (s *Service) AccessKeyCaller(ctx context.Context, accessKeyID string) (*APICaller, error) {
 	if accessKeyID == "" || len(accessKeyID) > 64 {
 		return nil, errKeyNotFound
 	}
+	gen := s.st.Generation() // before reading: a change committed meanwhile makes the entry stale at once
+	var prev *cachedKey
+	if v, ok := s.keys.Load(accessKeyID); ok {
+		prev = v.(*cachedKey)
+		if prev.gen == gen {
+			c := prev.caller
+			return &c, nil
+		}
+	}
 	k, u, err := s.st.AccessKeyWithUser(ctx, accessKeyID)
 	if errors.Is(err, store.ErrNotFound) {
+		s.keys.Delete(accessKeyID)
 		return nil, errKeyNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	if k.Status != "Active" {
+		s.keys.Delete(accessKeyID)
 		return nil, errKeyInactive
 	}
 	secret, err := s.sealer.Open(accessKeySecretAD(k.AccessKeyID), k.SecretEnc)
 	if err != nil {
 		return nil, err
 	}
-	return &APICaller{AccessKeyID: k.AccessKeyID, Secret: secret, User: u, LastUsed: k.LastUsedAt}, nil
+	e := &cachedKey{gen: gen, caller: APICaller{AccessKeyID: k.AccessKeyID, Secret: secret, User: u}}
+	last := int64(0)
+	if !k.LastUsedAt.IsZero() {
+		last = k.LastUsedAt.UnixMilli()
+	}
+	if prev != nil {
+		last = max(last, prev.lastUsed.Load()) // a use queued but not yet in the database
+	}
+	e.lastUsed.Store(last)
+	e.caller.lastUsed = &e.lastUsed
+	s.keys.Store(accessKeyID, e)
+	c := e.caller
+	return &c, nil
 }
 
 // ErrNonceUsed is the refusal of a replayed signature nonce.
@@ -67,22 +112,11 @@ var ErrNonceUsed = &Error{Kind: EINVALID, Code: "SignatureNonceUsed", Message: "
 // request carrying it passes the timestamp check after then.
 func nonceExpiry(ts time.Time) time.Time { return ts.Add(SignatureWindow) }
 
-var lastNonceSweep atomic.Int64 // unix seconds
-
-func (s *Service) useNonce(ctx context.Context, tx *store.Tx, accessKeyID, nonce string, ts time.Time) (bool, error) {
-	now := tx.Now()
-	if last := lastNonceSweep.Load(); now.Unix()-last >= int64(nonceSweepEvery/time.Second) && lastNonceSweep.CompareAndSwap(last, now.Unix()) {
-		if err := tx.SweepNonces(ctx, now); err != nil {
-			return false, err
-		}
-	}
-	return tx.UseNonce(ctx, accessKeyID, nonce, nonceExpiry(ts))
-}
-
 // UseNonce records a signature nonce before a call that changes something
 // runs, with the key's use (LastUsedDate, at most once a minute). A nonce
-// used before is refused with ErrNonceUsed, and the refusal audited.
-// Concurrent calls share one transaction (see RecordAPICall).
+// used before is refused with ErrNonceUsed, and the refusal audited. The
+// nonce reaches the database in the transaction of the change at the
+// latest (store.Queue).
 func (s *Service) UseNonce(ctx context.Context, a Actor, c *APICaller, action, nonce string, ts time.Time) error {
 	return s.RecordAPICall(ctx, a, APICall{Action: action, Recorded: true, Caller: c, Nonce: nonce, Timestamp: ts})
 }

@@ -108,7 +108,7 @@ func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (
 
 // requestContext fills the global condition keys for an actor's request.
 func (s *Service) requestContext(a Actor, acct string) *policy.Context {
-	pc := &policy.Context{}
+	pc := policy.NewContext(6)
 	pc.Set(policy.KeyCurrentTime, s.Now().Format(time.RFC3339))
 	pc.Set(policy.KeySecureTransport, strconv.FormatBool(a.SecureTransport))
 	pc.Set(policy.KeyMFAPresent, strconv.FormatBool(a.MFAPresent))

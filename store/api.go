@@ -3,55 +3,40 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
-// qUseNonce records a nonce (prepared on the writer: every API call runs it).
-const qUseNonce = `INSERT INTO api_nonces(access_key_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
-
-// UseNonce records an OpenAPI signature nonce of an AccessKey, kept until
-// expires. It reports false when the nonce was already used.
-func (tx *Tx) UseNonce(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error) {
-	res, err := tx.exec(ctx, qUseNonce, accessKeyID, nonce, timeText(expires))
-	if err != nil {
-		return false, fmt.Errorf("store: use nonce: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
-// SweepNonces forgets nonces that expired before now.
-func (tx *Tx) SweepNonces(ctx context.Context, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM api_nonces WHERE expires_at < ?", timeText(now)); err != nil {
-		return fmt.Errorf("store: sweep nonces: %w", err)
-	}
-	return nil
-}
-
-// MarkAccessKeyUsed records a key's use inside a transaction, at most once a
-// minute (the transaction's form of TouchAccessKey).
-func (tx *Tx) MarkAccessKeyUsed(ctx context.Context, id string) error {
+// markKeyUsed records a key's use at t (LastUsedDate), never moving it back.
+func (tx *Tx) markKeyUsed(ctx context.Context, id string, t time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE access_keys SET last_used_at = ? WHERE access_key_id = ?
-		AND (last_used_at IS NULL OR last_used_at <= ?)`, timeText(tx.now), id, timeText(tx.now.Add(-time.Minute)))
+		AND (last_used_at IS NULL OR last_used_at < ?)`, timeText(t), id, timeText(t))
 	if err != nil {
 		return fmt.Errorf("store: mark access key used: %w", err)
 	}
 	return nil
 }
 
-// HasEventForRequest reports whether an event carries the request id.
-func (r Reads) HasEventForRequest(ctx context.Context, requestID string) (bool, error) {
-	var one int
-	err := r.queryRow(ctx, "SELECT 1 FROM events WHERE request_id = ? AND request_id <> '' LIMIT 1", requestID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("store: event by request: %w", err)
-	}
-	return true, nil
+// EventMark tells whether a request left an audit event: a context from
+// WithEventMark carries one, and every event written with that context sets
+// it once it is committed (or, for a queued record, in the journal).
+type EventMark struct{ set atomic.Bool }
+
+type eventMarkKey struct{}
+
+// WithEventMark returns a context whose events set the returned mark.
+func WithEventMark(ctx context.Context) (context.Context, *EventMark) {
+	m := &EventMark{}
+	return context.WithValue(ctx, eventMarkKey{}, m), m
+}
+
+// Recorded reports whether an event of the request was written.
+func (m *EventMark) Recorded() bool { return m.set.Load() }
+
+func markOf(ctx context.Context) *EventMark {
+	m, _ := ctx.Value(eventMarkKey{}).(*EventMark)
+	return m
 }
 
 // AccessKeyWithUser returns a key and the user it belongs to in one query

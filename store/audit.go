@@ -69,16 +69,9 @@ func ChainHash(prevHash string, body []byte) string {
 // store sets never goes back before the newest event's: the log's time order
 // is its seq order, which the time filters and retention rely on.
 func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
-	prev, headTime := genesisHash, ""
-	err := tx.queryRow(ctx, qChainHead).Scan(&prev, &headTime)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.queryRow(ctx, qCheckpointHead).Scan(&prev)
-		if errors.Is(err, sql.ErrNoRows) {
-			prev, err = genesisHash, nil
-		}
-	}
+	prev, headTime, err := tx.chainHead(ctx)
 	if err != nil {
-		return fmt.Errorf("store: chain head: %w", err)
+		return err
 	}
 	if ev.EventTime == "" {
 		ev.EventTime = timeText(tx.now)
@@ -90,15 +83,45 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 	if err != nil {
 		return fmt.Errorf("store: encode event: %w", err)
 	}
-	_, err = tx.exec(ctx, qInsertEvent,
+	if _, err = tx.insertEvent(ctx, ev, body, prev); err != nil {
+		return err
+	}
+	if m := markOf(ctx); m != nil {
+		tx.marks = append(tx.marks, m)
+	}
+	return nil
+}
+
+// chainHead is the newest event's hash and time (the checkpoint's hash, or
+// the genesis hash, when there is none).
+func (tx *Tx) chainHead(ctx context.Context) (hash, eventTime string, err error) {
+	hash = genesisHash
+	err = tx.queryRow(ctx, qChainHead).Scan(&hash, &eventTime)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.queryRow(ctx, qCheckpointHead).Scan(&hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			hash, err = genesisHash, nil
+		}
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("store: chain head: %w", err)
+	}
+	return hash, eventTime, nil
+}
+
+// insertEvent writes ev, whose canonical encoding is body, after the event
+// whose hash is prev, and returns its own hash.
+func (tx *Tx) insertEvent(ctx context.Context, ev *Event, body []byte, prev string) (string, error) {
+	hash := ChainHash(prev, body)
+	_, err := tx.exec(ctx, qInsertEvent,
 		ev.EventID, ev.EventTime, ev.EventType, ev.EventSource, ev.EventName,
 		ev.UserIdentity.Type, ev.UserIdentity.UserName, ev.UserIdentity.PrincipalID, ev.UserIdentity.AccessKeyID,
 		ev.SourceIPAddress, ev.RequestID, ev.ResourceName, ev.ErrorCode, ev.IsError,
-		string(body), prev, ChainHash(prev, body))
+		string(body), prev, hash)
 	if err != nil {
-		return fmt.Errorf("store: append event: %w", err)
+		return "", fmt.Errorf("store: append event: %w", err)
 	}
-	return nil
+	return hash, nil
 }
 
 // The statements of AppendEvent (prepared on the writer).
@@ -150,6 +173,9 @@ func (s *Store) VerifyChain(ctx context.Context) (ChainReport, error) {
 // to resume from next time. The marked event itself is re-read, so changing
 // or deleting it since is seen; older events need a full verification.
 func (s *Store) VerifyChainFrom(ctx context.Context, mark ChainMark) (ChainReport, ChainMark, error) {
+	if err := s.Settle(ctx); err != nil {
+		return ChainReport{}, mark, err
+	}
 	var cpID, after int64
 	prev := genesisHash
 	err := s.read.QueryRowContext(ctx, "SELECT id, after_seq, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1").Scan(&cpID, &after, &prev)
@@ -291,6 +317,9 @@ func (s *Store) checkpointAttested(ctx context.Context, id, after int64, lastHas
 // Events returns the newest events first, at most limit, for tests and the
 // first audit views.
 func (s *Store) Events(ctx context.Context, limit int) ([]StoredEvent, error) {
+	if err := s.Settle(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.read.QueryContext(ctx, "SELECT seq, body, prev_hash, hash FROM events ORDER BY seq DESC LIMIT ?", limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)

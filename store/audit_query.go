@@ -37,9 +37,9 @@ type EventFilter struct {
 }
 
 // where builds the filter's SQL condition. Time bounds become seq bounds
-// through events_time (event times never decrease along seq), so every
-// filter is an index range ending at the cursor. empty reports that no
-// event can match.
+// (event times never decrease along seq, so a binary search over seq finds
+// them), so every filter is an index range ending at the cursor. empty
+// reports that no event can match.
 func (f EventFilter) where(ctx context.Context, q queryer) (cond string, args []any, empty bool, err error) {
 	var conds []string
 	add := func(c string, a ...any) {
@@ -80,26 +80,24 @@ func (f EventFilter) where(ctx context.Context, q queryer) (cond string, args []
 		add(col("is_error") + " = 1")
 	}
 	if !f.From.IsZero() {
-		var lo int64
-		err := q.QueryRowContext(ctx, "SELECT seq FROM events WHERE event_time >= ? ORDER BY event_time, seq LIMIT 1", timeText(f.From)).Scan(&lo)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", nil, true, nil
-		}
+		lo, ok, err := firstSeqAt(ctx, q, timeText(f.From))
 		if err != nil {
 			return "", nil, false, err
+		}
+		if !ok {
+			return "", nil, true, nil
 		}
 		add("seq >= ? AND event_time >= ?", lo, timeText(f.From))
 	}
 	if !f.To.IsZero() {
-		var hi int64
-		err := q.QueryRowContext(ctx, "SELECT seq FROM events WHERE event_time < ? ORDER BY event_time DESC, seq DESC LIMIT 1", timeText(f.To)).Scan(&hi)
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", nil, true, nil
-		}
+		end, ok, err := firstSeqAt(ctx, q, timeText(f.To))
 		if err != nil {
 			return "", nil, false, err
 		}
-		add("seq <= ? AND event_time < ?", hi, timeText(f.To))
+		if ok {
+			add("seq < ?", end)
+		}
+		add("event_time < ?", timeText(f.To))
 	}
 	if f.Before > 0 {
 		add("seq < ?", f.Before)
@@ -113,6 +111,49 @@ func (f EventFilter) where(ctx context.Context, q queryer) (cond string, args []
 	return strings.Join(conds, " AND "), args, false, nil
 }
 
+// firstSeqAt returns the seq of the first event whose time is t or later
+// (ok false when there is none): a binary search over seq, which needs no
+// index of event times because they never decrease along seq.
+func firstSeqAt(ctx context.Context, q queryer, t string) (seq int64, ok bool, err error) {
+	var lo, hi sql.NullInt64
+	if err := q.QueryRowContext(ctx, "SELECT min(seq), max(seq) FROM events").Scan(&lo, &hi); err != nil {
+		return 0, false, fmt.Errorf("store: events range: %w", err)
+	}
+	if !lo.Valid {
+		return 0, false, nil
+	}
+	// at returns the first event at or after seq x (seqs may have gaps).
+	at := func(x int64) (int64, string, error) {
+		var s int64
+		var et string
+		err := q.QueryRowContext(ctx, "SELECT seq, event_time FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", x).Scan(&s, &et)
+		return s, et, err
+	}
+	// The smallest x in [lo, hi+1] whose first event at or after it is at
+	// t or later (x = hi+1 has none: it counts as later).
+	a, b := lo.Int64, hi.Int64+1
+	for a < b {
+		mid := a + (b-a)/2
+		s, et, err := at(mid)
+		if err != nil {
+			return 0, false, fmt.Errorf("store: events by time: %w", err)
+		}
+		if et >= t {
+			b = mid
+		} else {
+			a = s + 1
+		}
+	}
+	if a > hi.Int64 {
+		return 0, false, nil
+	}
+	s, _, err := at(a)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: events by time: %w", err)
+	}
+	return s, true, nil
+}
+
 // EventPage is one page of the audit log, newest first.
 type EventPage struct {
 	Events []StoredEvent
@@ -122,6 +163,9 @@ type EventPage struct {
 
 // EventPage returns up to limit events matching f, newest first.
 func (s *Store) EventPage(ctx context.Context, f EventFilter, limit int) (EventPage, error) {
+	if err := s.Settle(ctx); err != nil {
+		return EventPage{}, err
+	}
 	var page EventPage
 	cond, args, empty, err := f.where(ctx, s.read)
 	if err != nil {
@@ -166,6 +210,9 @@ type RawEvent struct {
 // database cursor: memory stays constant whatever the number of events.
 // f.Before is ignored: an export is of the whole filtered set.
 func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(e *RawEvent) error) error {
+	if err := s.Settle(ctx); err != nil {
+		return err
+	}
 	f.Before = 0
 	cond, args, empty, err := f.where(ctx, s.read)
 	if err != nil {
@@ -195,6 +242,9 @@ func (s *Store) EachEvent(ctx context.Context, f EventFilter, fn func(e *RawEven
 
 // EventByID returns the event with eventId id.
 func (s *Store) EventByID(ctx context.Context, id string) (*StoredEvent, error) {
+	if err := s.Settle(ctx); err != nil {
+		return nil, err
+	}
 	var e StoredEvent
 	err := s.read.QueryRowContext(ctx, "SELECT seq, body, prev_hash, hash FROM events WHERE event_id = ?", id).
 		Scan(&e.Seq, &e.Body, &e.PrevHash, &e.Hash)
@@ -212,6 +262,9 @@ func (s *Store) EventByID(ctx context.Context, id string) (*StoredEvent, error) 
 
 // LastEventSeq is the seq of the newest event (0 when there is none).
 func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
+	if err := s.Settle(ctx); err != nil {
+		return 0, err
+	}
 	var seq int64
 	if err := s.read.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM events").Scan(&seq); err != nil {
 		return 0, fmt.Errorf("store: last event: %w", err)
@@ -236,8 +289,15 @@ type Pruned struct {
 func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, record func(p Pruned) *Event) (Pruned, error) {
 	var p Pruned
 	err := s.Update(ctx, func(tx *Tx) error {
-		err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM events WHERE event_time < ? ORDER BY event_time DESC, seq DESC LIMIT 1",
-			timeText(cutoff)).Scan(&p.AfterSeq, &p.LastHash)
+		end, ok, err := firstSeqAt(ctx, tx, timeText(cutoff))
+		if err != nil {
+			return err
+		}
+		q, args := "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", []any{}
+		if ok {
+			q, args = "SELECT seq, hash FROM events WHERE seq < ? ORDER BY seq DESC LIMIT 1", []any{end}
+		}
+		err = tx.QueryRowContext(ctx, q, args...).Scan(&p.AfterSeq, &p.LastHash)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

@@ -151,7 +151,7 @@ func TestEventFilterPlans(t *testing.T) {
 		{"user", EventFilter{UserName: "ann", Before: 100}, "events_user"},
 		{"user's failures", EventFilter{UserName: "ann", Result: ResultFailure}, "events_user"},
 		{"event name", EventFilter{EventName: "CreateUser"}, "events_name"},
-		{"failures", EventFilter{Result: ResultFailure}, "events_error"},
+		{"failures", EventFilter{Result: ResultFailure}, "events_failed"},
 		{"source IP and event", EventFilter{SourceIP: "10.0.0.1", EventName: "CreateUser"}, "events_source_ip"},
 		{"AccessKey and user", EventFilter{AccessKeyID: "LTAI1", UserName: "ben"}, "events_access_key"},
 		{"time range", EventFilter{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}, "INTEGER PRIMARY KEY"},

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -50,6 +51,10 @@ type Store struct {
 	// writer connection while a transaction holds it would wait forever).
 	readStmts  sync.Map // query → *sql.Stmt
 	writeStmts map[string]*sql.Stmt
+
+	journal    *journal // nil when another process owns the data directory's journal
+	nonceSwept atomic.Int64
+	gen        atomic.Uint64
 }
 
 // queryer is what reads need: the reader pool or a write transaction.
@@ -68,6 +73,11 @@ type Reads struct {
 
 // queryRow runs a one-row read with a prepared statement.
 func (r Reads) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if r.tx == nil {
+		// A one-row read takes microseconds: watching the request's
+		// context for cancellation would cost more (a goroutine a query).
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st := r.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -109,7 +119,7 @@ func (r Reads) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // writerHot are the statements written on every audited call, prepared on
 // the writer at Open.
-var writerHot = []string{qChainHead, qCheckpointHead, qInsertEvent, qUseNonce}
+var writerHot = []string{qChainHead, qCheckpointHead, qInsertEvent, qLogNonces}
 
 // exec runs a write in the transaction, prepared when it is a hot one.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -170,6 +180,22 @@ func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
 		}
 		s.writeStmts[q] = st
 	}
+	if s.journal, err = openJournal(dataDir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.journal != nil {
+		if err := s.replayJournal(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.loadNonces(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.journal.started = true
+		go s.flusher()
+	}
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if _, err := os.Stat(path + suffix); err == nil {
 			_ = os.Chmod(path+suffix, 0o600)
@@ -178,13 +204,15 @@ func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the prepared statements and both connection pools.
+// Close folds what the journal holds and closes the prepared statements
+// and both connection pools.
 func (s *Store) Close() error {
+	jerr := s.closeJournal()
 	s.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	for _, st := range s.writeStmts {
 		st.Close()
 	}
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(jerr, s.read.Close(), s.write.Close())
 }
 
 // Now is the store's clock, truncated to milliseconds as stored.
@@ -238,7 +266,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
 				version, base, s.Now().Format(time.RFC3339))
 			return err
-		})
+		}, false)
 		if err != nil {
 			return fmt.Errorf("store: migration %s: %w", base, err)
 		}
@@ -253,6 +281,7 @@ type Tx struct {
 	Reads
 	store *Store
 	now   time.Time
+	marks []*EventMark // set once the transaction is committed
 }
 
 // Now is the time the transaction started, by the store's clock.
@@ -260,30 +289,55 @@ func (tx *Tx) Now() time.Time { return tx.now }
 
 // Update runs fn in an immediate write transaction, committing when fn
 // returns nil and rolling back otherwise.
+//
+// The journal's queued records are folded first, in the same transaction:
+// they were answered before this change began.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return s.tx(ctx, fn)
+	return s.tx(ctx, fn, true)
 }
 
-func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// Generation counts the write transactions that may have changed data
+// (every one but those that only fold the journal): a value cached in
+// memory with the generation it was read at is current while Generation
+// has not moved.
+func (s *Store) Generation() uint64 { return s.gen.Load() }
+
+func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (err error) {
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{Tx: sqlTx, Reads: Reads{q: sqlTx, store: s, tx: sqlTx}, store: s, now: s.Now()}
+	var finish func(committed bool)
 	defer func() {
+		if changes {
+			s.gen.Add(1) // after the commit (or rollback): a reader that saw the old generation re-reads
+		}
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()
+			if finish != nil {
+				finish(false)
+			}
 			panic(p)
 		}
 		if err != nil {
 			_ = sqlTx.Rollback()
 		}
+		if finish != nil {
+			finish(err == nil)
+		}
 	}()
+	if finish, err = tx.drain(ctx); err != nil {
+		return err
+	}
 	if err = fn(tx); err != nil {
 		return err
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, m := range tx.marks {
+		m.set.Store(true)
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 // x-acs-action header is an API call, GET or POST; anything else goes on to
 // the console. API calls never meet the console's sessions or CSRF checks:
 // they are authenticated by their signature alone.
-func (a *App) mountAPI() {
+func (a *App) mountAPI(tls bool) {
 	api := handlers.NewAPI(a.svc, a.log)
 	serve := func(c echo.Context) error {
 		b, _ := c.Get(keyAPIBody).([]byte)
@@ -22,7 +22,7 @@ func (a *App) mountAPI() {
 	}
 	// The API's own chain: request id, access log and panic recovery as for
 	// every request; the body limit is applied while reading it.
-	chain := requestID(accessLog(a.log)(recoverPanic(a.log)(apiRecover(api, securityHeaders(false)(serve)))))
+	chain := requestID(accessLog(a.log)(recoverPanic(a.log)(apiRecover(api, apiHeaders(tls)(serve)))))
 	a.Echo.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()

@@ -26,9 +26,11 @@ import (
 )
 
 // TestAPIDurabilityKill9: against the real binary, 8 clients create users
-// through the API while the process is killed with SIGKILL; after a restart
-// on the same data every user whose CreateUser was acknowledged exists,
-// with its audit event (same RequestId).
+// and 4 read one through the API while the process is killed with SIGKILL;
+// after a restart on the same data every user whose CreateUser was
+// acknowledged exists, with its audit event (same RequestId), and every
+// acknowledged read has its event too (read events reach the database
+// through the journal, which a killed process leaves behind).
 func TestAPIDurabilityKill9(t *testing.T) {
 	bin := buildBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
@@ -41,10 +43,37 @@ func TestAPIDurabilityKill9(t *testing.T) {
 	var (
 		mu    sync.Mutex
 		acks  []ack
+		reads []string // RequestIds of acknowledged GetUser calls
 		wg    sync.WaitGroup
 		start = make(chan struct{})
 	)
 	host := strings.TrimPrefix(srv.base, "http://")
+	for w := 0; w < 4; w++ {
+		c, err := ramsdk.NewClientWithAccessKey("cn-hangzhou", admin.keyID, admin.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for {
+				r := ramsdk.CreateGetUserRequest()
+				r.SetDomain(host)
+				r.SetScheme("HTTP")
+				r.SetConnectTimeout(2 * time.Second)
+				r.SetReadTimeout(5 * time.Second)
+				r.UserName = admin.name
+				resp, err := c.GetUser(r)
+				if err != nil {
+					return // the server is gone
+				}
+				mu.Lock()
+				reads = append(reads, resp.RequestId)
+				mu.Unlock()
+			}
+		}()
+	}
 	for w := 0; w < 8; w++ {
 		// Made here, one after the other: the SDK fills a package-level
 		// endpoint table on creation without a lock.
@@ -90,7 +119,10 @@ func TestAPIDurabilityKill9(t *testing.T) {
 	if len(acks) == 0 {
 		t.Fatal("no CreateUser was acknowledged before the kill")
 	}
-	t.Logf("%d CreateUser calls acknowledged before SIGKILL", len(acks))
+	if len(reads) == 0 {
+		t.Fatal("no GetUser was acknowledged before the kill")
+	}
+	t.Logf("%d CreateUser and %d GetUser calls acknowledged before SIGKILL", len(acks), len(reads))
 
 	// Restart on the same data: it serves, and the first acknowledged user is there.
 	srv2 := startBinary(t, bin, data)
@@ -118,9 +150,18 @@ func TestAPIDurabilityKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	created := map[string]string{} // requestId → resourceName of successful CreateUser events
+	read := map[string]bool{}      // requestIds of successful GetUser events
 	for _, e := range events {
 		if e.EventName == "CreateUser" && !e.IsError {
 			created[e.RequestID] = e.ResourceName
+		}
+		if e.EventName == "GetUser" && !e.IsError {
+			read[e.RequestID] = true
+		}
+	}
+	for _, id := range reads {
+		if !read[id] {
+			t.Errorf("acknowledged GetUser %s has no audit event after SIGKILL", id)
 		}
 	}
 	for _, a := range acks {

@@ -70,7 +70,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	e.Use(requestID, accessLog(log), recoverPanic(log), securityHeaders(cfg.TLS))
 	e.Use(limitBody(maxBody))
 
-	a.mountAPI()
+	a.mountAPI(cfg.TLS)
 	e.GET(static.Prefix+"*", serveStatic)
 	sessions := newSQLiteStore(d.Store, cfg.TLS || cfg.SecureCookies)
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)

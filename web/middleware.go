@@ -42,14 +42,15 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if s := handlers.SessionOf(c); s != nil {
 				principal = s.Principal()
 			}
-			log.Info("request",
-				"method", c.Request().Method,
-				"path", c.Request().URL.Path,
-				"status", c.Response().Status,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000,
-				"request_id", handlers.RequestID(c),
-				"principal", principal,
-				"ip", c.RealIP())
+			r := c.Request()
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", c.Response().Status),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.String("request_id", handlers.RequestID(c)),
+				slog.String("principal", principal),
+				slog.String("ip", c.RealIP()))
 			return nil
 		}
 	}
@@ -91,6 +92,32 @@ func securityHeaders(tls bool) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// apiHeaders are the security headers of OpenAPI answers: JSON or XML
+// that no browser should sniff, frame or cache.
+func apiHeaders(tls bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h["Content-Security-Policy"] = apiCSP
+			h["X-Content-Type-Options"] = nosniff
+			h["Cache-Control"] = noStore
+			if tls {
+				h["Strict-Transport-Security"] = hsts
+			}
+			return next(c)
+		}
+	}
+}
+
+// The values apiHeaders sets, shared: http.Header values are never modified
+// in place.
+var (
+	apiCSP  = []string{"default-src 'none'; frame-ancestors 'none'"}
+	nosniff = []string{"nosniff"}
+	noStore = []string{"no-store"}
+	hsts    = []string{"max-age=63072000; includeSubDomains"}
+)
 
 // loadSession attaches the request's console session.
 func loadSession(st sessions.Store, now func() time.Time, life func(context.Context) time.Duration) echo.MiddlewareFunc {

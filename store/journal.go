@@ -1,0 +1,722 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The audit journal. An OpenAPI read (and a call refused before any
+// operation ran) changes nothing, so its event need not share a transaction
+// with a change. Such a call is answered once its record — the event, the
+// nonce it used, the key's use — is in the journal: a file written before
+// the answer, which the kernel keeps even when ramconsole is killed. The
+// records are then folded into the database in batches: by a background
+// flusher within milliseconds, and by every write transaction before its
+// own change, so the hash chain keeps the order in which calls were
+// answered and a change's nonce is durable with the change. At Open, records
+// of a previous run not yet folded are folded first.
+//
+// Only the process that holds the journal's lock folds it; another process
+// opening the same data directory (a CLI command next to a running server)
+// writes its records directly.
+
+// journalFlushDelay is how long the flusher lets records gather before it
+// folds them; journalBatch folds at once.
+const (
+	journalFlushDelay = 10 * time.Millisecond
+	journalBatch      = 1024
+)
+
+// journalSegmentSize is a segment's size. A segment is allocated on disk at
+// this size and mapped into memory; a record is written by copying it
+// there. Records folded already stay in the current segment until it is
+// full and the next fold removes it: replaying them again skips their
+// events and changes nothing else.
+const journalSegmentSize = 4 << 20
+
+const (
+	journalPrefix = "audit-journal-"
+	journalLock   = "audit-journal.lock"
+)
+
+// Record is what one OpenAPI call leaves to be folded: its event, unless
+// the operation wrote it; the nonce its signature used; the key's use.
+type Record struct {
+	Event *Event
+	// KeyID and Nonce: the nonce to keep until NonceExpires.
+	KeyID        string
+	Nonce        string
+	NonceExpires time.Time
+	// KeyUsed, when set, is the LastUsedDate to record for KeyID.
+	KeyUsed time.Time
+}
+
+// queued is a record with its event's canonical body.
+type queued struct {
+	Record
+	body []byte
+}
+
+type journal struct {
+	dir  string
+	lock *os.File // held (flock) while this process owns the journal
+
+	mu       sync.Mutex
+	items    []queued
+	f        *os.File // the segment records are appended to
+	m        []byte   // f, mapped
+	seg      int64    // its number
+	size     int      // bytes written to m
+	lastTime string   // the newest queued event time: queued times never go back
+	buf      []byte
+
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	started bool // the flusher runs
+	folding int  // takes not yet committed or given back (under mu)
+	closed  sync.Once
+
+	nonces nonceSet
+}
+
+// openJournal takes the journal's lock in dir. It returns nil (no error)
+// when another process holds it.
+func openJournal(dir string) (*journal, error) {
+	lf, err := os.OpenFile(filepath.Join(dir, journalLock), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: journal lock: %w", err)
+	}
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lf.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("store: journal lock: %w", err)
+	}
+	return &journal{dir: dir, lock: lf, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		nonces: nonceSet{buckets: map[int64]map[nonceKey]struct{}{}}}, nil
+}
+
+// segments lists the journal's segment numbers, oldest first.
+func (j *journal) segments() ([]int64, error) {
+	ents, err := os.ReadDir(j.dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: journal: %w", err)
+	}
+	var out []int64
+	for _, e := range ents {
+		if n, ok := strings.CutPrefix(e.Name(), journalPrefix); ok {
+			if v, err := strconv.ParseInt(n, 10, 64); err == nil {
+				out = append(out, v)
+			}
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a] < out[b] })
+	return out, nil
+}
+
+func (j *journal) segPath(n int64) string {
+	return filepath.Join(j.dir, fmt.Sprintf("%s%016d", journalPrefix, n))
+}
+
+// startSegment creates segment n, with room for at least need bytes, and
+// maps it. Its blocks are allocated first: a write into the mapping can
+// then not fail for want of disk space (which would kill the process).
+func (j *journal) startSegment(n int64, need int) error {
+	size := max(journalSegmentSize, need)
+	f, err := os.OpenFile(j.segPath(n), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: journal segment: %w", err)
+	}
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(j.segPath(n))
+		return fmt.Errorf("store: journal segment: %w", err)
+	}
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(size)); err != nil {
+		return fail(err)
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return fail(err)
+	}
+	j.f, j.m, j.seg, j.size = f, m, n, 0
+	return nil
+}
+
+// endSegment unmaps the current segment and cuts it to what was written.
+func (j *journal) endSegment() error {
+	if j.f == nil {
+		return nil
+	}
+	err := syscall.Munmap(j.m)
+	err = errors.Join(err, j.f.Truncate(int64(j.size)), j.f.Close())
+	j.f, j.m = nil, nil
+	if err != nil {
+		return fmt.Errorf("store: journal segment: %w", err)
+	}
+	return nil
+}
+
+// append writes a record into the current segment, starting the next one
+// when it is full.
+func (j *journal) append(rec []byte) error {
+	if j.f == nil {
+		return errors.New("store: journal closed")
+	}
+	if j.size+len(rec) > len(j.m) {
+		if err := j.endSegment(); err != nil {
+			return err
+		}
+		if err := j.startSegment(j.seg+1, len(rec)); err != nil {
+			return err
+		}
+	}
+	// A store into a shared mapping is in the kernel's page cache at once:
+	// it survives the process being killed.
+	copy(j.m[j.size:], rec)
+	j.size += len(rec)
+	return nil
+}
+
+// Record framing: length (4 bytes) and CRC-32C (4 bytes) of the payload,
+// then the payload: key id, nonce (each a 2-byte length and bytes), nonce
+// expiry and key use (Unix milliseconds, 8 bytes each, 0 for none), the
+// event body (4-byte length and bytes, empty for none).
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func appendRecord(buf []byte, q *queued) []byte {
+	start := len(buf)
+	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0)
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(q.KeyID)))
+	buf = append(buf, q.KeyID...)
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(q.Nonce)))
+	buf = append(buf, q.Nonce...)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(unixMilli(q.NonceExpires)))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(unixMilli(q.KeyUsed)))
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(q.body)))
+	buf = append(buf, q.body...)
+	payload := buf[start+8:]
+	binary.BigEndian.PutUint32(buf[start:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(buf[start+4:], crc32.Checksum(payload, crcTable))
+	return buf
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMilli(v uint64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(v)).UTC()
+}
+
+// readRecords decodes a segment. Zeros (its unused end) or a torn or
+// corrupt record (a write cut short by a power loss: never acknowledged)
+// end it.
+func readRecords(data []byte) []queued {
+	var out []queued
+	for len(data) >= 8 {
+		n := binary.BigEndian.Uint32(data)
+		if n == 0 || uint64(n) > uint64(len(data)-8) || crc32.Checksum(data[8:8+n], crcTable) != binary.BigEndian.Uint32(data[4:]) {
+			break
+		}
+		p := data[8 : 8+n]
+		data = data[8+n:]
+		var q queued
+		var ok bool
+		if q.KeyID, p, ok = cutField16(p); !ok {
+			break
+		}
+		if q.Nonce, p, ok = cutField16(p); !ok {
+			break
+		}
+		if len(p) < 20 {
+			break
+		}
+		q.NonceExpires, q.KeyUsed = fromMilli(binary.BigEndian.Uint64(p)), fromMilli(binary.BigEndian.Uint64(p[8:]))
+		bl := binary.BigEndian.Uint32(p[16:])
+		if uint64(bl) != uint64(len(p)-20) {
+			break
+		}
+		if bl > 0 {
+			q.body = append([]byte(nil), p[20:]...)
+			q.Event = new(Event)
+			if err := json.Unmarshal(q.body, q.Event); err != nil {
+				break
+			}
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+func cutField16(p []byte) (string, []byte, bool) {
+	if len(p) < 2 {
+		return "", nil, false
+	}
+	n := int(binary.BigEndian.Uint16(p))
+	if len(p) < 2+n {
+		return "", nil, false
+	}
+	return string(p[2 : 2+n]), p[2+n:], true
+}
+
+// Queue records what an OpenAPI call leaves for the audit log and returns
+// once it is in the journal (or, when this process does not own the
+// journal, in the database). The event's time is set here.
+func (s *Store) Queue(ctx context.Context, rec Record) error {
+	j := s.journal
+	q := queued{Record: rec}
+	if rec.Event != nil {
+		if rec.Event.EventTime == "" {
+			rec.Event.EventTime = timeText(s.Now())
+		}
+		body, err := json.Marshal(rec.Event)
+		if err != nil {
+			return fmt.Errorf("store: encode event: %w", err)
+		}
+		q.body = body
+	}
+	if j == nil {
+		err := s.tx(ctx, func(tx *Tx) error { return tx.foldRecords(ctx, []queued{q}, false) }, false)
+		if m := markOf(ctx); m != nil && err == nil && q.Event != nil {
+			m.set.Store(true)
+		}
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if q.Event != nil {
+		if q.Event.EventTime < j.lastTime { // a concurrent call took a later time first
+			q.Event.EventTime = j.lastTime
+			body, err := json.Marshal(q.Event)
+			if err != nil {
+				return fmt.Errorf("store: encode event: %w", err)
+			}
+			q.body = body
+		}
+		j.lastTime = q.Event.EventTime
+	}
+	j.buf = appendRecord(j.buf[:0], &q)
+	if err := j.append(j.buf); err != nil {
+		return err
+	}
+	j.items = append(j.items, q)
+	if m := markOf(ctx); m != nil && q.Event != nil {
+		m.set.Store(true)
+	}
+	if len(j.items) == 1 || len(j.items) == journalBatch {
+		select {
+		case j.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// take hands the queued records to a fold. It returns the current segment
+// number: once the fold is committed, the segments before it hold nothing
+// that is not in the database. put gives the records back when the fold
+// failed.
+func (j *journal) take() ([]queued, int64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.items) == 0 {
+		return nil, 0, nil
+	}
+	items := j.items
+	j.items = nil
+	j.folding++
+	return items, j.seg, nil
+}
+
+func (j *journal) put(items []queued) {
+	j.mu.Lock()
+	j.items = append(items, j.items...)
+	j.folding--
+	j.mu.Unlock()
+}
+
+// folded ends a take whose records are committed.
+func (j *journal) folded() {
+	j.mu.Lock()
+	j.folding--
+	j.mu.Unlock()
+}
+
+// removeBefore deletes the segments before n, whose records are all in the
+// database now.
+func (j *journal) removeBefore(n int64) {
+	segs, err := j.segments()
+	if err != nil {
+		return
+	}
+	for _, v := range segs {
+		if v < n {
+			_ = os.Remove(j.segPath(v))
+		}
+	}
+}
+
+// pending reports whether records are queued or being folded.
+func (j *journal) pending() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.pendingLocked()
+}
+
+func (j *journal) pendingLocked() bool { return len(j.items) > 0 || j.folding > 0 }
+
+// Settle folds the queued records now (or waits for the fold under way),
+// so what follows reads them.
+func (s *Store) Settle(ctx context.Context) error {
+	if s.journal == nil || !s.journal.pending() {
+		return nil
+	}
+	return s.tx(ctx, func(*Tx) error { return nil }, false)
+}
+
+// flusher folds queued records once journalFlushDelay has passed since the
+// first of them was queued, or at once when journalBatch are waiting.
+func (s *Store) flusher() {
+	j := s.journal
+	defer close(j.done)
+	retry := false
+	for {
+		if !retry {
+			select {
+			case <-j.stop:
+				return
+			case <-j.wake: // the first record after a fold
+			}
+		}
+		select {
+		case <-j.stop:
+			return
+		case <-j.wake: // a full batch
+		case <-time.After(journalFlushDelay):
+		}
+		// On failure the records stay queued and in the journal; try again
+		// a little later.
+		retry = s.Settle(context.Background()) != nil
+		if retry {
+			select {
+			case <-j.stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// foldRecords writes queued records into the transaction: events onto the
+// chain (skipping events already there when replaying), nonces into their
+// log, keys' use.
+func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) error {
+	prev, headTime, err := tx.chainHead(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.sweepNonces(ctx); err != nil {
+		return err
+	}
+	if err := tx.logNonces(ctx, items); err != nil {
+		return err
+	}
+	for i := range items {
+		q := &items[i]
+		if !q.KeyUsed.IsZero() {
+			if err := tx.markKeyUsed(ctx, q.KeyID, q.KeyUsed); err != nil {
+				return err
+			}
+		}
+		if q.Event == nil {
+			continue
+		}
+		if replay {
+			var one int
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM events WHERE event_id = ?", q.Event.EventID).Scan(&one)
+			if err == nil {
+				continue
+			}
+		}
+		body := q.body
+		if q.Event.EventTime < headTime {
+			q.Event.EventTime = headTime
+			if body, err = json.Marshal(q.Event); err != nil {
+				return fmt.Errorf("store: encode event: %w", err)
+			}
+		}
+		if prev, err = tx.insertEvent(ctx, q.Event, body, prev); err != nil {
+			return err
+		}
+		headTime = q.Event.EventTime
+	}
+	return nil
+}
+
+// drain folds the journal's queued records at the start of a write
+// transaction; after the transaction, finish removes their segments or, if
+// it rolled back, queues them again.
+func (tx *Tx) drain(ctx context.Context) (finish func(committed bool), err error) {
+	j := tx.store.journal
+	if j == nil {
+		return nil, nil
+	}
+	items, current, err := j.take()
+	if err != nil || items == nil {
+		return nil, err
+	}
+	finish = func(committed bool) {
+		if committed {
+			j.folded()
+			j.removeBefore(current)
+		} else {
+			j.put(items)
+		}
+	}
+	if err := tx.foldRecords(ctx, items, false); err != nil {
+		finish(false)
+		return nil, err
+	}
+	return finish, nil
+}
+
+// replayJournal folds the records a previous run left in the journal,
+// then starts a fresh segment.
+func (s *Store) replayJournal(ctx context.Context) error {
+	j := s.journal
+	segs, err := j.segments()
+	if err != nil {
+		return err
+	}
+	var items []queued
+	for _, n := range segs {
+		f, err := os.Open(j.segPath(n))
+		if err != nil {
+			return fmt.Errorf("store: journal: %w", err)
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("store: journal: %w", err)
+		}
+		items = append(items, readRecords(data)...)
+	}
+	if len(items) > 0 {
+		err := s.tx(ctx, func(tx *Tx) error { return tx.foldRecords(ctx, items, true) }, false)
+		if err != nil {
+			return fmt.Errorf("store: replay journal: %w", err)
+		}
+	}
+	for _, n := range segs {
+		if err := os.Remove(j.segPath(n)); err != nil {
+			return fmt.Errorf("store: journal: %w", err)
+		}
+	}
+	next := int64(1)
+	if len(segs) > 0 {
+		next = segs[len(segs)-1] + 1
+	}
+	return j.startSegment(next, 0)
+}
+
+// closeJournal stops the flusher, folds what is queued and releases the
+// journal.
+func (s *Store) closeJournal() error {
+	j := s.journal
+	if j == nil {
+		return nil
+	}
+	var err error
+	j.closed.Do(func() { err = s.shutJournal() })
+	return err
+}
+
+func (s *Store) shutJournal() error {
+	j := s.journal
+	if j.started {
+		close(j.stop)
+		<-j.done
+	}
+	err := s.Settle(context.Background())
+	j.mu.Lock()
+	seg, empty := j.seg, err == nil && !j.pendingLocked()
+	err = errors.Join(err, j.endSegment())
+	j.mu.Unlock()
+	if empty { // every record is in the database
+		j.removeBefore(seg + 1)
+	}
+	j.lock.Close() // releases the flock
+	return err
+}
+
+// Nonces. Every OpenAPI signature nonce is accepted once per AccessKey
+// while a request carrying it could pass the timestamp check. The journal's
+// owner keeps them in memory (loaded at Open from the database's log of
+// them), in buckets by the minute they expire, so forgetting old ones is
+// dropping a bucket.
+
+type nonceKey [16]byte
+
+type nonceSet struct {
+	mu      sync.Mutex
+	buckets map[int64]map[nonceKey]struct{}
+	swept   int64 // the minute buckets were last dropped
+}
+
+func keyOf(keyID, nonce string) nonceKey {
+	h := sha256.New()
+	h.Write([]byte(keyID))
+	h.Write([]byte{0})
+	h.Write([]byte(nonce))
+	var k nonceKey
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+// add records a nonce kept until expires; false when it is there already.
+func (n *nonceSet) add(k nonceKey, expires, now time.Time) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if m := now.Unix() / 60; m != n.swept {
+		for b := range n.buckets {
+			if (b+1)*60 <= now.Unix() {
+				delete(n.buckets, b)
+			}
+		}
+		n.swept = m
+	}
+	for _, b := range n.buckets {
+		if _, ok := b[k]; ok {
+			return false
+		}
+	}
+	m := expires.Unix() / 60
+	b := n.buckets[m]
+	if b == nil {
+		b = map[nonceKey]struct{}{}
+		n.buckets[m] = b
+	}
+	b[k] = struct{}{}
+	return true
+}
+
+// UseNonce accepts an OpenAPI signature nonce of an AccessKey once until it
+// expires. It reports false when the nonce was used already. The nonce is
+// kept in the database by the Record of the call that used it.
+func (s *Store) UseNonce(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error) {
+	if s.journal != nil {
+		return s.journal.nonces.add(keyOf(accessKeyID, nonce), expires, s.Now()), nil
+	}
+	// Not the journal's owner (a CLI command, which serves no API): the
+	// database decides.
+	used := false
+	err := s.eachNonce(ctx, func(id, n string, _ time.Time) {
+		used = used || id == accessKeyID && n == nonce
+	})
+	return !used, err
+}
+
+// logNonces writes the records' nonces as one row.
+func (tx *Tx) logNonces(ctx context.Context, items []queued) error {
+	var list [][3]string
+	var newest time.Time
+	for i := range items {
+		if q := &items[i]; q.Nonce != "" {
+			list = append(list, [3]string{q.KeyID, q.Nonce, timeText(q.NonceExpires)})
+			if q.NonceExpires.After(newest) {
+				newest = q.NonceExpires
+			}
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("store: log nonces: %w", err)
+	}
+	if _, err := tx.exec(ctx, qLogNonces, timeText(newest), string(data)); err != nil {
+		return fmt.Errorf("store: log nonces: %w", err)
+	}
+	return nil
+}
+
+// qLogNonces keeps a fold's nonces (prepared on the writer).
+const qLogNonces = "INSERT INTO api_nonce_log(expires_at, nonces) VALUES (?, ?)"
+
+// eachNonce calls fn with every nonce in the database not yet expired.
+func (s *Store) eachNonce(ctx context.Context, fn func(keyID, nonce string, expires time.Time)) error {
+	now := timeText(s.Now())
+	rows, err := s.read.QueryContext(ctx, "SELECT nonces FROM api_nonce_log WHERE expires_at >= ?", now)
+	if err != nil {
+		return fmt.Errorf("store: nonces: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data string
+		var list [][3]string
+		if err := rows.Scan(&data); err != nil {
+			return fmt.Errorf("store: nonces: %w", err)
+		}
+		if err := json.Unmarshal([]byte(data), &list); err != nil {
+			return fmt.Errorf("store: nonces: %w", err)
+		}
+		for _, n := range list {
+			if n[2] >= now {
+				fn(n[0], n[1], parseTime(n[2]))
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// loadNonces forgets the expired nonces in the database and reads the
+// others into memory.
+func (s *Store) loadNonces(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, "DELETE FROM api_nonce_log WHERE expires_at < ?", timeText(s.Now())); err != nil {
+		return fmt.Errorf("store: sweep nonces: %w", err)
+	}
+	return s.eachNonce(ctx, func(id, nonce string, expires time.Time) {
+		s.journal.nonces.add(keyOf(id, nonce), expires, s.Now())
+	})
+}
+
+// nonceSweepEvery is how often the database forgets expired nonces.
+const nonceSweepEvery = time.Minute
+
+// sweepNonces forgets the expired nonces in the database, at most once every
+// nonceSweepEvery.
+func (tx *Tx) sweepNonces(ctx context.Context) error {
+	s := tx.store
+	now := tx.now.Unix()
+	if last := s.nonceSwept.Load(); now-last < int64(nonceSweepEvery/time.Second) || !s.nonceSwept.CompareAndSwap(last, now) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM api_nonce_log WHERE expires_at < ?", timeText(tx.now)); err != nil {
+		return fmt.Errorf("store: sweep nonces: %w", err)
+	}
+	return nil
+}
