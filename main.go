@@ -112,8 +112,9 @@ func dataFlag(fs *flag.FlagSet) *string {
 	return fs.String("data", envOr("RAMCONSOLE_DATA", "./data"), "data directory")
 }
 
-// openStore opens the data directory's database and master key.
-func openStore(ctx context.Context, dataDir string) (*store.Store, *store.Sealer, error) {
+// openStore opens the data directory's database and master key; the
+// server's open insists on owning the audit journal.
+func openStore(ctx context.Context, dataDir string, server bool) (*store.Store, *store.Sealer, error) {
 	key, err := store.LoadMasterKey(dataDir, os.Getenv("RAMCONSOLE_MASTER_KEY"))
 	if err != nil {
 		return nil, nil, err
@@ -122,7 +123,11 @@ func openStore(ctx context.Context, dataDir string) (*store.Store, *store.Sealer
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, dataDir, nil)
+	open := store.Open
+	if server {
+		open = store.OpenServer
+	}
+	st, err := open(ctx, dataDir, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -156,7 +161,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, sealer, err := openStore(ctx, *dataDir)
+	st, sealer, err := openStore(ctx, *dataDir, true)
 	if err != nil {
 		return err
 	}
@@ -271,7 +276,7 @@ func resetOwnerMFA(args []string, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, *dataDir)
+	st, sealer, err := openStore(ctx, *dataDir, false)
 	if err != nil {
 		return err
 	}

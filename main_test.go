@@ -17,7 +17,7 @@ import (
 func seedAccount(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, dir)
+	st, sealer, err := openStore(ctx, dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}

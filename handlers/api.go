@@ -62,7 +62,7 @@ var ErrAPIBodyTooLarge = errors.New("handlers: api request body too large")
 // and returns the body it had to read to know. A request that is not a call
 // gets its body back to read again.
 func ReadAPIRequest(r *http.Request) (body []byte, isAPI bool, err error) {
-	isAPI = r.Header.Get("x-acs-action") != "" || r.URL.RawQuery != "" && r.URL.Query().Get("Action") != ""
+	isAPI = r.Header.Get("x-acs-action") != "" || hasAction(r.URL.RawQuery)
 	if !isAPI && (r.Method != http.MethodPost || !isForm(r)) {
 		return nil, false, nil
 	}
@@ -88,6 +88,28 @@ func ReadAPIRequest(r *http.Request) (body []byte, isAPI bool, err error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return body, isAPI, nil
+}
+
+// hasAction reports whether a query string has a non-empty Action
+// parameter, as url.Query would read it, without parsing the rest.
+func hasAction(raw string) bool {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(part, "=")
+		if v == "" || strings.Contains(part, ";") {
+			continue
+		}
+		if k == "Action" {
+			return true
+		}
+		if strings.ContainsAny(k, "%+") {
+			if uk, err := url.QueryUnescape(k); err == nil && uk == "Action" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isForm(r *http.Request) bool {
@@ -129,6 +151,9 @@ func missing(name string) *ram.Error {
 // (a ';' is refused, '+' is a space); a name given twice is refused, so
 // what is signed and what is acted on cannot differ.
 func parseValues(s string, into map[string]string, what string) error {
+	if strings.Count(s, "&") >= maxAPIParams {
+		return apiError("InvalidParameter", "The %s has more than %d parameters.", what, maxAPIParams)
+	}
 	for s != "" {
 		var part string
 		part, s, _ = strings.Cut(s, "&")
@@ -151,6 +176,11 @@ func parseValues(s string, into map[string]string, what string) error {
 	}
 	return nil
 }
+
+// maxAPIParams bounds the parameters of a call (no RAM action takes more
+// than a few dozen), so a large body cannot cost much before its signature
+// is checked.
+const maxAPIParams = 1000
 
 // unescapeQuery is url.QueryUnescape without its copy when nothing is
 // escaped.

@@ -178,6 +178,9 @@ func FuzzParseValues(f *testing.F) {
 	f.Add("a=%zz")
 	f.Add("a;b=1&&=x")
 	f.Fuzz(func(t *testing.T, raw string) {
+		if strings.Count(raw, "&") >= maxAPIParams {
+			return // refused before parsing
+		}
 		got := map[string]string{}
 		err := parseValues(raw, got, "query string")
 		vals, perr := url.ParseQuery(raw)
@@ -198,6 +201,22 @@ func FuzzParseValues(f *testing.F) {
 			if got[k] != v[0] {
 				t.Fatalf("parseValues(%q)[%q] = %q, want %q", raw, k, got[k], v[0])
 			}
+		}
+	})
+}
+
+// FuzzHasAction: deciding that a request is an OpenAPI call reads the query
+// as url.Query does (a value that does not decode is still a call: parsing
+// refuses it with a clear error).
+func FuzzHasAction(f *testing.F) {
+	f.Add("Action=GetUser&a=b")
+	f.Add("Act%69on=GetUser")
+	f.Add("Action=&x=1")
+	f.Add("Action=Get;User")
+	f.Fuzz(func(t *testing.T, raw string) {
+		vals, _ := url.ParseQuery(raw)
+		if want := vals.Get("Action") != ""; want && !hasAction(raw) {
+			t.Fatalf("hasAction(%q) = false, url.Query reads Action %q", raw, vals.Get("Action"))
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Identity is an event's userIdentity.
@@ -113,25 +114,55 @@ func (tx *Tx) chainHead(ctx context.Context) (hash, eventTime string, err error)
 // whose hash is prev, and returns its own hash.
 func (tx *Tx) insertEvent(ctx context.Context, ev *Event, body []byte, prev string) (string, error) {
 	hash := ChainHash(prev, body)
-	_, err := tx.exec(ctx, qInsertEvent,
-		ev.EventID, ev.EventTime, ev.EventType, ev.EventSource, ev.EventName,
-		ev.UserIdentity.Type, ev.UserIdentity.UserName, ev.UserIdentity.PrincipalID, ev.UserIdentity.AccessKeyID,
-		ev.SourceIPAddress, ev.RequestID, ev.ResourceName, ev.ErrorCode, ev.IsError,
-		string(body), prev, hash)
-	if err != nil {
+	if _, err := tx.exec(ctx, qInsertEvent, appendEventRow(nil, ev, body, prev, hash)...); err != nil {
 		return "", fmt.Errorf("store: append event: %w", err)
 	}
 	return hash, nil
 }
 
+// eventColumns is the number of values appendEventRow adds.
+const eventColumns = 17
+
+// appendEventRow appends the column values of an event row to args.
+func appendEventRow(args []any, ev *Event, body []byte, prev, hash string) []any {
+	return append(args, ev.EventID, ev.EventTime, ev.EventType, ev.EventSource, ev.EventName,
+		ev.UserIdentity.Type, ev.UserIdentity.UserName, ev.UserIdentity.PrincipalID, ev.UserIdentity.AccessKeyID,
+		ev.SourceIPAddress, ev.RequestID, ev.ResourceName, ev.ErrorCode, ev.IsError,
+		string(body), prev, hash)
+}
+
+// insertEventRows writes event rows (eventColumns values each) with as few
+// statements as it can: most of a one-row insert's cost is the statement's.
+func (tx *Tx) insertEventRows(ctx context.Context, args []any) error {
+	for len(args) > 0 {
+		n := min(len(args)/eventColumns, eventRowsPerInsert)
+		q := qInsertEvents
+		if n < eventRowsPerInsert {
+			q = qInsertEvent + strings.Repeat(qInsertEventValues, n-1)
+		}
+		if _, err := tx.exec(ctx, q, args[:n*eventColumns]...); err != nil {
+			return fmt.Errorf("store: append events: %w", err)
+		}
+		args = args[n*eventColumns:]
+	}
+	return nil
+}
+
+// eventRowsPerInsert is how many events one prepared statement inserts.
+const eventRowsPerInsert = 32
+
 // The statements of AppendEvent (prepared on the writer).
 const (
 	qChainHead      = "SELECT hash, event_time FROM events ORDER BY seq DESC LIMIT 1"
 	qCheckpointHead = "SELECT last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1"
-	qInsertEvent    = `INSERT INTO events(event_id, event_time, event_type, event_source, event_name,
+	qInsertEvent    = `INSERT OR FAIL INTO events(event_id, event_time, event_type, event_source, event_name,
 		user_type, user_name, principal_id, access_key_id, source_ip, request_id, resource_name, error_code, is_error,
 		body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertEventValues = `, (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
+
+// qInsertEvents inserts eventRowsPerInsert events (prepared on the writer).
+var qInsertEvents = qInsertEvent + strings.Repeat(qInsertEventValues, eventRowsPerInsert-1)
 
 // ChainReport is the result of verifying the audit chain.
 type ChainReport struct {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -65,10 +66,22 @@ type Record struct {
 	KeyUsed time.Time
 }
 
-// queued is a record with its event's canonical body.
+// queued is a record with its event's canonical body and where it ends in
+// the journal.
 type queued struct {
 	Record
 	body []byte
+	at   journalPos
+}
+
+// journalPos is a place in the journal: a segment and an offset in it.
+type journalPos struct {
+	seg int64
+	off int64
+}
+
+func (p journalPos) after(q journalPos) bool {
+	return p.seg > q.seg || p.seg == q.seg && p.off > q.off
 }
 
 type journal struct {
@@ -89,24 +102,44 @@ type journal struct {
 	done    chan struct{}
 	started bool // the flusher runs
 	folding int  // takes not yet committed or given back (under mu)
+
+	// foldMu is held from take until the fold is committed or its records
+	// given back: a transaction that starts in between (the writer
+	// connection is free once the first rolled back) waits, so it neither
+	// folds later records before them nor removes their segment.
+	foldMu  sync.Mutex
+	closing bool // under mu: Close has ended the journal
 	closed  sync.Once
 
 	nonces nonceSet
 }
 
-// openJournal takes the journal's lock in dir. It returns nil (no error)
-// when another process holds it.
-func openJournal(dir string) (*journal, error) {
+// ErrJournalBusy is returned by OpenServer when another process holds the
+// data directory's journal.
+var ErrJournalBusy = errors.New("store: another ramconsole process is using this data directory (it holds " + journalLock + ")")
+
+// openJournal takes the journal's lock in dir, waiting up to wait for it.
+// It returns nil (no error) when another process holds it still.
+func openJournal(dir string, wait time.Duration) (*journal, error) {
 	lf, err := os.OpenFile(filepath.Join(dir, journalLock), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("store: journal lock: %w", err)
 	}
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lf.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+	deadline := time.Now().Add(wait)
+	for {
+		err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			lf.Close()
+			return nil, fmt.Errorf("store: journal lock: %w", err)
+		}
+		if time.Now().After(deadline) {
+			lf.Close()
 			return nil, nil
 		}
-		return nil, fmt.Errorf("store: journal lock: %w", err)
+		time.Sleep(50 * time.Millisecond)
 	}
 	return &journal{dir: dir, lock: lf, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		nonces: nonceSet{buckets: map[int64]map[nonceKey]struct{}{}}}, nil
@@ -149,7 +182,13 @@ func (j *journal) startSegment(n int64, need int) error {
 		return fmt.Errorf("store: journal segment: %w", err)
 	}
 	if err := syscall.Fallocate(int(f.Fd()), 0, 0, int64(size)); err != nil {
-		return fail(err)
+		if !errors.Is(err, syscall.EOPNOTSUPP) && !errors.Is(err, syscall.ENOSYS) {
+			return fail(err)
+		}
+		// A filesystem without fallocate: write the zeros ourselves.
+		if _, err := f.Write(make([]byte, size)); err != nil {
+			return fail(err)
+		}
 	}
 	m, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
@@ -176,8 +215,13 @@ func (j *journal) endSegment() error {
 // append writes a record into the current segment, starting the next one
 // when it is full.
 func (j *journal) append(rec []byte) error {
-	if j.f == nil {
+	if j.closing {
 		return errors.New("store: journal closed")
+	}
+	if j.f == nil { // starting the next segment failed (a full disk): try again
+		if err := j.startSegment(j.seg+1, len(rec)); err != nil {
+			return err
+		}
 	}
 	if j.size+len(rec) > len(j.m) {
 		if err := j.endSegment(); err != nil {
@@ -236,6 +280,7 @@ func fromMilli(v uint64) time.Time {
 // end it.
 func readRecords(data []byte) []queued {
 	var out []queued
+	total := len(data)
 	for len(data) >= 8 {
 		n := binary.BigEndian.Uint32(data)
 		if n == 0 || uint64(n) > uint64(len(data)-8) || crc32.Checksum(data[8:8+n], crcTable) != binary.BigEndian.Uint32(data[4:]) {
@@ -266,6 +311,7 @@ func readRecords(data []byte) []queued {
 				break
 			}
 		}
+		q.at.off = int64(total - len(data))
 		out = append(out, q)
 	}
 	return out
@@ -322,6 +368,7 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 	if err := j.append(j.buf); err != nil {
 		return err
 	}
+	q.at = journalPos{j.seg, int64(j.size)}
 	j.items = append(j.items, q)
 	if m := markOf(ctx); m != nil && q.Event != nil {
 		m.set.Store(true)
@@ -340,9 +387,11 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 // that is not in the database. put gives the records back when the fold
 // failed.
 func (j *journal) take() ([]queued, int64, error) {
+	j.foldMu.Lock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(j.items) == 0 {
+		j.foldMu.Unlock()
 		return nil, 0, nil
 	}
 	items := j.items
@@ -356,13 +405,17 @@ func (j *journal) put(items []queued) {
 	j.items = append(items, j.items...)
 	j.folding--
 	j.mu.Unlock()
+	j.foldMu.Unlock()
 }
 
-// folded ends a take whose records are committed.
-func (j *journal) folded() {
+// folded ends a take whose records are committed, removing the segments
+// before current.
+func (j *journal) folded(current int64) {
+	j.removeBefore(current)
 	j.mu.Lock()
 	j.folding--
 	j.mu.Unlock()
+	j.foldMu.Unlock()
 }
 
 // removeBefore deletes the segments before n, whose records are all in the
@@ -444,6 +497,7 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 	if err := tx.logNonces(ctx, items); err != nil {
 		return err
 	}
+	rows := make([]any, 0, len(items)*eventColumns)
 	for i := range items {
 		q := &items[i]
 		if !q.KeyUsed.IsZero() {
@@ -461,19 +515,28 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 				continue
 			}
 		}
-		body := q.body
-		if q.Event.EventTime < headTime {
-			q.Event.EventTime = headTime
-			if body, err = json.Marshal(q.Event); err != nil {
+		ev, body := q.Event, q.body
+		if ev.EventTime < headTime {
+			// Clamped on a copy: if this fold rolls back, the record is
+			// folded again from what was queued.
+			clamped := *ev
+			clamped.EventTime = headTime
+			if body, err = json.Marshal(&clamped); err != nil {
 				return fmt.Errorf("store: encode event: %w", err)
 			}
+			ev = &clamped
 		}
-		if prev, err = tx.insertEvent(ctx, q.Event, body, prev); err != nil {
-			return err
-		}
-		headTime = q.Event.EventTime
+		hash := ChainHash(prev, body)
+		rows = appendEventRow(rows, ev, body, prev, hash)
+		prev, headTime = hash, ev.EventTime
 	}
-	return nil
+	if last := items[len(items)-1].at; last.seg > 0 {
+		// Where the journal is folded up to: a replay starts after it.
+		if _, err := tx.exec(ctx, qFoldMark, last.seg, last.off); err != nil {
+			return fmt.Errorf("store: journal mark: %w", err)
+		}
+	}
+	return tx.insertEventRows(ctx, rows)
 }
 
 // drain folds the journal's queued records at the start of a write
@@ -490,8 +553,7 @@ func (tx *Tx) drain(ctx context.Context) (finish func(committed bool), err error
 	}
 	finish = func(committed bool) {
 		if committed {
-			j.folded()
-			j.removeBefore(current)
+			j.folded(current)
 		} else {
 			j.put(items)
 		}
@@ -511,8 +573,16 @@ func (s *Store) replayJournal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var mark journalPos
+	err = s.write.QueryRowContext(ctx, "SELECT segment, byte_offset FROM audit_journal_mark WHERE id = 1").Scan(&mark.seg, &mark.off)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: journal mark: %w", err)
+	}
 	var items []queued
 	for _, n := range segs {
+		if n < mark.seg {
+			continue // folded entirely
+		}
 		f, err := os.Open(j.segPath(n))
 		if err != nil {
 			return fmt.Errorf("store: journal: %w", err)
@@ -522,7 +592,11 @@ func (s *Store) replayJournal(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: journal: %w", err)
 		}
-		items = append(items, readRecords(data)...)
+		for _, q := range readRecords(data) {
+			if q.at.seg = n; q.at.after(mark) {
+				items = append(items, q)
+			}
+		}
 	}
 	if len(items) > 0 {
 		err := s.tx(ctx, func(tx *Tx) error { return tx.foldRecords(ctx, items, true) }, false)
@@ -535,11 +609,12 @@ func (s *Store) replayJournal(ctx context.Context) error {
 			return fmt.Errorf("store: journal: %w", err)
 		}
 	}
-	next := int64(1)
+	// Numbers only grow, so the mark never points past a new segment.
+	last := mark.seg
 	if len(segs) > 0 {
-		next = segs[len(segs)-1] + 1
+		last = max(last, segs[len(segs)-1])
 	}
-	return j.startSegment(next, 0)
+	return j.startSegment(last+1, 0)
 }
 
 // closeJournal stops the flusher, folds what is queued and releases the
@@ -563,6 +638,7 @@ func (s *Store) shutJournal() error {
 	err := s.Settle(context.Background())
 	j.mu.Lock()
 	seg, empty := j.seg, err == nil && !j.pendingLocked()
+	j.closing = true
 	err = errors.Join(err, j.endSegment())
 	j.mu.Unlock()
 	if empty { // every record is in the database
@@ -625,18 +701,13 @@ func (n *nonceSet) add(k nonceKey, expires, now time.Time) bool {
 
 // UseNonce accepts an OpenAPI signature nonce of an AccessKey once until it
 // expires. It reports false when the nonce was used already. The nonce is
-// kept in the database by the Record of the call that used it.
+// kept in the database by the Record of the call that used it. Only the
+// journal's owner — the server — checks nonces: it alone serves the API.
 func (s *Store) UseNonce(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error) {
-	if s.journal != nil {
-		return s.journal.nonces.add(keyOf(accessKeyID, nonce), expires, s.Now()), nil
+	if s.journal == nil {
+		return false, ErrJournalBusy
 	}
-	// Not the journal's owner (a CLI command, which serves no API): the
-	// database decides.
-	used := false
-	err := s.eachNonce(ctx, func(id, n string, _ time.Time) {
-		used = used || id == accessKeyID && n == nonce
-	})
-	return !used, err
+	return s.journal.nonces.add(keyOf(accessKeyID, nonce), expires, s.Now()), nil
 }
 
 // logNonces writes the records' nonces as one row.
@@ -663,6 +734,9 @@ func (tx *Tx) logNonces(ctx context.Context, items []queued) error {
 	}
 	return nil
 }
+
+// qFoldMark records how far the journal is folded (prepared on the writer).
+const qFoldMark = "INSERT OR REPLACE INTO audit_journal_mark(id, segment, byte_offset) VALUES (1, ?, ?)"
 
 // qLogNonces keeps a fold's nonces (prepared on the writer).
 const qLogNonces = "INSERT INTO api_nonce_log(expires_at, nonces) VALUES (?, ?)"

@@ -119,7 +119,7 @@ func (r Reads) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // writerHot are the statements written on every audited call, prepared on
 // the writer at Open.
-var writerHot = []string{qChainHead, qCheckpointHead, qInsertEvent, qLogNonces}
+var writerHot = []string{qChainHead, qCheckpointHead, qInsertEvent, qInsertEvents, qLogNonces, qFoldMark}
 
 // exec runs a write in the transaction, prepared when it is a hot one.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -131,7 +131,30 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // Open opens (creating if needed) the database in dataDir, applying pending
 // migrations. dataDir is created 0700 and the database file kept 0600.
+//
+// The process that opens the directory first owns its audit journal (see
+// journal.go); one opening it while another owns it writes its events
+// directly and serves no API. OpenServer insists on owning it.
 func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
+	return open(ctx, dataDir, now, 0)
+}
+
+// OpenServer opens the data directory for the server: it must own the
+// audit journal, and waits up to 30 seconds for a CLI command holding it to
+// finish. ErrJournalBusy when another process keeps it.
+func OpenServer(ctx context.Context, dataDir string, now Clock) (*Store, error) {
+	s, err := open(ctx, dataDir, now, serverLockWait)
+	if err == nil && s.journal == nil {
+		s.Close()
+		return nil, ErrJournalBusy
+	}
+	return s, err
+}
+
+// serverLockWait is how long OpenServer waits for the journal's lock.
+var serverLockWait = 30 * time.Second
+
+func open(ctx context.Context, dataDir string, now Clock, wait time.Duration) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -151,7 +174,7 @@ func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		return nil, fmt.Errorf("store: chmod database: %w", err)
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open writer: %w", err)
@@ -180,7 +203,7 @@ func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
 		}
 		s.writeStmts[q] = st
 	}
-	if s.journal, err = openJournal(dataDir); err != nil {
+	if s.journal, err = openJournal(dataDir, wait); err != nil {
 		s.Close()
 		return nil, err
 	}

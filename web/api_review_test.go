@@ -56,7 +56,8 @@ func TestAPIChangePasswordRequiresRAMChangePassword(t *testing.T) {
 
 // TestAPIAuditParamsAreBounded: a refused call's event does not record an
 // unbounded number of parameters (an unsigned 1 MiB form would otherwise
-// write a multi-megabyte event).
+// write a multi-megabyte event), and a call with more parameters than any
+// action takes is refused before they are parsed.
 func TestAPIAuditParamsAreBounded(t *testing.T) {
 	env := newAPIEnv(t)
 	var b strings.Builder
@@ -66,7 +67,18 @@ func TestAPIAuditParamsAreBounded(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodPost, env.srv.URL+"/", strings.NewReader(b.String()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	e := expectAPIError(t, env.send(req), "MissingParameter", 400, "unsigned call")
+	e := expectAPIError(t, env.send(req), "InvalidParameter", 400, "unsigned call with 5,000 parameters")
+	if !strings.Contains(e.Message, "more than 1000 parameters") {
+		t.Errorf("message = %q", e.Message)
+	}
+	b.Reset()
+	b.WriteString("Action=GetUser&AccessKeyId=" + env.admin.keyID)
+	for i := 0; i < 900; i++ {
+		fmt.Fprintf(&b, "&p%d=%s", i, strings.Repeat("v", 100))
+	}
+	req, _ = http.NewRequest(http.MethodPost, env.srv.URL+"/", strings.NewReader(b.String()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	e = expectAPIError(t, env.send(req), "MissingParameter", 400, "unsigned call with 900 parameters")
 	for _, ev := range env.events() {
 		if ev.RequestID == e.RequestId {
 			if n := len(ev.RequestParameters); n > 64 {

@@ -100,7 +100,9 @@ func apiHeaders(tls bool) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
 			h["Content-Security-Policy"] = apiCSP
+			h["X-Frame-Options"] = deny
 			h["X-Content-Type-Options"] = nosniff
+			h["Referrer-Policy"] = sameOrigin
 			h["Cache-Control"] = noStore
 			if tls {
 				h["Strict-Transport-Security"] = hsts
@@ -113,10 +115,12 @@ func apiHeaders(tls bool) echo.MiddlewareFunc {
 // The values apiHeaders sets, shared: http.Header values are never modified
 // in place.
 var (
-	apiCSP  = []string{"default-src 'none'; frame-ancestors 'none'"}
-	nosniff = []string{"nosniff"}
-	noStore = []string{"no-store"}
-	hsts    = []string{"max-age=63072000; includeSubDomains"}
+	apiCSP     = []string{"default-src 'none'; frame-ancestors 'none'"}
+	deny       = []string{"DENY"}
+	nosniff    = []string{"nosniff"}
+	sameOrigin = []string{"same-origin"}
+	noStore    = []string{"no-store"}
+	hsts       = []string{"max-age=63072000; includeSubDomains"}
 )
 
 // loadSession attaches the request's console session.

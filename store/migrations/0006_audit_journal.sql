@@ -1,3 +1,11 @@
+-- How far the audit journal is folded into events: a replay at start
+-- folds only the records after this place (segment number, byte offset).
+CREATE TABLE audit_journal_mark (
+	id          INTEGER PRIMARY KEY CHECK (id = 1),
+	segment     INTEGER NOT NULL,
+	byte_offset INTEGER NOT NULL
+);
+
 -- Used OpenAPI signature nonces, kept until they expire. The journal's
 -- owner checks nonces in memory and reloads them from here at start, so a
 -- fold of the journal writes its nonces as one row: a JSON array of
