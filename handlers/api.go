@@ -271,9 +271,11 @@ func (h *API) authenticate(ctx context.Context, req *apiRequest) (*ram.APICaller
 	if err != nil {
 		return nil, "", ts, err
 	}
-	sts := StringToSignV1(req.method, p)
-	if !signaturesEqual(p["Signature"], SignV1(string(caller.Secret), sts)) {
-		return caller, "", ts, signatureMismatch(sts)
+	mac, done := v1MAC(caller.AccessKeyID, string(caller.Secret))
+	ok := VerifyV1(mac, req.method, p, p["Signature"])
+	done()
+	if !ok {
+		return caller, "", ts, signatureMismatch(StringToSignV1(req.method, p))
 	}
 	return caller, nonce, ts, nil
 }
@@ -337,7 +339,10 @@ func (h *API) authenticateV3(ctx context.Context, req *apiRequest) (*ram.APICall
 	}
 	cr := CanonicalRequestV3(req.method, req.query, req.v3.SignedHeaders, header, payloadHash)
 	sts := StringToSignV3(cr)
-	if !signaturesEqual(req.v3.Signature, SignV3(string(caller.Secret), sts)) {
+	mac, done := v3MAC(caller.AccessKeyID, string(caller.Secret))
+	ok := VerifyV3(mac, sts, req.v3.Signature)
+	done()
+	if !ok {
 		return caller, "", ts, signatureMismatch(sts)
 	}
 	return caller, nonce, ts, nil

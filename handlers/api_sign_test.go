@@ -220,3 +220,41 @@ func FuzzHasAction(f *testing.F) {
 		}
 	})
 }
+
+// VerifyV1 accepts exactly SignV1's signature, with a pooled MAC reused
+// across keys' calls.
+func TestVerifyV1(t *testing.T) {
+	p := map[string]string{"Action": "GetUser", "UserName": "a b*", "SignatureNonce": "n", "Signature": ""}
+	sig := SignV1("secret", StringToSignV1("POST", p))
+	mac, done := v1MAC("LTAItest", "secret")
+	defer done()
+	for i := 0; i < 2; i++ { // the second time on a MAC used before
+		if !VerifyV1(mac, "POST", p, sig) {
+			t.Fatalf("round %d: the right signature is refused", i)
+		}
+	}
+	if VerifyV1(mac, "GET", p, sig) || VerifyV1(mac, "POST", p, sig[:len(sig)-1]+"A") {
+		t.Fatal("a wrong signature is accepted")
+	}
+	other, done2 := v1MAC("LTAItest", "other secret") // the same id with another secret gets its own MAC
+	defer done2()
+	if VerifyV1(other, "POST", p, sig) {
+		t.Fatal("a signature is accepted under another secret")
+	}
+}
+
+// VerifyV3 accepts exactly SignV3's signature.
+func TestVerifyV3(t *testing.T) {
+	sts := StringToSignV3("POST\n/\n\nhost:h\n\nhost\ne3b0")
+	sig := SignV3("secret", sts)
+	mac, done := v3MAC("LTAItest3", "secret")
+	defer done()
+	for i := 0; i < 2; i++ {
+		if !VerifyV3(mac, sts, sig) {
+			t.Fatalf("round %d: the right signature is refused", i)
+		}
+	}
+	if VerifyV3(mac, sts+"x", sig) || VerifyV3(mac, sts, strings.ToUpper(sig)) {
+		t.Fatal("a wrong signature is accepted")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"ramconsole/policy"
@@ -108,7 +109,15 @@ func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (
 
 // requestContext fills the global condition keys for an actor's request.
 func (s *Service) requestContext(a Actor, acct string) *policy.Context {
-	pc := policy.NewContext(6)
+	return s.fillContext(policy.NewContext(6), a, acct)
+}
+
+// contexts recycles request contexts: a decision keeps nothing of its
+// context (reasons name policies and statements only).
+var contexts = sync.Pool{New: func() any { return policy.NewContext(6) }}
+
+// fillContext sets a request's condition keys in pc.
+func (s *Service) fillContext(pc *policy.Context, a Actor, acct string) *policy.Context {
 	pc.Set(policy.KeyCurrentTime, s.Now().Format(time.RFC3339))
 	pc.Set(policy.KeySecureTransport, strconv.FormatBool(a.SecureTransport))
 	pc.Set(policy.KeyMFAPresent, strconv.FormatBool(a.MFAPresent))
@@ -130,7 +139,10 @@ func (s *Service) decide(ctx context.Context, a Actor, action string, resources 
 	if err != nil {
 		return policy.ImplicitDeny, nil, err
 	}
-	req := &policy.Request{Action: action, Resources: resources, Context: s.requestContext(a, s.accountID(ctx))}
+	pc := contexts.Get().(*policy.Context)
+	pc.Reset()
+	defer contexts.Put(pc)
+	req := &policy.Request{Action: action, Resources: resources, Context: s.fillContext(pc, a, s.accountID(ctx))}
 	if d := set.Evaluate(req); d == policy.Allow {
 		return d, nil, nil
 	}

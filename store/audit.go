@@ -80,7 +80,7 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 			ev.EventTime = headTime
 		}
 	}
-	body, err := json.Marshal(ev)
+	body, err := encodeEvent(ev)
 	if err != nil {
 		return fmt.Errorf("store: encode event: %w", err)
 	}

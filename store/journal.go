@@ -2,13 +2,13 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -338,7 +338,7 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 		if rec.Event.EventTime == "" {
 			rec.Event.EventTime = timeText(s.Now())
 		}
-		body, err := json.Marshal(rec.Event)
+		body, err := encodeEvent(rec.Event)
 		if err != nil {
 			return fmt.Errorf("store: encode event: %w", err)
 		}
@@ -356,7 +356,7 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 	if q.Event != nil {
 		if q.Event.EventTime < j.lastTime { // a concurrent call took a later time first
 			q.Event.EventTime = j.lastTime
-			body, err := json.Marshal(q.Event)
+			body, err := encodeEvent(q.Event)
 			if err != nil {
 				return fmt.Errorf("store: encode event: %w", err)
 			}
@@ -521,7 +521,7 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 			// folded again from what was queued.
 			clamped := *ev
 			clamped.EventTime = headTime
-			if body, err = json.Marshal(&clamped); err != nil {
+			if body, err = encodeEvent(&clamped); err != nil {
 				return fmt.Errorf("store: encode event: %w", err)
 			}
 			ev = &clamped
@@ -662,15 +662,25 @@ type nonceSet struct {
 	swept   int64 // the minute buckets were last dropped
 }
 
+// keyOf is 128 bits of two seeded hashes of an AccessKey id and a nonce. A
+// collision could only make a fresh call look replayed (refused, never
+// wrongly accepted), and only a key's holder chooses its nonces.
 func keyOf(keyID, nonce string) nonceKey {
-	h := sha256.New()
-	h.Write([]byte(keyID))
-	h.Write([]byte{0})
-	h.Write([]byte(nonce))
 	var k nonceKey
-	copy(k[:], h.Sum(nil))
+	for i, seed := range nonceSeeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteString(keyID)
+		h.WriteByte(0)
+		h.WriteString(nonce)
+		binary.LittleEndian.PutUint64(k[8*i:], h.Sum64())
+	}
 	return k
 }
+
+// nonceSeeds are the process's seeds of keyOf (nonces are keyed afresh at
+// each start).
+var nonceSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 // add records a nonce kept until expires; false when it is there already.
 func (n *nonceSet) add(k nonceKey, expires, now time.Time) bool {

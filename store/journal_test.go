@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -389,5 +390,40 @@ func TestFoldsUnderFailingChanges(t *testing.T) {
 	}
 	if rep, err := s.VerifyChain(ctx); err != nil || !rep.OK {
 		t.Errorf("chain: %+v, %v", rep, err)
+	}
+}
+
+// FuzzEncodeEvent: the event encoder writes what json.Marshal writes, byte
+// for byte (the hash chain covers those bytes).
+func FuzzEncodeEvent(f *testing.F) {
+	f.Add("GetUser", "a<b>&\"c\"\\", "ünï\u2028\u2029\x00\x1f\xff", "k", true, int64(-3))
+	f.Fuzz(func(t *testing.T, name, s1, s2, key string, flag bool, n int64) {
+		ev := apiEvent(1)
+		ev.EventName, ev.UserAgent, ev.ErrorMessage, ev.IsError = name, s1, s2, flag
+		ev.UserIdentity.UserName = s2
+		ev.RequestParameters = map[string]any{key: s1, "Z" + key: flag, "n": n, "i": int(n), "list": []string{s1, s2}, "nil": nil}
+		ev.AdditionalEventData = map[string]any{"nested": map[string]any{s2: s1}}
+		want, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeEvent(ev)
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("encodeEvent =\n%s\njson.Marshal =\n%s", got, want)
+		}
+	})
+}
+
+func TestEncodeEventFallsBack(t *testing.T) {
+	ev := apiEvent(1)
+	ev.RequestParameters = map[string]any{"f": 1.5e-7, "u": uint8(3)}
+	want, _ := json.Marshal(ev)
+	if got, err := encodeEvent(ev); err != nil || string(got) != string(want) {
+		t.Fatalf("encodeEvent = %s, want %s", got, want)
+	}
+	ev.RequestParameters, ev.AdditionalEventData = nil, nil
+	want, _ = json.Marshal(ev)
+	if got, _ := encodeEvent(ev); string(got) != string(want) {
+		t.Fatalf("without maps: %s, want %s", got, want)
 	}
 }
