@@ -54,6 +54,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzHasAction$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadRecords$$' -fuzztime 30s ./store/
 	$(GO) test -run '^$$' -fuzz '^FuzzEncodeEvent$$' -fuzztime 30s ./store/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseStoredTime$$' -fuzztime 30s ./store/
 
 clean:
 	rm -rf bin

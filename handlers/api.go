@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,22 +283,25 @@ func (h *API) authenticate(ctx context.Context, req *apiRequest) (*ram.APICaller
 
 func (h *API) authenticateV3(ctx context.Context, req *apiRequest) (*ram.APICaller, string, time.Time, error) {
 	r := req.c.Request()
-	signed := map[string]bool{}
-	for _, name := range req.v3.SignedHeaders {
-		signed[name] = true
+	// SignedHeaders are lower-case and sorted (ParseAuthorization).
+	signed := func(name string) bool {
+		_, ok := slices.BinarySearch(req.v3.SignedHeaders, name)
+		return ok
 	}
 	// Everything that steers the call must be signed: the host and every
 	// x-acs-* header (action, version, date, nonce, payload hash).
-	if !signed["host"] {
+	if !signed("host") {
 		return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include host.")
 	}
 	for name := range r.Header {
-		lname := strings.ToLower(name)
-		if strings.HasPrefix(lname, "x-acs-") && !signed[lname] {
+		if len(name) < 6 || !strings.EqualFold(name[:6], "x-acs-") {
+			continue
+		}
+		if lname := strings.ToLower(name); !signed(lname) {
 			return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include %s.", lname)
 		}
 	}
-	if len(req.body) > 0 && r.Header.Get("Content-Type") != "" && !signed["content-type"] {
+	if len(req.body) > 0 && r.Header.Get("Content-Type") != "" && !signed("content-type") {
 		// How the body is read (form parameters or not) is part of what is signed.
 		return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include content-type.")
 	}

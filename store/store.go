@@ -370,8 +370,38 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (er
 func timeText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 func parseTime(s string) time.Time {
+	if t, ok := parseStoredTime(s); ok {
+		return t
+	}
 	t, _ := time.Parse("2006-01-02T15:04:05.000Z", s)
 	return t
+}
+
+// parseStoredTime reads the fixed layout timeText writes, without
+// time.Parse's generality (every row read has a few of these).
+func parseStoredTime(s string) (time.Time, bool) {
+	if len(s) != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec, ms := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2), num(20, 3)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || ms < 0 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC)
+	if t.Day() != d { // 31 February and the like: let time.Parse refuse it
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 func nullTime(s sql.NullString) time.Time {

@@ -128,3 +128,21 @@ func TestLockoutCounter(t *testing.T) {
 		t.Errorf("FailedCount = %d, %v; want 1", o.FailedCount, err)
 	}
 }
+
+// FuzzParseStoredTime: the fast reader of stored times agrees with
+// time.Parse on the layout timeText writes.
+func FuzzParseStoredTime(f *testing.F) {
+	f.Add("2026-11-27T01:02:03.456Z")
+	f.Add("2026-02-31T01:02:03.456Z")
+	f.Add("2026-13-01T25:61:61.000Z")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := time.Parse("2006-01-02T15:04:05.000Z", s)
+		got, ok := parseStoredTime(s)
+		if ok && (werr != nil || !got.Equal(want)) {
+			t.Fatalf("parseStoredTime(%q) = %v; time.Parse = %v, %v", s, got, want, werr)
+		}
+		if !ok && werr == nil && len(s) == 24 && timeText(want) == s {
+			t.Fatalf("parseStoredTime(%q) refused what timeText writes", s)
+		}
+	})
+}
