@@ -116,7 +116,7 @@ func (f EventFilter) where(ctx context.Context, q queryer) (cond string, args []
 // index of event times because they never decrease along seq.
 func firstSeqAt(ctx context.Context, q queryer, t string) (seq int64, ok bool, err error) {
 	var lo, hi sql.NullInt64
-	if err := q.QueryRowContext(ctx, "SELECT min(seq), max(seq) FROM events").Scan(&lo, &hi); err != nil {
+	if err := q.QueryRowContext(ctx, qSeqRange).Scan(&lo, &hi); err != nil {
 		return 0, false, fmt.Errorf("store: events range: %w", err)
 	}
 	if !lo.Valid {
@@ -153,6 +153,11 @@ func firstSeqAt(ctx context.Context, q queryer, t string) (seq int64, ok bool, e
 	}
 	return s, true, nil
 }
+
+// qSeqRange is the first and last seq: two subqueries, because SQLite reads
+// min and max off the primary key only when each is alone in its SELECT
+// (together they scan the table).
+const qSeqRange = "SELECT (SELECT min(seq) FROM events), (SELECT max(seq) FROM events)"
 
 // EventPage is one page of the audit log, newest first.
 type EventPage struct {
