@@ -118,20 +118,31 @@ var contexts = sync.Pool{New: func() any { return policy.NewContext(6) }}
 
 // fillContext sets a request's condition keys in pc.
 func (s *Service) fillContext(pc *policy.Context, a Actor, acct string) *policy.Context {
-	pc.Set(policy.KeyCurrentTime, s.Now().Format(time.RFC3339))
-	pc.Set(policy.KeySecureTransport, strconv.FormatBool(a.SecureTransport))
-	pc.Set(policy.KeyMFAPresent, strconv.FormatBool(a.MFAPresent))
+	pc.Set(keyCurrentTime, s.Now().Format(time.RFC3339))
+	pc.Set(keySecureTransport, strconv.FormatBool(a.SecureTransport))
+	pc.Set(keyMFAPresent, strconv.FormatBool(a.MFAPresent))
 	if a.SourceIP != "" {
-		pc.Set(policy.KeySourceIP, a.SourceIP)
+		pc.Set(keySourceIP, a.SourceIP)
 	}
 	if a.UserAgent != "" {
-		pc.Set(policy.KeyUserAgent, a.UserAgent)
+		pc.Set(keyUserAgent, a.UserAgent)
 	}
 	if a.Name != "" {
-		pc.Set(policy.KeyPrincipalARN, "acs:ram::"+acct+":user/"+a.Name)
+		pc.Set(keyPrincipalARN, "acs:ram::"+acct+":user/"+a.Name)
 	}
 	return pc
 }
+
+// The condition keys in lower case, as a Context keeps them: set so, they
+// are not lowered again on every request.
+var (
+	keyCurrentTime     = strings.ToLower(policy.KeyCurrentTime)
+	keySecureTransport = strings.ToLower(policy.KeySecureTransport)
+	keyMFAPresent      = strings.ToLower(policy.KeyMFAPresent)
+	keySourceIP        = strings.ToLower(policy.KeySourceIP)
+	keyUserAgent       = strings.ToLower(policy.KeyUserAgent)
+	keyPrincipalARN    = strings.ToLower(policy.KeyPrincipalARN)
+)
 
 // decide evaluates a RAM user's request; reasons are computed only for a denial.
 func (s *Service) decide(ctx context.Context, a Actor, action string, resources []string) (policy.Decision, *policy.Result, error) {
