@@ -107,11 +107,6 @@ func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (
 	return nil, nil
 }
 
-// requestContext fills the global condition keys for an actor's request.
-func (s *Service) requestContext(a Actor, acct string) *policy.Context {
-	return s.fillContext(policy.NewContext(6), a, acct)
-}
-
 // contexts recycles request contexts: a decision keeps nothing of its
 // context (reasons name policies and statements only).
 var contexts = sync.Pool{New: func() any { return policy.NewContext(6) }}

@@ -91,14 +91,6 @@ func (tx *Tx) DeleteAccessKey(ctx context.Context, id string) error {
 	return nil
 }
 
-// TouchAccessKey records a use, at most once a minute per key.
-func (s *Store) TouchAccessKey(ctx context.Context, id string) error {
-	now := s.Now()
-	_, err := s.write.ExecContext(ctx, `UPDATE access_keys SET last_used_at = ? WHERE access_key_id = ?
-		AND (last_used_at IS NULL OR last_used_at <= ?)`, timeText(now), id, timeText(now.Add(-time.Minute)))
-	return err
-}
-
 // KeyDownload is a pending one-time CSV download of a new key's secret.
 type KeyDownload struct {
 	TokenHash   string

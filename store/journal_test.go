@@ -427,3 +427,25 @@ func TestEncodeEventFallsBack(t *testing.T) {
 		t.Fatalf("without maps: %s, want %s", got, want)
 	}
 }
+
+// TestNonceSetForgetsExpiredNonces: a nonce is refused while a request
+// carrying it could pass the timestamp check, and forgotten after.
+func TestNonceSetForgetsExpiredNonces(t *testing.T) {
+	n := nonceSet{buckets: map[int64]map[nonceKey]struct{}{}}
+	now := time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
+	k := keyOf("LTAIapp", "n1")
+	expires := now.Add(15 * time.Minute)
+	if !n.add(k, expires, now) || n.add(k, expires, now.Add(14*time.Minute)) {
+		t.Fatal("a nonce is not refused the second time within its window")
+	}
+	if n.add(keyOf("LTAIapp", "n2"), expires, now); n.add(keyOf("LTAIother", "n1"), expires, now) == false {
+		t.Fatal("another key's nonce of the same value is refused")
+	}
+	later := expires.Add(time.Minute)
+	if !n.add(k, later.Add(15*time.Minute), later) {
+		t.Fatal("an expired nonce is still remembered")
+	}
+	if len(n.buckets) != 1 {
+		t.Errorf("%d buckets kept after the sweep, want 1", len(n.buckets))
+	}
+}
