@@ -50,6 +50,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV1$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV1Definition$$' -fuzztime 30s ./handlers/
+	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV3$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseValues$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzHasAction$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadRecords$$' -fuzztime 30s ./store/

@@ -341,8 +341,7 @@ func (h *API) authenticateV3(ctx context.Context, req *apiRequest) (*ram.APICall
 		}
 		return strings.Join(vals, ",")
 	}
-	cr := CanonicalRequestV3(req.method, req.query, req.v3.SignedHeaders, header, payloadHash)
-	sts := StringToSignV3(cr)
+	sts := stringToSignV3(req.method, req.query, req.v3.SignedHeaders, header, payloadHash)
 	mac, done := v3MAC(caller.AccessKeyID, string(caller.Secret))
 	ok := VerifyV3(mac, sts, req.v3.Signature)
 	done()

@@ -52,23 +52,40 @@ func unreserved(c byte) bool {
 // name and value percent-encoded, as name=value pairs with '&'. An empty
 // value keeps its '='.
 func canonicalQuery(params map[string]string, skip string) string {
-	keys := make([]string, 0, len(params))
+	return string(appendCanonicalQuery(nil, params, skip))
+}
+
+func appendCanonicalQuery(b []byte, params map[string]string, skip string) []byte {
+	var arr [24]string
+	keys := arr[:0]
 	for k := range params {
-		if k != skip {
+		if skip == "" || k != skip { // "" skips nothing: an empty name is a name too
 			keys = append(keys, k)
 		}
 	}
 	sort.Strings(keys)
-	var b strings.Builder
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 		}
-		b.WriteString(percentEncode(k))
-		b.WriteByte('=')
-		b.WriteString(percentEncode(params[k]))
+		b = appendPercentEncoded(b, k)
+		b = append(b, '=')
+		b = appendPercentEncoded(b, params[k])
 	}
-	return b.String()
+	return b
+}
+
+// appendPercentEncoded appends percentEncode(s).
+func appendPercentEncoded(b []byte, s string) []byte {
+	const hexdigits = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; unreserved(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hexdigits[c>>4], hexdigits[c&15])
+		}
+	}
+	return b
 }
 
 // StringToSignV1 is the V1 string to sign of a request: its method, the
@@ -273,24 +290,44 @@ func validHeaderName(s string) bool {
 // trimmed), the signed header names joined by ';', and the payload hash.
 // header returns a signed header's value.
 func CanonicalRequestV3(method string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
-	cq := canonicalQuery(query, "")
-	var b strings.Builder
-	b.Grow(len(method) + len(cq) + len(payloadHash) + 64*len(signed) + 16)
-	b.WriteString(method)
-	b.WriteString("\n/\n")
-	b.WriteString(cq)
-	b.WriteByte('\n')
+	return string(appendCanonicalRequestV3(nil, method, query, signed, header, payloadHash))
+}
+
+// appendCanonicalRequestV3 appends the V3 canonical request to b.
+func appendCanonicalRequestV3(b []byte, method string, query map[string]string, signed []string, header func(name string) string, payloadHash string) []byte {
+	b = append(b, method...)
+	b = append(b, "\n/\n"...)
+	b = appendCanonicalQuery(b, query, "")
+	b = append(b, '\n')
 	for _, name := range signed {
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(strings.TrimSpace(header(name)))
-		b.WriteByte('\n')
+		b = append(b, name...)
+		b = append(b, ':')
+		b = append(b, strings.TrimSpace(header(name))...)
+		b = append(b, '\n')
 	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signed, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String()
+	b = append(b, '\n')
+	for i, name := range signed {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, name...)
+	}
+	b = append(b, '\n')
+	return append(b, payloadHash...)
+}
+
+// stringToSignV3 is StringToSignV3 of a canonical request built in a
+// pooled buffer.
+func stringToSignV3(method string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
+	bp := signBuffers.Get().(*[]byte)
+	b := appendCanonicalRequestV3((*bp)[:0], method, query, signed, header, payloadHash)
+	sum := sha256.Sum256(b)
+	*bp = b
+	signBuffers.Put(bp)
+	var out [len(AlgorithmV3) + 1 + 2*sha256.Size]byte
+	copy(out[:], AlgorithmV3+"\n")
+	hex.Encode(out[len(AlgorithmV3)+1:], sum[:])
+	return string(out[:])
 }
 
 // StringToSignV3 is "ACS3-HMAC-SHA256\n" + hex(SHA-256(canonical request)).

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -257,4 +258,41 @@ func TestVerifyV3(t *testing.T) {
 	if VerifyV3(mac, sts+"x", sig) || VerifyV3(mac, sts, strings.ToUpper(sig)) {
 		t.Fatal("a wrong signature is accepted")
 	}
+}
+
+// FuzzStringToSignV3: the pooled one-pass string to sign is the
+// definition's, StringToSignV3(CanonicalRequestV3(...)).
+func FuzzStringToSignV3(f *testing.F) {
+	f.Add("POST", "UserName", "a b*~/é", "x-acs-date", " 2026-11-27T00:00:00Z ", "e3b0")
+	f.Fuzz(func(t *testing.T, method, k, v, h, hv, payload string) {
+		q := map[string]string{k: v, "Format": "JSON"}
+		signed := []string{"host", h}
+		header := func(name string) string {
+			if name == "host" {
+				return "example.com:8080"
+			}
+			return hv
+		}
+		want := StringToSignV3(CanonicalRequestV3(method, q, signed, header, payload))
+		if got := stringToSignV3(method, q, signed, header, payload); got != want {
+			t.Fatalf("stringToSignV3 = %q, want %q", got, want)
+		}
+		if got, want := canonicalQuery(q, ""), definitionQuery(q); got != want {
+			t.Fatalf("canonicalQuery = %q, want %q", got, want)
+		}
+	})
+}
+
+// definitionQuery is canonicalQuery as the SDK documents it.
+func definitionQuery(p map[string]string) string {
+	var keys []string
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, percentEncode(k)+"="+percentEncode(p[k]))
+	}
+	return strings.Join(parts, "&")
 }

@@ -3,10 +3,14 @@ package web
 import (
 	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	ramsdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
 )
@@ -102,5 +106,25 @@ func TestAPIXMLErrorWhenQueryUnparsable(t *testing.T) {
 	}
 	if err := xml.Unmarshal([]byte(p.body), &e); err != nil || p.status != 400 || e.Code != "InvalidParameter" {
 		t.Fatalf("unparsable query with Format=XML: %d %v %s", p.status, err, p.body)
+	}
+}
+
+// TestAPIAccessLog: an OpenAPI call is in the access log at Debug level
+// only (its audit event records it); a failure on our side would be at Info.
+func TestAPIAccessLog(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := echo.New()
+	call := func(status int) string {
+		buf.Reset()
+		c := e.NewContext(httptest.NewRequest(http.MethodPost, "/?Action=GetUser", nil), httptest.NewRecorder())
+		_ = apiAccessLog(log)(func(c echo.Context) error { return c.NoContent(status) })(c)
+		return buf.String()
+	}
+	if line := call(200); !strings.Contains(line, "level=DEBUG") || !strings.Contains(line, `msg="api call"`) {
+		t.Errorf("a successful call: %q, want a Debug line", line)
+	}
+	if line := call(500); !strings.Contains(line, "level=INFO") || !strings.Contains(line, "status=500") {
+		t.Errorf("a 500: %q, want an Info line", line)
 	}
 }
