@@ -270,6 +270,7 @@ func (h *API) authenticate(ctx context.Context, req *apiRequest) (*ram.APICaller
 	}
 	caller, err := h.RAM.AccessKeyCaller(ctx, p["AccessKeyId"])
 	if err != nil {
+		forgetMACs(req.keyID) // a deleted or inactive key's secret is not kept
 		return nil, "", ts, err
 	}
 	mac, done := v1MAC(caller.AccessKeyID, string(caller.Secret))
@@ -325,6 +326,7 @@ func (h *API) authenticateV3(ctx context.Context, req *apiRequest) (*ram.APICall
 	}
 	caller, err := h.RAM.AccessKeyCaller(ctx, req.v3.Credential)
 	if err != nil {
+		forgetMACs(req.keyID) // a deleted or inactive key's secret is not kept
 		return nil, "", ts, err
 	}
 	header := func(name string) string {
@@ -396,6 +398,7 @@ func (h *API) Serve(c echo.Context, body []byte) error {
 	}
 	actor := caller.Actor(rid, unknown.SourceIP, unknown.UserAgent, secureTransport(c))
 	req.principalName = caller.User.UserName
+	c.Set(KeyAPIPrincipal, actor.Principal)
 	if req.action == "" {
 		return h.refuse(req, actor, caller, nonce, ts, missing("Action"))
 	}

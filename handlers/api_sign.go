@@ -121,8 +121,18 @@ func appendStringToSignV1(b []byte, method string, params map[string]string) []b
 	return b
 }
 
-// signBuffers are the scratch buffers of VerifyV1.
+// signBuffers are the scratch buffers of strings to sign.
 var signBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// putSignBuffer gives a buffer back, unless a large request grew it: a pool
+// should not keep megabytes for the next small call.
+func putSignBuffer(bp *[]byte, b []byte) {
+	if cap(b) > 64<<10 {
+		return
+	}
+	*bp = b
+	signBuffers.Put(bp)
+}
 
 // VerifyV1 reports whether signature is the V1 signature of the request's
 // parameters under secret, in constant time. It builds the string to sign
@@ -135,8 +145,7 @@ func VerifyV1(mac hash.Hash, method string, params map[string]string, signature 
 	var sum [sha1.Size]byte
 	var enc [28]byte // base64 of 20 bytes
 	base64.StdEncoding.Encode(enc[:], mac.Sum(sum[:0]))
-	*bp = b
-	signBuffers.Put(bp)
+	putSignBuffer(bp, b)
 	return subtle.ConstantTimeCompare([]byte(signature), enc[:]) == 1
 }
 
@@ -173,6 +182,13 @@ func pooledMAC(v int, newMAC func(string) hash.Hash, keyID, secret string) (hash
 	p := e.(*macPool)
 	m := p.Get().(hash.Hash)
 	return m, func() { p.Put(m) }
+}
+
+// forgetMACs drops a key's pooled MACs (and with them its secret).
+func forgetMACs(keyID string) {
+	for i := range macPools {
+		macPools[i].Delete(keyID)
+	}
 }
 
 // VerifyV3 reports whether signature (lower-case hex) is the V3 signature
@@ -322,8 +338,7 @@ func stringToSignV3(method string, query map[string]string, signed []string, hea
 	bp := signBuffers.Get().(*[]byte)
 	b := appendCanonicalRequestV3((*bp)[:0], method, query, signed, header, payloadHash)
 	sum := sha256.Sum256(b)
-	*bp = b
-	signBuffers.Put(bp)
+	putSignBuffer(bp, b)
 	var out [len(AlgorithmV3) + 1 + 2*sha256.Size]byte
 	copy(out[:], AlgorithmV3+"\n")
 	hex.Encode(out[len(AlgorithmV3)+1:], sum[:])

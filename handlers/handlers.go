@@ -49,6 +49,9 @@ const (
 	KeySession   = "ramconsole.session"
 	KeyRequestID = "ramconsole.request_id"
 	KeyIdentity  = "ramconsole.identity"
+	// KeyAPIPrincipal is the principal an OpenAPI call was authenticated
+	// as, for the access log.
+	KeyAPIPrincipal = "ramconsole.api_principal"
 )
 
 // mfaKey marks a session that passed an MFA check (acs:MFAPresent).

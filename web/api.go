@@ -20,9 +20,9 @@ func (a *App) mountAPI(tls bool) {
 		b, _ := c.Get(keyAPIBody).([]byte)
 		return api.Serve(c, b)
 	}
-	// The API's own chain: request id, its access log (apiAccessLog) and
-	// panic recovery; the body limit is applied while reading it.
-	chain := requestID(apiAccessLog(a.log)(recoverPanic(a.log)(apiRecover(api, apiHeaders(tls)(serve)))))
+	// The API's own chain: request id, access log and panic recovery as for
+	// every request; the body limit is applied while reading it.
+	chain := requestID(accessLog(a.log)(recoverPanic(a.log)(apiRecover(api, apiHeaders(tls)(serve)))))
 	a.Echo.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()

@@ -1,16 +1,13 @@
 package web
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/labstack/echo/v4"
 
 	ramsdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
 )
@@ -109,22 +106,27 @@ func TestAPIXMLErrorWhenQueryUnparsable(t *testing.T) {
 	}
 }
 
-// TestAPIAccessLog: an OpenAPI call is in the access log at Debug level
-// only (its audit event records it); a failure on our side would be at Info.
+// TestAPIAccessLog: every OpenAPI call has its access-log line (SPEC §9),
+// with the AccessKey owner as principal.
 func TestAPIAccessLog(t *testing.T) {
-	var buf strings.Builder
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := echo.New()
-	call := func(status int) string {
-		buf.Reset()
-		c := e.NewContext(httptest.NewRequest(http.MethodPost, "/?Action=GetUser", nil), httptest.NewRecorder())
-		_ = apiAccessLog(log)(func(c echo.Context) error { return c.NoContent(status) })(c)
-		return buf.String()
+	env := newAPIEnv(t)
+	p := env.rawV1(env.admin.keyID, env.admin.secret, http.MethodPost, url.Values{"Action": {"GetUser"}, "UserName": {"apiadmin"}}, nil)
+	expectStatus(t, p, 200, "GetUser")
+	var rid struct{ RequestId string }
+	if err := json.Unmarshal([]byte(p.body), &rid); err != nil {
+		t.Fatal(err)
 	}
-	if line := call(200); !strings.Contains(line, "level=DEBUG") || !strings.Contains(line, `msg="api call"`) {
-		t.Errorf("a successful call: %q, want a Debug line", line)
+	env.logsMu.Lock()
+	logs := env.logs.String()
+	env.logsMu.Unlock()
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "request_id="+rid.RequestId) {
+			if !strings.Contains(line, "level=INFO") || !strings.Contains(line, "status=200") ||
+				!strings.Contains(line, "principal=user/") || !strings.Contains(line, "path=/") {
+				t.Errorf("access log line = %q", line)
+			}
+			return
+		}
 	}
-	if line := call(500); !strings.Contains(line, "level=INFO") || !strings.Contains(line, "status=500") {
-		t.Errorf("a 500: %q, want an Info line", line)
-	}
+	t.Fatalf("no access log line for request %s", rid.RequestId)
 }

@@ -41,6 +41,8 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			principal := ""
 			if s := handlers.SessionOf(c); s != nil {
 				principal = s.Principal()
+			} else if p, ok := c.Get(handlers.KeyAPIPrincipal).(string); ok {
+				principal = p // an OpenAPI call's AccessKey owner
 			}
 			r := c.Request()
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
@@ -55,40 +57,6 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 		}
 	}
 }
-
-// apiAccessLog logs OpenAPI calls: at Debug level, since every call is in
-// the audit log already with its RequestId, source IP, user agent, action
-// and result; at Info level when it failed on our side (5xx) or took more
-// than apiSlowCall, which the audit log does not show.
-func apiAccessLog(log *slog.Logger) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err)
-			}
-			r, status, took := c.Request(), c.Response().Status, time.Since(start)
-			level := slog.LevelDebug
-			if status >= 500 || took >= apiSlowCall {
-				level = slog.LevelInfo
-			}
-			if !log.Enabled(r.Context(), level) {
-				return nil
-			}
-			log.LogAttrs(r.Context(), level, "api call",
-				slog.String("method", r.Method),
-				slog.Int("status", status),
-				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-				slog.String("request_id", handlers.RequestID(c)),
-				slog.String("ip", c.RealIP()))
-			return nil
-		}
-	}
-}
-
-// apiSlowCall is how long an OpenAPI call takes before it is logged as slow.
-const apiSlowCall = time.Second
 
 // recoverPanic turns a panic into an error for the central error handler.
 func recoverPanic(log *slog.Logger) echo.MiddlewareFunc {
