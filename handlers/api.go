@@ -514,7 +514,11 @@ type apiResponse interface{ setRequestID(string) }
 // answer writes a successful call's answer in JSON or XML.
 func (h *API) answer(req *apiRequest, resp apiResponse) error {
 	resp.setRequestID(RequestID(req.c))
-	return h.write(req, http.StatusOK, req.action+"Response", resp)
+	root := ""
+	if req.xml {
+		root = req.action + "Response"
+	}
+	return h.write(req, http.StatusOK, root, resp)
 }
 
 func (h *API) write(req *apiRequest, status int, root string, v any) error {
@@ -689,7 +693,8 @@ const maxAuditParams = 32
 // secrets left out, values cut to 1024 characters, at most maxAuditParams
 // of them (the first by name).
 func (p apiParams) audit() map[string]any {
-	keys := make([]string, 0, len(p))
+	var arr [24]string
+	keys := arr[:0]
 	for k := range p {
 		if !commonParams[k] && len(k) <= 64 {
 			keys = append(keys, k)
