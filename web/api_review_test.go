@@ -130,3 +130,22 @@ func TestAPIAccessLog(t *testing.T) {
 	}
 	t.Fatalf("no access log line for request %s", rid.RequestId)
 }
+
+// TestAPIAnswerSecurityHeaders: OpenAPI answers carry the headers of SPEC
+// §8, with a policy under which nothing in them loads anything.
+func TestAPIAnswerSecurityHeaders(t *testing.T) {
+	env := newAPIEnv(t)
+	p := env.rawV1(env.admin.keyID, env.admin.secret, http.MethodPost, url.Values{"Action": {"GetUser"}, "UserName": {"apiadmin"}}, nil)
+	expectStatus(t, p, 200, "GetUser")
+	for k, want := range map[string]string{
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+		"Cache-Control":           "no-store",
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+	} {
+		if got := p.header.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+}

@@ -67,7 +67,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	a.routes = routes(a.h)
 	e.HTTPErrorHandler = a.handleError
 
-	e.Use(requestID, accessLog(log), recoverPanic(log), securityHeaders(cfg.TLS))
+	e.Use(requestID, accessLog(log), recoverPanic(log), securityHeaders(cfg.TLS, consoleCSP))
 	e.Use(limitBody(maxBody))
 
 	a.mountAPI(cfg.TLS)

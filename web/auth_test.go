@@ -545,6 +545,15 @@ func TestTLSHeadersAndSecureCookie(t *testing.T) {
 	if hsts := resp.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
 		t.Errorf("Strict-Transport-Security = %q", hsts)
 	}
+	// An OpenAPI answer (here a refusal of an unsigned call) too.
+	api, err := srv.Client().Get(srv.URL + "/?Action=GetUser&UserName=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Body.Close()
+	if hsts := api.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("OpenAPI answer: Strict-Transport-Security = %q", hsts)
+	}
 	var found bool
 	for _, c := range resp.Cookies() {
 		if c.Name == CookieName {

@@ -76,32 +76,15 @@ func recoverPanic(log *slog.Logger) echo.MiddlewareFunc {
 	}
 }
 
-// securityHeaders sets the headers of SPEC §8 on every response.
-func securityHeaders(tls bool) echo.MiddlewareFunc {
+// securityHeaders sets the headers of SPEC §8 on every response, with csp
+// as its Content-Security-Policy. The value slices are shared: a Set
+// replaces one, and appending to a one-element slice copies it.
+func securityHeaders(tls bool, csp string) echo.MiddlewareFunc {
+	cspValue := []string{csp}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
-			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "+
-				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "same-origin")
-			h.Set("Cache-Control", "no-store")
-			if tls {
-				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-			}
-			return next(c)
-		}
-	}
-}
-
-// apiHeaders are the security headers of OpenAPI answers: JSON or XML
-// that no browser should sniff, frame or cache.
-func apiHeaders(tls bool) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			h := c.Response().Header()
-			h["Content-Security-Policy"] = apiCSP
+			h["Content-Security-Policy"] = cspValue
 			h["X-Frame-Options"] = deny
 			h["X-Content-Type-Options"] = nosniff
 			h["Referrer-Policy"] = sameOrigin
@@ -114,10 +97,15 @@ func apiHeaders(tls bool) echo.MiddlewareFunc {
 	}
 }
 
-// The values apiHeaders sets, shared: http.Header values are never modified
-// in place.
+// The Content-Security-Policy of console pages, and of OpenAPI answers
+// (JSON or XML: nothing in them may load anything).
+const (
+	consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; " +
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	apiCSP = "default-src 'none'; frame-ancestors 'none'"
+)
+
 var (
-	apiCSP     = []string{"default-src 'none'; frame-ancestors 'none'"}
 	deny       = []string{"DENY"}
 	nosniff    = []string{"nosniff"}
 	sameOrigin = []string{"same-origin"}
