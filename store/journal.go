@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"hash/maphash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,8 +46,8 @@ const (
 // journalSegmentSize is a segment's size. A segment is allocated on disk at
 // this size and mapped into memory; a record is written by copying it
 // there. Records folded already stay in the current segment until it is
-// full and the next fold removes it: replaying them again skips their
-// events and changes nothing else.
+// full and the next fold removes it; a replay starts after the place the
+// last fold recorded (audit_journal_mark).
 const journalSegmentSize = 4 << 20
 
 const (
@@ -93,6 +94,7 @@ type journal struct {
 	f        *os.File // the segment records are appended to
 	m        []byte   // f, mapped
 	seg      int64    // its number
+	oldest   int64    // the oldest segment still on disk
 	size     int      // bytes written to m
 	lastTime string   // the newest queued event time: queued times never go back
 	buf      []byte
@@ -419,15 +421,11 @@ func (j *journal) folded(current int64) {
 }
 
 // removeBefore deletes the segments before n, whose records are all in the
-// database now.
+// database now (under foldMu, or at Close).
 func (j *journal) removeBefore(n int64) {
-	segs, err := j.segments()
-	if err != nil {
-		return
-	}
-	for _, v := range segs {
-		if v < n {
-			_ = os.Remove(j.segPath(v))
+	for ; j.oldest < n; j.oldest++ {
+		if err := os.Remove(j.segPath(j.oldest)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return // tried again after the next fold
 		}
 	}
 }
@@ -614,6 +612,7 @@ func (s *Store) replayJournal(ctx context.Context) error {
 	if len(segs) > 0 {
 		last = max(last, segs[len(segs)-1])
 	}
+	j.oldest = last + 1
 	return j.startSegment(last+1, 0)
 }
 
