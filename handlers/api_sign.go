@@ -19,42 +19,17 @@ import (
 // V1 (HMAC-SHA1 over the sorted parameters, what the classic SDKs send) and
 // V3 (ACS3-HMAC-SHA256 over a canonical request, what the current SDKs send).
 
-// percentEncode is RFC 3986 encoding as Alibaba Cloud signs: A–Z a–z 0–9
-// - _ . ~ kept, every other byte %XX in upper-case hex.
-func percentEncode(s string) string {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !unreserved(s[i]) {
-			n++
-		}
-	}
-	if n == 0 {
-		return s
-	}
-	const hexdigits = "0123456789ABCDEF"
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b = append(b, c)
-		} else {
-			b = append(b, '%', hexdigits[c>>4], hexdigits[c&15])
-		}
-	}
-	return string(b)
-}
-
+// unreserved reports whether percent-encoding keeps c as it is: RFC 3986 as
+// Alibaba Cloud signs, A–Z a–z 0–9 - _ . ~; every other byte is %XX in
+// upper-case hex.
 func unreserved(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
 }
 
-// canonicalQuery joins the parameters sorted by name (byte order), each
-// name and value percent-encoded, as name=value pairs with '&'. An empty
-// value keeps its '='.
-func canonicalQuery(params map[string]string, skip string) string {
-	return string(appendCanonicalQuery(nil, params, skip))
-}
-
+// appendCanonicalQuery appends the canonical query of params but skip: the
+// parameters sorted by name (byte order), each name and value
+// percent-encoded, as name=value pairs joined with '&' (an empty value
+// keeps its '=').
 func appendCanonicalQuery(b []byte, params map[string]string, skip string) []byte {
 	var arr [24]string
 	keys := arr[:0]
@@ -75,7 +50,7 @@ func appendCanonicalQuery(b []byte, params map[string]string, skip string) []byt
 	return b
 }
 
-// appendPercentEncoded appends percentEncode(s).
+// appendPercentEncoded appends s percent-encoded (see unreserved).
 func appendPercentEncoded(b []byte, s string) []byte {
 	const hexdigits = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
@@ -202,8 +177,8 @@ func VerifyV3(mac hash.Hash, stringToSign, signature string) bool {
 	return subtle.ConstantTimeCompare([]byte(signature), enc[:]) == 1
 }
 
-// appendEncodedTwice appends percentEncode(percentEncode(s)): what the
-// canonical query's parameters become in the string to sign.
+// appendEncodedTwice appends s percent-encoded twice: what the canonical
+// query's parameters become in the V1 string to sign.
 func appendEncodedTwice(b []byte, s string) []byte {
 	const hexdigits = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {

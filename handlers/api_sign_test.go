@@ -296,3 +296,37 @@ func definitionQuery(p map[string]string) string {
 	}
 	return strings.Join(parts, "&")
 }
+
+// The definitions the one-pass encoders are checked against.
+
+// percentEncode is RFC 3986 encoding as Alibaba Cloud signs: A–Z a–z 0–9
+// - _ . ~ kept, every other byte %XX in upper-case hex.
+func percentEncode(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hexdigits = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hexdigits[c>>4], hexdigits[c&15])
+		}
+	}
+	return string(b)
+}
+
+// canonicalQuery joins the parameters sorted by name (byte order), each
+// name and value percent-encoded, as name=value pairs with '&'. An empty
+// value keeps its '='.
+func canonicalQuery(params map[string]string, skip string) string {
+	return string(appendCanonicalQuery(nil, params, skip))
+}
