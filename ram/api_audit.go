@@ -65,8 +65,7 @@ func (s *Service) RecordAPICall(ctx context.Context, a Actor, call APICall) erro
 		}
 	}
 	if !call.Recorded {
-		ev := s.event(ctx, a, s.accountID(ctx), EventAPICall, call.Action)
-		ev.EventRW = apiEventRW(call.Action)
+		ev := s.event(ctx, a, s.accountID(ctx), EventAPICall, call.Action) // eventRW too: a.API
 		if a.AccessKeyID != "" {
 			ev.UserIdentity.AccessKeyID = truncate(a.AccessKeyID, 64)
 		}
