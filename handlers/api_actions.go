@@ -119,3 +119,6 @@ func empty(err error) (apiResponse, error) {
 	}
 	return &apiMeta{}, nil
 }
+
+// APIActionParams returns an action's required parameters.
+func APIActionParams(action string) []string { return apiActions[action].required }

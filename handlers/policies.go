@@ -117,7 +117,7 @@ func (h *Handlers) renderPolicy(c echo.Context, status int, versionForm views.Fo
 		}
 	}
 	m := views.PolicyDetail{Layout: h.layout(c, p.PolicyName), Base: base, Name: p.PolicyName, Type: p.PolicyType,
-		Description: p.Description, DefaultVersion: p.DefaultVersion, ARN: ram.PolicyARNFor(h.RAM.AccountID(ctx(c)), p.PolicyType, p.PolicyName),
+		Description: p.Description, DefaultVersion: p.DefaultVersion, ARN: ram.PolicyARN(h.RAM.AccountID(ctx(c)), p),
 		Custom: p.PolicyType == ram.PolicyTypeCustom, VersionForm: versionForm, Problems: problems, DescForm: descForm}
 	if m.DescForm.Values == nil {
 		m.DescForm.Values = map[string]string{"description": p.Description}

@@ -64,29 +64,29 @@ func (s *Service) createAccessKey(ctx context.Context, tx *store.Tx, a Actor, ac
 	return &NewAccessKey{AccessKeyID: id, AccessKeySecret: secret, Status: "Active", CreateDate: k.CreatedAt, UserName: u.UserName}, nil
 }
 
-// targetUser resolves the user an AccessKey operation acts on: the named
-// one, or the caller when name is empty (RAM's rule for these actions).
-func (s *Service) targetUser(ctx context.Context, a Actor, name string) (string, error) {
+// keyOwner resolves whose AccessKeys an operation acts on, the named user
+// or the caller when name is empty (RAM's rule for these actions), and
+// authorises action on its stored ARN ("" for self-service, which the
+// security preference governs).
+func (s *Service) keyOwner(ctx context.Context, a Actor, name, action string) (string, *store.User, error) {
 	if name != "" {
-		return name, nameError("name", "UserName", "user name", name)
+		return s.authorizeUser(ctx, a, action, name)
 	}
+	acct := s.accountID(ctx)
 	if a.Principal == PrincipalRoot || a.Principal == "" {
-		return "", &Error{Kind: EINVALID, Code: "MissingParameter", Message: "UserName is required: the account owner has no AccessKeys."}
+		return acct, nil, &Error{Kind: EINVALID, Code: "MissingParameter", Message: "UserName is required: the account owner has no AccessKeys."}
 	}
-	return a.Name, nil
-}
-
-// keyOwner resolves whose AccessKeys an operation acts on and authorises
-// action there ("" for self-service, which the security preference governs).
-func (s *Service) keyOwner(ctx context.Context, a Actor, name, action string) (acct, owner string, err error) {
-	acct = s.accountID(ctx)
-	if owner, err = s.targetUser(ctx, a, name); err != nil {
-		return acct, "", err
+	u, err := s.st.UserByID(ctx, principalUserID(a.Principal))
+	if errors.Is(err, store.ErrNotFound) {
+		return acct, nil, notFound("EntityNotExist.User", "user")
+	}
+	if err != nil {
+		return acct, nil, err
 	}
 	if action != "" {
-		err = s.authorize(ctx, a, action, userARN(acct, owner))
+		err = s.authorize(ctx, a, action, userResource(acct, u))
 	}
-	return acct, owner, err
+	return acct, u, err
 }
 
 // CreateAccessKey creates an AccessKey for the named user (or the caller).
@@ -95,13 +95,13 @@ func (s *Service) CreateAccessKey(ctx context.Context, a Actor, name string) (*N
 }
 
 func (s *Service) createAccessKeyAs(ctx context.Context, a Actor, name, action string) (*NewAccessKey, error) {
-	acct, name, err := s.keyOwner(ctx, a, name, action)
+	acct, u, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
 		return nil, err
 	}
 	var k *NewAccessKey
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		u, err := s.userByName(ctx, tx, name)
+		u, err := s.sameUser(ctx, tx, u)
 		if err != nil {
 			return err
 		}
@@ -109,22 +109,14 @@ func (s *Service) createAccessKeyAs(ctx context.Context, a Actor, name, action s
 		return err
 	})
 	if err != nil {
-		return nil, s.refuse(ctx, a, acct, "CreateAccessKey", name, err)
+		return nil, s.refuse(ctx, a, acct, "CreateAccessKey", u.UserName, err)
 	}
 	return k, nil
 }
 
 // ListAccessKeys returns a user's keys (never their secrets).
 func (s *Service) ListAccessKeys(ctx context.Context, a Actor, name string) ([]AccessKey, error) {
-	acct := s.accountID(ctx)
-	name, err := s.targetUser(ctx, a, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:ListAccessKeys", userARN(acct, name)); err != nil {
-		return nil, err
-	}
-	u, err := s.userByName(ctx, s.st, name)
+	_, u, err := s.keyOwner(ctx, a, name, "ram:ListAccessKeys")
 	if err != nil {
 		return nil, err
 	}
@@ -132,8 +124,8 @@ func (s *Service) ListAccessKeys(ctx context.Context, a Actor, name string) ([]A
 }
 
 // userKey finds a key of the named user; a key of another user is not found.
-func (s *Service) userKey(ctx context.Context, tx *store.Tx, name, keyID string) (*store.User, *store.AccessKey, error) {
-	u, err := s.userByName(ctx, tx, name)
+func (s *Service) userKey(ctx context.Context, tx *store.Tx, owner *store.User, keyID string) (*store.User, *store.AccessKey, error) {
+	u, err := s.sameUser(ctx, tx, owner)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,15 +142,15 @@ func (s *Service) UpdateAccessKey(ctx context.Context, a Actor, name, keyID, sta
 }
 
 func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, status, action string) error {
-	acct, name, err := s.keyOwner(ctx, a, name, action)
+	acct, owner, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
 		return err
 	}
 	if status != "Active" && status != "Inactive" {
-		return s.refuse(ctx, a, acct, "UpdateAccessKey", name, &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Status must be Active or Inactive."})
+		return s.refuse(ctx, a, acct, "UpdateAccessKey", owner.UserName, &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Status must be Active or Inactive."})
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		u, k, err := s.userKey(ctx, tx, name, keyID)
+		u, k, err := s.userKey(ctx, tx, owner, keyID)
 		if err != nil {
 			return err
 		}
@@ -168,7 +160,7 @@ func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, s
 		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UpdateAccessKey", u.UserName, map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID, "Status": status}))
 	})
 	if err != nil {
-		return s.refuse(ctx, a, acct, "UpdateAccessKey", name, err)
+		return s.refuse(ctx, a, acct, "UpdateAccessKey", owner.UserName, err)
 	}
 	return nil
 }
@@ -179,12 +171,12 @@ func (s *Service) DeleteAccessKey(ctx context.Context, a Actor, name, keyID stri
 }
 
 func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, action string) error {
-	acct, name, err := s.keyOwner(ctx, a, name, action)
+	acct, owner, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
 		return err
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		u, k, err := s.userKey(ctx, tx, name, keyID)
+		u, k, err := s.userKey(ctx, tx, owner, keyID)
 		if err != nil {
 			return err
 		}
@@ -194,7 +186,7 @@ func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, a
 		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "DeleteAccessKey", u.UserName, map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID}))
 	})
 	if err != nil {
-		return s.refuse(ctx, a, acct, "DeleteAccessKey", name, err)
+		return s.refuse(ctx, a, acct, "DeleteAccessKey", owner.UserName, err)
 	}
 	return nil
 }
@@ -266,7 +258,7 @@ func (s *Service) CreateOwnAccessKey(ctx context.Context, a Actor) (*NewAccessKe
 	if err := s.selfKeys(ctx, a); err != nil {
 		return nil, err
 	}
-	return s.createAccessKeyAs(ctx, a, a.Name, "")
+	return s.createAccessKeyAs(ctx, a, "", "")
 }
 
 // UpdateOwnAccessKey sets one of the signed-in user's keys Active or Inactive.
@@ -274,7 +266,7 @@ func (s *Service) UpdateOwnAccessKey(ctx context.Context, a Actor, keyID, status
 	if err := s.selfKeys(ctx, a); err != nil {
 		return err
 	}
-	return s.updateAccessKeyAs(ctx, a, a.Name, keyID, status, "")
+	return s.updateAccessKeyAs(ctx, a, "", keyID, status, "")
 }
 
 // DeleteOwnAccessKey deletes one of the signed-in user's keys.
@@ -282,7 +274,7 @@ func (s *Service) DeleteOwnAccessKey(ctx context.Context, a Actor, keyID string)
 	if err := s.selfKeys(ctx, a); err != nil {
 		return err
 	}
-	return s.deleteAccessKeyAs(ctx, a, a.Name, keyID, "")
+	return s.deleteAccessKeyAs(ctx, a, "", keyID, "")
 }
 
 // OwnDetail is what /me shows the signed-in RAM user about itself.

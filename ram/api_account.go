@@ -11,15 +11,7 @@ import (
 // GetAccessKeyLastUsed returns when a key of the named user (or of the
 // caller, when name is empty) was last used; zero when never.
 func (s *Service) GetAccessKeyLastUsed(ctx context.Context, a Actor, name, keyID string) (time.Time, error) {
-	acct := s.accountID(ctx)
-	name, err := s.targetUser(ctx, a, name)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if err := s.authorize(ctx, a, "ram:GetAccessKeyLastUsed", userARN(acct, name)); err != nil {
-		return time.Time{}, err
-	}
-	u, err := s.userByName(ctx, s.st, name)
+	_, u, err := s.keyOwner(ctx, a, name, "ram:GetAccessKeyLastUsed")
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -49,7 +41,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, a Actor, oldPassword, n
 	if a.Principal == "" || a.Principal == PrincipalRoot {
 		return &Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "Only a RAM user can change its password through the API."}
 	}
-	if err := s.authorize(ctx, a, "ram:ChangePassword", userARN(s.accountID(ctx), a.Name)); err != nil {
+	if _, _, err := s.keyOwner(ctx, a, "", "ram:ChangePassword"); err != nil {
 		return err
 	}
 	return s.ChangePassword(ctx, a, ChangePasswordInput{Current: oldPassword, New: newPassword, Confirm: newPassword}, "")

@@ -21,14 +21,15 @@ type VirtualMFADevice struct {
 	User             *User // the user it is bound to, if any
 }
 
-func mfaARN(acct, name string) string { return "acs:ram::" + acct + ":mfa/" + name }
-func allMFAARN(acct string) string    { return "acs:ram:*:" + acct + ":mfa/*" }
+func mfaARN(acct, name string) string               { return "acs:ram::" + acct + ":mfa/" + name }
+func allMFAResource(acct string) Resource           { return Resource{"acs:ram:*:" + acct + ":mfa/*"} }
+func mfaDeviceResource(d *store.MFADevice) Resource { return Resource{d.Serial} }
 
 // CreateVirtualMFADevice creates an unbound virtual MFA device with a fresh
 // seed; the answer is the only place the seed is ever shown.
 func (s *Service) CreateVirtualMFADevice(ctx context.Context, a Actor, name string) (*VirtualMFADevice, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:CreateVirtualMFADevice", allMFAARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:CreateVirtualMFADevice", allMFAResource(acct)); err != nil {
 		return nil, err
 	}
 	var fe fieldErrors
@@ -82,7 +83,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, a Actor, name stri
 // and unbound (never their seeds).
 func (s *Service) ListVirtualMFADevices(ctx context.Context, a Actor) ([]VirtualMFADevice, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:ListVirtualMFADevices", allMFAARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:ListVirtualMFADevices", allMFAResource(acct)); err != nil {
 		return nil, err
 	}
 	devs, err := s.st.VirtualMFADevices(ctx)
@@ -108,11 +109,17 @@ func (s *Service) ListVirtualMFADevices(ctx context.Context, a Actor) ([]Virtual
 // bound: DeleteConflict.VirtualMFADevice.User).
 func (s *Service) DeleteVirtualMFADevice(ctx context.Context, a Actor, serial string) error {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:DeleteVirtualMFADevice", serial); err != nil {
+	res := Resource{serial} // a serial that matches no device is authorised as spelled
+	if d, err := s.st.MFADeviceBySerial(ctx, serial); err == nil {
+		res = mfaDeviceResource(d)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := s.authorize(ctx, a, "ram:DeleteVirtualMFADevice", res); err != nil {
 		return err
 	}
 	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		d, err := tx.MFADeviceBySerial(ctx, serial)
+		d, err := tx.MFADeviceBySerial(ctx, res.arn)
 		if errors.Is(err, store.ErrNotFound) || err == nil && d.Principal == PrincipalRoot {
 			return notFound("EntityNotExist.VirtualMFADevice", "virtual MFA device")
 		}
@@ -122,7 +129,7 @@ func (s *Service) DeleteVirtualMFADevice(ctx context.Context, a Actor, serial st
 		if d.Principal != "" {
 			return conflict("DeleteConflict.VirtualMFADevice.User", "The device is bound to a user. Unbind it first.")
 		}
-		if err := tx.DeleteUnboundMFADevice(ctx, serial); err != nil {
+		if err := tx.DeleteUnboundMFADevice(ctx, d.Serial); err != nil {
 			return err
 		}
 		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "DeleteVirtualMFADevice", serial, map[string]any{"SerialNumber": serial}))
@@ -137,19 +144,19 @@ func (s *Service) DeleteVirtualMFADevice(ctx context.Context, a Actor, serial st
 // consecutive codes of its seed; both steps then count as used. The user's
 // sessions end: its MFA device changed.
 func (s *Service) BindMFADevice(ctx context.Context, a Actor, serial, userName, code1, code2 string) error {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", userName); err != nil {
+	acct, target, err := s.authorizeUser(ctx, a, "ram:BindMFADevice", userName)
+	if ErrorKind(err) == EINVALID {
 		return s.refuse(ctx, a, acct, "BindMFADevice", userName, err)
 	}
-	if err := s.authorize(ctx, a, "ram:BindMFADevice", userARN(acct, userName)); err != nil {
+	if err != nil {
 		return err
 	}
 	if !isSixDigits(code1) || !isSixDigits(code2) {
 		return s.refuse(ctx, a, acct, "BindMFADevice", userName, &Error{Kind: EINVALID, Code: "InvalidParameter.AuthenticationCode.Format",
 			Message: "Each authentication code is 6 digits."})
 	}
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		u, err := s.userByName(ctx, tx, userName)
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.sameUser(ctx, tx, target)
 		if err != nil {
 			return err
 		}
@@ -195,14 +202,7 @@ func (s *Service) BindMFADevice(ctx context.Context, a Actor, serial, userName, 
 
 // GetUserMFAInfo returns the MFA device bound to a user.
 func (s *Service) GetUserMFAInfo(ctx context.Context, a Actor, userName string) (*store.MFADevice, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", userName); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:GetUserMFAInfo", userARN(acct, userName)); err != nil {
-		return nil, err
-	}
-	u, err := s.userByName(ctx, s.st, userName)
+	_, u, err := s.authorizeUser(ctx, a, "ram:GetUserMFAInfo", userName)
 	if err != nil {
 		return nil, err
 	}

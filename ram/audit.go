@@ -67,7 +67,7 @@ type Integrity struct {
 // LookupEvents returns a page of the events matching f, newest first.
 // Reading the log is not itself recorded (SPEC §7); refusals are.
 func (s *Service) LookupEvents(ctx context.Context, a Actor, f EventFilter, limit int) (EventPage, error) {
-	if err := s.authorize(ctx, a, ActionLookupEvents, "*"); err != nil {
+	if err := s.authorize(ctx, a, ActionLookupEvents, anyResource); err != nil {
 		return EventPage{}, err
 	}
 	return s.st.EventPage(ctx, f, limit)
@@ -75,7 +75,7 @@ func (s *Service) LookupEvents(ctx context.Context, a Actor, f EventFilter, limi
 
 // GetEvent returns the event with eventId id.
 func (s *Service) GetEvent(ctx context.Context, a Actor, id string) (*AuditEvent, error) {
-	if err := s.authorize(ctx, a, ActionLookupEvents, "*"); err != nil {
+	if err := s.authorize(ctx, a, ActionLookupEvents, anyResource); err != nil {
 		return nil, err
 	}
 	ev, err := s.st.EventByID(ctx, id)
@@ -89,7 +89,7 @@ func (s *Service) GetEvent(ctx context.Context, a Actor, id string) (*AuditEvent
 // export is recorded (with the filter as requestParameters) before the first
 // event is read, and lists the events that existed at that moment.
 func (s *Service) ExportEvents(ctx context.Context, a Actor, f EventFilter, format string, each func(e *RawEvent) error) error {
-	if err := s.authorize(ctx, a, ActionLookupEvents, "*"); err != nil {
+	if err := s.authorize(ctx, a, ActionLookupEvents, anyResource); err != nil {
 		return err
 	}
 	head, err := s.st.LastEventSeq(ctx)
@@ -134,7 +134,7 @@ func filterParams(f EventFilter, format string) map[string]any {
 // syncVerifyLimit events is verified in the background while the page shows
 // the last result. A full check of every event is `ramconsole audit verify`.
 func (s *Service) AuditIntegrity(ctx context.Context, a Actor) (Integrity, error) {
-	if err := s.authorize(ctx, a, ActionLookupEvents, "*"); err != nil {
+	if err := s.authorize(ctx, a, ActionLookupEvents, anyResource); err != nil {
 		return Integrity{}, err
 	}
 	c := &s.audit

@@ -45,7 +45,7 @@ type effectiveSet struct {
 // user: the default versions of the policies attached to it and to its
 // groups. The set is cached until a change that could alter it.
 func (s *Service) effectivePolicies(ctx context.Context, userID string) (*policy.Set, error) {
-	gen := s.policyGen.Load() // read before loading, so a racing change invalidates what we build
+	gen := s.st.Generation() // read before loading, so a racing change invalidates what we build
 	if v, ok := s.sets.Load(userID); ok {
 		if es := v.(*effectiveSet); es.gen == gen {
 			return es.set, nil
@@ -70,9 +70,16 @@ func (s *Service) effectivePolicies(ctx context.Context, userID string) (*policy
 	return set, nil
 }
 
+// compiledVersion is a custom policy's compiled default version.
+type compiledVersion struct {
+	version string
+	c       *policy.Compiled
+}
+
 // compiledPolicy returns the compiled default version of a policy (nil when
-// it no longer exists). Custom versions are immutable, so they are cached by
-// name and version.
+// it no longer exists). Custom versions are immutable: the compiled one is
+// kept by the policy's UID (never reused, unlike its row id) until another
+// version becomes the default or the policy is gone.
 func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (*policy.Compiled, error) {
 	if policyType == PolicyTypeSystem {
 		return s.system[name], nil
@@ -84,9 +91,10 @@ func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (
 	if err != nil {
 		return nil, err
 	}
-	key := fmt.Sprintf("Custom/%d/%s", p.PolicyID, p.DefaultVersion)
-	if c, ok := s.compiled.Load(key); ok {
-		return c.(*policy.Compiled), nil
+	if v, ok := s.compiled.Load(p.UID); ok {
+		if cv := v.(*compiledVersion); cv.version == p.DefaultVersion {
+			return cv.c, nil
+		}
 	}
 	versions, err := s.st.PolicyVersions(ctx, p.PolicyID)
 	if err != nil {
@@ -101,7 +109,7 @@ func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (
 			return nil, fmt.Errorf("ram: stored policy %s %s does not parse: %w", p.PolicyName, v.VersionID, err)
 		}
 		c := policy.Compile(policy.Source{Type: PolicyTypeCustom, Name: p.PolicyName, Version: v.VersionID}, doc)
-		s.compiled.Store(key, c)
+		s.compiled.Store(p.UID, &compiledVersion{version: v.VersionID, c: c})
 		return c, nil
 	}
 	return nil, nil
@@ -159,12 +167,17 @@ func (s *Service) decide(ctx context.Context, a Actor, action string, resources 
 // authorize decides whether the actor may do action on every resource. The
 // owner may do everything; a RAM user what its policies allow. A refusal is
 // audited with errorCode NoPermission and explained in the error's Denial.
-func (s *Service) authorize(ctx context.Context, a Actor, action string, resources ...string) error {
+func (s *Service) authorize(ctx context.Context, a Actor, action string, rs ...Resource) error {
 	switch {
 	case a.Principal == PrincipalRoot:
 		return nil
 	case a.Principal == "":
 		return &Error{Kind: EAUTH, Code: "InvalidAccessKeyId.NotFound", Message: "Sign in first."}
+	}
+	var arns [3]string
+	resources := arns[:0]
+	for _, r := range rs {
+		resources = append(resources, r.arn)
 	}
 	decision, res, err := s.decide(ctx, a, action, resources)
 	if err != nil {
@@ -173,6 +186,7 @@ func (s *Service) authorize(ctx context.Context, a Actor, action string, resourc
 	if decision == policy.Allow {
 		return nil
 	}
+	resources = append([]string(nil), resources...)
 	d := &Denial{Action: action, Resources: resources, Type: decision.String()}
 	if res != nil && decision == policy.ExplicitDeny {
 		for _, m := range res.Matched {
@@ -201,14 +215,22 @@ func (s *Service) authorize(ctx context.Context, a Actor, action string, resourc
 
 // Allowed reports, without recording anything, whether the actor may do
 // action on every resource (for navigation and buttons).
-func (s *Service) Allowed(ctx context.Context, a Actor, action string, resources ...string) bool {
+func (s *Service) Allowed(ctx context.Context, a Actor, action string, refs ...Ref) bool {
 	if a.Principal == PrincipalRoot {
 		return true
 	}
 	if a.Principal == "" {
 		return false
 	}
-	d, _, err := s.decide(ctx, a, action, resources)
+	rs, err := s.resolve(ctx, s.accountID(ctx), refs)
+	if err != nil {
+		return false
+	}
+	arns := make([]string, len(rs))
+	for i, r := range rs {
+		arns[i] = r.arn
+	}
+	d, _, err := s.decide(ctx, a, action, arns)
 	return err == nil && d == policy.Allow
 }
 
@@ -216,9 +238,17 @@ func (s *Service) Allowed(ctx context.Context, a Actor, action string, resources
 func (s *Service) AccountID(ctx context.Context) string { return s.accountID(ctx) }
 
 // Authorize lets handlers check a console-only action (a page view) through
-// the same rules as the domain operations.
-func (s *Service) Authorize(ctx context.Context, a Actor, action string, resources ...string) error {
-	return s.authorize(ctx, a, action, resources...)
+// the same rules as the domain operations: each ref is resolved to its
+// stored entity first.
+func (s *Service) Authorize(ctx context.Context, a Actor, action string, refs ...Ref) error {
+	if a.Principal == PrincipalRoot {
+		return nil
+	}
+	rs, err := s.resolve(ctx, s.accountID(ctx), refs)
+	if err != nil {
+		return err
+	}
+	return s.authorize(ctx, a, action, rs...)
 }
 
 // refuse records a failed operation's event and returns err.
@@ -252,25 +282,6 @@ func structParams(v any) map[string]any {
 	}
 	return out
 }
-
-// ARNs of RAM resources as requests name them (ram-actions.md).
-func userARN(acct, name string) string   { return "acs:ram:*:" + acct + ":user/" + name }
-func groupARN(acct, name string) string  { return "acs:ram:*:" + acct + ":group/" + name }
-func policyARN(acct, name string) string { return "acs:ram:*:" + acct + ":policy/" + name }
-func allUsersARN(acct string) string     { return "acs:ram:*:" + acct + ":user/*" }
-func allGroupsARN(acct string) string    { return "acs:ram:*:" + acct + ":group/*" }
-
-// ARN builders for the route table: the resources a console route names.
-var (
-	UserARN      = userARN
-	GroupARN     = groupARN
-	PolicyARN    = policyARN
-	AllUsersARN  = allUsersARN
-	AllGroupsARN = allGroupsARN
-)
-
-// AccountARN is the resource of account-wide settings.
-func AccountARN(acct string) string { return "acs:ram:*:" + acct + ":*" }
 
 // notFound is the domain's not-found error with RAM's code.
 func notFound(code, what string) *Error {

@@ -13,22 +13,12 @@ type Group = store.Group
 // Member is a user in a group.
 type Member = store.Member
 
-func (s *Service) groupByName(ctx context.Context, r interface {
-	GroupByName(context.Context, string) (*store.Group, error)
-}, name string) (*store.Group, error) {
-	g, err := r.GroupByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("EntityNotExist.Group", "group")
-	}
-	return g, err
-}
-
 func newGroupID() string { return "g-" + randomAlnum(16) }
 
 // CreateGroup creates a group.
 func (s *Service) CreateGroup(ctx context.Context, a Actor, name, comments string) (*Group, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:CreateGroup", allGroupsARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:CreateGroup", allGroupsResource(acct)); err != nil {
 		return nil, err
 	}
 	var fe fieldErrors
@@ -63,29 +53,30 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, name, comments strin
 
 // GetGroup returns a group.
 func (s *Service) GetGroup(ctx context.Context, a Actor, name string) (*Group, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "GroupName", "group name", name); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:GetGroup", groupARN(acct, name)); err != nil {
-		return nil, err
-	}
-	return s.groupByName(ctx, s.st, name)
+	_, g, err := s.authorizeGroup(ctx, a, "ram:GetGroup", name)
+	return g, err
 }
 
 // UpdateGroup renames a group or changes its comments (nil = unchanged).
 func (s *Service) UpdateGroup(ctx context.Context, a Actor, name string, newName, newComments *string) (*Group, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "GroupName", "group name", name); err != nil {
-		return nil, err
+	acct, old, err := s.authorizeGroup(ctx, a, "ram:UpdateGroup", name)
+	if err != nil {
+		return nil, s.refused(ctx, a, acct, "UpdateGroup", name, err)
 	}
-	if err := s.authorize(ctx, a, "ram:UpdateGroup", groupARN(acct, name)); err != nil {
-		return nil, err
+	if newName != nil && *newName != old.GroupName {
+		// A rename must be allowed on the new name too, or a group could be
+		// renamed into a name that other statements trust.
+		if err := nameError("name", "NewGroupName", "group name", *newName); err != nil {
+			return nil, s.refuse(ctx, a, acct, "UpdateGroup", name, err)
+		}
+		if err := s.authorize(ctx, a, "ram:UpdateGroup", unresolved(acct, "group", *newName)); err != nil {
+			return nil, err
+		}
 	}
 	var g *store.Group
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if g, err = s.groupByName(ctx, tx, name); err != nil {
+		if g, err = s.sameGroup(ctx, tx, old); err != nil {
 			return err
 		}
 		params := map[string]any{"GroupName": g.GroupName}
@@ -122,17 +113,30 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, name string, newName
 // (DeleteConflict.Group.*); with cascade (the console, after the person
 // agreed) its memberships and attachments go with it, counted in the event.
 func (s *Service) DeleteGroup(ctx context.Context, a Actor, name string, cascade bool) error {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "GroupName", "group name", name); err != nil {
-		return err
+	acct, target, err := s.authorizeGroup(ctx, a, "ram:DeleteGroup", name)
+	if err != nil {
+		return s.refused(ctx, a, acct, "DeleteGroup", name, err)
 	}
-	if err := s.authorize(ctx, a, "ram:DeleteGroup", groupARN(acct, name)); err != nil {
-		return err
+	var plan *cascadePlan
+	if cascade {
+		// Each removal and detachment the cascade performs must be allowed
+		// on its own: a cascade is no way around a refused detach.
+		if plan, err = s.groupCascade(ctx, s.st.Reads, acct, target); err != nil {
+			return err
+		}
+		if err := s.authorizeCascade(ctx, a, plan); err != nil {
+			return err
+		}
 	}
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		g, err := s.groupByName(ctx, tx, name)
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		g, err := s.sameGroup(ctx, tx, target)
 		if err != nil {
 			return err
+		}
+		if cascade {
+			if err := s.sameCascade(ctx, tx, plan, func() (*cascadePlan, error) { return s.groupCascade(ctx, tx.Reads, acct, g) }); err != nil {
+				return err
+			}
 		}
 		n, err := tx.CountMembers(ctx, g.GroupID)
 		if err != nil {
@@ -158,7 +162,6 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, name string, cascade
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeleteGroup", name, err)
 	}
-	s.bumpPolicies()
 	return nil
 }
 
@@ -173,7 +176,7 @@ type GroupPage struct {
 // whose name starts with query.
 func (s *Service) ListGroups(ctx context.Context, a Actor, query, marker string, maxItems int) (*GroupPage, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:ListGroups", allGroupsARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:ListGroups", allGroupsResource(acct)); err != nil {
 		return nil, err
 	}
 	size, after, err := pageArgs(maxItems, marker)
@@ -192,25 +195,43 @@ func (s *Service) ListGroups(ctx context.Context, a Actor, query, marker string,
 	return page, nil
 }
 
-// membership authorises and resolves an add/remove of a user and a group.
-func (s *Service) membership(ctx context.Context, a Actor, action, groupName, userName string) (string, error) {
+// membership validates and authorises an add or remove of a user and a
+// group, on both stored entities.
+func (s *Service) membership(ctx context.Context, a Actor, action, groupName, userName string) (string, *store.Group, *store.User, error) {
 	acct := s.accountID(ctx)
 	var fe fieldErrors
 	checkName(&fe, "group", "GroupName", "group name", groupName)
 	checkName(&fe, "user", "UserName", "user name", userName)
 	if err := fe.err(); err != nil {
-		return acct, err
+		return acct, nil, nil, err
 	}
-	return acct, s.authorize(ctx, a, action, userARN(acct, userName), groupARN(acct, groupName))
+	ures, u, err := s.lookupUser(ctx, s.st, acct, userName)
+	if err != nil {
+		return acct, nil, nil, err
+	}
+	gres, g, err := s.lookupGroup(ctx, s.st, acct, groupName)
+	if err != nil {
+		return acct, nil, nil, err
+	}
+	if err := s.authorize(ctx, a, action, ures, gres); err != nil {
+		return acct, nil, nil, err
+	}
+	if g == nil {
+		return acct, nil, nil, notFound("EntityNotExist.Group", "group")
+	}
+	if u == nil {
+		return acct, nil, nil, notFound("EntityNotExist.User", "user")
+	}
+	return acct, g, u, nil
 }
 
-// groupAndUser resolves both sides of a membership inside tx.
-func (s *Service) groupAndUser(ctx context.Context, tx *store.Tx, groupName, userName string) (*store.Group, *store.User, error) {
-	g, err := s.groupByName(ctx, tx, groupName)
+// groupAndUser re-reads both sides of a membership inside tx.
+func (s *Service) groupAndUser(ctx context.Context, tx *store.Tx, g *store.Group, u *store.User) (*store.Group, *store.User, error) {
+	g, err := s.sameGroup(ctx, tx, g)
 	if err != nil {
 		return nil, nil, err
 	}
-	u, err := s.userByName(ctx, tx, userName)
+	u, err = s.sameUser(ctx, tx, u)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -219,12 +240,12 @@ func (s *Service) groupAndUser(ctx context.Context, tx *store.Tx, groupName, use
 
 // AddUserToGroup adds a user to a group.
 func (s *Service) AddUserToGroup(ctx context.Context, a Actor, groupName, userName string) error {
-	acct, err := s.membership(ctx, a, "ram:AddUserToGroup", groupName, userName)
+	acct, g0, u0, err := s.membership(ctx, a, "ram:AddUserToGroup", groupName, userName)
 	if err != nil {
-		return err
+		return s.refused(ctx, a, acct, "AddUserToGroup", groupName, err)
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		g, u, err := s.groupAndUser(ctx, tx, groupName, userName)
+		g, u, err := s.groupAndUser(ctx, tx, g0, u0)
 		if err != nil {
 			return err
 		}
@@ -245,18 +266,17 @@ func (s *Service) AddUserToGroup(ctx context.Context, a Actor, groupName, userNa
 	if err != nil {
 		return s.refuse(ctx, a, acct, "AddUserToGroup", groupName, err)
 	}
-	s.bumpPolicies()
 	return nil
 }
 
 // RemoveUserFromGroup takes a user out of a group.
 func (s *Service) RemoveUserFromGroup(ctx context.Context, a Actor, groupName, userName string) error {
-	acct, err := s.membership(ctx, a, "ram:RemoveUserFromGroup", groupName, userName)
+	acct, g0, u0, err := s.membership(ctx, a, "ram:RemoveUserFromGroup", groupName, userName)
 	if err != nil {
-		return err
+		return s.refused(ctx, a, acct, "RemoveUserFromGroup", groupName, err)
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		g, u, err := s.groupAndUser(ctx, tx, groupName, userName)
+		g, u, err := s.groupAndUser(ctx, tx, g0, u0)
 		if err != nil {
 			return err
 		}
@@ -270,20 +290,12 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, a Actor, groupName, u
 	if err != nil {
 		return s.refuse(ctx, a, acct, "RemoveUserFromGroup", groupName, err)
 	}
-	s.bumpPolicies()
 	return nil
 }
 
 // ListGroupsForUser returns the groups a user is in.
 func (s *Service) ListGroupsForUser(ctx context.Context, a Actor, userName string) ([]Group, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", userName); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:ListGroupsForUser", userARN(acct, userName)); err != nil {
-		return nil, err
-	}
-	u, err := s.userByName(ctx, s.st, userName)
+	_, u, err := s.authorizeUser(ctx, a, "ram:ListGroupsForUser", userName)
 	if err != nil {
 		return nil, err
 	}
@@ -299,18 +311,11 @@ type MemberPage struct {
 
 // ListUsersForGroup returns a page of a group's members.
 func (s *Service) ListUsersForGroup(ctx context.Context, a Actor, groupName, marker string, maxItems int) (*MemberPage, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "GroupName", "group name", groupName); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:ListUsersForGroup", groupARN(acct, groupName)); err != nil {
-		return nil, err
-	}
-	size, after, err := pageArgs(maxItems, marker)
+	_, g, err := s.authorizeGroup(ctx, a, "ram:ListUsersForGroup", groupName)
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.groupByName(ctx, s.st, groupName)
+	size, after, err := pageArgs(maxItems, marker)
 	if err != nil {
 		return nil, err
 	}

@@ -93,18 +93,15 @@ type LoginProfileInput struct {
 // CreateLoginProfile gives a user console access. It returns the generated
 // password when one was asked for.
 func (s *Service) CreateLoginProfile(ctx context.Context, a Actor, name string, in LoginProfileInput) (*LoginProfile, string, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return nil, "", err
-	}
-	if err := s.authorize(ctx, a, "ram:CreateLoginProfile", userARN(acct, name)); err != nil {
-		return nil, "", err
+	acct, target, err := s.authorizeUser(ctx, a, "ram:CreateLoginProfile", name)
+	if err != nil {
+		return nil, "", s.refused(ctx, a, acct, "CreateLoginProfile", name, err)
 	}
 	var lp *LoginProfile
 	password := in.Password
 	generated := ""
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		u, err := s.userByName(ctx, tx, name)
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.sameUser(ctx, tx, target)
 		if err != nil {
 			return err
 		}
@@ -131,14 +128,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, a Actor, name string, 
 
 // GetLoginProfile returns a user's login profile.
 func (s *Service) GetLoginProfile(ctx context.Context, a Actor, name string) (*LoginProfile, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:GetLoginProfile", userARN(acct, name)); err != nil {
-		return nil, err
-	}
-	u, err := s.userByName(ctx, s.st, name)
+	_, u, err := s.authorizeUser(ctx, a, "ram:GetLoginProfile", name)
 	if err != nil {
 		return nil, err
 	}
@@ -162,16 +152,13 @@ type LoginProfileUpdate struct {
 // and deactivates console access. A new password or a deactivation ends all
 // of the user's sessions. It returns the generated password, if any.
 func (s *Service) UpdateLoginProfile(ctx context.Context, a Actor, name string, up LoginProfileUpdate) (string, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return "", err
-	}
-	if err := s.authorize(ctx, a, "ram:UpdateLoginProfile", userARN(acct, name)); err != nil {
-		return "", err
+	acct, target, err := s.authorizeUser(ctx, a, "ram:UpdateLoginProfile", name)
+	if err != nil {
+		return "", s.refused(ctx, a, acct, "UpdateLoginProfile", name, err)
 	}
 	generated := ""
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		u, err := s.userByName(ctx, tx, name)
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.sameUser(ctx, tx, target)
 		if err != nil {
 			return err
 		}
@@ -241,15 +228,12 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, a Actor, name string, 
 
 // DeleteLoginProfile removes a user's console access and ends its sessions.
 func (s *Service) DeleteLoginProfile(ctx context.Context, a Actor, name string) error {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return err
+	acct, target, err := s.authorizeUser(ctx, a, "ram:DeleteLoginProfile", name)
+	if err != nil {
+		return s.refused(ctx, a, acct, "DeleteLoginProfile", name, err)
 	}
-	if err := s.authorize(ctx, a, "ram:DeleteLoginProfile", userARN(acct, name)); err != nil {
-		return err
-	}
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		u, err := s.userByName(ctx, tx, name)
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.sameUser(ctx, tx, target)
 		if err != nil {
 			return err
 		}

@@ -84,17 +84,6 @@ var (
 	versionIDRE  = regexp.MustCompile(`^v[1-9][0-9]{0,5}$`)
 )
 
-// policyARNFor is the resource a request names for a policy of a type.
-func policyARNFor(acct, policyType, name string) string {
-	if policyType == PolicyTypeSystem {
-		return "acs:ram:*:" + systemPolicyAccountPart + ":policy/" + name
-	}
-	return policyARN(acct, name)
-}
-
-// PolicyARNFor is policyARNFor for the route table.
-func PolicyARNFor(acct, policyType, name string) string { return policyARNFor(acct, policyType, name) }
-
 func checkPolicyType(fe *fieldErrors, t string) {
 	if t != PolicyTypeSystem && t != PolicyTypeCustom {
 		fe.add("policy_type", "InvalidParameter.PolicyType", "Choose System or Custom.")
@@ -164,14 +153,10 @@ func systemPolicy(name string) (policy.SystemPolicy, error) {
 	return sp, nil
 }
 
-// bumpPolicies invalidates every cached effective policy set; call it after
-// a commit that could change what any user may do.
-func (s *Service) bumpPolicies() { s.policyGen.Add(1) }
-
 // CreatePolicy creates a custom policy whose v1 is the document.
 func (s *Service) CreatePolicy(ctx context.Context, a Actor, name, document, description string) (*Policy, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:CreatePolicy", policyARN(acct, "*")); err != nil {
+	if err := s.authorize(ctx, a, "ram:CreatePolicy", allPoliciesResource(acct)); err != nil {
 		return nil, err
 	}
 	var fe fieldErrors
@@ -220,16 +205,48 @@ func systemView(sp policy.SystemPolicy, attachments int) *Policy {
 		CreateDate: systemPolicyDate, UpdateDate: systemPolicyDate, AttachmentCount: attachments}
 }
 
-// policyRef validates a (type, name) pair and authorises action on it.
-func (s *Service) policyRef(ctx context.Context, a Actor, action, policyType, name string) (string, error) {
-	acct := s.accountID(ctx)
+// policyRef validates a (type, name) pair, finds the policy and authorises
+// action on its stored ARN. It returns the stored name and, for a custom
+// policy, the policy; a name that matches nothing is authorised as spelled,
+// then is EntityNotExist.Policy.
+func (s *Service) policyRef(ctx context.Context, a Actor, action, policyType, name string) (acct, canonical string, cp *store.CustomPolicy, err error) {
+	acct = s.accountID(ctx)
 	var fe fieldErrors
 	checkPolicyType(&fe, policyType)
 	checkPolicyName(&fe, "name", name)
 	if err := fe.err(); err != nil {
-		return acct, err
+		return acct, "", nil, err
 	}
-	return acct, s.authorize(ctx, a, action, policyARNFor(acct, policyType, name))
+	res, canonical, found, err := s.lookupPolicy(ctx, s.st, acct, policyType, name)
+	if err != nil {
+		return acct, "", nil, err
+	}
+	if err := s.authorize(ctx, a, action, res); err != nil {
+		return acct, "", nil, err
+	}
+	if !found {
+		return acct, "", nil, notFound("EntityNotExist.Policy", "policy")
+	}
+	if policyType == PolicyTypeCustom {
+		if cp, err = s.customPolicy(ctx, s.st, canonical); err != nil {
+			return acct, "", nil, err
+		}
+	}
+	return acct, canonical, cp, nil
+}
+
+// sameCustomPolicy re-reads, inside a write transaction, the custom policy
+// an operation was authorised on (not another one created since under a
+// name that differs only in case).
+func (s *Service) sameCustomPolicy(ctx context.Context, tx *store.Tx, p *store.CustomPolicy) (*store.CustomPolicy, error) {
+	cur, err := s.customPolicy(ctx, tx, p.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+	if cur.UID != p.UID || cur.PolicyName != p.PolicyName {
+		return nil, notFound("EntityNotExist.Policy", "policy")
+	}
+	return cur, nil
 }
 
 func (s *Service) attachmentCount(ctx context.Context, policyType, name string) int {
@@ -242,7 +259,8 @@ func (s *Service) attachmentCount(ctx context.Context, policyType, name string) 
 
 // GetPolicy returns a policy and its default version.
 func (s *Service) GetPolicy(ctx context.Context, a Actor, policyType, name string) (*Policy, *PolicyVersion, error) {
-	if _, err := s.policyRef(ctx, a, "ram:GetPolicy", policyType, name); err != nil {
+	_, name, p, err := s.policyRef(ctx, a, "ram:GetPolicy", policyType, name)
+	if err != nil {
 		return nil, nil, err
 	}
 	if policyType == PolicyTypeSystem {
@@ -252,10 +270,6 @@ func (s *Service) GetPolicy(ctx context.Context, a Actor, policyType, name strin
 		}
 		return systemView(sp, s.attachmentCount(ctx, PolicyTypeSystem, sp.Name)),
 			&PolicyVersion{VersionID: systemPolicyVersion, PolicyDocument: sp.Document, IsDefaultVersion: true, CreateDate: systemPolicyDate}, nil
-	}
-	p, err := s.customPolicy(ctx, s.st, name)
-	if err != nil {
-		return nil, nil, err
 	}
 	versions, err := s.st.PolicyVersions(ctx, p.PolicyID)
 	if err != nil {
@@ -272,9 +286,9 @@ func (s *Service) GetPolicy(ctx context.Context, a Actor, policyType, name strin
 
 // UpdatePolicyDescription changes a custom policy's description.
 func (s *Service) UpdatePolicyDescription(ctx context.Context, a Actor, name, newDescription string) (*Policy, error) {
-	acct, err := s.policyRef(ctx, a, "ram:UpdatePolicyDescription", PolicyTypeCustom, name)
+	acct, _, target, err := s.policyRef(ctx, a, "ram:UpdatePolicyDescription", PolicyTypeCustom, name)
 	if err != nil {
-		return nil, err
+		return nil, s.refused(ctx, a, acct, "UpdatePolicyDescription", name, err)
 	}
 	if utf8.RuneCountInString(newDescription) > maxDescriptionLength {
 		return nil, s.refuse(ctx, a, acct, "UpdatePolicyDescription", name, &Error{Kind: EINVALID, Code: "InvalidParameter.NewDescription.Length",
@@ -283,7 +297,7 @@ func (s *Service) UpdatePolicyDescription(ctx context.Context, a Actor, name, ne
 	var p *store.CustomPolicy
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if p, err = s.customPolicy(ctx, tx, name); err != nil {
+		if p, err = s.sameCustomPolicy(ctx, tx, target); err != nil {
 			return err
 		}
 		if err := tx.UpdatePolicyDescription(ctx, p.PolicyID, newDescription); err != nil {
@@ -303,14 +317,29 @@ func (s *Service) UpdatePolicyDescription(ctx context.Context, a Actor, name, ne
 // or has non-default versions; with cascade (the console, after the person
 // agreed) it detaches it and removes the old versions first.
 func (s *Service) DeletePolicy(ctx context.Context, a Actor, name string, cascade bool) error {
-	acct, err := s.policyRef(ctx, a, "ram:DeletePolicy", PolicyTypeCustom, name)
+	acct, _, target, err := s.policyRef(ctx, a, "ram:DeletePolicy", PolicyTypeCustom, name)
 	if err != nil {
-		return err
+		return s.refused(ctx, a, acct, "DeletePolicy", name, err)
+	}
+	var plan *cascadePlan
+	if cascade {
+		// Each detachment and version deletion must be allowed on its own.
+		if plan, err = s.policyCascade(ctx, s.st.Reads, acct, target); err != nil {
+			return err
+		}
+		if err := s.authorizeCascade(ctx, a, plan); err != nil {
+			return err
+		}
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		p, err := s.customPolicy(ctx, tx, name)
+		p, err := s.sameCustomPolicy(ctx, tx, target)
 		if err != nil {
 			return err
+		}
+		if cascade {
+			if err := s.sameCascade(ctx, tx, plan, func() (*cascadePlan, error) { return s.policyCascade(ctx, tx.Reads, acct, p) }); err != nil {
+				return err
+			}
 		}
 		atts, err := tx.PolicyAttachments(ctx, PolicyTypeCustom, p.PolicyName)
 		if err != nil {
@@ -345,7 +374,7 @@ func (s *Service) DeletePolicy(ctx context.Context, a Actor, name string, cascad
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeletePolicy", name, err)
 	}
-	s.bumpPolicies()
+	s.compiled.Delete(target.UID) // memory only: no other policy has its UID
 	return nil
 }
 
@@ -359,7 +388,7 @@ func (s *Service) ListPolicies(ctx context.Context, a Actor, in ListPoliciesInpu
 			return nil, fe.err()
 		}
 	}
-	if err := s.authorize(ctx, a, "ram:ListPolicies", policyARN(acct, "*")); err != nil {
+	if err := s.authorize(ctx, a, "ram:ListPolicies", allPoliciesResource(acct)); err != nil {
 		return nil, err
 	}
 	size, after, err := pageArgs(in.MaxItems, in.Marker)
@@ -420,9 +449,9 @@ func (s *Service) ListPolicies(ctx context.Context, a Actor, in ListPoliciesInpu
 // CreatePolicyVersion adds a version to a custom policy. A sixth version is
 // refused unless rotateStrategy deletes the oldest non-default one.
 func (s *Service) CreatePolicyVersion(ctx context.Context, a Actor, name, document string, setAsDefault bool, rotateStrategy string) (*PolicyVersion, error) {
-	acct, err := s.policyRef(ctx, a, "ram:CreatePolicyVersion", PolicyTypeCustom, name)
+	acct, _, target, err := s.policyRef(ctx, a, "ram:CreatePolicyVersion", PolicyTypeCustom, name)
 	if err != nil {
-		return nil, err
+		return nil, s.refused(ctx, a, acct, "CreatePolicyVersion", name, err)
 	}
 	var fe fieldErrors
 	checkDocument(&fe, "document", document)
@@ -435,7 +464,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, a Actor, name, docume
 	var v *store.PolicyVersion
 	var rotated string
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		p, err := s.customPolicy(ctx, tx, name)
+		p, err := s.sameCustomPolicy(ctx, tx, target)
 		if err != nil {
 			return err
 		}
@@ -472,7 +501,6 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, a Actor, name, docume
 		return nil, s.refuse(ctx, a, acct, "CreatePolicyVersion", name, err)
 	}
 	if setAsDefault {
-		s.bumpPolicies()
 	}
 	return &PolicyVersion{VersionID: v.VersionID, PolicyDocument: v.Document, IsDefaultVersion: setAsDefault, CreateDate: v.CreatedAt}, nil
 }
@@ -486,7 +514,8 @@ func checkVersionID(id string) error {
 
 // GetPolicyVersion returns one version of a policy.
 func (s *Service) GetPolicyVersion(ctx context.Context, a Actor, policyType, name, versionID string) (*PolicyVersion, error) {
-	if _, err := s.policyRef(ctx, a, "ram:GetPolicyVersion", policyType, name); err != nil {
+	_, name, _, err := s.policyRef(ctx, a, "ram:GetPolicyVersion", policyType, name)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkVersionID(versionID); err != nil {
@@ -506,15 +535,15 @@ func (s *Service) GetPolicyVersion(ctx context.Context, a Actor, policyType, nam
 
 // DeletePolicyVersion deletes a non-default version.
 func (s *Service) DeletePolicyVersion(ctx context.Context, a Actor, name, versionID string) error {
-	acct, err := s.policyRef(ctx, a, "ram:DeletePolicyVersion", PolicyTypeCustom, name)
+	acct, _, target, err := s.policyRef(ctx, a, "ram:DeletePolicyVersion", PolicyTypeCustom, name)
 	if err != nil {
-		return err
+		return s.refused(ctx, a, acct, "DeletePolicyVersion", name, err)
 	}
 	if err := checkVersionID(versionID); err != nil {
 		return s.refuse(ctx, a, acct, "DeletePolicyVersion", name, err)
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		p, err := s.customPolicy(ctx, tx, name)
+		p, err := s.sameCustomPolicy(ctx, tx, target)
 		if err != nil {
 			return err
 		}
@@ -536,7 +565,8 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, a Actor, name, versio
 
 // ListPolicyVersions returns every version of a policy, newest first.
 func (s *Service) ListPolicyVersions(ctx context.Context, a Actor, policyType, name string) ([]PolicyVersion, error) {
-	if _, err := s.policyRef(ctx, a, "ram:ListPolicyVersions", policyType, name); err != nil {
+	_, name, _, err := s.policyRef(ctx, a, "ram:ListPolicyVersions", policyType, name)
+	if err != nil {
 		return nil, err
 	}
 	return s.policyVersions(ctx, policyType, name)
@@ -570,15 +600,15 @@ func (s *Service) policyVersions(ctx context.Context, policyType, name string) (
 
 // SetDefaultPolicyVersion makes a version the one in force.
 func (s *Service) SetDefaultPolicyVersion(ctx context.Context, a Actor, name, versionID string) error {
-	acct, err := s.policyRef(ctx, a, "ram:SetDefaultPolicyVersion", PolicyTypeCustom, name)
+	acct, _, target, err := s.policyRef(ctx, a, "ram:SetDefaultPolicyVersion", PolicyTypeCustom, name)
 	if err != nil {
-		return err
+		return s.refused(ctx, a, acct, "SetDefaultPolicyVersion", name, err)
 	}
 	if err := checkVersionID(versionID); err != nil {
 		return s.refuse(ctx, a, acct, "SetDefaultPolicyVersion", name, err)
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		p, err := s.customPolicy(ctx, tx, name)
+		p, err := s.sameCustomPolicy(ctx, tx, target)
 		if err != nil {
 			return err
 		}
@@ -601,7 +631,6 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, a Actor, name, ve
 	if err != nil {
 		return s.refuse(ctx, a, acct, "SetDefaultPolicyVersion", name, err)
 	}
-	s.bumpPolicies()
 	return nil
 }
 
@@ -621,52 +650,72 @@ func (s *Service) canonicalPolicy(ctx context.Context, r interface {
 	return p.PolicyName, nil
 }
 
-// attachment validates and authorises an attach or detach: the action must
-// be allowed on both the principal and the policy (no escalation).
-func (s *Service) attachment(ctx context.Context, a Actor, action, policyType, policyName, principalARN string) (string, error) {
+// attachTo attaches or detaches inside one transaction, for a user or a
+// group. The action must be allowed on both the stored principal and the
+// stored policy (no escalation).
+func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType, policyName, kind, principalName string) error {
+	action := map[bool]string{true: "AttachPolicyTo", false: "DetachPolicyFrom"}[attach] + map[string]string{"user": "User", "group": "Group"}[kind]
+	entity := map[string]string{"user": "User", "group": "Group"}[kind]
 	acct := s.accountID(ctx)
 	var fe fieldErrors
+	checkName(&fe, kind, entity+"Name", kind+" name", principalName)
+	if err := fe.err(); err != nil {
+		return err
+	}
 	checkPolicyType(&fe, policyType)
 	checkPolicyName(&fe, "policy_name", policyName)
 	if err := fe.err(); err != nil {
-		return acct, err
+		return err
 	}
-	return acct, s.authorize(ctx, a, action, principalARN, policyARNFor(acct, policyType, policyName))
-}
-
-// attachTo attaches or detaches inside one transaction, for a user or a group.
-func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType, policyName, kind, principalName string) error {
-	action := map[bool]string{true: "AttachPolicyTo", false: "DetachPolicyFrom"}[attach] + map[string]string{"user": "User", "group": "Group"}[kind]
-	acct := s.accountID(ctx)
-	arn := userARN(acct, principalName)
-	if kind == "group" {
-		arn = groupARN(acct, principalName)
+	pres, canonical, found, err := s.lookupPolicy(ctx, s.st, acct, policyType, policyName)
+	if err != nil {
+		return err
 	}
+	var (
+		prin Resource
+		u    *store.User
+		g    *store.Group
+	)
 	if kind == "user" {
-		if err := nameError("user", "UserName", "user name", principalName); err != nil {
-			return err
-		}
-	} else if err := nameError("group", "GroupName", "group name", principalName); err != nil {
+		prin, u, err = s.lookupUser(ctx, s.st, acct, principalName)
+	} else {
+		prin, g, err = s.lookupGroup(ctx, s.st, acct, principalName)
+	}
+	if err != nil {
 		return err
 	}
-	if _, err := s.attachment(ctx, a, "ram:"+action, policyType, policyName, arn); err != nil {
+	if err := s.authorize(ctx, a, "ram:"+action, prin, pres); err != nil {
 		return err
 	}
-	entity := map[string]string{"user": "User", "group": "Group"}[kind]
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		name, err := s.canonicalPolicy(ctx, tx, policyType, policyName)
-		if err != nil {
-			return err
+	var cp *store.CustomPolicy
+	switch {
+	case !found:
+		err = notFound("EntityNotExist.Policy", "policy")
+	case kind == "user" && u == nil:
+		err = notFound("EntityNotExist.User", "user")
+	case kind == "group" && g == nil:
+		err = notFound("EntityNotExist.Group", "group")
+	case policyType == PolicyTypeCustom:
+		cp, err = s.customPolicy(ctx, s.st, canonical)
+	}
+	if err != nil {
+		return s.refuse(ctx, a, acct, action, policyName, err)
+	}
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		if cp != nil {
+			if _, err := s.sameCustomPolicy(ctx, tx, cp); err != nil {
+				return err
+			}
 		}
-		at := store.Attachment{PolicyType: policyType, PolicyName: name}
+		at := store.Attachment{PolicyType: policyType, PolicyName: canonical}
 		if kind == "user" {
-			u, err := s.userByName(ctx, tx, principalName)
+			u, err := s.sameUser(ctx, tx, u)
 			if err != nil {
 				return err
 			}
 			at.UserID, principalName = u.UserID, u.UserName
 		} else {
-			g, err := s.groupByName(ctx, tx, principalName)
+			g, err := s.sameGroup(ctx, tx, g)
 			if err != nil {
 				return err
 			}
@@ -690,12 +739,11 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 		} else if err != nil {
 			return err
 		}
-		return tx.AppendEvent(ctx, s.change(ctx, a, acct, action, name, map[string]any{"PolicyType": policyType, "PolicyName": name, entity + "Name": principalName}))
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, action, canonical, map[string]any{"PolicyType": policyType, "PolicyName": canonical, entity + "Name": principalName}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, action, policyName, err)
 	}
-	s.bumpPolicies()
 	return nil
 }
 
@@ -769,20 +817,9 @@ func (s *Service) ListPoliciesForGroup(ctx context.Context, a Actor, groupName s
 
 // listAttached lists the policies attached to a user or a group.
 func (s *Service) listAttached(ctx context.Context, a Actor, kind, name string) ([]Policy, error) {
-	acct := s.accountID(ctx)
-	param, action, arn := "UserName", "ram:ListPoliciesForUser", userARN(acct, name)
-	if kind == "group" {
-		param, action, arn = "GroupName", "ram:ListPoliciesForGroup", groupARN(acct, name)
-	}
-	if err := nameError("name", param, kind+" name", name); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, action, arn); err != nil {
-		return nil, err
-	}
 	var atts []store.Attachment
 	if kind == "group" {
-		g, err := s.groupByName(ctx, s.st, name)
+		_, g, err := s.authorizeGroup(ctx, a, "ram:ListPoliciesForGroup", name)
 		if err != nil {
 			return nil, err
 		}
@@ -790,7 +827,7 @@ func (s *Service) listAttached(ctx context.Context, a Actor, kind, name string) 
 			return nil, err
 		}
 	} else {
-		u, err := s.userByName(ctx, s.st, name)
+		_, u, err := s.authorizeUser(ctx, a, "ram:ListPoliciesForUser", name)
 		if err != nil {
 			return nil, err
 		}
@@ -803,10 +840,7 @@ func (s *Service) listAttached(ctx context.Context, a Actor, kind, name string) 
 
 // ListEntitiesForPolicy returns the users and groups a policy is attached to.
 func (s *Service) ListEntitiesForPolicy(ctx context.Context, a Actor, policyType, name string) ([]EntityUser, []EntityGroup, error) {
-	if _, err := s.policyRef(ctx, a, "ram:ListEntitiesForPolicy", policyType, name); err != nil {
-		return nil, nil, err
-	}
-	canonical, err := s.canonicalPolicy(ctx, s.st, policyType, name)
+	_, canonical, _, err := s.policyRef(ctx, a, "ram:ListEntitiesForPolicy", policyType, name)
 	if err != nil {
 		return nil, nil, err
 	}

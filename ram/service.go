@@ -72,13 +72,14 @@ type Service struct {
 	acctID         atomic.Value // string
 	audit          auditChain   // the audit page's incremental chain verification (audit.go)
 
-	// policyGen counts changes that could alter what a user may do; a
-	// cached effective policy set is good while its generation is current.
-	policyGen atomic.Uint64
-	sets      sync.Map // UserId → *effectiveSet
-	keys      sync.Map // AccessKeyId → *cachedKey (api_auth.go)
-	compiled  sync.Map // "Custom/<name>/<version>" → *policy.Compiled
-	system    map[string]*policy.Compiled
+	// Caches. Each entry carries the store generation it was read at (read
+	// before the data): any committed change to what it was built from
+	// moves the generation, so the entry is rebuilt on its next use
+	// (store.Generation). Keys are ids that are never reused.
+	sets     sync.Map // UserId → *effectiveSet
+	keys     sync.Map // AccessKeyId → *cachedKey (api_auth.go)
+	compiled sync.Map // custom policy UID → *compiledVersion
+	system   map[string]*policy.Compiled
 }
 
 // New returns the domain service over a store.

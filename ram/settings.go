@@ -107,12 +107,10 @@ func (s *Service) SelfService(ctx context.Context) SecurityPreference {
 	return s.securityPreference(ctx)
 }
 
-func (s *Service) accountARN(acct string) string { return "acs:ram:*:" + acct + ":*" }
-
 // GetPasswordPolicy returns the password policy.
 func (s *Service) GetPasswordPolicy(ctx context.Context, a Actor) (PasswordPolicy, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:GetPasswordPolicy", s.accountARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:GetPasswordPolicy", accountResource(acct)); err != nil {
 		return PasswordPolicy{}, err
 	}
 	return s.passwordPolicy(ctx), nil
@@ -121,7 +119,7 @@ func (s *Service) GetPasswordPolicy(ctx context.Context, a Actor) (PasswordPolic
 // SetPasswordPolicy replaces the password policy.
 func (s *Service) SetPasswordPolicy(ctx context.Context, a Actor, p PasswordPolicy) (PasswordPolicy, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:SetPasswordPolicy", s.accountARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:SetPasswordPolicy", accountResource(acct)); err != nil {
 		return p, err
 	}
 	var fe fieldErrors
@@ -155,7 +153,7 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, a Actor, p PasswordPoli
 // GetSecurityPreference returns the security preference.
 func (s *Service) GetSecurityPreference(ctx context.Context, a Actor) (SecurityPreference, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:GetSecurityPreference", s.accountARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:GetSecurityPreference", accountResource(acct)); err != nil {
 		return SecurityPreference{}, err
 	}
 	return s.securityPreference(ctx), nil
@@ -164,7 +162,7 @@ func (s *Service) GetSecurityPreference(ctx context.Context, a Actor) (SecurityP
 // SetSecurityPreference replaces the security preference.
 func (s *Service) SetSecurityPreference(ctx context.Context, a Actor, p SecurityPreference) (SecurityPreference, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:SetSecurityPreference", s.accountARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:SetSecurityPreference", accountResource(acct)); err != nil {
 		return p, err
 	}
 	var fe fieldErrors
@@ -240,7 +238,7 @@ func (s *Service) GetAccountAlias(ctx context.Context, a Actor) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	if err := s.authorize(ctx, a, "ram:GetAccountAlias", s.accountARN(acct.AccountID)); err != nil {
+	if err := s.authorize(ctx, a, "ram:GetAccountAlias", accountResource(acct.AccountID)); err != nil {
 		return "", err
 	}
 	return acct.Alias, nil
@@ -254,7 +252,7 @@ func (s *Service) SetAccountAlias(ctx context.Context, a Actor, alias string) er
 	if alias == "" {
 		name = "ClearAccountAlias"
 	}
-	if err := s.authorize(ctx, a, "ram:"+name, s.accountARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:"+name, accountResource(acct)); err != nil {
 		return err
 	}
 	if alias != "" {

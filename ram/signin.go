@@ -548,16 +548,13 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 // UnbindMFADevice removes a RAM user's device (an administrator's action);
 // the user's sessions end and remembered devices are forgotten.
 func (s *Service) UnbindMFADevice(ctx context.Context, a Actor, name string) (*store.MFADevice, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:UnbindMFADevice", userARN(acct, name)); err != nil {
-		return nil, err
+	acct, target, err := s.authorizeUser(ctx, a, "ram:UnbindMFADevice", name)
+	if err != nil {
+		return nil, s.refused(ctx, a, acct, "UnbindMFADevice", name, err)
 	}
 	var dev *store.MFADevice
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		u, err := s.userByName(ctx, tx, name)
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.sameUser(ctx, tx, target)
 		if err != nil {
 			return err
 		}

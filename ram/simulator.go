@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ramconsole/policy"
+	"ramconsole/store"
 )
 
 // SimulateInput is the policy simulator's form (SPEC §5).
@@ -29,9 +30,17 @@ func (s *Service) Simulate(ctx context.Context, a Actor, in SimulateInput) (*pol
 	acct := s.accountID(ctx)
 	var fe fieldErrors
 	checkName(&fe, "user", "UserName", "user name", in.UserName)
+	var u *store.User
 	if fe.err() == nil {
-		if err := s.authorize(ctx, a, "ram:SimulatePrincipalPolicy", userARN(acct, in.UserName)); err != nil {
+		res, found, err := s.lookupUser(ctx, s.st, acct, in.UserName)
+		if err != nil {
 			return nil, err
+		}
+		if err := s.authorize(ctx, a, "ram:SimulatePrincipalPolicy", res); err != nil {
+			return nil, err
+		}
+		if u = found; u == nil {
+			fe.add("user", "EntityNotExist.User", "There is no user with this name.")
 		}
 	}
 	action := strings.TrimSpace(in.Action)
@@ -79,7 +88,9 @@ func (s *Service) Simulate(ctx context.Context, a Actor, in SimulateInput) (*pol
 				"InvalidParameter", "Choose true or false.")
 		}
 	}
-	pc.Set(policy.KeyPrincipalARN, "acs:ram::"+acct+":user/"+in.UserName)
+	if u != nil {
+		pc.Set(policy.KeyPrincipalARN, "acs:ram::"+acct+":user/"+u.UserName)
+	}
 	for _, line := range in.Context {
 		if line = strings.TrimSpace(line); line == "" {
 			continue
@@ -97,11 +108,6 @@ func (s *Service) Simulate(ctx context.Context, a Actor, in SimulateInput) (*pol
 	}
 	if err := fe.err(); err != nil {
 		return nil, err
-	}
-	u, err := s.userByName(ctx, s.st, in.UserName)
-	if err != nil {
-		return nil, &Error{Kind: EINVALID, Code: "EntityNotExist.User", Message: "Please correct the highlighted fields.",
-			Fields: map[string]string{"user": "There is no user with this name."}}
 	}
 	set, err := s.effectivePolicies(ctx, u.UserID)
 	if err != nil {
@@ -137,11 +143,7 @@ type EffectivePolicy struct {
 // EffectivePolicies lists every policy in force for a user (authorised as
 // ram:ListPoliciesForUser).
 func (s *Service) EffectivePolicies(ctx context.Context, a Actor, userName string) ([]EffectivePolicy, error) {
-	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:ListPoliciesForUser", userARN(acct, userName)); err != nil {
-		return nil, err
-	}
-	u, err := s.userByName(ctx, s.st, userName)
+	_, u, err := s.authorizeUser(ctx, a, "ram:ListPoliciesForUser", userName)
 	if err != nil {
 		return nil, err
 	}

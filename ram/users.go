@@ -101,16 +101,6 @@ func validateUser(fe *fieldErrors, in *UserInput, prefix string) {
 	}
 }
 
-func (s *Service) userByName(ctx context.Context, r interface {
-	UserByName(context.Context, string) (*store.User, error)
-}, name string) (*store.User, error) {
-	u, err := r.UserByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("EntityNotExist.User", "user")
-	}
-	return u, err
-}
-
 // nameError validates a name used to look something up, with RAM's codes.
 func nameError(field, param, what, v string) error {
 	var fe fieldErrors
@@ -144,7 +134,7 @@ type Created struct {
 // action writes its own audit event.
 func (s *Service) CreateUserWithAccess(ctx context.Context, a Actor, in UserInput, login *NewUserAccess, accessKey bool) (*User, *Created, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:CreateUser", allUsersARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:CreateUser", allUsersResource(acct)); err != nil {
 		return nil, nil, err
 	}
 	if in.DisplayName == "" {
@@ -155,7 +145,8 @@ func (s *Service) CreateUserWithAccess(ctx context.Context, a Actor, in UserInpu
 	out := &Created{}
 	var password string
 	if login != nil {
-		if err := s.authorize(ctx, a, "ram:CreateLoginProfile", userARN(acct, in.UserName)); err != nil {
+		// The user does not exist yet: it will be stored as spelled.
+		if err := s.authorize(ctx, a, "ram:CreateLoginProfile", unresolved(acct, "user", in.UserName)); err != nil {
 			return nil, nil, err
 		}
 		password = login.Password
@@ -167,7 +158,7 @@ func (s *Service) CreateUserWithAccess(ctx context.Context, a Actor, in UserInpu
 		}
 	}
 	if accessKey {
-		if err := s.authorize(ctx, a, "ram:CreateAccessKey", userARN(acct, in.UserName)); err != nil {
+		if err := s.authorize(ctx, a, "ram:CreateAccessKey", unresolved(acct, "user", in.UserName)); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -218,14 +209,8 @@ func (s *Service) CreateUserWithAccess(ctx context.Context, a Actor, in UserInpu
 
 // GetUser returns a user by name.
 func (s *Service) GetUser(ctx context.Context, a Actor, name string) (*User, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, a, "ram:GetUser", userARN(acct, name)); err != nil {
-		return nil, err
-	}
-	return s.userByName(ctx, s.st, name)
+	_, u, err := s.authorizeUser(ctx, a, "ram:GetUser", name)
+	return u, err
 }
 
 // UserUpdate names the fields of a user to change; nil leaves one as it is.
@@ -239,17 +224,24 @@ type UserUpdate struct {
 
 // UpdateUser changes a user's profile, its name included.
 func (s *Service) UpdateUser(ctx context.Context, a Actor, name string, up UserUpdate) (*User, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return nil, err
+	acct, old, err := s.authorizeUser(ctx, a, "ram:UpdateUser", name)
+	if err != nil {
+		return nil, s.refused(ctx, a, acct, "UpdateUser", name, err)
 	}
-	if err := s.authorize(ctx, a, "ram:UpdateUser", userARN(acct, name)); err != nil {
-		return nil, err
+	if up.NewUserName != nil && *up.NewUserName != old.UserName {
+		// A rename must be allowed on the new name too (as AWS requires), or a
+		// user could rename itself into a name other statements trust.
+		if err := nameError("name", "NewUserName", "user name", *up.NewUserName); err != nil {
+			return nil, s.refuse(ctx, a, acct, "UpdateUser", name, err)
+		}
+		if err := s.authorize(ctx, a, "ram:UpdateUser", unresolved(acct, "user", *up.NewUserName)); err != nil {
+			return nil, err
+		}
 	}
 	var u *store.User
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		if u, err = s.userByName(ctx, tx, name); err != nil {
+		if u, err = s.sameUser(ctx, tx, old); err != nil {
 			return err
 		}
 		in := UserInput{UserName: u.UserName, DisplayName: u.DisplayName, Email: u.Email, MobilePhone: u.MobilePhone, Comments: u.Comments}
@@ -291,19 +283,30 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, name string, up UserU
 // device, group memberships and policy attachments; without it (the API, as
 // RAM does) it refuses with DeleteConflict.* while any of them remain.
 func (s *Service) DeleteUser(ctx context.Context, a Actor, name string, cascade bool) error {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return err
+	acct, target, err := s.authorizeUser(ctx, a, "ram:DeleteUser", name)
+	if err != nil {
+		return s.refused(ctx, a, acct, "DeleteUser", name, err)
 	}
-	if err := s.authorize(ctx, a, "ram:DeleteUser", userARN(acct, name)); err != nil {
-		return err
+	var plan *cascadePlan
+	if cascade {
+		// Each thing the cascade removes must be allowed on its own.
+		if plan, err = s.userCascade(ctx, s.st.Reads, acct, target); err != nil {
+			return err
+		}
+		if err := s.authorizeCascade(ctx, a, plan); err != nil {
+			return err
+		}
 	}
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		u, err := s.userByName(ctx, tx, name)
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.sameUser(ctx, tx, target)
 		if err != nil {
 			return err
 		}
-		if !cascade {
+		if cascade {
+			if err := s.sameCascade(ctx, tx, plan, func() (*cascadePlan, error) { return s.userCascade(ctx, tx.Reads, acct, u) }); err != nil {
+				return err
+			}
+		} else {
 			if err := s.deleteConflicts(ctx, tx, u); err != nil {
 				return err
 			}
@@ -320,7 +323,6 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, name string, cascade 
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeleteUser", name, err)
 	}
-	s.bumpPolicies()
 	return nil
 }
 
@@ -368,7 +370,7 @@ type ListUsersInput struct {
 // ListUsers returns a page of users ordered by name.
 func (s *Service) ListUsers(ctx context.Context, a Actor, in ListUsersInput) (*UserPage, error) {
 	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:ListUsers", allUsersARN(acct)); err != nil {
+	if err := s.authorize(ctx, a, "ram:ListUsers", allUsersResource(acct)); err != nil {
 		return nil, err
 	}
 	size, after, err := pageArgs(in.MaxItems, in.Marker)
@@ -416,12 +418,12 @@ func decodeMarker(m string) (string, error) {
 
 // UnlockUser clears a user's sign-in lockout.
 func (s *Service) UnlockUser(ctx context.Context, a Actor, name string) error {
-	acct := s.accountID(ctx)
-	if err := s.authorize(ctx, a, "ram:UnlockUser", userARN(acct, name)); err != nil {
-		return err
+	acct, target, err := s.authorizeUser(ctx, a, "ram:UnlockUser", name)
+	if err != nil {
+		return s.refused(ctx, a, acct, "UnlockUser", name, err)
 	}
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		u, err := s.userByName(ctx, tx, name)
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		u, err := s.sameUser(ctx, tx, target)
 		if err != nil {
 			return err
 		}

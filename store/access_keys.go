@@ -102,7 +102,7 @@ type KeyDownload struct {
 
 // CreateKeyDownload stores a pending download.
 func (tx *Tx) CreateKeyDownload(ctx context.Context, d KeyDownload) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO key_downloads(token_hash, session_hash, access_key_id, secret_enc, expires_at)
+	_, err := tx.quiet(ctx, `INSERT INTO key_downloads(token_hash, session_hash, access_key_id, secret_enc, expires_at)
 		VALUES (?, ?, ?, ?, ?)`, d.TokenHash, d.SessionHash, d.AccessKeyID, d.SecretEnc, timeText(d.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("store: create key download: %w", err)
@@ -113,7 +113,7 @@ func (tx *Tx) CreateKeyDownload(ctx context.Context, d KeyDownload) error {
 // TakeKeyDownload consumes a download: it succeeds once, for the session it
 // is bound to, before it expires. Expired downloads are swept on the way.
 func (tx *Tx) TakeKeyDownload(ctx context.Context, tokenHash, sessionHash string) (*KeyDownload, error) {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM key_downloads WHERE expires_at <= ?", timeText(tx.now)); err != nil {
+	if _, err := tx.quiet(ctx, "DELETE FROM key_downloads WHERE expires_at <= ?", timeText(tx.now)); err != nil {
 		return nil, fmt.Errorf("store: sweep key downloads: %w", err)
 	}
 	var d KeyDownload

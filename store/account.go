@@ -102,7 +102,7 @@ func (tx *Tx) ClearOwnerFailures(ctx context.Context, loggedIn bool) error {
 		q = "UPDATE owner SET failed_count = 0, fail_window_start = NULL, locked_until = NULL, last_login_at = ? WHERE id = 1"
 		args = append(args, timeText(tx.now))
 	}
-	_, err := tx.ExecContext(ctx, q, args...)
+	_, err := tx.quiet(ctx, q, args...)
 	return err
 }
 

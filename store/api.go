@@ -10,7 +10,7 @@ import (
 
 // markKeyUsed records a key's use at t (LastUsedDate), never moving it back.
 func (tx *Tx) markKeyUsed(ctx context.Context, id string, t time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE access_keys SET last_used_at = ? WHERE access_key_id = ?
+	_, err := tx.quiet(ctx, `UPDATE access_keys SET last_used_at = ? WHERE access_key_id = ?
 		AND (last_used_at IS NULL OR last_used_at < ?)`, timeText(t), id, timeText(t))
 	if err != nil {
 		return fmt.Errorf("store: mark access key used: %w", err)

@@ -309,14 +309,14 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, record func(p
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM events WHERE seq <= ?", p.AfterSeq)
+		res, err := tx.quiet(ctx, "DELETE FROM events WHERE seq <= ?", p.AfterSeq)
 		if err != nil {
 			return err
 		}
 		if p.Count, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, "INSERT INTO audit_checkpoints(after_seq, last_hash, created_at) VALUES (?, ?, ?)",
+		res, err = tx.quiet(ctx, "INSERT INTO audit_checkpoints(after_seq, last_hash, created_at) VALUES (?, ?, ?)",
 			p.AfterSeq, p.LastHash, timeText(tx.now))
 		if err != nil {
 			return err

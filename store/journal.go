@@ -798,7 +798,7 @@ func (tx *Tx) sweepNonces(ctx context.Context) error {
 	if last := s.nonceSwept.Load(); now-last < int64(nonceSweepEvery/time.Second) || !s.nonceSwept.CompareAndSwap(last, now) {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM api_nonce_log WHERE expires_at < ?", timeText(tx.now)); err != nil {
+	if _, err := tx.quiet(ctx, "DELETE FROM api_nonce_log WHERE expires_at < ?", timeText(tx.now)); err != nil {
 		return fmt.Errorf("store: sweep nonces: %w", err)
 	}
 	return nil

@@ -78,7 +78,7 @@ func (tx *Tx) DeleteMFADeviceFor(ctx context.Context, principal string) error {
 // UseMFAStep marks a time step as used, atomically: it succeeds only when
 // step is later than every step used before, so each code is accepted once.
 func (tx *Tx) UseMFAStep(ctx context.Context, deviceID, step int64) (bool, error) {
-	res, err := tx.ExecContext(ctx, "UPDATE mfa_devices SET last_step = ? WHERE id = ? AND last_step < ?", step, deviceID, step)
+	res, err := tx.quiet(ctx, "UPDATE mfa_devices SET last_step = ? WHERE id = ? AND last_step < ?", step, deviceID, step)
 	if err != nil {
 		return false, fmt.Errorf("store: use mfa step: %w", err)
 	}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,7 +13,10 @@ import (
 
 // CustomPolicy is a custom policy's record.
 type CustomPolicy struct {
-	PolicyID       int64
+	PolicyID int64
+	// UID is random and never reused, unlike PolicyID: what is cached of a
+	// policy is keyed by it.
+	UID            string
 	PolicyName     string
 	Description    string
 	DefaultVersion string
@@ -28,12 +33,12 @@ type PolicyVersion struct {
 	CreatedAt time.Time
 }
 
-const policyColumns = "policy_id, policy_name, description, default_version, next_version, created_at, updated_at"
+const policyColumns = "policy_id, uid, policy_name, description, default_version, next_version, created_at, updated_at"
 
 func scanPolicy(scan func(...any) error) (*CustomPolicy, error) {
 	var p CustomPolicy
 	var created, updated string
-	err := scan(&p.PolicyID, &p.PolicyName, &p.Description, &p.DefaultVersion, &p.NextVersion, &created, &updated)
+	err := scan(&p.PolicyID, &p.UID, &p.PolicyName, &p.Description, &p.DefaultVersion, &p.NextVersion, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -101,8 +106,13 @@ func (r Reads) PolicyVersions(ctx context.Context, policyID int64) ([]PolicyVers
 // CreateCustomPolicy inserts a policy with its first version v1 as default.
 func (tx *Tx) CreateCustomPolicy(ctx context.Context, p *CustomPolicy, document string) error {
 	now := timeText(tx.now)
-	res, err := tx.ExecContext(ctx, `INSERT INTO policies(policy_name, policy_name_lower, description, default_version, next_version,
-		created_at, updated_at) VALUES (?, ?, ?, 'v1', 2, ?, ?)`, p.PolicyName, strings.ToLower(p.PolicyName), p.Description, now, now)
+	var uid [16]byte
+	if _, err := rand.Read(uid[:]); err != nil {
+		return fmt.Errorf("store: create policy %q: %w", p.PolicyName, err)
+	}
+	p.UID = hex.EncodeToString(uid[:])
+	res, err := tx.ExecContext(ctx, `INSERT INTO policies(uid, policy_name, policy_name_lower, description, default_version, next_version,
+		created_at, updated_at) VALUES (?, ?, ?, ?, 'v1', 2, ?, ?)`, p.UID, p.PolicyName, strings.ToLower(p.PolicyName), p.Description, now, now)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}

@@ -121,12 +121,29 @@ func (r Reads) stmt(ctx context.Context, query string) *sql.Stmt {
 // the writer at Open.
 var writerHot = []string{qChainHead, qCheckpointHead, qInsertEvent, qInsertEvents, qLogNonces, qFoldMark}
 
-// exec runs a write in the transaction, prepared when it is a hot one.
+// exec runs a write of the audit trail's bookkeeping in the transaction,
+// prepared when it is a hot one. Like quiet, it does not move Generation.
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st, ok := tx.store.writeStmts[query]; ok {
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.ExecContext(ctx, query, args...)
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// ExecContext runs a write in the transaction. Every write through it marks
+// the transaction as one that moves Generation when it commits, so that
+// whatever is cached of the data (compiled policy sets, AccessKeys) is
+// re-read: a new write cannot forget to invalidate a cache.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.changed = true
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// quiet runs a write that nothing cached depends on (audit bookkeeping,
+// sign-in counters, TOTP steps, one-time downloads, key use times): it does
+// not move Generation.
+func (tx *Tx) quiet(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(ctx, query, args...)
 }
 
 // Open opens (creating if needed) the database in dataDir, applying pending
@@ -305,6 +322,9 @@ type Tx struct {
 	store *Store
 	now   time.Time
 	marks []*EventMark // set once the transaction is committed
+	// changed is set by ExecContext: the transaction wrote something a
+	// cache may hold.
+	changed bool
 }
 
 // Now is the time the transaction started, by the store's clock.
@@ -319,10 +339,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	return s.tx(ctx, fn, true)
 }
 
-// Generation counts the write transactions that may have changed data
-// (every one but those that only fold the journal): a value cached in
-// memory with the generation it was read at is current while Generation
-// has not moved.
+// Generation counts the committed write transactions that changed data a
+// cache may hold (every write through Tx.ExecContext; not the audit trail's
+// bookkeeping): a value cached in memory with the generation it was read at
+// (read before the value) is current while Generation has not moved. It
+// moves after the commit and before Update returns, so a change is never
+// acknowledged while a cache may still serve what it replaced.
 func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (err error) {
@@ -333,7 +355,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (er
 	tx := &Tx{Tx: sqlTx, Reads: Reads{q: sqlTx, store: s, tx: sqlTx}, store: s, now: s.Now()}
 	var finish func(committed bool)
 	defer func() {
-		if changes {
+		if changes && tx.changed {
 			s.gen.Add(1) // after the commit (or rollback): a reader that saw the old generation re-reads
 		}
 		if p := recover(); p != nil {

@@ -169,7 +169,7 @@ func (tx *Tx) ClearUserFailures(ctx context.Context, userID string, loggedIn boo
 		q = "UPDATE users SET failed_count = 0, fail_window_start = NULL, locked_until = NULL, last_login_at = ? WHERE user_id = ?"
 		args = []any{timeText(tx.now), userID}
 	}
-	_, err := tx.ExecContext(ctx, q, args...)
+	_, err := tx.quiet(ctx, q, args...)
 	return err
 }
 

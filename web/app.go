@@ -90,7 +90,6 @@ func (a *App) nav(c echo.Context) []views.NavItem {
 		return nil
 	}
 	actor := handlers.ActorOf(c)
-	acct := a.svc.AccountID(c.Request().Context())
 	var items []views.NavItem
 	for _, r := range a.routes {
 		if r.Nav == "" || r.Method != http.MethodGet {
@@ -106,7 +105,7 @@ func (a *App) nav(c echo.Context) []views.NavItem {
 				continue
 			}
 		default:
-			if r.Action != "" && !a.svc.Allowed(c.Request().Context(), actor, r.Action, r.Resources(c, acct)...) {
+			if r.Action != "" && !a.svc.Allowed(c.Request().Context(), actor, r.Action, r.Resources(c)...) {
 				continue
 			}
 		}

@@ -47,49 +47,51 @@ const (
 )
 
 // Route is one entry of the route table. Action and Resources name the RAM
-// action and the resource ARNs that authorise a RAM user on the route; a
-// route of a signed-in identity without an Action is self-service.
+// action and what it acts on for a RAM user on the route: Resources names
+// what to resolve (the user, group or policy as the request spells it), and
+// the service authorises against the stored entity's ARN. A route of a
+// signed-in identity without an Action is self-service.
 type Route struct {
 	Method    string
 	Path      string
 	Access    Access
 	Handler   echo.HandlerFunc
 	Action    string
-	Resources func(c echo.Context, acct string) []string
+	Resources func(c echo.Context) []ram.Ref
 	// Nav, when set, lists the route in the navigation under this label.
 	Nav    string
 	NavFor NavFor
 }
 
-// Resource builders for the route table.
-func allUsers(_ echo.Context, acct string) []string  { return []string{ram.AllUsersARN(acct)} }
-func allGroups(_ echo.Context, acct string) []string { return []string{ram.AllGroupsARN(acct)} }
-func account(_ echo.Context, acct string) []string   { return []string{ram.AccountARN(acct)} }
-func theUser(c echo.Context, acct string) []string {
-	return []string{ram.UserARN(acct, c.Param("name"))}
-}
-func theGroup(c echo.Context, acct string) []string {
-	return []string{ram.GroupARN(acct, c.Param("name"))}
-}
+// What the routes act on, for the route table.
+func refs(r ...ram.Ref) []ram.Ref { return r }
+
+func allUsers(echo.Context) []ram.Ref  { return refs(ram.AllUsersRef()) }
+func allGroups(echo.Context) []ram.Ref { return refs(ram.AllGroupsRef()) }
+func account(echo.Context) []ram.Ref   { return refs(ram.AccountRef()) }
+
+// theUser and theGroup: the route's :name.
+func theUser(c echo.Context) []ram.Ref  { return refs(ram.UserRef(c.Param("name"))) }
+func theGroup(c echo.Context) []ram.Ref { return refs(ram.GroupRef(c.Param("name"))) }
 
 // userAndFormGroup: adding the route's user to the group named in the form.
-func userAndFormGroup(c echo.Context, acct string) []string {
-	return []string{ram.UserARN(acct, c.Param("name")), ram.GroupARN(acct, c.FormValue("group"))}
+func userAndFormGroup(c echo.Context) []ram.Ref {
+	return refs(ram.UserRef(c.Param("name")), ram.GroupRef(c.FormValue("group")))
 }
 
 // userAndGroup: the route's user and group.
-func userAndGroup(c echo.Context, acct string) []string {
-	return []string{ram.UserARN(acct, c.Param("name")), ram.GroupARN(acct, c.Param("group"))}
+func userAndGroup(c echo.Context) []ram.Ref {
+	return refs(ram.UserRef(c.Param("name")), ram.GroupRef(c.Param("group")))
 }
 
 // formUserAndGroup: adding the user named in the form to the route's group.
-func formUserAndGroup(c echo.Context, acct string) []string {
-	return []string{ram.UserARN(acct, c.FormValue("user")), ram.GroupARN(acct, c.Param("name"))}
+func formUserAndGroup(c echo.Context) []ram.Ref {
+	return refs(ram.UserRef(c.FormValue("user")), ram.GroupRef(c.Param("name")))
 }
 
 // memberAndGroup: the route's member and group.
-func memberAndGroup(c echo.Context, acct string) []string {
-	return []string{ram.UserARN(acct, c.Param("user")), ram.GroupARN(acct, c.Param("name"))}
+func memberAndGroup(c echo.Context) []ram.Ref {
+	return refs(ram.UserRef(c.Param("user")), ram.GroupRef(c.Param("name")))
 }
 
 // routes is the one route table of the console.
@@ -222,8 +224,7 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 			}
 			if allowed {
 				if r.Action != "" {
-					acct := svc.AccountID(c.Request().Context())
-					if err := svc.Authorize(c.Request().Context(), handlers.ActorOf(c), r.Action, r.Resources(c, acct)...); err != nil {
+					if err := svc.Authorize(c.Request().Context(), handlers.ActorOf(c), r.Action, r.Resources(c)...); err != nil {
 						return err
 					}
 				}

@@ -10,7 +10,7 @@ import (
 )
 
 // anyResource is the resource of actions that name none (actiontrail:LookupEvents).
-func anyResource(echo.Context, string) []string { return []string{"*"} }
+func anyResource(echo.Context) []ram.Ref { return refs(ram.AnyRef()) }
 
 // auditRoutes are the audit log's console routes (SPEC §5, §7). Reading the
 // log, an event or an export needs actiontrail:LookupEvents on "*". Echo

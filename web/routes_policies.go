@@ -9,38 +9,42 @@ import (
 	"ramconsole/ram"
 )
 
-// Resource builders of the policy routes.
-func allPolicies(_ echo.Context, acct string) []string { return []string{ram.PolicyARN(acct, "*")} }
+// What the policy routes act on.
+func allPolicies(echo.Context) []ram.Ref { return refs(ram.AllPoliciesRef()) }
 
-func thePolicy(c echo.Context, acct string) []string {
-	t := c.Param("type")
+func routePolicy(c echo.Context, typeParam, nameParam string) ram.Ref {
+	t := c.Param(typeParam)
 	if t == "" {
 		t = ram.PolicyTypeCustom
 	}
-	return []string{ram.PolicyARNFor(acct, t, c.Param("name"))}
+	return ram.PolicyRef(t, c.Param(nameParam))
 }
+
+func formPolicy(c echo.Context) ram.Ref {
+	return ram.PolicyRef(c.FormValue("policy_type"), c.FormValue("policy_name"))
+}
+
+func thePolicy(c echo.Context) []ram.Ref { return refs(routePolicy(c, "type", "name")) }
 
 // userAndFormPolicy: attaching the policy named in the form to the route's user.
-func userAndFormPolicy(c echo.Context, acct string) []string {
-	return []string{ram.UserARN(acct, c.Param("name")), ram.PolicyARNFor(acct, c.FormValue("policy_type"), c.FormValue("policy_name"))}
+func userAndFormPolicy(c echo.Context) []ram.Ref {
+	return refs(ram.UserRef(c.Param("name")), formPolicy(c))
 }
 
-func groupAndFormPolicy(c echo.Context, acct string) []string {
-	return []string{ram.GroupARN(acct, c.Param("name")), ram.PolicyARNFor(acct, c.FormValue("policy_type"), c.FormValue("policy_name"))}
+func groupAndFormPolicy(c echo.Context) []ram.Ref {
+	return refs(ram.GroupRef(c.Param("name")), formPolicy(c))
 }
 
-func userAndRoutePolicy(c echo.Context, acct string) []string {
-	return []string{ram.UserARN(acct, c.Param("name")), ram.PolicyARNFor(acct, c.Param("type"), c.Param("policy"))}
+func userAndRoutePolicy(c echo.Context) []ram.Ref {
+	return refs(ram.UserRef(c.Param("name")), routePolicy(c, "type", "policy"))
 }
 
-func groupAndRoutePolicy(c echo.Context, acct string) []string {
-	return []string{ram.GroupARN(acct, c.Param("name")), ram.PolicyARNFor(acct, c.Param("type"), c.Param("policy"))}
+func groupAndRoutePolicy(c echo.Context) []ram.Ref {
+	return refs(ram.GroupRef(c.Param("name")), routePolicy(c, "type", "policy"))
 }
 
 // simulatedUser: the user the simulator is asked about.
-func simulatedUser(c echo.Context, acct string) []string {
-	return []string{ram.UserARN(acct, c.FormValue("user"))}
-}
+func simulatedUser(c echo.Context) []ram.Ref { return refs(ram.UserRef(c.FormValue("user"))) }
 
 // policyRoutes are the policies' and the simulator's console routes (SPEC §5).
 func policyRoutes(h *handlers.Handlers) []Route {

@@ -1,0 +1,253 @@
+package ram
+
+import (
+	"context"
+	"errors"
+
+	"ramconsole/policy"
+	"ramconsole/store"
+)
+
+// Authorisation names resources by the ARNs of the stored entities, never by
+// a request's spelling of them: names are unique case-insensitively, so
+// "ADMIN" finds the user stored as "admin", and a Deny on user/admin must
+// refuse it. A Resource can therefore only be built from a looked-up user,
+// group or policy (or a named collection); the only place that builds one
+// from a typed name is the resolver, for a name that matches nothing (which
+// is authorised as spelled and then answers 404).
+
+// Resource is a resource ARN to authorise against.
+type Resource struct{ arn string }
+
+// ARN is the resource's ARN.
+func (r Resource) ARN() string { return r.arn }
+
+func userResource(acct string, u *store.User) Resource {
+	return Resource{"acs:ram:*:" + acct + ":user/" + u.UserName}
+}
+
+func groupResource(acct string, g *store.Group) Resource {
+	return Resource{"acs:ram:*:" + acct + ":group/" + g.GroupName}
+}
+
+func customPolicyResource(acct string, p *store.CustomPolicy) Resource {
+	return Resource{"acs:ram:*:" + acct + ":policy/" + p.PolicyName}
+}
+
+func systemPolicyResource(sp policy.SystemPolicy) Resource {
+	return Resource{"acs:ram:*:" + systemPolicyAccountPart + ":policy/" + sp.Name}
+}
+
+// The collections that list and create actions name.
+func allUsersResource(acct string) Resource    { return Resource{"acs:ram:*:" + acct + ":user/*"} }
+func allGroupsResource(acct string) Resource   { return Resource{"acs:ram:*:" + acct + ":group/*"} }
+func allPoliciesResource(acct string) Resource { return Resource{"acs:ram:*:" + acct + ":policy/*"} }
+func accountResource(acct string) Resource     { return Resource{"acs:ram:*:" + acct + ":*"} }
+
+// anyResource is "*", the resource of actions on no particular resource.
+var anyResource = Resource{"*"}
+
+// unresolved is the resource of a name that matches nothing: authorised as
+// spelled, so that a refusal does not reveal whether the entity exists.
+func unresolved(acct, kind, name string) Resource {
+	return Resource{"acs:ram:*:" + acct + ":" + kind + "/" + name}
+}
+
+// PolicyARN is the ARN the console shows for a policy.
+func PolicyARN(acct string, p *Policy) string {
+	if p.PolicyType == PolicyTypeSystem {
+		return "acs:ram:*:" + systemPolicyAccountPart + ":policy/" + p.PolicyName
+	}
+	return "acs:ram:*:" + acct + ":policy/" + p.PolicyName
+}
+
+// reader is what lookups need: the store's readers or a write transaction.
+type reader interface {
+	UserByName(context.Context, string) (*store.User, error)
+	GroupByName(context.Context, string) (*store.Group, error)
+	CustomPolicy(context.Context, string) (*store.CustomPolicy, error)
+}
+
+// lookupUser finds the named user and its Resource; u is nil (and the
+// Resource spelled as asked) when no user has the name.
+func (s *Service) lookupUser(ctx context.Context, r reader, acct, name string) (Resource, *store.User, error) {
+	u, err := r.UserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return unresolved(acct, "user", name), nil, nil
+	}
+	if err != nil {
+		return Resource{}, nil, err
+	}
+	return userResource(acct, u), u, nil
+}
+
+// lookupGroup is lookupUser for groups.
+func (s *Service) lookupGroup(ctx context.Context, r reader, acct, name string) (Resource, *store.Group, error) {
+	g, err := r.GroupByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return unresolved(acct, "group", name), nil, nil
+	}
+	if err != nil {
+		return Resource{}, nil, err
+	}
+	return groupResource(acct, g), g, nil
+}
+
+// lookupPolicy finds a policy of a type; found is false when none has the
+// name. The Resource of a custom policy carries its stored name.
+func (s *Service) lookupPolicy(ctx context.Context, r reader, acct, policyType, name string) (res Resource, canonical string, found bool, err error) {
+	if policyType == PolicyTypeSystem {
+		sp, ok := policy.LookupSystemPolicy(name)
+		if !ok {
+			return Resource{"acs:ram:*:" + systemPolicyAccountPart + ":policy/" + name}, "", false, nil
+		}
+		return systemPolicyResource(sp), sp.Name, true, nil
+	}
+	p, err := r.CustomPolicy(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return unresolved(acct, "policy", name), "", false, nil
+	}
+	if err != nil {
+		return Resource{}, "", false, err
+	}
+	return customPolicyResource(acct, p), p.PolicyName, true, nil
+}
+
+// authorizeUser authorises action on the named user's stored ARN and returns
+// the user; a name that matches nothing is authorised as spelled, then is
+// EntityNotExist.User.
+func (s *Service) authorizeUser(ctx context.Context, a Actor, action, name string) (string, *store.User, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "UserName", "user name", name); err != nil {
+		return acct, nil, err
+	}
+	res, u, err := s.lookupUser(ctx, s.st, acct, name)
+	if err != nil {
+		return acct, nil, err
+	}
+	if err := s.authorize(ctx, a, action, res); err != nil {
+		return acct, nil, err
+	}
+	if u == nil {
+		return acct, nil, notFound("EntityNotExist.User", "user")
+	}
+	return acct, u, nil
+}
+
+// authorizeGroup is authorizeUser for groups.
+func (s *Service) authorizeGroup(ctx context.Context, a Actor, action, name string) (string, *store.Group, error) {
+	acct := s.accountID(ctx)
+	if err := nameError("name", "GroupName", "group name", name); err != nil {
+		return acct, nil, err
+	}
+	res, g, err := s.lookupGroup(ctx, s.st, acct, name)
+	if err != nil {
+		return acct, nil, err
+	}
+	if err := s.authorize(ctx, a, action, res); err != nil {
+		return acct, nil, err
+	}
+	if g == nil {
+		return acct, nil, notFound("EntityNotExist.Group", "group")
+	}
+	return acct, g, nil
+}
+
+// refused records err's event, unless authorize has already recorded it (a
+// NoPermission) or there is nobody to record it for.
+func (s *Service) refused(ctx context.Context, a Actor, acct, eventName, resource string, err error) error {
+	if e, ok := AsError(err); ok && (e.Code == "NoPermission" || e.Kind == EAUTH) {
+		return err
+	}
+	return s.refuse(ctx, a, acct, eventName, resource, err)
+}
+
+// sameUser re-reads, inside a write transaction, the user an operation was
+// authorised on: by id, and only while it still has the name it was
+// authorised under (a rename in between must not change what is acted on).
+func (s *Service) sameUser(ctx context.Context, tx *store.Tx, u *store.User) (*store.User, error) {
+	cur, err := tx.UserByID(ctx, u.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("EntityNotExist.User", "user")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cur.UserName != u.UserName {
+		return nil, conflict("Conflict.User.Renamed", "The user was renamed meanwhile. Try again.")
+	}
+	return cur, nil
+}
+
+// sameGroup is sameUser for groups.
+func (s *Service) sameGroup(ctx context.Context, tx *store.Tx, g *store.Group) (*store.Group, error) {
+	cur, err := tx.GroupByID(ctx, g.GroupID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("EntityNotExist.Group", "group")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cur.GroupName != g.GroupName {
+		return nil, conflict("Conflict.Group.Renamed", "The group was renamed meanwhile. Try again.")
+	}
+	return cur, nil
+}
+
+// Ref names what a console route is about, as the request spells it; the
+// service resolves it to a Resource (Authorize, Allowed).
+type Ref struct {
+	kind       string // user, group, policy, or a collection
+	policyType string
+	name       string
+}
+
+// Refs of the route table.
+func UserRef(name string) Ref  { return Ref{kind: "user", name: name} }
+func GroupRef(name string) Ref { return Ref{kind: "group", name: name} }
+func PolicyRef(policyType, name string) Ref {
+	return Ref{kind: "policy", policyType: policyType, name: name}
+}
+func AllUsersRef() Ref    { return Ref{kind: "users"} }
+func AllGroupsRef() Ref   { return Ref{kind: "groups"} }
+func AllPoliciesRef() Ref { return Ref{kind: "policies"} }
+func AccountRef() Ref     { return Ref{kind: "account"} }
+func AnyRef() Ref         { return Ref{kind: "any"} }
+
+// resolve turns refs into Resources, each from the stored entity.
+func (s *Service) resolve(ctx context.Context, acct string, refs []Ref) ([]Resource, error) {
+	out := make([]Resource, 0, len(refs))
+	for _, ref := range refs {
+		var res Resource
+		var err error
+		switch ref.kind {
+		case "user":
+			res, _, err = s.lookupUser(ctx, s.st, acct, ref.name)
+		case "group":
+			res, _, err = s.lookupGroup(ctx, s.st, acct, ref.name)
+		case "policy":
+			t := ref.policyType
+			if t != PolicyTypeSystem {
+				t = PolicyTypeCustom
+			}
+			res, _, _, err = s.lookupPolicy(ctx, s.st, acct, t, ref.name)
+		case "users":
+			res = allUsersResource(acct)
+		case "groups":
+			res = allGroupsResource(acct)
+		case "policies":
+			res = allPoliciesResource(acct)
+		case "account":
+			res = accountResource(acct)
+		case "any":
+			res = anyResource
+		default:
+			return nil, errors.New("ram: unknown resource reference")
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
