@@ -261,14 +261,18 @@ func (h *Handlers) principalPolicies(c echo.Context, kind, name string) (views.P
 		base, list = groupHref(name), h.RAM.ListPoliciesForGroup
 	}
 	m := views.PrincipalPolicies{AttachAction: base + "/policies", CSRFToken: SessionOf(c).CSRFToken()}
-	attached, err := list(ctx(c), a, name)
-	if ram.ErrorKind(err) == ram.EFORBIDDEN {
-		return m, nil // the page shows what the viewer may see
+	action, ref := "ram:ListPoliciesForUser", ram.UserRef(name)
+	if kind == "group" {
+		action, ref = "ram:ListPoliciesForGroup", ram.GroupRef(name)
 	}
+	if !h.RAM.Allowed(ctx(c), a, action, ref) {
+		m.Denied = action // the page says what the viewer would need; looking is not audited
+		return m, nil
+	}
+	attached, err := list(ctx(c), a, name)
 	if err != nil {
 		return m, err
 	}
-	m.Show = true
 	for _, p := range attached {
 		m.Attached = append(m.Attached, views.AttachedPolicy{Name: p.PolicyName, Type: p.PolicyType, Href: policyHref(p.PolicyType, p.PolicyName),
 			Attached: date(p.AttachDate), DetachAction: base + "/policies/" + p.PolicyType + "/" + url.PathEscape(p.PolicyName) + "/detach"})

@@ -219,11 +219,16 @@ func (s *Service) Allowed(ctx context.Context, a Actor, action string, refs ...R
 	if a.Principal == PrincipalRoot {
 		return true
 	}
-	if a.Principal == "" {
-		return false
-	}
 	rs, err := s.resolve(ctx, s.accountID(ctx), refs)
-	if err != nil {
+	return err == nil && s.permits(ctx, a, action, rs...)
+}
+
+// permits is Allowed over resolved resources.
+func (s *Service) permits(ctx context.Context, a Actor, action string, rs ...Resource) bool {
+	switch a.Principal {
+	case PrincipalRoot:
+		return true
+	case "":
 		return false
 	}
 	arns := make([]string, len(rs))

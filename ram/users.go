@@ -447,15 +447,59 @@ type UserDetail struct {
 	Groups       []store.Group
 	Locked       bool
 	LogonName    string
+	// Hidden names the sections the viewer may not see, each with the
+	// permission it needs (SectionLogin, …); the section is left empty.
+	Hidden map[string]string
 }
 
-// UserDetail gathers a user's page (authorised as GetUser).
+// The user page's sections and the actions that show them: the API's.
+const (
+	SectionLogin      = "login"
+	SectionMFA        = "mfa"
+	SectionAccessKeys = "accesskeys"
+	SectionGroups     = "groups"
+)
+
+var sectionActions = map[string]string{
+	SectionLogin:      "ram:GetLoginProfile",
+	SectionMFA:        "ram:GetUserMFAInfo",
+	SectionAccessKeys: "ram:ListAccessKeys",
+	SectionGroups:     "ram:ListGroupsForUser",
+}
+
+// UserDetail gathers a user's page: the profile needs ram:GetUser, and each
+// section what the API needs for it (a section the viewer may not see is
+// left out and named in Hidden; looking is not audited as a refusal).
 func (s *Service) UserDetail(ctx context.Context, a Actor, name string) (*UserDetail, error) {
-	u, err := s.GetUser(ctx, a, name)
+	acct, u, err := s.authorizeUser(ctx, a, "ram:GetUser", name)
 	if err != nil {
 		return nil, err
 	}
-	return s.userDetail(ctx, u)
+	d, err := s.userDetail(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	res := userResource(acct, u)
+	for section, action := range sectionActions {
+		if s.permits(ctx, a, action, res) {
+			continue
+		}
+		if d.Hidden == nil {
+			d.Hidden = map[string]string{}
+		}
+		d.Hidden[section] = action
+		switch section {
+		case SectionLogin:
+			d.LoginProfile = nil
+		case SectionMFA:
+			d.MFADevice = nil
+		case SectionAccessKeys:
+			d.AccessKeys = nil
+		case SectionGroups:
+			d.Groups = nil
+		}
+	}
+	return d, nil
 }
 
 func (s *Service) userDetail(ctx context.Context, u *store.User) (*UserDetail, error) {

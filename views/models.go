@@ -156,6 +156,9 @@ type UserDetail struct {
 	Groups                                []GroupRef
 	LoginForm                             Form // the console-access forms' values and messages
 	Policies                              PrincipalPolicies
+	// Hidden names the sections the viewer may not see ("login", "mfa",
+	// "accesskeys", "groups"), each with the permission it needs.
+	Hidden map[string]string
 }
 
 // UserEdit is the edit-user form.

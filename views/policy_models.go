@@ -75,7 +75,8 @@ type PrincipalPolicies struct {
 	SimulateHref string // users only: the simulator for this user
 	UserName     string
 	CSRFToken    string
-	Show         bool
+	// Denied, when set, is the permission the viewer lacks to see them.
+	Denied string
 }
 
 // Match is a statement that matched, in the simulator and denied pages.

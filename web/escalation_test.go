@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 
 	ramsdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
@@ -126,4 +127,38 @@ func TestCascadesAuthoriseEveryStep(t *testing.T) {
 	expectRedirect(t, owner.post("/groups/staff/delete", url.Values{"empty": {"true"}, "confirm": {"staff"}}), "/groups", "owner deletes staff")
 	owner.get("/policies/Custom/Guardrail/delete")
 	expectRedirect(t, owner.post("/policies/Custom/Guardrail/delete", url.Values{"cleanup": {"true"}, "confirm": {"Guardrail"}}), "/policies", "owner deletes Guardrail")
+}
+
+// The user page shows each section only to a viewer the API would answer:
+// ram:GetUser alone shows the profile, not the keys, MFA device, groups or
+// console access, and says which permission each section needs.
+func TestUserPageShowsOnlyWhatTheAPIWould(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	keyID := caseFixtures(t, h, owner)
+	getOnly := `{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:GetUser","Resource":"*"}]}`
+	viewer := h.ramUser(owner, "viewer", nil, map[string]string{"GetUserOnly": getOnly})
+	denied := h.countDenied()
+	p := viewer.get("/users/Target")
+	expectStatus(t, p, 200, "the user page with ram:GetUser")
+	for _, secret := range []string{keyID, "Admins", "login-status", "mfa-status", "Unbind MFA device", "Remove console access"} {
+		if strings.Contains(p.body, secret) {
+			t.Errorf("the page shows %q to a viewer with only ram:GetUser", secret)
+		}
+	}
+	for _, need := range []string{"ram:ListAccessKeys", "ram:GetUserMFAInfo", "ram:ListGroupsForUser", "ram:GetLoginProfile", "ram:ListPoliciesForUser"} {
+		if !strings.Contains(p.body, need) {
+			t.Errorf("the page does not say that %s is needed", need)
+		}
+	}
+	if n := h.countDenied(); n != denied {
+		t.Errorf("viewing the page recorded %d refusals", n-denied)
+	}
+	reader := h.ramUser(owner, "reader", []string{"AliyunRAMReadOnlyAccess"}, nil)
+	p = reader.get("/users/Target")
+	for _, shown := range []string{keyID, "Admins", "login-status", "mfa-status"} {
+		if !strings.Contains(p.body, shown) {
+			t.Errorf("the page hides %q from a read-only viewer", shown)
+		}
+	}
 }
