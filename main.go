@@ -36,7 +36,8 @@ Usage:
   ramconsole audit verify [--data DIR]
                                       check the audit log's hash chain
   ramconsole backup [--data DIR] FILE write a consistent copy of the database
-  ramconsole policy validate FILE     check a RAM policy document
+  ramconsole policy validate [--trust] FILE
+                                      check a RAM policy document (--trust: a role's trust policy)
   ramconsole policy eval --policy FILE... --action A --resource R... [--context k=v]...
                                       evaluate a request against policy documents
   ramconsole version                  print the version
@@ -363,20 +364,31 @@ func policyCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "validate":
-		if len(args) != 2 {
-			fmt.Fprintln(stderr, "usage: ramconsole policy validate FILE")
+		fs := flag.NewFlagSet("policy validate", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		trust := fs.Bool("trust", false, "the document is a role's trust policy")
+		if err := fs.Parse(args[1:]); err != nil {
 			return 2
 		}
-		text, err := os.ReadFile(args[1])
+		if fs.NArg() != 1 {
+			fmt.Fprintln(stderr, "usage: ramconsole policy validate [--trust] FILE")
+			return 2
+		}
+		file := fs.Arg(0)
+		text, err := os.ReadFile(file)
 		if err != nil {
 			fmt.Fprintln(stderr, "ramconsole:", err)
 			return 2
 		}
-		if _, err := policy.Parse(string(text)); err != nil {
-			printPolicyProblems(stdout, args[1], err)
+		parse := policy.Parse
+		if *trust {
+			parse = policy.ParseTrust
+		}
+		if _, err := parse(string(text)); err != nil {
+			printPolicyProblems(stdout, file, err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: valid\n", args[1])
+		fmt.Fprintf(stdout, "%s: valid\n", file)
 		return 0
 	case "eval":
 		fs := flag.NewFlagSet("policy eval", flag.ContinueOnError)

@@ -146,3 +146,71 @@ func TestPolicyCommands(t *testing.T) {
 		t.Errorf("eval without action = %d, want 2", code)
 	}
 }
+
+func TestPolicyValidateTrust(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	trust := write("trust.json", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+		"Principal":{"RAM":["acs:ram::1234567890123456:root"]},"Condition":{"StringEquals":{"sts:ExternalId":"abc"}}}]}`)
+	noPrincipal := write("no-principal.json", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`)
+	identity := write("identity.json", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:*","Resource":"*"}]}`)
+	syntax := write("syntax.json", "{\"Version\":\"1\",\n\"Statement\" []}")
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   []string // each must appear
+		stderr   string
+		noStdout bool
+	}{
+		{"a valid trust policy", []string{"policy", "validate", "--trust", trust}, 0, []string{trust + ": valid\n"}, "", false},
+		{"a trust policy is not a valid identity policy", []string{"policy", "validate", trust}, 1,
+			[]string{trust + `: Statement[0].Principal: the Principal element is only allowed in a role's trust policy`}, "", false},
+		{"a trust statement needs a Principal", []string{"policy", "validate", "--trust", noPrincipal}, 1,
+			[]string{noPrincipal + ": Statement[0]: a trust policy statement needs a Principal\n"}, "", false},
+		{"an identity policy is not a trust policy", []string{"policy", "validate", "--trust", identity}, 1,
+			[]string{
+				identity + `: Statement[0].Action: "ram:*" is not allowed in a trust policy: its only action is "sts:AssumeRole"` + "\n",
+				identity + ": Statement[0].Resource: a trust policy has no Resource (the role it belongs to is the resource)\n",
+				identity + ": Statement[0]: a trust policy statement needs a Principal\n",
+			}, "", false},
+		{"syntax errors carry line and column", []string{"policy", "validate", "--trust", syntax}, 1,
+			[]string{syntax + `: line 2, column 13: unexpected character '[', expected ':' after key "Statement"` + "\n"}, "", false},
+		{"the identity policy still validates", []string{"policy", "validate", identity}, 0, []string{identity + ": valid\n"}, "", false},
+		{"a missing file", []string{"policy", "validate", "--trust", filepath.Join(dir, "nope.json")}, 2, nil, "nope.json", true},
+		{"no file", []string{"policy", "validate", "--trust"}, 2, nil, "usage: ramconsole policy validate [--trust] FILE", true},
+		{"two files", []string{"policy", "validate", trust, identity}, 2, nil, "usage: ramconsole policy validate [--trust] FILE", true},
+		{"an unknown flag", []string{"policy", "validate", "--trusted", trust}, 2, nil, "flag provided but not defined: -trusted", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tc.args, &out, &errOut)
+			if code != tc.code {
+				t.Errorf("run(%q) = %d (stdout %q, stderr %q), want %d", tc.args, code, out.String(), errOut.String(), tc.code)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("run(%q) stdout = %q, want it to contain %q", tc.args, out.String(), s)
+				}
+			}
+			if tc.noStdout && out.Len() > 0 {
+				t.Errorf("run(%q) stdout = %q, want nothing", tc.args, out.String())
+			}
+			if !strings.Contains(errOut.String(), tc.stderr) {
+				t.Errorf("run(%q) stderr = %q, want it to contain %q", tc.args, errOut.String(), tc.stderr)
+			}
+		})
+	}
+	var out, errOut bytes.Buffer
+	run([]string{"help"}, &out, &errOut)
+	if !strings.Contains(out.String(), "ramconsole policy validate [--trust] FILE") {
+		t.Errorf("usage does not mention --trust:\n%s", out.String())
+	}
+}

@@ -32,6 +32,7 @@ type stmt struct {
 	anyRes    bool // some Resource is "*": the resource always matches
 	resources []resourcePattern
 	conds     []cond
+	trust     *trustPrincipals // a trust policy's statement (it has a Principal, no resources); nil otherwise
 }
 
 // cond is a compiled condition: one key of one operator.
@@ -47,9 +48,10 @@ type cond struct {
 	prefixes []netip.Prefix
 }
 
-// Compile compiles a document parsed by Parse. Given a document built by hand, an element that would not have
-// passed Parse makes its statement never match (never half of it: an invalid resource beside "*" does not leave
-// the "*").
+// Compile compiles a document parsed by Parse or ParseTrust. A statement with a Principal is a trust statement: only
+// EvaluateTrust and ExplainTrust look at it, and Sets ignore it. Given a document built by hand, an element that
+// would not have passed Parse (or ParseTrust) makes its statement never match (never half of it: an invalid
+// resource beside "*" does not leave the "*").
 func Compile(src Source, d *Document) *Compiled {
 	c := &Compiled{src: src}
 	if d == nil {
@@ -80,6 +82,24 @@ func Compile(src Source, d *Document) *Compiled {
 		}
 		for _, cd := range st.Conditions {
 			s.conds = append(s.conds, compileCondition(cd))
+		}
+		if !st.Principal.IsZero() {
+			// A trust statement: a Principal instead of resources, and only actions that can be sts:AssumeRole.
+			tp, ok := compilePrincipal(st.Principal)
+			broken = broken || !ok || len(st.Resource) > 0
+			check := checkTrustAction
+			if s.notAction {
+				check = checkTrustNotAction
+			}
+			for _, a := range actions {
+				broken = broken || check(a) != ""
+			}
+			if broken || len(s.actions) == 0 {
+				continue
+			}
+			s.trust = tp
+			c.stmts = append(c.stmts, s)
+			continue
 		}
 		if broken || len(s.actions) == 0 || len(s.resources) == 0 {
 			continue
@@ -160,7 +180,9 @@ func NewSet(policies ...*Compiled) *Set {
 		seen[p] = true
 		s.policies = append(s.policies, p)
 		for _, st := range p.stmts {
-			s.index(st)
+			if st.trust == nil { // a trust statement decides who may assume a role, nothing else
+				s.index(st)
+			}
 		}
 	}
 	return s

@@ -17,13 +17,32 @@ type Document struct {
 	Statements []Statement
 }
 
-// Statement is one element of a document's Statement array.
+// Statement is one element of a document's Statement array. An identity policy's statements have a Resource and no
+// Principal; a trust policy's have a Principal and no Resource.
 type Statement struct {
 	Effect     string   // "Allow" or "Deny"
 	Action     []string // exactly one of Action and NotAction is non-empty
 	NotAction  []string
-	Resource   []string
+	Principal  Principal   // trust policies only
+	Resource   []string    // identity policies only
 	Conditions []Condition // in document order; the whole block holds when every condition holds
+}
+
+// Principal is the Principal element of a trust policy's statement: who may assume the role (SPEC §12). A caller
+// matches when it matches any one entry of any list.
+type Principal struct {
+	// RAM holds "acs:ram::<AccountId>:root" (every RAM user and role of that account, as far as their own policies
+	// allow them), "acs:ram::<AccountId>:user/<UserName>" and "acs:ram::<AccountId>:role/<RoleName>".
+	RAM []string
+	// Service holds Alibaba Cloud services, "<service>.aliyuncs.com", matched case-insensitively.
+	Service []string
+	// Federated holds identity providers, stored and matched as given.
+	Federated []string
+}
+
+// IsZero reports whether p names no principal, as in every identity policy statement.
+func (p Principal) IsZero() bool {
+	return len(p.RAM) == 0 && len(p.Service) == 0 && len(p.Federated) == 0
 }
 
 // Condition is one key of one operator of a statement's Condition block.
@@ -74,10 +93,22 @@ func (p Problem) String() string {
 	}
 }
 
-// Parse parses and validates a policy document. On failure the error is a *ValidationError listing every problem
-// in document order; a JSON syntax error stops parsing, so it is then the only problem (after the length one).
+// Parse parses and validates an identity policy document: one attached to users, groups and roles. On failure the
+// error is a *ValidationError listing every problem in document order; a JSON syntax error stops parsing, so it is
+// then the only problem (after the length one). A Principal element is refused: it belongs to trust policies.
 func Parse(text string) (*Document, error) {
-	v := &validator{}
+	return parse(text, false)
+}
+
+// ParseTrust parses and validates a role's trust policy (its AssumeRolePolicyDocument, SPEC §12): the language of
+// Parse where every statement names a Principal, has no Resource, and its action is sts:AssumeRole (or a pattern
+// matching it, such as "sts:*"). Errors are reported as by Parse.
+func ParseTrust(text string) (*Document, error) {
+	return parse(text, true)
+}
+
+func parse(text string, trust bool) (*Document, error) {
+	v := &validator{trust: trust}
 	if n := utf8.RuneCountInString(text); n > MaxDocumentLength {
 		v.add("", fmt.Sprintf("document is %d characters long, longer than the limit of %d", n, MaxDocumentLength))
 		// Still report the other problems unless the text is absurdly long.
@@ -99,6 +130,7 @@ func Parse(text string) (*Document, error) {
 }
 
 type validator struct {
+	trust    bool // a trust policy: Principal required, Resource refused, sts:AssumeRole only
 	problems []Problem
 }
 
@@ -179,7 +211,7 @@ func (v *validator) statement(path string, item *jsonValue) (Statement, bool) {
 		return st, false
 	}
 	before := len(v.problems)
-	var hasEffect, hasAction, hasNotAction, hasResource bool
+	var hasEffect, hasAction, hasNotAction, hasResource, hasPrincipal bool
 	v.members(path, item, func(m jsonMember) {
 		p := join(path, m.key)
 		switch m.key {
@@ -195,14 +227,32 @@ func (v *validator) statement(path string, item *jsonValue) (Statement, bool) {
 			}
 		case "Action":
 			hasAction = true
-			st.Action = v.stringList(p, m.value, validAction, `is not an action ("*" or "service:Name")`)
+			check := checkAction
+			if v.trust {
+				check = checkTrustAction
+			}
+			st.Action = v.stringList(p, m.value, check)
 		case "NotAction":
 			hasNotAction = true
-			st.NotAction = v.stringList(p, m.value, validAction, `is not an action ("*" or "service:Name")`)
+			check := checkAction
+			if v.trust {
+				check = checkTrustNotAction
+			}
+			st.NotAction = v.stringList(p, m.value, check)
 		case "Resource":
 			hasResource = true
-			st.Resource = v.stringList(p, m.value, validResource,
-				`is not a resource ("*" or "acs:service:region:account:relative-id")`)
+			if v.trust {
+				v.add(p, "a trust policy has no Resource (the role it belongs to is the resource)")
+				return
+			}
+			st.Resource = v.stringList(p, m.value, checkResource)
+		case "Principal":
+			hasPrincipal = true
+			if !v.trust {
+				v.add(p, "the Principal element is only allowed in a role's trust policy")
+				return
+			}
+			st.Principal = v.principal(p, m.value)
 		case "Condition":
 			st.Conditions = v.conditions(p, m.value)
 		default:
@@ -218,22 +268,26 @@ func (v *validator) statement(path string, item *jsonValue) (Statement, bool) {
 	case !hasAction && !hasNotAction:
 		v.add(path, `missing "Action" (or "NotAction")`)
 	}
-	if !hasResource {
+	switch {
+	case v.trust && !hasPrincipal:
+		v.add(path, "a trust policy statement needs a Principal")
+	case !v.trust && !hasResource:
 		v.add(path, `missing "Resource"`)
 	}
 	return st, len(v.problems) == before
 }
 
-// stringList reads a string or a non-empty array of strings, checking each with valid.
-func (v *validator) stringList(path string, val *jsonValue, valid func(string) bool, invalid string) []string {
-	check := func(p, s string) {
-		if !valid(s) {
-			v.add(p, fmt.Sprintf("%q %s", s, invalid))
+// stringList reads a string or a non-empty array of strings, checking each with check, which returns why a value is
+// invalid ("" when it is valid); the message follows the quoted value.
+func (v *validator) stringList(path string, val *jsonValue, check func(string) string) []string {
+	checkOne := func(p, s string) {
+		if msg := check(s); msg != "" {
+			v.add(p, fmt.Sprintf("%q %s", s, msg))
 		}
 	}
 	switch val.kind {
 	case jsonString:
-		check(path, val.text)
+		checkOne(path, val.text)
 		return []string{val.text}
 	case jsonArray:
 		if len(val.items) == 0 {
@@ -247,7 +301,7 @@ func (v *validator) stringList(path string, val *jsonValue, valid func(string) b
 				v.add(p, "must be a string")
 				continue
 			}
-			check(p, item.text)
+			checkOne(p, item.text)
 			out = append(out, item.text)
 		}
 		return out
@@ -255,6 +309,20 @@ func (v *validator) stringList(path string, val *jsonValue, valid func(string) b
 		v.add(path, "must be a string or a non-empty array of strings")
 		return nil
 	}
+}
+
+func checkAction(s string) string {
+	if !validAction(s) {
+		return `is not an action ("*" or "service:Name")`
+	}
+	return ""
+}
+
+func checkResource(s string) string {
+	if !validResource(s) {
+		return `is not a resource ("*" or "acs:service:region:account:relative-id")`
+	}
+	return ""
 }
 
 // validAction accepts "*" and "service:Name" where both parts are non-empty, contain no white space or control
@@ -378,8 +446,10 @@ func (v *validator) conditionValues(path string, op operator, val *jsonValue) []
 }
 
 // MarshalJSON renders the document in canonical form: elements in the order Version, Statement; Effect, Action or
-// NotAction, Resource, Condition; operators in order of first appearance, keys in document order; a list of one
-// element as a plain string; condition values as strings. Parse(MarshalJSON(d)) yields d again.
+// NotAction, Principal (its lists in the order RAM, Service, Federated), Resource (unless the statement has a
+// Principal and no Resource), Condition; operators in order of first appearance, keys in document order; a list of
+// one element as a plain string; condition values as strings. Parse of MarshalJSON(d) yields d again (ParseTrust
+// for a trust policy).
 func (d *Document) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`{"Version":`)
@@ -398,8 +468,28 @@ func (d *Document) MarshalJSON() ([]byte, error) {
 			b.WriteString(`,"Action":`)
 			writeList(&b, st.Action)
 		}
-		b.WriteString(`,"Resource":`)
-		writeList(&b, st.Resource)
+		if !st.Principal.IsZero() {
+			b.WriteString(`,"Principal":{`)
+			sep := ""
+			for _, kv := range []struct {
+				key    string
+				values []string
+			}{{"RAM", st.Principal.RAM}, {"Service", st.Principal.Service}, {"Federated", st.Principal.Federated}} {
+				if len(kv.values) == 0 {
+					continue
+				}
+				b.WriteString(sep)
+				writeString(&b, kv.key)
+				b.WriteByte(':')
+				writeList(&b, kv.values)
+				sep = ","
+			}
+			b.WriteByte('}')
+		}
+		if len(st.Resource) > 0 || st.Principal.IsZero() {
+			b.WriteString(`,"Resource":`)
+			writeList(&b, st.Resource)
+		}
 		if len(st.Conditions) > 0 {
 			b.WriteString(`,"Condition":{`)
 			done := make([]bool, len(st.Conditions))

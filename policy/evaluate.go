@@ -106,18 +106,11 @@ func anyMatch(stmts []stmt, action string, r *requestResource, ctx *Context) boo
 // matches reports whether the statement applies: its action patterns (against action, which is the name part for
 // statements indexed by service), its resources and its whole condition block.
 func (st *stmt) matches(action string, r *requestResource, ctx *Context) bool {
-	hit := false
-	for i := range st.actions {
-		if st.actions[i].match(action) {
-			hit = true
-			break
-		}
-	}
-	if hit == st.notAction {
+	if !st.actionMatches(action) {
 		return false
 	}
 	if !st.anyRes {
-		hit = false
+		hit := false
 		for i := range st.resources {
 			if st.resources[i].match(r) {
 				hit = true
@@ -128,6 +121,23 @@ func (st *stmt) matches(action string, r *requestResource, ctx *Context) bool {
 			return false
 		}
 	}
+	return st.conditionsHold(ctx)
+}
+
+// actionMatches reports whether an Action pattern matches action or, for NotAction, none does.
+func (st *stmt) actionMatches(action string) bool {
+	hit := false
+	for i := range st.actions {
+		if st.actions[i].match(action) {
+			hit = true
+			break
+		}
+	}
+	return hit != st.notAction
+}
+
+// conditionsHold reports whether the whole condition block holds.
+func (st *stmt) conditionsHold(ctx *Context) bool {
 	for i := range st.conds {
 		if !st.conds[i].holds(ctx) {
 			return false
@@ -287,7 +297,7 @@ func (s *Set) Explain(r *Request) Result {
 		for _, p := range s.policies {
 			for i := range p.stmts {
 				st := &p.stmts[i]
-				if !st.matches(r.Action, &rr, r.Context) {
+				if st.trust != nil || !st.matches(r.Action, &rr, r.Context) {
 					continue
 				}
 				if st.deny {
@@ -329,10 +339,21 @@ func (st *stmt) reason() Reason {
 }
 
 // WriteText writes the result for people: the decision, then each resource with its decision and the statements
-// that matched it. The CLI `ramconsole policy eval` prints this.
+// that matched it. The CLI `ramconsole policy eval` prints this. A result without resources (a trust policy's)
+// lists the matching statements under the decision.
 func (r Result) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Decision: %s\n", r.Decision)
+	if len(r.Resources) == 0 {
+		if len(r.Matched) == 0 {
+			b.WriteString("  no statement matches\n")
+		}
+		for _, m := range r.Matched {
+			b.WriteString("  ")
+			b.WriteString(m.String())
+			b.WriteByte('\n')
+		}
+	}
 	for _, rr := range r.Resources {
 		fmt.Fprintf(&b, "Resource %s: %s\n", rr.Resource, rr.Decision)
 		if len(rr.Matched) == 0 {

@@ -98,7 +98,7 @@ func TestParseInvalid(t *testing.T) {
 		{"both Action and NotAction", st0(`"Effect":"Allow","Action":"*","NotAction":"ram:*","Resource":"*"`), []string{`Statement[0]: has both "Action" and "NotAction" (use one)`}},
 		{"neither Action nor NotAction", st0(`"Effect":"Allow","Resource":"*"`), []string{`Statement[0]: missing "Action" (or "NotAction")`}},
 		{"missing Resource", st0(`"Effect":"Allow","Action":"*"`), []string{`Statement[0]: missing "Resource"`}},
-		{"unknown statement element", st0(okStmt + `,"Principal":"*"`), []string{`Statement[0]: unknown element "Principal"`}},
+		{"unknown statement element", st0(okStmt + `,"Sid":"x"`), []string{`Statement[0]: unknown element "Sid"`}},
 		{"statement element names are case-sensitive", st0(`"Effect":"Allow","action":"*","Resource":"*"`),
 			[]string{`Statement[0]: unknown element "action"`, `Statement[0]: missing "Action" (or "NotAction")`}},
 		{"duplicate statement element", st0(okStmt + `,"Effect":"Deny"`), []string{`Statement[0]: duplicate element "Effect"`}},
