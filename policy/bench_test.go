@@ -100,3 +100,38 @@ func BenchmarkCompile(b *testing.B) {
 		policy.NewSet(compiled...)
 	}
 }
+
+// BenchmarkEvaluateTrust decides AssumeRole against a trust policy of the usual size: this account, a partner
+// account with an ExternalId, a service, and a Deny of one user.
+func BenchmarkEvaluateTrust(b *testing.B) {
+	const acct, partner = "1234567890123456", "6543210987654321"
+	d, err := policy.ParseTrust(`{"Version":"1","Statement":[
+		{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::` + acct + `:root"]}},
+		{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":["acs:ram::` + partner + `:user/deployer","acs:ram::` + partner + `:role/ci"]},
+			"Condition":{"StringEquals":{"sts:ExternalId":"f3a9c1d2"},"IpAddress":{"acs:SourceIp":["10.0.0.0/8","192.168.0.0/16"]}}},
+		{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["ecs.aliyuncs.com","fc.aliyuncs.com"]}},
+		{"Effect":"Deny","Action":"sts:*","Principal":{"RAM":"acs:ram::` + acct + `:user/contractor"}}]}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := policy.Compile(policy.Source{Type: "Trust", Name: "ops"}, d)
+	ctx := &policy.Context{}
+	ctx.Set(policy.KeyExternalID, "f3a9c1d2")
+	ctx.Set(policy.KeySourceIP, "10.1.2.3")
+	callers := map[string]policy.Caller{
+		"allow-account": {Kind: policy.CallerRAMUser, Account: acct, ARN: "acs:ram::" + acct + ":user/alice"},
+		"allow-partner": {Kind: policy.CallerRoleSession, Account: partner, ARN: "acs:ram::" + partner + ":role/ci"},
+		"allow-service": {Kind: policy.CallerService, Service: "FC.aliyuncs.com"},
+		"explicit-deny": {Kind: policy.CallerRAMUser, Account: acct, ARN: "acs:ram::" + acct + ":user/contractor"},
+		"implicit-deny": {Kind: policy.CallerRAMUser, Account: partner, ARN: "acs:ram::" + partner + ":user/someone"},
+	}
+	for _, name := range []string{"allow-account", "allow-partner", "allow-service", "explicit-deny", "implicit-deny"} {
+		req := &policy.TrustRequest{Caller: callers[name], Context: ctx}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.EvaluateTrust(req)
+			}
+		})
+	}
+}

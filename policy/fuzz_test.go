@@ -3,6 +3,7 @@ package policy_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"ramconsole/policy"
@@ -46,5 +47,84 @@ func FuzzParse(f *testing.F) {
 		ctx := &policy.Context{}
 		ctx.Set("acs:SourceIp", "10.0.0.1")
 		set.Explain(&policy.Request{Action: "ram:GetUser", Resources: []string{"acs:ram:*:1:user/a", "*"}, Context: ctx})
+	})
+}
+
+// FuzzParseTrust checks ParseTrust as FuzzParse checks Parse, and more: no text is both an identity policy and a
+// trust policy; a trust policy allows nothing as an identity policy; EvaluateTrust and ExplainTrust agree for
+// callers built from the document's own principals and for strangers. The seed corpus is in
+// testdata/fuzz/FuzzParseTrust.
+func FuzzParseTrust(f *testing.F) {
+	f.Add(`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"acs:ram::1234567890123456:root"}}]}`)
+	f.Add(`{"Version":"1","Statement":[{"Effect":"Deny","NotAction":"ram:*","Principal":{"Service":["ECS.aliyuncs.com"],"Federated":"idp"},` +
+		`"Condition":{"StringEquals":{"sts:ExternalId":"x"}}}]}`)
+	f.Fuzz(func(t *testing.T, text string) {
+		_, identityErr := policy.Parse(text)
+		d, err := policy.ParseTrust(text)
+		if err != nil {
+			var verr *policy.ValidationError
+			if !errors.As(err, &verr) || len(verr.Problems) == 0 {
+				t.Fatalf("ParseTrust(%q) error = %#v, want a *ValidationError with problems", text, err)
+			}
+			_ = err.Error()
+			return
+		}
+		if identityErr == nil {
+			t.Fatalf("Parse and ParseTrust both accept %q", text)
+		}
+		b, err := d.MarshalJSON()
+		if err != nil {
+			t.Fatalf("MarshalJSON() = %v", err)
+		}
+		d2, err := policy.ParseTrust(string(b))
+		if err != nil {
+			t.Fatalf("ParseTrust(MarshalJSON(ParseTrust(%q))) = %v\nmarshalled: %s", text, err, b)
+		}
+		if !reflect.DeepEqual(d, d2) {
+			t.Fatalf("ParseTrust(MarshalJSON(d)) = %+v, want %+v", d2, d)
+		}
+		if b2, _ := d2.MarshalJSON(); string(b) != string(b2) {
+			t.Fatalf("MarshalJSON not stable:\n%s\n%s", b, b2)
+		}
+		c := policy.Compile(policy.Source{Type: "Trust", Name: "F"}, d)
+		if got := policy.NewSet(c).Evaluate(&policy.Request{Action: "sts:AssumeRole", Resources: []string{"*"}}); got != policy.ImplicitDeny {
+			t.Fatalf("a trust policy as an identity policy: Evaluate = %v, want ImplicitDeny", got)
+		}
+		callers := []policy.Caller{
+			{Kind: policy.CallerRAMUser, Account: "1234567890123456", ARN: "acs:ram::1234567890123456:user/alice"},
+			{Kind: policy.CallerService, Service: "ecs.aliyuncs.com"},
+		}
+		for _, st := range d.Statements {
+			for _, r := range st.Principal.RAM {
+				account := strings.TrimPrefix(r, "acs:ram::")
+				account, rel, _ := strings.Cut(account, ":")
+				switch {
+				case rel == "root":
+					callers = append(callers, policy.Caller{Kind: policy.CallerRoleSession, Account: account, ARN: "acs:ram::" + account + ":role/r"})
+				case strings.HasPrefix(rel, "role/"):
+					callers = append(callers, policy.Caller{Kind: policy.CallerRoleSession, Account: account, ARN: r})
+				default:
+					callers = append(callers, policy.Caller{Kind: policy.CallerRAMUser, Account: account, ARN: r})
+				}
+			}
+			for _, s := range st.Principal.Service {
+				callers = append(callers, policy.Caller{Kind: policy.CallerService, Service: strings.ToUpper(s)})
+			}
+			for _, p := range st.Principal.Federated {
+				callers = append(callers, policy.Caller{Kind: policy.CallerFederated, ARN: p})
+			}
+		}
+		ctx := &policy.Context{}
+		ctx.Set("sts:ExternalId", "x")
+		for _, caller := range callers {
+			req := &policy.TrustRequest{Caller: caller, Context: ctx}
+			e, x := c.EvaluateTrust(req), c.ExplainTrust(req)
+			if e != x.Decision {
+				t.Fatalf("EvaluateTrust(%+v) = %v, ExplainTrust = %v", caller, e, x.Decision)
+			}
+			if (e == policy.ImplicitDeny) != (len(x.Matched) == 0) {
+				t.Fatalf("ExplainTrust(%+v) = %v with reasons %v", caller, x.Decision, x.Matched)
+			}
+		}
 	})
 }
