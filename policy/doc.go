@@ -11,6 +11,12 @@
 //	set := policy.NewSet(c, ...)   // once per principal; immutable, safe for concurrent use
 //	d := set.Evaluate(&policy.Request{Action: "ram:GetUser", Resources: []string{arn}, Context: ctx})
 //
+// A role's trust policy (SPEC §12) is parsed by ParseTrust and decided by the compiled policy itself:
+//
+//	doc, err := policy.ParseTrust(text)
+//	trust := policy.Compile(policy.Source{Type: "Trust", Name: roleName}, doc)
+//	d := trust.EvaluateTrust(&policy.TrustRequest{Caller: caller, Context: ctx}) // ExplainTrust adds the reasons
+//
 // # How evaluation is fast
 //
 // Compile pre-splits every wildcard pattern (exact, prefix*, *suffix, prefix*suffix, or a general glob run by a
@@ -49,4 +55,14 @@
 //     statement once. NewSet ignores nil and repeated *Compiled values.
 //   - Compile trusts Parse: in a hand-built document an element that Parse would refuse makes its statement never
 //     match.
+//   - Trust policies: Parse refuses the Principal element; ParseTrust requires it in every statement, refuses
+//     Resource, and accepts only actions that match sts:AssumeRole (NotAction only when it does not). Principal keys
+//     are "RAM", "Service" and "Federated". RAM entries are acs:ram::<16-digit AccountId>:root, :user/<UserName> or
+//     :role/<RoleName> with names as RAM allows them and no wildcards; a bare account id is refused (Alibaba documents
+//     only the ARN forms) with a hint to write the root ARN. Service entries are "<service>.aliyuncs.com", matched
+//     case-insensitively; Federated entries are any text without spaces, matched exactly.
+//   - A root entry matches RAM users and role sessions whose Caller.Account is that account; user and role entries
+//     match the Caller's ARN exactly (case-sensitively, like resources). A RAM Caller whose ARN is not of its kind
+//     in its own account matches nothing. Trust statements never match in a Set; identity statements never match in
+//     EvaluateTrust.
 package policy
