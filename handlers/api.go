@@ -31,8 +31,12 @@ import (
 // Every call — read or write, allowed or refused — leaves one audit event
 // whose requestId is the RequestId of the answer.
 
-// APIVersion is the one RAM API version served.
-const APIVersion = "2015-05-01"
+// APIVersion is the RAM API version served; STSVersion the STS one, on the
+// same listener and path (SPEC §12).
+const (
+	APIVersion = "2015-05-01"
+	STSVersion = "2015-04-01"
+)
 
 // MaxAPIBody is the largest request body the OpenAPI reads.
 const MaxAPIBody = 1 << 20
@@ -130,6 +134,8 @@ type apiRequest struct {
 	xml     bool
 	v3      *AuthorizationV3
 	keyID   string
+	token   string // the STS security token, with temporary credentials
+	assumed bool   // the caller is a role session
 	// principalName is the authenticated caller's UserName.
 	principalName string
 	// ctx is the call's context; recorded tells whether an operation run
@@ -235,6 +241,7 @@ func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 		// V1 signs the parameters only: the x-acs-action and x-acs-version
 		// headers the classic SDK also sends are not signed and not read.
 		req.keyID = req.params["AccessKeyId"]
+		req.token = req.params["SecurityToken"]
 	}
 	return req, nil
 }
@@ -268,9 +275,8 @@ func (h *API) authenticate(ctx context.Context, req *apiRequest) (*ram.APICaller
 	if err := checkNonce(nonce); err != nil {
 		return nil, "", ts, err
 	}
-	caller, err := h.RAM.AccessKeyCaller(ctx, p["AccessKeyId"])
+	caller, err := h.caller(ctx, req)
 	if err != nil {
-		forgetMACs(req.keyID) // a deleted or inactive key's secret is not kept
 		return nil, "", ts, err
 	}
 	mac, done := v1MAC(caller.AccessKeyID, string(caller.Secret))
@@ -324,9 +330,9 @@ func (h *API) authenticateV3(ctx context.Context, req *apiRequest) (*ram.APICall
 	if !signaturesEqual(strings.ToLower(payloadHash), hex.EncodeToString(sum[:])) {
 		return nil, "", ts, apiError("SignatureDoesNotMatch", "The request body does not match its x-acs-content-sha256 header.")
 	}
-	caller, err := h.RAM.AccessKeyCaller(ctx, req.v3.Credential)
+	req.token = r.Header.Get("x-acs-security-token")
+	caller, err := h.caller(ctx, req)
 	if err != nil {
-		forgetMACs(req.keyID) // a deleted or inactive key's secret is not kept
 		return nil, "", ts, err
 	}
 	header := func(name string) string {
@@ -351,6 +357,26 @@ func (h *API) authenticateV3(ctx context.Context, req *apiRequest) (*ram.APICall
 		return caller, "", ts, signatureMismatch(sts)
 	}
 	return caller, nonce, ts, nil
+}
+
+// caller finds who a request claims to be: the owner of a permanent
+// AccessKey, or the role session of temporary (STS.) credentials with their
+// security token.
+func (h *API) caller(ctx context.Context, req *apiRequest) (*ram.APICaller, error) {
+	var caller *ram.APICaller
+	var err error
+	switch {
+	case ram.IsTemporaryKey(req.keyID):
+		caller, err = h.RAM.RoleSessionCaller(ctx, req.keyID, req.token)
+	case req.token != "":
+		err = apiError("InvalidSecurityToken.MismatchWithAccessKey", "A security token goes only with temporary (STS.) credentials.")
+	default:
+		caller, err = h.RAM.AccessKeyCaller(ctx, req.keyID)
+	}
+	if err != nil {
+		forgetMACs(req.keyID) // a deleted, inactive or ended key's secret is not kept
+	}
+	return caller, err
 }
 
 // signatureMismatch carries the server's string to sign, which the classic
@@ -397,21 +423,23 @@ func (h *API) Serve(c echo.Context, body []byte) error {
 		return h.refuse(req, unknown, nil, "", time.Time{}, err)
 	}
 	actor := caller.Actor(rid, unknown.SourceIP, unknown.UserAgent, secureTransport(c))
-	req.principalName = caller.User.UserName
+	req.principalName, req.assumed = caller.Name(), caller.Session != nil
 	c.Set(KeyAPIPrincipal, actor.Principal)
 	if req.action == "" {
 		return h.refuse(req, actor, caller, nonce, ts, missing("Action"))
 	}
-	def, ok := apiActions[req.action]
-	if !ok {
-		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidAction.NotFound",
-			"Specified api is not found, please check your url and method."))
-	}
 	if req.version == "" {
 		return h.refuse(req, actor, caller, nonce, ts, missing("Version"))
 	}
-	if req.version != APIVersion {
-		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidParameter", "Specified Version %q is not valid; RAM serves 2015-05-01.", req.version))
+	actions, ok := actionsOf(req.version)
+	if !ok {
+		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidParameter",
+			"Specified Version %q is not valid; RAM serves %s and STS %s.", truncate(req.version, 32), APIVersion, STSVersion))
+	}
+	def, ok := actions[req.action]
+	if !ok {
+		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidAction.NotFound",
+			"Specified api is not found, please check your url and method."))
 	}
 	for _, name := range def.required {
 		if req.params[name] == "" {
@@ -576,6 +604,9 @@ func (h *API) answerError(req *apiRequest, err error) error {
 				AuthPrincipalOwnerID: h.RAM.AccountID(c.Request().Context()), NoPermissionType: d.Type,
 				PolicyType: "AccountLevelIdentityBasedPolicy"}
 			body.AccessDeniedDetail.AuthPrincipalDisplayName = req.principalName
+			if req.assumed {
+				body.AccessDeniedDetail.AuthPrincipalType = "AssumedRoleUser"
+			}
 		}
 	} else if errors.Is(err, ErrAPIBodyTooLarge) {
 		status, body.Code, body.Message = http.StatusRequestEntityTooLarge, "InvalidParameter.RequestBody", "The request body is larger than 1 MiB."

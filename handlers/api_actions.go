@@ -31,10 +31,7 @@ func writeAction(call func(*apiCall) (apiResponse, error), required ...string) a
 	return apiAction{write: true, required: required, call: call}
 }
 
-// apiActions are the 54 actions of RAM 2015-05-01 served (ram-actions.md).
-// The eight role actions (CreateRole, GetRole, UpdateRole, DeleteRole,
-// ListRoles, AttachPolicyToRole, DetachPolicyFromRole, ListPoliciesForRole)
-// are absent on purpose: they answer InvalidAction.NotFound until roles exist.
+// apiActions are the 62 actions of RAM 2015-05-01 served (ram-actions.md).
 var apiActions map[string]apiAction
 
 func init() {
@@ -92,6 +89,15 @@ func init() {
 		"ListPoliciesForUser":     readAction(apiListPoliciesForUser, "UserName"),
 		"ListPoliciesForGroup":    readAction(apiListPoliciesForGroup, "GroupName"),
 		"ListEntitiesForPolicy":   readAction(apiListEntitiesForPolicy, "PolicyType", "PolicyName"),
+		// Roles (api_roles.go)
+		"CreateRole":           writeAction(apiCreateRole, "RoleName", "AssumeRolePolicyDocument"),
+		"GetRole":              readAction(apiGetRole, "RoleName"),
+		"UpdateRole":           writeAction(apiUpdateRole, "RoleName"),
+		"DeleteRole":           writeAction(apiDeleteRole, "RoleName"),
+		"ListRoles":            readAction(apiListRoles),
+		"AttachPolicyToRole":   writeAction(apiAttachPolicyToRole, "PolicyType", "PolicyName", "RoleName"),
+		"DetachPolicyFromRole": writeAction(apiDetachPolicyFromRole, "PolicyType", "PolicyName", "RoleName"),
+		"ListPoliciesForRole":  readAction(apiListPoliciesForRole, "RoleName"),
 		// Account settings (api_account.go)
 		"SetAccountAlias":       writeAction(apiSetAccountAlias, "AccountAlias"),
 		"GetAccountAlias":       readAction(apiGetAccountAlias),

@@ -80,19 +80,11 @@ type policyVersionsResponse struct {
 	}
 }
 
-// apiRole is RAM's Role: ListEntitiesForPolicy always answers an empty
-// list of them until roles exist.
-type apiRole struct {
-	RoleName string
-}
-
 type entitiesResponse struct {
 	apiMeta
 	Users  apiUsers
 	Groups apiGroups
-	Roles  struct {
-		Role []apiRole
-	}
+	Roles  apiRoles
 }
 
 func apiCreatePolicy(c *apiCall) (apiResponse, error) {
@@ -230,17 +222,22 @@ func apiListPoliciesForGroup(c *apiCall) (apiResponse, error) {
 }
 
 func apiListEntitiesForPolicy(c *apiCall) (apiResponse, error) {
-	users, groups, err := c.svc.ListEntitiesForPolicy(c.ctx, c.actor, c.p["PolicyType"], c.p["PolicyName"])
+	users, groups, roles, err := c.svc.ListEntitiesForPolicy(c.ctx, c.actor, c.p["PolicyType"], c.p["PolicyName"])
 	if err != nil {
 		return nil, err
 	}
-	out := &entitiesResponse{Users: apiUsers{User: make([]apiUser, 0, len(users))}, Groups: apiGroups{Group: make([]apiGroup, 0, len(groups))}}
-	out.Roles.Role = []apiRole{}
+	out := &entitiesResponse{Users: apiUsers{User: make([]apiUser, 0, len(users))}, Groups: apiGroups{Group: make([]apiGroup, 0, len(groups))},
+		Roles: apiRoles{Role: make([]apiRole, 0, len(roles))}}
 	for _, u := range users {
 		out.Users.User = append(out.Users.User, apiUser{UserID: u.UserID, UserName: u.UserName, DisplayName: u.DisplayName, AttachDate: apiDate(u.AttachDate)})
 	}
 	for _, g := range groups {
 		out.Groups.Group = append(out.Groups.Group, apiGroup{GroupName: g.GroupName, Comments: g.Comments, AttachDate: apiDate(g.AttachDate)})
+	}
+	acct := c.svc.AccountID(c.ctx)
+	for _, r := range roles {
+		out.Roles.Role = append(out.Roles.Role, apiRole{RoleID: r.RoleID, RoleName: r.RoleName, Arn: ram.RoleARN(acct, r.RoleName),
+			Description: r.Description, AttachDate: apiDate(r.AttachDate)})
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -132,7 +133,7 @@ func (h *Handlers) renderPolicy(c echo.Context, status int, versionForm views.Fo
 		m.Versions = append(m.Versions, views.VersionRow{ID: v.VersionID, Created: date(v.CreateDate), Href: base + "/versions/" + v.VersionID,
 			Default: v.IsDefaultVersion, DefaultAction: base + "/versions/" + v.VersionID + "/default", DeleteAction: base + "/versions/" + v.VersionID + "/delete"})
 	}
-	users, groups, err := h.RAM.ListEntitiesForPolicy(ctx(c), a, p.PolicyType, p.PolicyName)
+	users, groups, roles, err := h.RAM.ListEntitiesForPolicy(ctx(c), a, p.PolicyType, p.PolicyName)
 	if err != nil && ram.ErrorKind(err) != ram.EFORBIDDEN {
 		return err
 	}
@@ -143,6 +144,10 @@ func (h *Handlers) renderPolicy(c echo.Context, status int, versionForm views.Fo
 	for _, g := range groups {
 		m.Entities = append(m.Entities, views.EntityRow{Kind: "Group", Name: g.GroupName, Href: groupHref(g.GroupName), Attached: date(g.AttachDate),
 			DetachAction: groupHref(g.GroupName) + "/policies/" + p.PolicyType + "/" + url.PathEscape(p.PolicyName) + "/detach"})
+	}
+	for _, r := range roles {
+		m.Entities = append(m.Entities, views.EntityRow{Kind: "Role", Name: r.RoleName, Href: roleHref(r.RoleName), Attached: date(r.AttachDate),
+			DetachAction: roleHref(r.RoleName) + "/policies/" + p.PolicyType + "/" + url.PathEscape(p.PolicyName) + "/detach"})
 	}
 	return Render(c, status, views.PolicyPage(m))
 }
@@ -255,16 +260,10 @@ func (h *Handlers) PolicyDelete(c echo.Context) error {
 // principalPolicies fills the policies section of a user's or group's page.
 func (h *Handlers) principalPolicies(c echo.Context, kind, name string) (views.PrincipalPolicies, error) {
 	a := ActorOf(c)
-	base := userHref(name)
-	list := h.RAM.ListPoliciesForUser
-	if kind == "group" {
-		base, list = groupHref(name), h.RAM.ListPoliciesForGroup
-	}
+	pk := principalKinds[kind]
+	base := pk.href(name)
 	m := views.PrincipalPolicies{AttachAction: base + "/policies", CSRFToken: SessionOf(c).CSRFToken()}
-	action, ref := "ram:ListPoliciesForUser", ram.UserRef(name)
-	if kind == "group" {
-		action, ref = "ram:ListPoliciesForGroup", ram.GroupRef(name)
-	}
+	list, action, ref := pk.list(h.RAM), pk.listAction, pk.ref(name)
 	if !h.RAM.Allowed(ctx(c), a, action, ref) {
 		m.Denied = action // the page says what the viewer would need; looking is not audited
 		return m, nil
@@ -294,33 +293,73 @@ func (h *Handlers) principalPolicies(c echo.Context, kind, name string) (views.P
 	return m, nil
 }
 
-// PolicyAttach handles POST /users/:name/policies and /groups/:name/policies
-// with policy_type and policy_name.
+// principalKind is what the policy handlers need to know of the principals
+// policies attach to: users, groups and roles.
+type principalKind struct {
+	href       func(string) string
+	ref        func(string) ram.Ref
+	listAction string
+	list       func(*ram.Service) func(context.Context, ram.Actor, string) ([]ram.Policy, error)
+	attach     func(*ram.Service) func(context.Context, ram.Actor, string, string, string) error
+	detach     func(*ram.Service) func(context.Context, ram.Actor, string, string, string) error
+}
+
+var principalKinds = map[string]principalKind{
+	"user": {href: userHref, ref: ram.UserRef, listAction: "ram:ListPoliciesForUser",
+		list: func(s *ram.Service) func(context.Context, ram.Actor, string) ([]ram.Policy, error) {
+			return s.ListPoliciesForUser
+		},
+		attach: func(s *ram.Service) func(context.Context, ram.Actor, string, string, string) error {
+			return s.AttachPolicyToUser
+		},
+		detach: func(s *ram.Service) func(context.Context, ram.Actor, string, string, string) error {
+			return s.DetachPolicyFromUser
+		}},
+	"group": {href: groupHref, ref: ram.GroupRef, listAction: "ram:ListPoliciesForGroup",
+		list: func(s *ram.Service) func(context.Context, ram.Actor, string) ([]ram.Policy, error) {
+			return s.ListPoliciesForGroup
+		},
+		attach: func(s *ram.Service) func(context.Context, ram.Actor, string, string, string) error {
+			return s.AttachPolicyToGroup
+		},
+		detach: func(s *ram.Service) func(context.Context, ram.Actor, string, string, string) error {
+			return s.DetachPolicyFromGroup
+		}},
+	"role": {href: roleHref, ref: ram.RoleRef, listAction: "ram:ListPoliciesForRole",
+		list: func(s *ram.Service) func(context.Context, ram.Actor, string) ([]ram.Policy, error) {
+			return s.ListPoliciesForRole
+		},
+		attach: func(s *ram.Service) func(context.Context, ram.Actor, string, string, string) error {
+			return s.AttachPolicyToRole
+		},
+		detach: func(s *ram.Service) func(context.Context, ram.Actor, string, string, string) error {
+			return s.DetachPolicyFromRole
+		}},
+}
+
+// PolicyAttach handles POST /users/:name/policies, /groups/:name/policies
+// and /roles/:name/policies with policy_type and policy_name.
 func (h *Handlers) PolicyAttach(kind string) echo.HandlerFunc {
+	pk := principalKinds[kind]
 	return func(c echo.Context) error {
 		name := c.Param("name")
 		typ, policyName := c.FormValue("policy_type"), strings.TrimSpace(c.FormValue("policy_name"))
-		attach, back := h.RAM.AttachPolicyToUser, userHref(name)
-		if kind == "group" {
-			attach, back = h.RAM.AttachPolicyToGroup, groupHref(name)
-		}
-		if err := attach(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
+		back := pk.href(name)
+		if err := pk.attach(h.RAM)(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
 			return h.membershipError(c, err, back)
 		}
 		return flashDone(c, back, "Policy "+policyName+" attached.")
 	}
 }
 
-// PolicyDetach handles POST /users/:name/policies/:type/:policy/detach and
-// the group's twin.
+// PolicyDetach handles POST …/:name/policies/:type/:policy/detach for users,
+// groups and roles.
 func (h *Handlers) PolicyDetach(kind string) echo.HandlerFunc {
+	pk := principalKinds[kind]
 	return func(c echo.Context) error {
 		name, typ, policyName := c.Param("name"), c.Param("type"), c.Param("policy")
-		detach, back := h.RAM.DetachPolicyFromUser, userHref(name)
-		if kind == "group" {
-			detach, back = h.RAM.DetachPolicyFromGroup, groupHref(name)
-		}
-		if err := detach(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
+		back := pk.href(name)
+		if err := pk.detach(h.RAM)(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
 			return err
 		}
 		if ref := c.Request().Referer(); strings.Contains(ref, "/policies/") {

@@ -57,7 +57,9 @@ func (s *Service) RecordAPICall(ctx context.Context, a Actor, call APICall) erro
 		}
 		if fresh {
 			rec.KeyID, rec.Nonce, rec.NonceExpires = c.AccessKeyID, call.Nonce, expires
-			rec.KeyUsed = c.use(s.Now())
+			if c.Session == nil { // temporary credentials have no LastUsedDate
+				rec.KeyUsed = c.use(s.Now())
+			}
 		} else {
 			replayed = true
 			call.Recorded = false

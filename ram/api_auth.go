@@ -18,8 +18,11 @@ const SignatureWindow = 15 * time.Minute
 type APICaller struct {
 	AccessKeyID string
 	Secret      []byte // shared with the cache: never modified
-	User        *User  // shared with the cache: never modified
-	lastUsed    *atomic.Int64
+	User        *User  // shared with the cache: never modified; nil for a role session
+	// Session is the role session of temporary credentials (shared with the
+	// cache: never modified).
+	Session  *RoleSessionActor
+	lastUsed *atomic.Int64
 }
 
 // use returns when to record the key's use (LastUsedDate): now, at most
@@ -44,8 +47,22 @@ type cachedKey struct {
 
 // Actor is the caller as the domain's operations and audit events see it.
 func (c *APICaller) Actor(requestID, sourceIP, userAgent string, secureTransport bool) Actor {
-	return Actor{Principal: c.User.Principal(), Name: c.User.UserName, AccessKeyID: c.AccessKeyID, RequestID: requestID,
-		SourceIP: sourceIP, UserAgent: userAgent, API: true, SecureTransport: secureTransport}
+	a := Actor{AccessKeyID: c.AccessKeyID, RequestID: requestID, SourceIP: sourceIP, UserAgent: userAgent, API: true,
+		SecureTransport: secureTransport}
+	if rs := c.Session; rs != nil {
+		a.Principal, a.Name, a.Session = "assumed-role/"+rs.Role.RoleID+"/"+c.AccessKeyID, rs.Role.RoleName+"/"+rs.Session.SessionName, rs
+		return a
+	}
+	a.Principal, a.Name = c.User.Principal(), c.User.UserName
+	return a
+}
+
+// Name is who signed: the user's name, or the role and session names.
+func (c *APICaller) Name() string {
+	if rs := c.Session; rs != nil {
+		return rs.Role.RoleName + "/" + rs.Session.SessionName
+	}
+	return c.User.UserName
 }
 
 var (

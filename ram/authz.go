@@ -55,6 +55,28 @@ func (s *Service) effectivePolicies(ctx context.Context, userID string) (*policy
 	if err != nil {
 		return nil, err
 	}
+	return s.compileSet(ctx, userID, gen, atts)
+}
+
+// rolePolicies is effectivePolicies for a role: the default versions of the
+// policies attached to it.
+func (s *Service) rolePolicies(ctx context.Context, roleID string) (*policy.Set, error) {
+	key := "role/" + roleID
+	gen := s.st.Generation()
+	if v, ok := s.sets.Load(key); ok {
+		if es := v.(*effectiveSet); es.gen == gen {
+			return es.set, nil
+		}
+	}
+	atts, err := s.st.RoleAttachments(ctx, roleID)
+	if err != nil {
+		return nil, err
+	}
+	return s.compileSet(ctx, key, gen, atts)
+}
+
+// compileSet compiles attachments into a set and caches it under key.
+func (s *Service) compileSet(ctx context.Context, key string, gen uint64, atts []store.Attachment) (*policy.Set, error) {
 	compiled := make([]*policy.Compiled, 0, len(atts))
 	for _, at := range atts {
 		c, err := s.compiledPolicy(ctx, at.PolicyType, at.PolicyName)
@@ -66,7 +88,7 @@ func (s *Service) effectivePolicies(ctx context.Context, userID string) (*policy
 		}
 	}
 	set := policy.NewSet(compiled...)
-	s.sets.Store(userID, &effectiveSet{gen: gen, set: set})
+	s.sets.Store(key, &effectiveSet{gen: gen, set: set})
 	return set, nil
 }
 
@@ -130,7 +152,10 @@ func (s *Service) fillContext(pc *policy.Context, a Actor, acct string) *policy.
 	if a.UserAgent != "" {
 		pc.Set(keyUserAgent, a.UserAgent)
 	}
-	if a.Name != "" {
+	switch {
+	case a.Session != nil:
+		pc.Set(keyPrincipalARN, RoleARN(acct, a.Session.Role.RoleName))
+	case a.Name != "" && a.Principal != PrincipalRoot:
 		pc.Set(keyPrincipalARN, "acs:ram::"+acct+":user/"+a.Name)
 	}
 	return pc
@@ -147,9 +172,18 @@ var (
 	keyPrincipalARN    = strings.ToLower(policy.KeyPrincipalARN)
 )
 
-// decide evaluates a RAM user's request; reasons are computed only for a denial.
+// decide evaluates a request of a RAM user or a role session; reasons are
+// computed only for a denial. A role session may do what its role's
+// policies allow and, when it has one, its session policy allows too.
 func (s *Service) decide(ctx context.Context, a Actor, action string, resources []string) (policy.Decision, *policy.Result, error) {
-	set, err := s.effectivePolicies(ctx, principalUserID(a.Principal))
+	var set, narrow *policy.Set
+	var err error
+	if a.Session != nil {
+		set, err = s.rolePolicies(ctx, a.Session.Role.RoleID)
+		narrow = a.Session.policy
+	} else {
+		set, err = s.effectivePolicies(ctx, principalUserID(a.Principal))
+	}
 	if err != nil {
 		return policy.ImplicitDeny, nil, err
 	}
@@ -157,7 +191,13 @@ func (s *Service) decide(ctx context.Context, a Actor, action string, resources 
 	pc.Reset()
 	defer contexts.Put(pc)
 	req := &policy.Request{Action: action, Resources: resources, Context: s.fillContext(pc, a, s.accountID(ctx))}
-	if d := set.Evaluate(req); d == policy.Allow {
+	d := set.Evaluate(req)
+	if d == policy.Allow && narrow != nil {
+		if d = narrow.Evaluate(req); d != policy.Allow {
+			set = narrow // the session policy refused: explain it
+		}
+	}
+	if d == policy.Allow {
 		return d, nil, nil
 	}
 	res := set.Explain(req)

@@ -156,6 +156,14 @@ func (s *Service) policyCascade(ctx context.Context, r store.Reads, acct string,
 			p.add("ram:DetachPolicyFromUser", "user/"+u.UserID+"/"+u.UserName, userResource(acct, u), pres)
 			continue
 		}
+		if at.RoleID != "" {
+			role, err := r.RoleByID(ctx, at.RoleID)
+			if err != nil {
+				return nil, err
+			}
+			p.add("ram:DetachPolicyFromRole", "role/"+role.RoleID, roleResource(acct, role), pres)
+			continue
+		}
 		g, err := r.GroupByID(ctx, at.GroupID)
 		if err != nil {
 			return nil, err

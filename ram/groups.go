@@ -145,7 +145,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, name string, cascade
 		if n > 0 && !cascade {
 			return conflict("DeleteConflict.Group.User", "The group still has members. Remove them first.")
 		}
-		if sys, custom, err := tx.CountAttachments(ctx, "", g.GroupID); err != nil {
+		if sys, custom, err := tx.CountAttachments(ctx, store.Attachment{GroupID: g.GroupID}); err != nil {
 			return err
 		} else if sys+custom > 0 && !cascade {
 			return conflict("DeleteConflict.Group.Policy", "The group still has policies attached. Detach them first.")

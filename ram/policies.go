@@ -55,6 +55,12 @@ type EntityUser struct {
 	AttachDate                    time.Time
 }
 
+// EntityRole is a role a policy is attached to.
+type EntityRole struct {
+	Role
+	AttachDate time.Time
+}
+
 // EntityGroup is a group a policy is attached to.
 type EntityGroup struct {
 	GroupName, Comments string
@@ -355,8 +361,13 @@ func (s *Service) DeletePolicy(ctx context.Context, a Actor, name string, cascad
 					return conflict("DeleteConflict.Policy.User", "The policy is still attached to users.")
 				}
 			}
+			for _, at := range atts {
+				if at.GroupID != "" {
+					return conflict("DeleteConflict.Policy.Group", "The policy is still attached to groups.")
+				}
+			}
 			if len(atts) > 0 {
-				return conflict("DeleteConflict.Policy.Group", "The policy is still attached to groups.")
+				return conflict("DeleteConflict.Policy.Role", "The policy is still attached to roles.")
 			}
 			if len(versions) > 1 {
 				return conflict("DeleteConflict.Policy.Version", "The policy still has non-default versions.")
@@ -654,11 +665,15 @@ func (s *Service) canonicalPolicy(ctx context.Context, r interface {
 // group. The action must be allowed on both the stored principal and the
 // stored policy (no escalation).
 func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType, policyName, kind, principalName string) error {
-	action := map[bool]string{true: "AttachPolicyTo", false: "DetachPolicyFrom"}[attach] + map[string]string{"user": "User", "group": "Group"}[kind]
-	entity := map[string]string{"user": "User", "group": "Group"}[kind]
+	entity := map[string]string{"user": "User", "group": "Group", "role": "Role"}[kind]
+	action := map[bool]string{true: "AttachPolicyTo", false: "DetachPolicyFrom"}[attach] + entity
 	acct := s.accountID(ctx)
 	var fe fieldErrors
-	checkName(&fe, kind, entity+"Name", kind+" name", principalName)
+	if kind == "role" {
+		checkRoleName(&fe, kind, "RoleName", principalName)
+	} else {
+		checkName(&fe, kind, entity+"Name", kind+" name", principalName)
+	}
 	if err := fe.err(); err != nil {
 		return err
 	}
@@ -675,11 +690,15 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 		prin Resource
 		u    *store.User
 		g    *store.Group
+		role *store.Role
 	)
-	if kind == "user" {
+	switch kind {
+	case "user":
 		prin, u, err = s.lookupUser(ctx, s.st, acct, principalName)
-	} else {
+	case "group":
 		prin, g, err = s.lookupGroup(ctx, s.st, acct, principalName)
+	default:
+		prin, role, err = s.lookupRole(ctx, s.st, acct, principalName)
 	}
 	if err != nil {
 		return err
@@ -695,6 +714,8 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 		err = notFound("EntityNotExist.User", "user")
 	case kind == "group" && g == nil:
 		err = notFound("EntityNotExist.Group", "group")
+	case kind == "role" && role == nil:
+		err = notFound("EntityNotExist.Role", "role")
 	case policyType == PolicyTypeCustom:
 		cp, err = s.customPolicy(ctx, s.st, canonical)
 	}
@@ -708,21 +729,28 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 			}
 		}
 		at := store.Attachment{PolicyType: policyType, PolicyName: canonical}
-		if kind == "user" {
+		switch kind {
+		case "user":
 			u, err := s.sameUser(ctx, tx, u)
 			if err != nil {
 				return err
 			}
 			at.UserID, principalName = u.UserID, u.UserName
-		} else {
+		case "group":
 			g, err := s.sameGroup(ctx, tx, g)
 			if err != nil {
 				return err
 			}
 			at.GroupID, principalName = g.GroupID, g.GroupName
+		default:
+			r, err := s.sameRole(ctx, tx, role)
+			if err != nil {
+				return err
+			}
+			at.RoleID, principalName = r.RoleID, r.RoleName
 		}
 		if attach {
-			sys, custom, err := tx.CountAttachments(ctx, at.UserID, at.GroupID)
+			sys, custom, err := tx.CountAttachments(ctx, at)
 			if err != nil {
 				return err
 			}
@@ -818,7 +846,8 @@ func (s *Service) ListPoliciesForGroup(ctx context.Context, a Actor, groupName s
 // listAttached lists the policies attached to a user or a group.
 func (s *Service) listAttached(ctx context.Context, a Actor, kind, name string) ([]Policy, error) {
 	var atts []store.Attachment
-	if kind == "group" {
+	switch kind {
+	case "group":
 		_, g, err := s.authorizeGroup(ctx, a, "ram:ListPoliciesForGroup", name)
 		if err != nil {
 			return nil, err
@@ -826,7 +855,15 @@ func (s *Service) listAttached(ctx context.Context, a Actor, kind, name string) 
 		if atts, err = s.st.GroupAttachments(ctx, g.GroupID); err != nil {
 			return nil, err
 		}
-	} else {
+	case "role":
+		_, r, err := s.authorizeRole(ctx, a, "ram:ListPoliciesForRole", name)
+		if err != nil {
+			return nil, err
+		}
+		if atts, err = s.st.RoleAttachments(ctx, r.RoleID); err != nil {
+			return nil, err
+		}
+	default:
 		_, u, err := s.authorizeUser(ctx, a, "ram:ListPoliciesForUser", name)
 		if err != nil {
 			return nil, err
@@ -838,31 +875,38 @@ func (s *Service) listAttached(ctx context.Context, a Actor, kind, name string) 
 	return s.policiesOf(ctx, atts)
 }
 
-// ListEntitiesForPolicy returns the users and groups a policy is attached to.
-func (s *Service) ListEntitiesForPolicy(ctx context.Context, a Actor, policyType, name string) ([]EntityUser, []EntityGroup, error) {
+// ListEntitiesForPolicy returns the users, groups and roles a policy is attached to.
+func (s *Service) ListEntitiesForPolicy(ctx context.Context, a Actor, policyType, name string) ([]EntityUser, []EntityGroup, []EntityRole, error) {
 	_, canonical, _, err := s.policyRef(ctx, a, "ram:ListEntitiesForPolicy", policyType, name)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	atts, err := s.st.PolicyAttachments(ctx, policyType, canonical)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	users, groups := []EntityUser{}, []EntityGroup{}
+	users, groups, roles := []EntityUser{}, []EntityGroup{}, []EntityRole{}
 	for _, at := range atts {
-		if at.UserID != "" {
+		switch {
+		case at.UserID != "":
 			u, err := s.st.UserByID(ctx, at.UserID)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			users = append(users, EntityUser{UserID: u.UserID, UserName: u.UserName, DisplayName: u.DisplayName, AttachDate: at.AttachedAt})
-			continue
+		case at.RoleID != "":
+			r, err := s.st.RoleByID(ctx, at.RoleID)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			roles = append(roles, EntityRole{Role: *r, AttachDate: at.AttachedAt})
+		default:
+			g, err := s.groupByID(ctx, at.GroupID)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			groups = append(groups, EntityGroup{GroupName: g.GroupName, Comments: g.Comments, AttachDate: at.AttachedAt})
 		}
-		g, err := s.groupByID(ctx, at.GroupID)
-		if err != nil {
-			return nil, nil, err
-		}
-		groups = append(groups, EntityGroup{GroupName: g.GroupName, Comments: g.Comments, AttachDate: at.AttachedAt})
 	}
-	return users, groups, nil
+	return users, groups, roles, nil
 }

@@ -30,6 +30,10 @@ func groupResource(acct string, g *store.Group) Resource {
 	return Resource{"acs:ram:*:" + acct + ":group/" + g.GroupName}
 }
 
+func roleResource(acct string, r *store.Role) Resource {
+	return Resource{"acs:ram:*:" + acct + ":role/" + r.RoleName}
+}
+
 func customPolicyResource(acct string, p *store.CustomPolicy) Resource {
 	return Resource{"acs:ram:*:" + acct + ":policy/" + p.PolicyName}
 }
@@ -42,6 +46,7 @@ func systemPolicyResource(sp policy.SystemPolicy) Resource {
 func allUsersResource(acct string) Resource    { return Resource{"acs:ram:*:" + acct + ":user/*"} }
 func allGroupsResource(acct string) Resource   { return Resource{"acs:ram:*:" + acct + ":group/*"} }
 func allPoliciesResource(acct string) Resource { return Resource{"acs:ram:*:" + acct + ":policy/*"} }
+func allRolesResource(acct string) Resource    { return Resource{"acs:ram:*:" + acct + ":role/*"} }
 func accountResource(acct string) Resource     { return Resource{"acs:ram:*:" + acct + ":*"} }
 
 // anyResource is "*", the resource of actions on no particular resource.
@@ -65,6 +70,7 @@ func PolicyARN(acct string, p *Policy) string {
 type reader interface {
 	UserByName(context.Context, string) (*store.User, error)
 	GroupByName(context.Context, string) (*store.Group, error)
+	RoleByName(context.Context, string) (*store.Role, error)
 	CustomPolicy(context.Context, string) (*store.CustomPolicy, error)
 }
 
@@ -91,6 +97,18 @@ func (s *Service) lookupGroup(ctx context.Context, r reader, acct, name string) 
 		return Resource{}, nil, err
 	}
 	return groupResource(acct, g), g, nil
+}
+
+// lookupRole is lookupUser for roles.
+func (s *Service) lookupRole(ctx context.Context, r reader, acct, name string) (Resource, *store.Role, error) {
+	role, err := r.RoleByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return unresolved(acct, "role", name), nil, nil
+	}
+	if err != nil {
+		return Resource{}, nil, err
+	}
+	return roleResource(acct, role), role, nil
 }
 
 // lookupPolicy finds a policy of a type; found is false when none has the
@@ -153,6 +171,26 @@ func (s *Service) authorizeGroup(ctx context.Context, a Actor, action, name stri
 	return acct, g, nil
 }
 
+// authorizeRole is authorizeUser for roles.
+func (s *Service) authorizeRole(ctx context.Context, a Actor, action, name string) (string, *store.Role, error) {
+	acct := s.accountID(ctx)
+	var fe fieldErrors
+	if checkRoleName(&fe, "name", "RoleName", name); fe.err() != nil {
+		return acct, nil, fe.err()
+	}
+	res, r, err := s.lookupRole(ctx, s.st, acct, name)
+	if err != nil {
+		return acct, nil, err
+	}
+	if err := s.authorize(ctx, a, action, res); err != nil {
+		return acct, nil, err
+	}
+	if r == nil {
+		return acct, nil, notFound("EntityNotExist.Role", "role")
+	}
+	return acct, r, nil
+}
+
 // refused records err's event, unless authorize has already recorded it (a
 // NoPermission) or there is nobody to record it for.
 func (s *Service) refused(ctx context.Context, a Actor, acct, eventName, resource string, err error) error {
@@ -194,6 +232,16 @@ func (s *Service) sameGroup(ctx context.Context, tx *store.Tx, g *store.Group) (
 	return cur, nil
 }
 
+// sameRole is sameUser for roles (roles are never renamed, but may be
+// deleted and created again under the same name).
+func (s *Service) sameRole(ctx context.Context, tx *store.Tx, r *store.Role) (*store.Role, error) {
+	cur, err := tx.RoleByID(ctx, r.RoleID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("EntityNotExist.Role", "role")
+	}
+	return cur, err
+}
+
 // Ref names what a console route is about, as the request spells it; the
 // service resolves it to a Resource (Authorize, Allowed).
 type Ref struct {
@@ -204,6 +252,8 @@ type Ref struct {
 
 // Refs of the route table.
 func UserRef(name string) Ref  { return Ref{kind: "user", name: name} }
+func RoleRef(name string) Ref  { return Ref{kind: "role", name: name} }
+func AllRolesRef() Ref         { return Ref{kind: "roles"} }
 func GroupRef(name string) Ref { return Ref{kind: "group", name: name} }
 func PolicyRef(policyType, name string) Ref {
 	return Ref{kind: "policy", policyType: policyType, name: name}
@@ -225,6 +275,10 @@ func (s *Service) resolve(ctx context.Context, acct string, refs []Ref) ([]Resou
 			res, _, err = s.lookupUser(ctx, s.st, acct, ref.name)
 		case "group":
 			res, _, err = s.lookupGroup(ctx, s.st, acct, ref.name)
+		case "role":
+			res, _, err = s.lookupRole(ctx, s.st, acct, ref.name)
+		case "roles":
+			res = allRolesResource(acct)
 		case "policy":
 			t := ref.policyType
 			if t != PolicyTypeSystem {

@@ -57,6 +57,9 @@ type Actor struct {
 	// acs:MFAPresent condition keys.
 	SecureTransport bool
 	MFAPresent      bool
+	// Session is set when the caller is a role session (Principal is then
+	// "assumed-role/<RoleId>/<AccessKeyId>").
+	Session *RoleSessionActor
 }
 
 // Service is the domain service.
@@ -76,8 +79,10 @@ type Service struct {
 	// before the data): any committed change to what it was built from
 	// moves the generation, so the entry is rebuilt on its next use
 	// (store.Generation). Keys are ids that are never reused.
-	sets     sync.Map // UserId → *effectiveSet
+	sets     sync.Map // UserId, or "role/<RoleId>" → *effectiveSet
 	keys     sync.Map // AccessKeyId → *cachedKey (api_auth.go)
+	sessions sync.Map // STS AccessKeyId → *cachedSession (sts.go)
+	trusts   sync.Map // RoleId → *cachedTrust (sts.go)
 	compiled sync.Map // custom policy UID → *compiledVersion
 	system   map[string]*policy.Compiled
 }
@@ -148,6 +153,9 @@ func (s *Service) event(ctx context.Context, a Actor, accountID, eventType, name
 		ev.EventRW = apiEventRW(name) // ActionTrail records Read/Write for API calls
 	}
 	switch {
+	case a.Session != nil:
+		ev.UserIdentity = store.Identity{Type: "assumed-role", PrincipalID: a.Session.Role.RoleID + ":" + a.Session.Session.SessionName,
+			AccountID: accountID, UserName: a.Name, AccessKeyID: a.AccessKeyID}
 	case a.Principal == PrincipalRoot:
 		ev.UserIdentity = store.Identity{Type: "root-account", PrincipalID: accountID, AccountID: accountID, UserName: "root"}
 	case a.Principal != "":

@@ -340,7 +340,7 @@ func (s *Service) deleteConflicts(ctx context.Context, tx *store.Tx, u *store.Us
 	if _, err := tx.MFADeviceFor(ctx, u.Principal()); err == nil || !errors.Is(err, store.ErrNotFound) {
 		return firstErr(err, conflict("DeleteConflict.User.MFADevice", "The user still has an MFA device."))
 	}
-	if sys, custom, err := tx.CountAttachments(ctx, u.UserID, ""); err != nil || sys+custom > 0 {
+	if sys, custom, err := tx.CountAttachments(ctx, store.Attachment{UserID: u.UserID}); err != nil || sys+custom > 0 {
 		return firstErr(err, conflict("DeleteConflict.User.Policy", "The user still has policies attached."))
 	}
 	return nil

@@ -184,12 +184,14 @@ func (tx *Tx) DeleteCustomPolicy(ctx context.Context, p *CustomPolicy) error {
 	return nil
 }
 
-// Attachment is a policy attached to a user or a group.
+// Attachment is a policy attached to a user, a group or a role: exactly one
+// of UserID, GroupID and RoleID is set.
 type Attachment struct {
 	PolicyType string
 	PolicyName string
-	UserID     string // set for a user's attachment
-	GroupID    string // set for a group's attachment
+	UserID     string
+	GroupID    string
+	RoleID     string
 	AttachedAt time.Time
 }
 
@@ -201,18 +203,18 @@ func collectAttachments(rows *sql.Rows, err error) ([]Attachment, error) {
 	var out []Attachment
 	for rows.Next() {
 		var a Attachment
-		var uid, gid sql.NullString
+		var uid, gid, rid sql.NullString
 		var at string
-		if err := rows.Scan(&a.PolicyType, &a.PolicyName, &uid, &gid, &at); err != nil {
+		if err := rows.Scan(&a.PolicyType, &a.PolicyName, &uid, &gid, &rid, &at); err != nil {
 			return nil, err
 		}
-		a.UserID, a.GroupID, a.AttachedAt = uid.String, gid.String, parseTime(at)
+		a.UserID, a.GroupID, a.RoleID, a.AttachedAt = uid.String, gid.String, rid.String, parseTime(at)
 		out = append(out, a)
 	}
 	return out, rows.Err()
 }
 
-const attachmentColumns = "policy_type, policy_name, user_id, group_id, attached_at"
+const attachmentColumns = "policy_type, policy_name, user_id, group_id, role_id, attached_at"
 
 // UserAttachments returns the policies attached to a user directly.
 func (r Reads) UserAttachments(ctx context.Context, userID string) ([]Attachment, error) {
@@ -276,10 +278,11 @@ func (r Reads) AttachmentCounts(ctx context.Context, policyType string) (map[str
 	return out, rows.Err()
 }
 
-// Attach attaches a policy to a user or group; ErrConflict when attached already.
+// Attach attaches a policy to a user, group or role; ErrConflict when
+// attached already.
 func (tx *Tx) Attach(ctx context.Context, a Attachment) error {
-	_, err := tx.ExecContext(ctx, "INSERT INTO policy_attachments(policy_type, policy_name, user_id, group_id, attached_at) VALUES (?, ?, nullif(?, ''), nullif(?, ''), ?)",
-		a.PolicyType, a.PolicyName, a.UserID, a.GroupID, timeText(tx.now))
+	_, err := tx.ExecContext(ctx, `INSERT INTO policy_attachments(policy_type, policy_name, user_id, group_id, role_id, attached_at)
+		VALUES (?, ?, nullif(?, ''), nullif(?, ''), nullif(?, ''), ?)`, a.PolicyType, a.PolicyName, a.UserID, a.GroupID, a.RoleID, timeText(tx.now))
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
@@ -292,7 +295,7 @@ func (tx *Tx) Attach(ctx context.Context, a Attachment) error {
 // Detach removes an attachment; ErrNotFound when there is none.
 func (tx *Tx) Detach(ctx context.Context, a Attachment) error {
 	res, err := tx.ExecContext(ctx, `DELETE FROM policy_attachments WHERE policy_type = ? AND policy_name = ?
-		AND coalesce(user_id, '') = ? AND coalesce(group_id, '') = ?`, a.PolicyType, a.PolicyName, a.UserID, a.GroupID)
+		AND coalesce(user_id, '') = ? AND coalesce(group_id, '') = ? AND coalesce(role_id, '') = ?`, a.PolicyType, a.PolicyName, a.UserID, a.GroupID, a.RoleID)
 	if err != nil {
 		return fmt.Errorf("store: detach: %w", err)
 	}
@@ -302,9 +305,11 @@ func (tx *Tx) Detach(ctx context.Context, a Attachment) error {
 	return nil
 }
 
-// CountAttachments returns how many system and custom policies a user or group has.
-func (r Reads) CountAttachments(ctx context.Context, userID, groupID string) (system, custom int, err error) {
+// CountAttachments returns how many system and custom policies the user,
+// group or role of a (its PolicyType and PolicyName unused) has.
+func (r Reads) CountAttachments(ctx context.Context, a Attachment) (system, custom int, err error) {
 	err = r.queryRow(ctx, `SELECT coalesce(sum(policy_type = 'System'), 0), coalesce(sum(policy_type = 'Custom'), 0)
-		FROM policy_attachments WHERE coalesce(user_id, '') = ? AND coalesce(group_id, '') = ?`, userID, groupID).Scan(&system, &custom)
+		FROM policy_attachments WHERE coalesce(user_id, '') = ? AND coalesce(group_id, '') = ? AND coalesce(role_id, '') = ?`,
+		a.UserID, a.GroupID, a.RoleID).Scan(&system, &custom)
 	return system, custom, err
 }

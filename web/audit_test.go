@@ -72,6 +72,12 @@ var auditedRoutes = map[string][]string{
 	"POST /users/:name/policies/:type/:policy/detach":       {"DetachPolicyFromUser"},
 	"POST /groups/:name/policies":                           {"AttachPolicyToGroup"},
 	"POST /groups/:name/policies/:type/:policy/detach":      {"DetachPolicyFromGroup"},
+	"POST /roles":                                           {"CreateRole"},
+	"POST /roles/:name/edit":                                {"UpdateRole"},
+	"POST /roles/:name/delete":                              {"DeleteRole"},
+	"POST /roles/:name/sessions/revoke":                     {"RevokeRoleSessions"},
+	"POST /roles/:name/policies":                            {"AttachPolicyToRole"},
+	"POST /roles/:name/policies/:type/:policy/detach":       {"DetachPolicyFromRole"},
 	// The simulator changes nothing and is not recorded (a denied one is).
 	"POST /simulator": {},
 }
@@ -469,6 +475,32 @@ func TestAuditCoverage(t *testing.T) {
 			return o.post("/policies/Custom/CovPolicy/delete", form("confirm", "CovPolicy", "cleanup", "true"))
 		}},
 
+		{"POST /roles", "create role", []string{"CreateRole"}, "", "root", func() page {
+			o.get("/roles/new")
+			return o.post("/roles", form("name", "cov-role", "preset", "account", "max_session_duration", "3600"))
+		}},
+		{"POST /roles", "create role with a bad name", []string{"CreateRole"}, "*", "root", func() page {
+			return o.post("/roles", form("name", "cov_role", "preset", "account", "max_session_duration", "3600"))
+		}},
+		{"POST /roles/:name/edit", "edit role", []string{"UpdateRole"}, "", "root", func() page {
+			o.get("/roles/cov-role/edit")
+			return o.post("/roles/cov-role/edit", form("description", "covered", "max_session_duration", "3600",
+				"trust_policy", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"RAM":"acs:ram::`+h.accountID()+`:root"}}]}`))
+		}},
+		{"POST /roles/:name/policies", "attach to role", []string{"AttachPolicyToRole"}, "", "root", func() page {
+			o.get("/roles/cov-role")
+			return o.post("/roles/cov-role/policies", form("policy_type", "System", "policy_name", "AliyunECSReadOnlyAccess"))
+		}},
+		{"POST /roles/:name/policies/:type/:policy/detach", "detach from role", []string{"DetachPolicyFromRole"}, "", "root", func() page {
+			return o.post("/roles/cov-role/policies/System/AliyunECSReadOnlyAccess/detach", nil)
+		}},
+		{"POST /roles/:name/sessions/revoke", "revoke role sessions", []string{"RevokeRoleSessions"}, "", "root", func() page {
+			return o.post("/roles/cov-role/sessions/revoke", nil)
+		}},
+		{"POST /roles/:name/delete", "delete role", []string{"DeleteRole"}, "", "root", func() page {
+			o.get("/roles/cov-role/delete")
+			return o.post("/roles/cov-role/delete", form("confirm", "cov-role"))
+		}},
 		{"POST /users/:name/delete", "delete user", []string{"DeleteUser"}, "", "root", func() page {
 			o.get("/users/cov-bob/delete")
 			return o.post("/users/cov-bob/delete", form("confirm", "cov-bob"))

@@ -51,6 +51,8 @@ func fill(path string) string {
 		path = strings.Replace(path, ":name", "team", 1)
 	case strings.HasPrefix(path, "/policies/"):
 		path = strings.Replace(path, ":name", "pol", 1)
+	case strings.HasPrefix(path, "/roles/"):
+		path = strings.Replace(path, ":name", "op", 1)
 	}
 	return path
 }
@@ -77,6 +79,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	owner.post("/groups", url.Values{"name": {"team"}})
 	owner.get("/policies/new")
 	owner.post("/policies", url.Values{"name": {"pol"}, "document": {`{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}`}})
+	owner.get("/roles/new")
+	owner.post("/roles", url.Values{"name": {"op"}, "preset": {"account"}, "max_session_duration": {"3600"}})
 	_ = acct
 
 	expect := func(identity, action string) bool { // true = allowed

@@ -19,12 +19,13 @@ import (
 // names gets through, in the console or the API.
 
 const denyCanonical = `{"Version":"1","Statement":[{"Effect":"Deny","Action":"*","Resource":[
-	"acs:ram:*:*:user/Target","acs:ram:*:*:group/Admins","acs:ram:*:*:policy/Break-Glass"]}]}`
+	"acs:ram:*:*:user/Target","acs:ram:*:*:group/Admins","acs:ram:*:*:policy/Break-Glass","acs:ram:*:*:role/Ops-Role"]}]}`
 
 var (
 	userVariants   = []string{"Target", "target", "TARGET", "tArGeT"}
 	groupVariants  = []string{"Admins", "admins", "ADMINS"}
 	policyVariants = []string{"Break-Glass", "break-glass", "BREAK-GLASS"}
+	roleVariants   = []string{"Ops-Role", "ops-role", "OPS-ROLE", "oPs-RoLe"}
 )
 
 // caseFixtures creates the protected user (with console access, a key and a
@@ -39,6 +40,9 @@ func caseFixtures(t *testing.T, h *harness, owner *browser) string {
 	owner.get("/policies/new")
 	expectRedirect(t, owner.post("/policies", url.Values{"name": {"Break-Glass"}, "document": {
 		`{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`}}), "/policies/Custom/Break-Glass", "create Break-Glass")
+	owner.get("/roles/new")
+	expectRedirect(t, owner.post("/roles", url.Values{"name": {"Ops-Role"}, "preset": {"account"}, "max_session_duration": {"3600"}}),
+		"/roles/Ops-Role", "create Ops-Role")
 	owner.get("/users/Target")
 	expectRedirect(t, owner.post("/users/Target/groups", url.Values{"group": {"Admins"}}), "/users/Target", "Target joins Admins")
 	u, err := h.st.UserByName(context.Background(), "Target")
@@ -76,6 +80,8 @@ func TestCaseVariantsCannotBypassDenyInTheConsole(t *testing.T) {
 				path = strings.NewReplacer(":name", g, ":user", u, ":policy", p).Replace(path)
 			case strings.HasPrefix(path, "/policies/"):
 				path = strings.Replace(path, ":name", p, 1)
+			case strings.HasPrefix(path, "/roles/"):
+				path = strings.NewReplacer(":name", roleVariants[i], ":policy", p).Replace(path)
 			}
 			form := url.Values{"group": {g}, "user": {u}, "policy_type": {"Custom"}, "policy_name": {p},
 				"name": {u + "2"}, "action": {"ram:GetUser"}, "resource": {"*"}}
@@ -121,7 +127,7 @@ func TestCaseVariantsCannotBypassDenyInTheAPI(t *testing.T) {
 			continue // creating names a new entity, authorised on the collection
 		}
 		names := slices.Contains(required, "UserName") || slices.Contains(required, "GroupName") || slices.Contains(required, "PolicyName") ||
-			slices.Contains(keyActions, action)
+			slices.Contains(required, "RoleName") || slices.Contains(keyActions, action)
 		if !names {
 			continue
 		}
@@ -131,7 +137,8 @@ func TestCaseVariantsCannotBypassDenyInTheAPI(t *testing.T) {
 				"PolicyType": "Custom", "UserAccessKeyId": keyID, "Status": "Inactive", "Password": "Another-Strong-Pass-93",
 				"VersionId": "v1", "PolicyDocument": `{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
 				"SerialNumber": "acs:ram::" + h.accountID() + ":mfa/x", "AuthenticationCode1": "123456", "AuthenticationCode2": "654321",
-				"NewUserName": "renamed", "NewGroupName": "renamed",
+				"NewUserName": "renamed", "NewGroupName": "renamed", "RoleName": roleVariants[i],
+				"AssumeRolePolicyDocument": trustAccount(h.accountID()),
 			}
 			req := requests.NewCommonRequest()
 			h.at(req)
@@ -176,6 +183,11 @@ func assertProtectedIntact(t *testing.T, h *harness, keyID string) {
 	}
 	if p, err := h.st.CustomPolicy(ctx, "Break-Glass"); err != nil || p.PolicyName != "Break-Glass" {
 		t.Errorf("Break-Glass: %v %v", p, err)
+	}
+	if r, err := h.st.RoleByName(ctx, "Ops-Role"); err != nil || r.Description != "" || r.MaxSessionDuration != 3600 {
+		t.Errorf("Ops-Role: %+v %v", r, err)
+	} else if atts, _ := h.st.RoleAttachments(ctx, r.RoleID); len(atts) != 0 {
+		t.Errorf("Ops-Role got attachments: %+v", atts)
 	}
 	if atts, _ := h.st.UserAttachments(ctx, u.UserID); len(atts) != 0 {
 		t.Errorf("Target got attachments: %+v", atts)

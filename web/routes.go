@@ -166,6 +166,7 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/settings/alias", Access: SignedIn, Handler: h.AliasSave, Action: "ram:SetAccountAlias", Resources: account},
 	}
 	table = append(table, policyRoutes(h)...)
+	table = append(table, roleRoutes(h)...)
 	return append(table, auditRoutes(h)...)
 }
 

@@ -1,0 +1,412 @@
+package ram
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"ramconsole/policy"
+	"ramconsole/store"
+)
+
+// STS (SPEC §12): AssumeRole turns a caller that its own policies and a
+// role's trust policy allow into a role session with temporary credentials.
+// A security token is a reference to the session kept here, not a sealed
+// claim: ending the session (Revoke sessions, a new trust policy, the
+// role's deletion) ends the credentials at once.
+
+// STS limits.
+const (
+	MinAssumeDuration       = 900
+	maxSessionPolicyLength  = 2048
+	stsKeyPrefix            = "STS."
+	securityTokenPrefix     = "ramsts1."
+	roleSessionNameMinimum  = 2
+	roleSessionNameMaximum  = 64
+	defaultAssumeRoleLength = 3600
+)
+
+// RoleSessionActor is what an Actor carries when it is a role session.
+type RoleSessionActor struct {
+	Role    *store.Role
+	Session *store.RoleSession
+	policy  *policy.Set // the session policy, nil when none narrows the session
+}
+
+// AssumedRoleARN is the ARN of a role session.
+func AssumedRoleARN(acct, roleName, sessionName string) string {
+	return "acs:ram::" + acct + ":assumed-role/" + roleName + "/" + sessionName
+}
+
+// AssumeRoleInput is an AssumeRole request.
+type AssumeRoleInput struct {
+	RoleArn         string
+	RoleSessionName string
+	DurationSeconds int // 0 = one hour
+	Policy          string
+	ExternalID      string
+}
+
+// AssumedRole is AssumeRole's answer: the session and its credentials,
+// known only here.
+type AssumedRole struct {
+	Arn             string
+	AssumedRoleID   string
+	AccessKeyID     string
+	AccessKeySecret string
+	SecurityToken   string
+	Expiration      time.Time
+}
+
+func stsError(code, format string, args ...any) *Error {
+	return &Error{Kind: EINVALID, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// parseRoleARN reads acs:ram::<AccountId>:role/<RoleName>.
+func parseRoleARN(arn string) (acct, name string, ok bool) {
+	rest, found := strings.CutPrefix(arn, "acs:ram::")
+	if !found {
+		return "", "", false
+	}
+	acct, name, found = strings.Cut(rest, ":role/")
+	return acct, name, found && acct != "" && name != ""
+}
+
+func validSessionName(n string) bool {
+	if len(n) < roleSessionNameMinimum || len(n) > roleSessionNameMaximum {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '@' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// AssumeRole starts a role session for the caller. It is allowed only when
+// the caller's own policies allow sts:AssumeRole on the role's ARN and the
+// role's trust policy allows the caller; a session policy narrows what the
+// session may do.
+func (s *Service) AssumeRole(ctx context.Context, a Actor, in AssumeRoleInput) (*AssumedRole, error) {
+	acct := s.accountID(ctx)
+	refuse := func(err error) (*AssumedRole, error) { return nil, s.refusedSTS(ctx, a, acct, in, err) }
+	if a.Principal == "" || a.Principal == PrincipalRoot {
+		return refuse(&Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "The account owner cannot assume roles; use a RAM user."})
+	}
+	arnAcct, roleName, ok := parseRoleARN(in.RoleArn)
+	if !ok {
+		return refuse(stsError("InvalidParameter.RoleArn", "The RoleArn %q is not a role ARN like acs:ram::%s:role/<RoleName>.", truncate(in.RoleArn, 200), acct))
+	}
+	if !validSessionName(in.RoleSessionName) {
+		return refuse(stsError("InvalidParameter.RoleSessionName", "RoleSessionName must be 2 to 64 letters, digits, periods, at signs, underscores and hyphens."))
+	}
+	if utf8.RuneCountInString(in.Policy) > maxSessionPolicyLength {
+		return refuse(stsError("InvalidParameter.PolicySize", "The session policy has more than %d characters.", maxSessionPolicyLength))
+	}
+	var sessionPolicy *policy.Document
+	if strings.TrimSpace(in.Policy) != "" {
+		d, err := policy.Parse(in.Policy)
+		if err != nil {
+			return refuse(stsError("InvalidParameter.PolicyGrammar", "The session policy is not valid: %s", err.Error()))
+		}
+		sessionPolicy = d
+	}
+	// A role of another account, or a role that does not exist, is authorised
+	// as named and then does not exist.
+	res := Resource{"acs:ram:*:" + arnAcct + ":role/" + roleName}
+	var role *store.Role
+	if arnAcct == acct {
+		r, found, err := s.lookupRole(ctx, s.st, acct, roleName)
+		if err != nil {
+			return nil, err
+		}
+		res, role = r, found
+	}
+	if err := s.authorize(ctx, a, "sts:AssumeRole", res); err != nil {
+		return nil, err
+	}
+	if role == nil {
+		return refuse(notFound("EntityNotExist.Role", "role"))
+	}
+	duration := in.DurationSeconds
+	if duration == 0 {
+		duration = min(defaultAssumeRoleLength, role.MaxSessionDuration)
+	}
+	if duration < MinAssumeDuration || duration > role.MaxSessionDuration {
+		return refuse(stsError("InvalidParameter.DurationSeconds", "DurationSeconds must be %d to %d (the role's MaxSessionDuration).",
+			MinAssumeDuration, role.MaxSessionDuration))
+	}
+	if err := s.trustAllows(ctx, a, acct, role, in.ExternalID); err != nil {
+		return refuse(err)
+	}
+	keyID := stsKeyPrefix + randomAlnum(28)
+	secret := randomAlnum(30)
+	tok := make([]byte, 32)
+	if _, err := rand.Read(tok); err != nil {
+		return nil, err
+	}
+	token := securityTokenPrefix + keyID + "." + hex.EncodeToString(tok)
+	src, srcName := string(a.Principal), a.Name
+	if a.Session != nil { // a role session assuming another role: its source is the first caller
+		src, srcName = a.Session.Session.SourcePrincipal, a.Session.Session.SourceName
+	}
+	sess := &store.RoleSession{AccessKeyID: keyID, RoleID: role.RoleID, SessionName: in.RoleSessionName, SourcePrincipal: src,
+		SourceName: srcName, SourceKeyID: a.AccessKeyID, SecretEnc: s.sealer.Seal(roleSessionSecretAD(keyID), []byte(secret)),
+		TokenHash: tokenHash(token), MFAPresent: a.MFAPresent, ExpiresAt: s.Now().Add(time.Duration(duration) * time.Second)}
+	if sessionPolicy != nil {
+		sess.SessionPolicy = in.Policy
+	}
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		if _, err := s.sameRole(ctx, tx, role); err != nil {
+			return err
+		}
+		if err := tx.CreateRoleSession(ctx, sess); err != nil {
+			return err
+		}
+		ev := s.stsEvent(ctx, a, acct, in)
+		ev.ResourceName = RoleARN(acct, role.RoleName)
+		ev.AdditionalEventData = map[string]any{"assumedRoleId": role.RoleID + ":" + in.RoleSessionName, "sessionAccessKeyId": keyID,
+			"expiration": apiTime(sess.ExpiresAt)}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return refuse(err)
+	}
+	return &AssumedRole{Arn: AssumedRoleARN(acct, role.RoleName, in.RoleSessionName), AssumedRoleID: role.RoleID + ":" + in.RoleSessionName,
+		AccessKeyID: keyID, AccessKeySecret: secret, SecurityToken: token, Expiration: sess.ExpiresAt}, nil
+}
+
+func roleSessionSecretAD(keyID string) string { return "role_sessions/" + keyID + "/secret" }
+
+func apiTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// stsEvent is the event of an AssumeRole call (never with credentials).
+func (s *Service) stsEvent(ctx context.Context, a Actor, acct string, in AssumeRoleInput) *store.Event {
+	ev := s.event(ctx, a, acct, s.opType(a), "AssumeRole")
+	ev.EventSource, ev.ServiceName = "sts", "Sts"
+	ev.RequestParameters = map[string]any{"RoleArn": in.RoleArn, "RoleSessionName": in.RoleSessionName,
+		"DurationSeconds": in.DurationSeconds, "ExternalId": in.ExternalID, "Policy": in.Policy}
+	return ev
+}
+
+// refusedSTS records a refused AssumeRole, unless authorize did already.
+func (s *Service) refusedSTS(ctx context.Context, a Actor, acct string, in AssumeRoleInput, err error) error {
+	e, ok := AsError(err)
+	if !ok || e.Code == "NoPermission" && e.Denial != nil {
+		return err
+	}
+	ev := s.stsEvent(ctx, a, acct, in)
+	if rerr := s.record(ctx, failEvent(ev, e.Code, e.Message)); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// trustAllows checks the role's trust policy for the caller: the RAM user
+// (or, for a role session, its role), with sts:ExternalId and the request's
+// condition keys.
+func (s *Service) trustAllows(ctx context.Context, a Actor, acct string, role *store.Role, externalID string) error {
+	caller := policy.Caller{Kind: policy.CallerRAMUser, Account: acct, ARN: "acs:ram::" + acct + ":user/" + a.Name}
+	if a.Session != nil {
+		caller.Kind, caller.ARN = policy.CallerRoleSession, RoleARN(acct, a.Session.Role.RoleName)
+	}
+	pc := s.fillContext(policy.NewContext(8), a, acct)
+	if externalID != "" {
+		pc.Set(policy.KeyExternalID, externalID)
+	}
+	tp, err := s.trustPolicy(role)
+	if err != nil {
+		return err
+	}
+	res := tp.ExplainTrust(&policy.TrustRequest{Caller: caller, Context: pc})
+	if res.Decision == policy.Allow {
+		return nil
+	}
+	d := &Denial{Action: "sts:AssumeRole", Resources: []string{RoleARN(acct, role.RoleName)}, Type: res.Decision.String()}
+	for _, m := range res.Matched {
+		if m.Effect == policy.EffectDeny {
+			d.PolicyType, d.PolicyName, d.Statement = "Trust", role.RoleName, m.Statement
+			break
+		}
+	}
+	return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "You are not authorized to assume this role: its trust policy does not allow you.", Denial: d}
+}
+
+// trustPolicy compiles a role's trust policy (cached with the role's
+// update time: a role's trust policy changes only through UpdateRole).
+func (s *Service) trustPolicy(role *store.Role) (*policy.Compiled, error) {
+	key := role.RoleID + "@" + role.UpdatedAt.Format(time.RFC3339Nano)
+	if v, ok := s.trusts.Load(role.RoleID); ok {
+		if ct := v.(*cachedTrust); ct.key == key {
+			return ct.trust, nil
+		}
+	}
+	d, err := parseTrustPolicy(role.AssumeRolePolicy)
+	if err != nil {
+		return nil, fmt.Errorf("ram: stored trust policy of %s does not parse: %w", role.RoleName, err)
+	}
+	t := policy.Compile(policy.Source{Type: "Trust", Name: role.RoleName, Version: "-"}, d)
+	s.trusts.Store(role.RoleID, &cachedTrust{key: key, trust: t})
+	return t, nil
+}
+
+type cachedTrust struct {
+	key   string
+	trust *policy.Compiled
+}
+
+var (
+	errMissingToken   = stsError("MissingSecurityToken", "SecurityToken is required with temporary (STS.) credentials.")
+	errTokenMalformed = stsError("InvalidSecurityToken.Malformed", "The security token is malformed.")
+	errTokenMismatch  = stsError("InvalidSecurityToken.MismatchWithAccessKey", "The security token does not belong to this AccessKeyId.")
+	errTokenExpired   = stsError("InvalidSecurityToken.Expired", "The security token has expired or its session was ended.")
+)
+
+// IsTemporaryKey reports whether an AccessKeyId is STS's.
+func IsTemporaryKey(id string) bool { return strings.HasPrefix(id, stsKeyPrefix) }
+
+// cachedSession is a live role session as of a store generation.
+type cachedSession struct {
+	gen    uint64
+	caller APICaller
+	hash   []byte
+}
+
+// RoleSessionCaller looks up the role session of temporary credentials and
+// checks its security token. Like AccessKeyCaller it keeps a live session
+// in memory with the store generation it was read at, so that ending the
+// session (or changing the role) takes effect on the next call.
+func (s *Service) RoleSessionCaller(ctx context.Context, keyID, token string) (*APICaller, error) {
+	if token == "" {
+		return nil, errMissingToken
+	}
+	rest, ok := strings.CutPrefix(token, securityTokenPrefix)
+	i := strings.LastIndexByte(rest, '.')
+	if !ok || i < 0 || !IsTemporaryKey(rest[:i]) || len(token) > 256 {
+		return nil, errTokenMalformed
+	}
+	tokKey := rest[:i]
+	if tokKey != keyID {
+		return nil, errTokenMismatch
+	}
+	sum := sha256.Sum256([]byte(token))
+	gen := s.st.Generation()
+	var e *cachedSession
+	if v, ok := s.sessions.Load(keyID); ok && v.(*cachedSession).gen == gen {
+		e = v.(*cachedSession)
+	} else {
+		var err error
+		if e, err = s.loadSession(ctx, keyID, gen); err != nil {
+			return nil, err
+		}
+	}
+	if subtle.ConstantTimeCompare(sum[:], e.hash) != 1 {
+		return nil, errTokenMismatch
+	}
+	if !s.Now().Before(e.caller.Session.Session.ExpiresAt) {
+		return nil, errTokenExpired
+	}
+	c := e.caller
+	return &c, nil
+}
+
+func (s *Service) loadSession(ctx context.Context, keyID string, gen uint64) (*cachedSession, error) {
+	sess, err := s.st.RoleSession(ctx, keyID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.sessions.Delete(keyID)
+		return nil, errTokenExpired
+	}
+	if err != nil {
+		return nil, err
+	}
+	role, err := s.st.RoleByID(ctx, sess.RoleID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errTokenExpired
+	}
+	if err != nil {
+		return nil, err
+	}
+	secret, err := s.sealer.Open(roleSessionSecretAD(keyID), sess.SecretEnc)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hex.DecodeString(sess.TokenHash)
+	if err != nil {
+		return nil, err
+	}
+	rs := &RoleSessionActor{Role: role, Session: sess}
+	if sess.SessionPolicy != "" {
+		d, err := policy.Parse(sess.SessionPolicy)
+		if err != nil {
+			return nil, fmt.Errorf("ram: stored session policy of %s does not parse: %w", keyID, err)
+		}
+		rs.policy = policy.NewSet(policy.Compile(policy.Source{Type: "Session", Name: sess.SessionName, Version: "-"}, d))
+	}
+	e := &cachedSession{gen: gen, hash: hash, caller: APICaller{AccessKeyID: keyID, Secret: secret, Session: rs}}
+	s.sessions.Store(keyID, e)
+	return e, nil
+}
+
+// CallerIdentity is GetCallerIdentity's answer.
+type CallerIdentity struct {
+	AccountID, UserID, RoleID, Arn, IdentityType, PrincipalID string
+}
+
+// GetCallerIdentity says who the caller is; it needs no permission.
+func (s *Service) GetCallerIdentity(ctx context.Context, a Actor) (*CallerIdentity, error) {
+	acct := s.accountID(ctx)
+	if rs := a.Session; rs != nil {
+		return &CallerIdentity{AccountID: acct, RoleID: rs.Role.RoleID, IdentityType: "AssumedRoleUser",
+			Arn: AssumedRoleARN(acct, rs.Role.RoleName, rs.Session.SessionName), PrincipalID: rs.Role.RoleID + ":" + rs.Session.SessionName}, nil
+	}
+	id := principalUserID(a.Principal)
+	if id == "" {
+		return nil, &Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "Only RAM users and role sessions call the API."}
+	}
+	return &CallerIdentity{AccountID: acct, UserID: id, PrincipalID: id, IdentityType: "RAMUser", Arn: "acs:ram::" + acct + ":user/" + a.Name}, nil
+}
+
+// RoleSessions lists a role's live sessions (authorised as ram:GetRole).
+func (s *Service) RoleSessions(ctx context.Context, a Actor, roleName string) ([]store.RoleSession, error) {
+	_, r, err := s.authorizeRole(ctx, a, "ram:GetRole", roleName)
+	if err != nil {
+		return nil, err
+	}
+	return s.st.RoleSessions(ctx, r.RoleID, s.Now())
+}
+
+// RevokeRoleSessions ends every session of a role at once (authorised as
+// ram:UpdateRole: it changes who acts as the role). It returns how many
+// sessions ended.
+func (s *Service) RevokeRoleSessions(ctx context.Context, a Actor, roleName string) (int, error) {
+	acct, target, err := s.authorizeRole(ctx, a, "ram:UpdateRole", roleName)
+	if err != nil {
+		return 0, s.refused(ctx, a, acct, "RevokeRoleSessions", roleName, err)
+	}
+	n := 0
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		r, err := s.sameRole(ctx, tx, target)
+		if err != nil {
+			return err
+		}
+		if n, err = tx.DeleteRoleSessions(ctx, r.RoleID); err != nil {
+			return err
+		}
+		ev := s.change(ctx, a, acct, "RevokeRoleSessions", r.RoleName, map[string]any{"RoleName": r.RoleName})
+		ev.AdditionalEventData = map[string]any{"endedSessions": n}
+		return tx.AppendEvent(ctx, ev)
+	})
+	if err != nil {
+		return 0, s.refuse(ctx, a, acct, "RevokeRoleSessions", roleName, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,57 @@
+package views
+
+// RoleRow is one role in the roles list.
+type RoleRow struct {
+	Name, Href, Description, Created, MaxSession string
+}
+
+// Roles is the roles list.
+type Roles struct {
+	Layout   Layout
+	Query    string
+	Rows     []RoleRow
+	NextHref string
+}
+
+// RoleForm is the create-role form (and its trust-policy presets).
+type RoleForm struct {
+	Layout    Layout
+	AccountID string
+	Form      Form
+}
+
+// RoleSessionRow is a live STS session of a role.
+type RoleSessionRow struct {
+	SessionName, Source, Created, Expires, KeyID string
+}
+
+// RoleDetail is a role's page.
+type RoleDetail struct {
+	Layout                   Layout
+	Base                     string
+	Name, RoleID, ARN        string
+	Description, MaxSession  string
+	Created, Updated         string
+	TrustPolicy              string // indented
+	Policies                 PrincipalPolicies
+	Sessions                 []RoleSessionRow
+	SessionsDenied           string // the permission needed to see the sessions, when missing
+	CanSwitch                bool   // a RAM user who may switch to the role
+	SwitchHref, RevokeAction string
+	EditHref, DeleteHref     string
+}
+
+// RoleEdit is the edit-role form.
+type RoleEdit struct {
+	Layout Layout
+	Name   string
+	Form   Form
+}
+
+// RoleDelete is the delete confirmation of a role.
+type RoleDelete struct {
+	Layout   Layout
+	Name     string
+	Policies int
+	Form     Form
+}
