@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -70,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = resetOwnerMFA(args[1:], stdout)
+		err = resetOwnerMFA(args[1:], stdout, stderr)
 	case "audit":
 		if len(args) == 0 || args[0] != "verify" {
 			fmt.Fprint(stderr, usage)
@@ -107,15 +108,30 @@ func envOr(name, def string) string {
 	return def
 }
 
+// cliLogger is where a host command logs its warnings.
+func cliLogger(stderr io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(stderr, nil)) }
+
 // dataFlag adds --data to a command's flags.
 func dataFlag(fs *flag.FlagSet) *string {
 	return fs.String("data", envOr("RAMCONSOLE_DATA", "./data"), "data directory")
 }
 
 // openStore opens the data directory's database and master key; the
-// server's open insists on owning the audit journal.
-func openStore(ctx context.Context, dataDir string, server bool) (*store.Store, *store.Sealer, error) {
-	key, err := store.LoadMasterKey(dataDir, os.Getenv("RAMCONSOLE_MASTER_KEY"))
+// server's open insists on owning the audit journal. A master.key others
+// may read is made private first, with a warning.
+func openStore(ctx context.Context, dataDir string, server bool, log *slog.Logger) (*store.Store, *store.Sealer, error) {
+	env := os.Getenv("RAMCONSOLE_MASTER_KEY")
+	if env == "" {
+		old, err := store.SecureMasterKeyFile(dataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if old != 0 {
+			log.Warn("the master key file was readable by others; its mode is now 0600: check who could read it and rotate the key if needed",
+				"file", filepath.Join(dataDir, store.MasterKeyFile), "old_mode", fmt.Sprintf("%04o", old))
+		}
+	}
+	key, err := store.LoadMasterKey(dataDir, env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,7 +177,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, sealer, err := openStore(ctx, *dataDir, true)
+	st, sealer, err := openStore(ctx, *dataDir, true, log)
 	if err != nil {
 		return err
 	}
@@ -269,14 +285,14 @@ func pruneAuditLog(ctx context.Context, svc *ram.Service, days int, log *slog.Lo
 	}
 }
 
-func resetOwnerMFA(args []string, stdout io.Writer) error {
+func resetOwnerMFA(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("owner reset-mfa", flag.ContinueOnError)
 	dataDir := dataFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, *dataDir, false)
+	st, sealer, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"ramconsole/ram"
@@ -17,7 +20,7 @@ import (
 func seedAccount(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, dir, false)
+	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,5 +147,115 @@ func TestPolicyCommands(t *testing.T) {
 	}
 	if code := run([]string{"policy", "eval", "--policy", good}, &out, &errOut); code != 2 {
 		t.Errorf("eval without action = %d, want 2", code)
+	}
+}
+
+// TestBackupFilePrivateAndNew: the copy is 0600 whatever the umask, an
+// existing file (or a symlink, even a dangling one) is never written through.
+func TestBackupFilePrivateAndNew(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	dst := filepath.Join(out, "copy.db")
+	if code := run([]string{"backup", "--data", dir, dst}, &stdout, &stderr); code != 0 {
+		t.Fatalf("backup = %d: %s", code, stderr.String())
+	}
+	if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file mode = %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != 1 {
+		t.Errorf("backup left %d entries in the directory, want only the copy", len(entries))
+	}
+
+	// An existing file is refused with a clear message and left as it was.
+	existing := filepath.Join(out, "existing.db")
+	if err := os.WriteFile(existing, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"backup", "--data", dir, existing}, &stdout, &stderr); code == 0 {
+		t.Fatal("backup over an existing file succeeded")
+	}
+	if !strings.Contains(stderr.String(), "already exists") {
+		t.Errorf("stderr %q does not say the file exists", stderr.String())
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep me" {
+		t.Errorf("the existing file was changed: %q", b)
+	}
+
+	// A dangling symlink is not followed to create its target.
+	target := filepath.Join(t.TempDir(), "elsewhere.db")
+	link := filepath.Join(out, "link.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"backup", "--data", dir, link}, &stdout, &stderr); code == 0 {
+		t.Fatal("backup through a dangling symlink succeeded")
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("backup created the symlink's target: %v", err)
+	}
+}
+
+// TestMasterKeyTightened: a master.key others may read is made 0600 at start,
+// with a warning.
+func TestMasterKeyTightened(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	keyPath := filepath.Join(dir, store.MasterKeyFile)
+	if err := os.Chmod(keyPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	st, _, err := openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if fi, _ := os.Stat(keyPath); fi.Mode().Perm() != 0o600 {
+		t.Errorf("master.key mode = %o after start, want 600", fi.Mode().Perm())
+	}
+	if !strings.Contains(logs.String(), "master.key") || !strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("no warning logged: %q", logs.String())
+	}
+	// Private already: nothing to say.
+	logs.Reset()
+	st, _, err = openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if logs.Len() != 0 {
+		t.Errorf("a private key logged %q", logs.String())
+	}
+}
+
+// TestMasterKeyLooseRefused: a master.key others may read that cannot be
+// made private stops the start.
+func TestMasterKeyLooseRefused(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	keyPath := filepath.Join(dir, store.MasterKeyFile)
+	if err := os.Chmod(keyPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// An immutable file cannot be chmodded, not even by root.
+	if out, err := exec.Command("chattr", "+i", keyPath).CombinedOutput(); err != nil {
+		t.Skipf("cannot make the key immutable here (chattr: %v %s)", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", keyPath).Run() })
+	var logs bytes.Buffer
+	st, _, err := openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err == nil {
+		st.Close()
+		t.Fatal("started with a master.key others may read")
+	}
+	if !strings.Contains(err.Error(), "master.key") {
+		t.Errorf("error %q does not name the key file", err)
 	}
 }
