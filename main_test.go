@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -11,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"ramconsole/ram"
 	"ramconsole/store"
@@ -257,5 +261,155 @@ func TestMasterKeyLooseRefused(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "master.key") {
 		t.Errorf("error %q does not name the key file", err)
+	}
+}
+
+// lockOwner fails the owner's password until the owner is locked (no MFA
+// device is bound after seedAccount, so the password is the only factor and
+// every failure counts).
+func lockOwner(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := ram.New(st, sealer)
+	a := ram.Actor{RequestID: "r2", SourceIP: "203.0.113.9"}
+	for i := 0; i < 5; i++ {
+		svc.SignIn(ctx, a, "owner@example.com", "wrong", "")
+	}
+	if _, err := svc.SignIn(ctx, a, "owner@example.com", "Correct-Horse-Battery-42", ""); !ram.ErrBadLogin(err) {
+		t.Fatalf("the owner is not locked: SignIn = %v", err)
+	}
+}
+
+// ownerSignIn tries the owner's password; it reports whether the password step passed.
+func ownerSignIn(t *testing.T, dir, password string) bool {
+	t.Helper()
+	ctx := context.Background()
+	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = ram.New(st, sealer).SignIn(ctx, ram.Actor{RequestID: "r3", SourceIP: "127.0.0.1"}, "owner@example.com", password, "")
+	if err != nil && !ram.ErrBadLogin(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// hostEvent returns the last event named name, checking it is a host one.
+func hostEvent(t *testing.T, st *store.Store, name string) *store.StoredEvent {
+	t.Helper()
+	evs, err := st.Events(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if evs[i].EventName == name {
+			if evs[i].EventSource != "host" || evs[i].SourceIPAddress != "host" || evs[i].UserIdentity.Type != "root-account" {
+				t.Errorf("%s event: source %q ip %q identity %q; want a host event on the owner", name, evs[i].EventSource, evs[i].SourceIPAddress, evs[i].UserIdentity.Type)
+			}
+			return &evs[i]
+		}
+	}
+	t.Fatalf("no %s event", name)
+	return nil
+}
+
+// TestOwnerUnlockCommand: the host unlocks a locked owner, audited, also
+// while the server holds the data directory.
+func TestOwnerUnlockCommand(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	lockOwner(t, dir)
+	// A running server owns the journal; the command works next to it.
+	srv, err := store.OpenServer(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"owner", "unlock", "--data", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("owner unlock = %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "unlocked") {
+		t.Errorf("output %q", out.String())
+	}
+	o, err := srv.Owner(context.Background())
+	if err != nil || !o.LockedUntil.IsZero() || o.FailedCount != 0 {
+		t.Fatalf("owner after unlock: %+v, %v", o, err)
+	}
+	hostEvent(t, srv, "UnlockOwner")
+	srv.Close()
+	if !ownerSignIn(t, dir, "Correct-Horse-Battery-42") {
+		t.Errorf("the owner cannot sign in after unlock")
+	}
+}
+
+// TestOwnerResetPasswordCommand: the new password is read twice from
+// standard input, checked by the owner's rules, set; sessions end and the
+// lockout is cleared.
+func TestOwnerResetPasswordCommand(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	lockOwner(t, dir)
+	ctx := context.Background()
+	srv, err := store.OpenServer(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.SaveSession(ctx, store.Session{IDHash: "owner-session", Principal: ram.PrincipalRoot, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	reset := func(input string) (int, string, string) {
+		t.Helper()
+		defer func(old io.Reader) { stdin = old }(stdin)
+		stdin = strings.NewReader(input)
+		var out, errOut bytes.Buffer
+		code := run([]string{"owner", "reset-password", "--data", dir}, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	const newPW = "Staple-Lantern-Orbit-77"
+	for _, c := range []struct{ input, want string }{
+		{"short\nshort\n", "at least 12"},
+		{"password1234\npassword1234\n", "common"},
+		{"owner-Sunny-Day-2026\nowner-Sunny-Day-2026\n", "name"},
+		{newPW + "\n" + newPW + "x\n", "differ"},
+		{newPW + "\n", "twice"},
+		{"", "twice"},
+	} {
+		code, _, errOut := reset(c.input)
+		if code == 0 || !strings.Contains(strings.ToLower(errOut), c.want) {
+			t.Errorf("reset-password with %q = %d %q; want a refusal saying %q", c.input, code, errOut, c.want)
+		}
+	}
+	if _, err := srv.Session(ctx, "owner-session"); err != nil {
+		t.Fatalf("a refused reset ended the owner's session: %v", err)
+	}
+	code, out, errOut := reset(newPW + "\r\n" + newPW + "\r\n")
+	if code != 0 {
+		t.Fatalf("reset-password = %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "password") {
+		t.Errorf("output %q", out)
+	}
+	if _, err := srv.Session(ctx, "owner-session"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the owner's session survived the reset: %v", err)
+	}
+	ev := hostEvent(t, srv, "ResetOwnerPassword")
+	if strings.Contains(fmt.Sprint(ev.RequestParameters, ev.AdditionalEventData), newPW) {
+		t.Errorf("the event holds the password")
+	}
+	srv.Close()
+	if ownerSignIn(t, dir, "Correct-Horse-Battery-42") {
+		t.Errorf("the old password still works")
+	}
+	if !ownerSignIn(t, dir, newPW) {
+		t.Errorf("the new password does not work (still locked?)")
 	}
 }
