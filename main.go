@@ -304,23 +304,24 @@ func pruneAuditLog(ctx context.Context, svc *ram.Service, days int, log *slog.Lo
 }
 
 func resetOwnerMFA(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("owner reset-mfa", flag.ContinueOnError)
-	dataDir := dataFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
+	svc, a, done, err := hostCommand(ctx, "owner reset-mfa", args, stderr)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	host, _ := os.Hostname()
-	a := ram.Actor{RequestID: ram.NewRequestID(), SourceIP: "host", UserAgent: "ramconsole owner reset-mfa on " + host}
-	if err := ram.New(st, sealer).ResetOwnerMFA(ctx, a); err != nil {
+	defer done()
+	res, err := svc.ResetOwnerMFA(ctx, a)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "The owner's MFA device was removed; the owner binds a new one at the next sign-in.")
+	for _, m := range res.Moved {
+		fmt.Fprintf(stdout, "Another device held the owner's serial; it was renamed (%s).\n", m)
+	}
+	if res.Removed {
+		fmt.Fprintln(stdout, "The owner's MFA device was removed; the owner binds a new one at the next sign-in.")
+	} else {
+		fmt.Fprintln(stdout, "The owner has no MFA device: nothing to remove; the owner binds one at the next sign-in.")
+	}
 	return nil
 }
 

@@ -455,14 +455,17 @@ func (s *Service) BindMFA(ctx context.Context, a Actor, sealed []byte, code1, co
 		if err != nil {
 			return err
 		}
-		serial := "acs:ram::" + acctID + ":mfa/" + c.name
+		serial := mfaARN(acctID, c.name)
 		if c.owner {
-			serial = "acs:ram::" + acctID + ":mfa/root"
-		} else if taken, err := tx.SerialTaken(ctx, serial); err != nil {
+			serial = ownerMFASerial(acctID)
+		}
+		// A serial in use (an unbound virtual device created through the
+		// API, or a device an older version let take the owner's) stays
+		// with its device, and the new one gets its own. A user named root
+		// from before the name was reserved never takes the owner's.
+		if taken, err := tx.SerialTaken(ctx, serial); err != nil {
 			return err
-		} else if taken {
-			// An unbound virtual device created through the API has the
-			// name: keep it, and give the console's device its own.
+		} else if taken || !c.owner && reservedUserName(c.name) {
 			serial += "-" + randomAlnum(6)
 		}
 		dev := store.MFADevice{ID: id, Serial: serial, Principal: a.Principal, SeedEnc: s.sealer.Seal(mfaSeedAD(id), seed), LastStep: last}

@@ -494,7 +494,7 @@ func TestUnbindAndHostReset(t *testing.T) {
 	secret = secretRE.FindStringSubmatch(p.body)[1]
 	h.clock.Advance(30 * time.Second)
 	expectRedirect(t, b.post("/mfa/bind", url.Values{"code1": {h.code(secret, -1)}, "code2": {h.code(secret, 0)}}), "/", "bind again")
-	if err := h.svc.ResetOwnerMFA(context.Background(), ram.Actor{RequestID: "host"}); err != nil {
+	if _, err := h.svc.ResetOwnerMFA(context.Background(), ram.Actor{RequestID: "host"}); err != nil {
 		t.Fatal(err)
 	}
 	expectRedirect(t, b.get("/"), "/login?next=%2F", "sessions end at reset")
