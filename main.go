@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -13,10 +14,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/term"
 
 	"ramconsole/policy"
 	"ramconsole/ram"
@@ -33,6 +37,11 @@ Usage:
   ramconsole [serve] [flags]          serve the console and the RAM OpenAPI
   ramconsole owner reset-mfa [--data DIR]
                                       remove the owner's MFA device (a lost phone)
+  ramconsole owner unlock [--data DIR]
+                                      clear the owner's sign-in lockout
+  ramconsole owner reset-password [--data DIR]
+                                      set the owner's password (read twice from standard
+                                      input), end the owner's sessions, clear the lockout
   ramconsole audit verify [--data DIR]
                                       check the audit log's hash chain
   ramconsole backup [--data DIR] FILE write a consistent copy of the database
@@ -67,11 +76,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = serve(args, stdout, stderr)
 	case "owner":
-		if len(args) == 0 || args[0] != "reset-mfa" {
+		if len(args) == 0 {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = resetOwnerMFA(args[1:], stdout)
+		switch args[0] {
+		case "reset-mfa":
+			err = resetOwnerMFA(args[1:], stdout, stderr)
+		case "unlock":
+			err = unlockOwner(args[1:], stdout, stderr)
+		case "reset-password":
+			err = resetOwnerPassword(args[1:], stdout, stderr)
+		default:
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
 	case "audit":
 		if len(args) == 0 || args[0] != "verify" {
 			fmt.Fprint(stderr, usage)
@@ -108,15 +127,30 @@ func envOr(name, def string) string {
 	return def
 }
 
+// cliLogger is where a host command logs its warnings.
+func cliLogger(stderr io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(stderr, nil)) }
+
 // dataFlag adds --data to a command's flags.
 func dataFlag(fs *flag.FlagSet) *string {
 	return fs.String("data", envOr("RAMCONSOLE_DATA", "./data"), "data directory")
 }
 
 // openStore opens the data directory's database and master key; the
-// server's open insists on owning the audit journal.
-func openStore(ctx context.Context, dataDir string, server bool) (*store.Store, *store.Sealer, error) {
-	key, err := store.LoadMasterKey(dataDir, os.Getenv("RAMCONSOLE_MASTER_KEY"))
+// server's open insists on owning the audit journal. A master.key others
+// may read is made private first, with a warning.
+func openStore(ctx context.Context, dataDir string, server bool, log *slog.Logger) (*store.Store, *store.Sealer, error) {
+	env := os.Getenv("RAMCONSOLE_MASTER_KEY")
+	if env == "" {
+		old, err := store.SecureMasterKeyFile(dataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if old != 0 {
+			log.Warn("the master key file was readable by others; its mode is now 0600: check who could read it and rotate the key if needed",
+				"file", filepath.Join(dataDir, store.MasterKeyFile), "old_mode", fmt.Sprintf("%04o", old))
+		}
+	}
+	key, err := store.LoadMasterKey(dataDir, env)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,7 +196,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, sealer, err := openStore(ctx, *dataDir, true)
+	st, sealer, err := openStore(ctx, *dataDir, true, log)
 	if err != nil {
 		return err
 	}
@@ -270,25 +304,113 @@ func pruneAuditLog(ctx context.Context, svc *ram.Service, days int, log *slog.Lo
 	}
 }
 
-func resetOwnerMFA(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("owner reset-mfa", flag.ContinueOnError)
-	dataDir := dataFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+func resetOwnerMFA(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, *dataDir, false)
+	svc, a, done, err := hostCommand(ctx, "owner reset-mfa", args, stderr)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	host, _ := os.Hostname()
-	a := ram.Actor{RequestID: ram.NewRequestID(), SourceIP: "host", UserAgent: "ramconsole owner reset-mfa on " + host}
-	if err := ram.New(st, sealer).ResetOwnerMFA(ctx, a); err != nil {
+	defer done()
+	res, err := svc.ResetOwnerMFA(ctx, a)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "The owner's MFA device was removed; the owner binds a new one at the next sign-in.")
+	for _, m := range res.Moved {
+		fmt.Fprintf(stdout, "Another device held the owner's serial; it was renamed (%s).\n", m)
+	}
+	if res.Removed {
+		fmt.Fprintln(stdout, "The owner's MFA device was removed; the owner binds a new one at the next sign-in.")
+	} else {
+		fmt.Fprintln(stdout, "The owner has no MFA device: nothing to remove; the owner binds one at the next sign-in.")
+	}
 	return nil
+}
+
+// hostCommand opens the data directory for a host command on the owner and
+// returns the service and the actor the audit log records (from "host").
+// It works next to a running server: the server keeps the audit journal and
+// the command writes its event directly.
+func hostCommand(ctx context.Context, name string, args []string, stderr io.Writer) (*ram.Service, ram.Actor, func(), error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := dataFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, ram.Actor{}, nil, err
+	}
+	if fs.NArg() != 0 {
+		return nil, ram.Actor{}, nil, fmt.Errorf("usage: ramconsole %s [--data DIR]", name)
+	}
+	st, sealer, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
+	if err != nil {
+		return nil, ram.Actor{}, nil, err
+	}
+	host, _ := os.Hostname()
+	a := ram.Actor{RequestID: ram.NewRequestID(), SourceIP: "host", UserAgent: "ramconsole " + name + " on " + host}
+	return ram.New(st, sealer), a, func() { st.Close() }, nil
+}
+
+func unlockOwner(args []string, stdout, stderr io.Writer) error {
+	ctx := context.Background()
+	svc, a, done, err := hostCommand(ctx, "owner unlock", args, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := svc.UnlockOwner(ctx, a); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "The owner is unlocked: the failed sign-in count is cleared.")
+	return nil
+}
+
+// stdin is where reset-password reads the new password (tests replace it).
+var stdin io.Reader = os.Stdin
+
+func resetOwnerPassword(args []string, stdout, stderr io.Writer) error {
+	ctx := context.Background()
+	svc, a, done, err := hostCommand(ctx, "owner reset-password", args, stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
+	pw, confirm, err := readNewPassword(stdin, stderr)
+	if err != nil {
+		return err
+	}
+	if err := svc.ResetOwnerPassword(ctx, a, pw, confirm); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "The owner's password is set: every owner session ended and the lockout is cleared.")
+	return nil
+}
+
+// readNewPassword reads the new password and its confirmation: without echo
+// from a terminal, else as two lines.
+func readNewPassword(in io.Reader, prompt io.Writer) (string, string, error) {
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		read := func(label string) (string, error) {
+			fmt.Fprint(prompt, label)
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(prompt)
+			return string(b), err
+		}
+		pw, err := read("New owner password: ")
+		if err != nil {
+			return "", "", err
+		}
+		confirm, err := read("Again: ")
+		return pw, confirm, err
+	}
+	r := bufio.NewReader(io.LimitReader(in, 64<<10))
+	var lines [2]string
+	for i := range lines {
+		line, err := r.ReadString('\n')
+		if err != nil && (err != io.EOF || line == "") {
+			return "", "", errors.New("give the new password twice, one line each, on standard input")
+		}
+		lines[i] = strings.TrimRight(line, "\r\n")
+	}
+	return lines[0], lines[1], nil
 }
 
 func auditVerify(args []string, stdout, stderr io.Writer) int {

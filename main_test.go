@@ -4,10 +4,17 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"ramconsole/ram"
 	"ramconsole/store"
@@ -17,7 +24,7 @@ import (
 func seedAccount(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, dir, false)
+	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,15 +105,17 @@ func TestBackupAndVersion(t *testing.T) {
 	}
 }
 
+// Without a device, reset-mfa says there is nothing to remove and succeeds
+// (it is what the owner needs: a state where a new device can be bound).
 func TestOwnerResetMFACommandWithoutDevice(t *testing.T) {
 	dir := t.TempDir()
 	seedAccount(t, dir)
 	var out, errOut bytes.Buffer
-	if code := run([]string{"owner", "reset-mfa", "--data", dir}, &out, &errOut); code == 0 {
-		t.Errorf("reset-mfa without a device exited 0")
+	if code := run([]string{"owner", "reset-mfa", "--data", dir}, &out, &errOut); code != 0 {
+		t.Errorf("reset-mfa without a device = %d: %s", code, errOut.String())
 	}
-	if !strings.Contains(errOut.String(), "no MFA device") {
-		t.Errorf("stderr %q", errOut.String())
+	if !strings.Contains(out.String(), "no MFA device") || !strings.Contains(out.String(), "nothing to remove") {
+		t.Errorf("stdout %q", out.String())
 	}
 }
 
@@ -212,5 +221,265 @@ func TestPolicyValidateTrust(t *testing.T) {
 	run([]string{"help"}, &out, &errOut)
 	if !strings.Contains(out.String(), "ramconsole policy validate [--trust] FILE") {
 		t.Errorf("usage does not mention --trust:\n%s", out.String())
+	}
+}
+
+// TestBackupFilePrivateAndNew: the copy is 0600 whatever the umask, an
+// existing file (or a symlink, even a dangling one) is never written through.
+func TestBackupFilePrivateAndNew(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	dst := filepath.Join(out, "copy.db")
+	if code := run([]string{"backup", "--data", dir, dst}, &stdout, &stderr); code != 0 {
+		t.Fatalf("backup = %d: %s", code, stderr.String())
+	}
+	if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file mode = %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != 1 {
+		t.Errorf("backup left %d entries in the directory, want only the copy", len(entries))
+	}
+
+	// An existing file is refused with a clear message and left as it was.
+	existing := filepath.Join(out, "existing.db")
+	if err := os.WriteFile(existing, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"backup", "--data", dir, existing}, &stdout, &stderr); code == 0 {
+		t.Fatal("backup over an existing file succeeded")
+	}
+	if !strings.Contains(stderr.String(), "already exists") {
+		t.Errorf("stderr %q does not say the file exists", stderr.String())
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep me" {
+		t.Errorf("the existing file was changed: %q", b)
+	}
+
+	// A dangling symlink is not followed to create its target.
+	target := filepath.Join(t.TempDir(), "elsewhere.db")
+	link := filepath.Join(out, "link.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"backup", "--data", dir, link}, &stdout, &stderr); code == 0 {
+		t.Fatal("backup through a dangling symlink succeeded")
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("backup created the symlink's target: %v", err)
+	}
+}
+
+// TestMasterKeyTightened: a master.key others may read is made 0600 at start,
+// with a warning.
+func TestMasterKeyTightened(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	keyPath := filepath.Join(dir, store.MasterKeyFile)
+	if err := os.Chmod(keyPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	st, _, err := openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if fi, _ := os.Stat(keyPath); fi.Mode().Perm() != 0o600 {
+		t.Errorf("master.key mode = %o after start, want 600", fi.Mode().Perm())
+	}
+	if !strings.Contains(logs.String(), "master.key") || !strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("no warning logged: %q", logs.String())
+	}
+	// Private already: nothing to say.
+	logs.Reset()
+	st, _, err = openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if logs.Len() != 0 {
+		t.Errorf("a private key logged %q", logs.String())
+	}
+}
+
+// TestMasterKeyLooseRefused: a master.key others may read that cannot be
+// made private stops the start.
+func TestMasterKeyLooseRefused(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	keyPath := filepath.Join(dir, store.MasterKeyFile)
+	if err := os.Chmod(keyPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// An immutable file cannot be chmodded, not even by root.
+	if out, err := exec.Command("chattr", "+i", keyPath).CombinedOutput(); err != nil {
+		t.Skipf("cannot make the key immutable here (chattr: %v %s)", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", keyPath).Run() })
+	var logs bytes.Buffer
+	st, _, err := openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err == nil {
+		st.Close()
+		t.Fatal("started with a master.key others may read")
+	}
+	if !strings.Contains(err.Error(), "master.key") {
+		t.Errorf("error %q does not name the key file", err)
+	}
+}
+
+// lockOwner fails the owner's password until the owner is locked (no MFA
+// device is bound after seedAccount, so the password is the only factor and
+// every failure counts).
+func lockOwner(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := ram.New(st, sealer)
+	a := ram.Actor{RequestID: "r2", SourceIP: "203.0.113.9"}
+	for i := 0; i < 5; i++ {
+		svc.SignIn(ctx, a, "owner@example.com", "wrong", "")
+	}
+	if _, err := svc.SignIn(ctx, a, "owner@example.com", "Correct-Horse-Battery-42", ""); !ram.ErrBadLogin(err) {
+		t.Fatalf("the owner is not locked: SignIn = %v", err)
+	}
+}
+
+// ownerSignIn tries the owner's password; it reports whether the password step passed.
+func ownerSignIn(t *testing.T, dir, password string) bool {
+	t.Helper()
+	ctx := context.Background()
+	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = ram.New(st, sealer).SignIn(ctx, ram.Actor{RequestID: "r3", SourceIP: "127.0.0.1"}, "owner@example.com", password, "")
+	if err != nil && !ram.ErrBadLogin(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// hostEvent returns the last event named name, checking it is a host one.
+func hostEvent(t *testing.T, st *store.Store, name string) *store.StoredEvent {
+	t.Helper()
+	evs, err := st.Events(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if evs[i].EventName == name {
+			if evs[i].EventSource != "host" || evs[i].SourceIPAddress != "host" || evs[i].UserIdentity.Type != "root-account" {
+				t.Errorf("%s event: source %q ip %q identity %q; want a host event on the owner", name, evs[i].EventSource, evs[i].SourceIPAddress, evs[i].UserIdentity.Type)
+			}
+			return &evs[i]
+		}
+	}
+	t.Fatalf("no %s event", name)
+	return nil
+}
+
+// TestOwnerUnlockCommand: the host unlocks a locked owner, audited, also
+// while the server holds the data directory.
+func TestOwnerUnlockCommand(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	lockOwner(t, dir)
+	// A running server owns the journal; the command works next to it.
+	srv, err := store.OpenServer(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"owner", "unlock", "--data", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("owner unlock = %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "unlocked") {
+		t.Errorf("output %q", out.String())
+	}
+	o, err := srv.Owner(context.Background())
+	if err != nil || !o.LockedUntil.IsZero() || o.FailedCount != 0 {
+		t.Fatalf("owner after unlock: %+v, %v", o, err)
+	}
+	hostEvent(t, srv, "UnlockOwner")
+	srv.Close()
+	if !ownerSignIn(t, dir, "Correct-Horse-Battery-42") {
+		t.Errorf("the owner cannot sign in after unlock")
+	}
+}
+
+// TestOwnerResetPasswordCommand: the new password is read twice from
+// standard input, checked by the owner's rules, set; sessions end and the
+// lockout is cleared.
+func TestOwnerResetPasswordCommand(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	lockOwner(t, dir)
+	ctx := context.Background()
+	srv, err := store.OpenServer(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.SaveSession(ctx, store.Session{IDHash: "owner-session", Principal: ram.PrincipalRoot, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	reset := func(input string) (int, string, string) {
+		t.Helper()
+		defer func(old io.Reader) { stdin = old }(stdin)
+		stdin = strings.NewReader(input)
+		var out, errOut bytes.Buffer
+		code := run([]string{"owner", "reset-password", "--data", dir}, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	const newPW = "Staple-Lantern-Orbit-77"
+	for _, c := range []struct{ input, want string }{
+		{"short\nshort\n", "at least 12"},
+		{"password1234\npassword1234\n", "common"},
+		{"owner-Sunny-Day-2026\nowner-Sunny-Day-2026\n", "name"},
+		{newPW + "\n" + newPW + "x\n", "differ"},
+		{newPW + "\n", "twice"},
+		{"", "twice"},
+	} {
+		code, _, errOut := reset(c.input)
+		if code == 0 || !strings.Contains(strings.ToLower(errOut), c.want) {
+			t.Errorf("reset-password with %q = %d %q; want a refusal saying %q", c.input, code, errOut, c.want)
+		}
+	}
+	if _, err := srv.Session(ctx, "owner-session"); err != nil {
+		t.Fatalf("a refused reset ended the owner's session: %v", err)
+	}
+	code, out, errOut := reset(newPW + "\r\n" + newPW + "\r\n")
+	if code != 0 {
+		t.Fatalf("reset-password = %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "password") {
+		t.Errorf("output %q", out)
+	}
+	if _, err := srv.Session(ctx, "owner-session"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the owner's session survived the reset: %v", err)
+	}
+	ev := hostEvent(t, srv, "ResetOwnerPassword")
+	if strings.Contains(fmt.Sprint(ev.RequestParameters, ev.AdditionalEventData), newPW) {
+		t.Errorf("the event holds the password")
+	}
+	srv.Close()
+	if ownerSignIn(t, dir, "Correct-Horse-Battery-42") {
+		t.Errorf("the old password still works")
+	}
+	if !ownerSignIn(t, dir, newPW) {
+		t.Errorf("the new password does not work (still locked?)")
 	}
 }

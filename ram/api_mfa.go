@@ -38,7 +38,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, a Actor, name stri
 		return nil, s.refuse(ctx, a, acct, "CreateVirtualMFADevice", name, err)
 	}
 	serial := mfaARN(acct, name)
-	if name == PrincipalRoot {
+	if reservedUserName(name) {
 		// The owner's device carries this serial; it stays free for it.
 		return nil, s.refuse(ctx, a, acct, "CreateVirtualMFADevice", serial,
 			conflict("EntityAlreadyExists.VirtualMFADevice", "The name root is reserved for the account owner's device."))

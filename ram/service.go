@@ -307,31 +307,6 @@ func (s *Service) Setup(ctx context.Context, a Actor, in SetupInput) error {
 	return nil
 }
 
-// ResetOwnerMFA removes the owner's device from the host (a lost phone). The
-// owner must bind a new one at the next sign-in; every owner session ends.
-func (s *Service) ResetOwnerMFA(ctx context.Context, a Actor) error {
-	acctID := s.accountID(ctx)
-	if acctID == "" {
-		return &Error{Kind: ENOTFOUND, Code: "EntityNotExist", Message: "The account has not been set up."}
-	}
-	return s.st.Update(ctx, func(tx *store.Tx) error {
-		err := tx.DeleteMFADeviceFor(ctx, PrincipalRoot)
-		if errors.Is(err, store.ErrNotFound) {
-			return &Error{Kind: ENOTFOUND, Code: "EntityNotExist.User.MFADevice", Message: "The owner has no MFA device."}
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteSessionsFor(ctx, PrincipalRoot, ""); err != nil {
-			return err
-		}
-		ev := s.event(ctx, Actor{Principal: PrincipalRoot, RequestID: a.RequestID, SourceIP: a.SourceIP, UserAgent: a.UserAgent},
-			acctID, EventConsoleOperation, "ResetOwnerMFA")
-		ev.EventSource = "host"
-		return tx.AppendEvent(ctx, ev)
-	})
-}
-
 // SignOut records the end of a console session.
 func (s *Service) SignOut(ctx context.Context, a Actor) error {
 	ev := s.event(ctx, a, s.accountID(ctx), EventConsoleSignin, "ConsoleSignout")

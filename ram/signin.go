@@ -200,6 +200,17 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 	ok := VerifyPassword(c.passwordHash, password)
 	ea := c.actor(a)
 	now := s.Now()
+	_, err = s.st.MFADeviceFor(ctx, c.principal)
+	hasDevice := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	// A wrong owner password does not count toward the lockout while a
+	// device is bound: the password step is always followed by a code, so a
+	// password alone gives nothing, and counting it would let anyone who
+	// knows the email lock the owner out. Wrong codes count. Without a
+	// device the password is the only factor and counts (docs/decisions.md).
+	countWrongPassword := !c.owner || !hasDevice
 	switch {
 	case c.profile != nil && c.profile.Status != "Active":
 		return refuse(ea, "LoginProfileInactive", "console access is deactivated", false)
@@ -208,7 +219,7 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 	case !c.owner && !inNetworks(s.securityPreference(ctx).LoginNetworkMasks, a.SourceIP):
 		return refuse(ea, "LoginNetworkDenied", "sign-in from "+a.SourceIP+" is outside the allowed networks", false)
 	case !ok:
-		return refuse(ea, "InvalidCredentials", "wrong password", true)
+		return refuse(ea, "InvalidCredentials", "wrong password", countWrongPassword)
 	}
 	policy := s.passwordPolicy(ctx)
 	if !c.owner && policy.HardExpiry && passwordExpired(policy, c.changedAt, now) {
@@ -220,11 +231,6 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 		return nil, errPasswordExpired
 	}
 	res := &SignInResult{Principal: c.principal, Name: c.name}
-	_, err = s.st.MFADeviceFor(ctx, c.principal)
-	hasDevice := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
 	viaTicket := false
 	switch {
 	case hasDevice && ticket != "" && s.validTicket(ctx, ticket, c.principal):
@@ -455,14 +461,17 @@ func (s *Service) BindMFA(ctx context.Context, a Actor, sealed []byte, code1, co
 		if err != nil {
 			return err
 		}
-		serial := "acs:ram::" + acctID + ":mfa/" + c.name
+		serial := mfaARN(acctID, c.name)
 		if c.owner {
-			serial = "acs:ram::" + acctID + ":mfa/root"
-		} else if taken, err := tx.SerialTaken(ctx, serial); err != nil {
+			serial = ownerMFASerial(acctID)
+		}
+		// A serial in use (an unbound virtual device created through the
+		// API, or a device an older version let take the owner's) stays
+		// with its device, and the new one gets its own. A user named root
+		// from before the name was reserved never takes the owner's.
+		if taken, err := tx.SerialTaken(ctx, serial); err != nil {
 			return err
-		} else if taken {
-			// An unbound virtual device created through the API has the
-			// name: keep it, and give the console's device its own.
+		} else if taken || !c.owner && reservedUserName(c.name) {
 			serial += "-" + randomAlnum(6)
 		}
 		dev := store.MFADevice{ID: id, Serial: serial, Principal: a.Principal, SeedEnc: s.sealer.Seal(mfaSeedAD(id), seed), LastStep: last}

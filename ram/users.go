@@ -142,6 +142,7 @@ func (s *Service) CreateUserWithAccess(ctx context.Context, a Actor, in UserInpu
 	}
 	var fe fieldErrors
 	validateUser(&fe, &in, "")
+	checkReservedUserName(&fe, "UserName", in.UserName, "")
 	out := &Created{}
 	var password string
 	if login != nil {
@@ -259,6 +260,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, name string, up UserU
 		set(&in.Comments, up.NewComments, "NewComments")
 		var fe fieldErrors
 		validateUser(&fe, &in, "New")
+		checkReservedUserName(&fe, "NewUserName", in.UserName, u.UserName)
 		if err := fe.err(); err != nil {
 			return err
 		}

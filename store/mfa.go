@@ -105,3 +105,18 @@ func (r Reads) SerialTaken(ctx context.Context, serial string) (bool, error) {
 	err := r.queryRow(ctx, "SELECT count(*) FROM mfa_devices WHERE serial = ?", serial).Scan(&n)
 	return n > 0, err
 }
+
+// SetMFADeviceSerial renames a device; ErrConflict when the serial is taken.
+func (tx *Tx) SetMFADeviceSerial(ctx context.Context, id int64, serial string) error {
+	res, err := tx.ExecContext(ctx, "UPDATE mfa_devices SET serial = ? WHERE id = ?", serial, id)
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("store: set mfa device serial: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -60,6 +60,29 @@ func LoadMasterKey(dataDir, envValue string) ([]byte, error) {
 	return key, f.Close()
 }
 
+// SecureMasterKeyFile makes <dataDir>/master.key private (0600) when group or
+// others may use it, and returns the mode it had then (0 when it was private
+// or does not exist). An error when it cannot be made private: the key must
+// not stay readable.
+func SecureMasterKeyFile(dataDir string) (os.FileMode, error) {
+	path := filepath.Join(dataDir, MasterKeyFile)
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: master key: %w", err)
+	}
+	mode := fi.Mode().Perm()
+	if mode&0o077 == 0 {
+		return 0, nil
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return mode, fmt.Errorf("store: %s has mode %04o (others may read it) and cannot be made 0600: %w", path, mode, err)
+	}
+	return mode, nil
+}
+
 // Sealer encrypts secrets at rest with AES-256-GCM. The additional data names
 // the record a secret belongs to, so a sealed value cannot be moved to another.
 type Sealer struct{ aead cipher.AEAD }

@@ -261,15 +261,31 @@ func (s *Store) Now() time.Time { return s.now().UTC() }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
 
-// Backup writes a consistent copy of the live database to dst.
+// Backup writes a consistent copy of the live database to dst, a new file:
+// it is created here, 0600 and exclusively (an existing file or symlink is
+// refused), before SQLite writes into it, so the copy is never readable by
+// others, not even for a moment.
 func (s *Store) Backup(ctx context.Context, dst string) error {
-	if _, err := os.Stat(dst); err == nil {
-		return fmt.Errorf("store: backup: %s already exists", dst)
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("backup: %s already exists; not overwriting it (choose a new file name)", dst)
 	}
-	if _, err := s.write.ExecContext(ctx, "VACUUM INTO ?", dst); err != nil {
-		return fmt.Errorf("store: backup: %w", err)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
-	return os.Chmod(dst, 0o600)
+	err = f.Chmod(0o600) // exactly 0600, whatever the umask took away
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// VACUUM INTO writes into an existing file when it is empty.
+		_, err = s.write.ExecContext(ctx, "VACUUM INTO ?", dst)
+	}
+	if err != nil {
+		_ = os.Remove(dst)
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) migrate(ctx context.Context) error {

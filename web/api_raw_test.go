@@ -208,10 +208,11 @@ func TestAPIRawSignatures(t *testing.T) {
 		p := env.rawV1(id, secret, http.MethodPost, get, func(v url.Values) { v.Del("Signature") })
 		expectAPIError(t, p, "MissingParameter", 400, "no Signature")
 	})
-	t.Run("unknown and role actions", func(t *testing.T) {
-		for _, action := range []string{"LaunchRocket", "CreateRole", "ListRoles", "AttachPolicyToRole"} {
-			p := env.rawV1(id, secret, http.MethodPost, url.Values{"Action": {action}, "RoleName": {"r"}}, nil)
-			expectAPIError(t, p, "InvalidAction.NotFound", 404, action)
+	t.Run("unknown actions, and actions of the other version", func(t *testing.T) {
+		for _, tc := range []struct{ action, version string }{{"LaunchRocket", "2015-05-01"}, {"AssumeRole", "2015-05-01"},
+			{"GetUser", "2015-04-01"}, {"LaunchRocket", "2015-04-01"}} {
+			p := env.rawV1(id, secret, http.MethodPost, url.Values{"Action": {tc.action}, "Version": {tc.version}, "RoleName": {"r"}}, nil)
+			expectAPIError(t, p, "InvalidAction.NotFound", 404, tc.action+" "+tc.version)
 		}
 	})
 	t.Run("another version", func(t *testing.T) {
