@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -257,8 +258,9 @@ func BenchmarkJournal(b *testing.B) {
 // segment; after a crash they are not folded again, even when retention
 // has pruned their events since.
 func TestReplaySkipsWhatWasFolded(t *testing.T) {
-	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	var nowNs atomic.Int64 // the journal's flusher reads the clock while the test moves it
+	nowNs.Store(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, nowNs.Load()).UTC() }
 	dir := filepath.Join(t.TempDir(), "data")
 	ctx := context.Background()
 	s, err := Open(ctx, dir, clock)
@@ -273,8 +275,8 @@ func TestReplaySkipsWhatWasFolded(t *testing.T) {
 	if err := s.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(48 * time.Hour)
-	p, err := s.PruneEvents(ctx, now.Add(-24*time.Hour), func(p Pruned) *Event {
+	nowNs.Add(int64(48 * time.Hour))
+	p, err := s.PruneEvents(ctx, clock().Add(-24*time.Hour), func(p Pruned) *Event {
 		ev := apiEvent(99)
 		ev.EventType, ev.EventName, ev.EventSource = "ConsoleOperation", PruneEventName, "host"
 		return ev
