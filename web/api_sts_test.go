@@ -24,7 +24,7 @@ type stsEnv struct {
 	dev  employee
 }
 
-func newSTSEnv(t *testing.T) *stsEnv {
+func newSTSEnv(t testing.TB) *stsEnv {
 	t.Helper()
 	env := newAPIEnv(t)
 	e := &stsEnv{apiEnv: env, acct: env.accountID()}
@@ -34,7 +34,7 @@ func newSTSEnv(t *testing.T) *stsEnv {
 	return e
 }
 
-func (e *stsEnv) createRole(t *testing.T, name, trust string, systemPolicies ...string) {
+func (e *stsEnv) createRole(t testing.TB, name, trust string, systemPolicies ...string) {
 	t.Helper()
 	a := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
 	if _, err := e.svc.CreateRole(context.Background(), a, ram.RoleInput{RoleName: name, AssumeRolePolicy: trust, MaxSessionDuration: 7200}); err != nil {
@@ -48,7 +48,7 @@ func (e *stsEnv) createRole(t *testing.T, name, trust string, systemPolicies ...
 }
 
 // grant attaches a new custom policy to a user, as the owner.
-func (e *stsEnv) grant(t *testing.T, user, name, doc string) {
+func (e *stsEnv) grant(t testing.TB, user, name, doc string) {
 	t.Helper()
 	a := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
 	ctx := context.Background()
@@ -60,7 +60,7 @@ func (e *stsEnv) grant(t *testing.T, user, name, doc string) {
 	}
 }
 
-func (e *stsEnv) stsClient(t *testing.T, id, secret string) *stssdk.Client {
+func (e *stsEnv) stsClient(t testing.TB, id, secret string) *stssdk.Client {
 	t.Helper()
 	c, err := stssdk.NewClientWithAccessKey("cn-hangzhou", id, secret)
 	if err != nil {
@@ -69,7 +69,7 @@ func (e *stsEnv) stsClient(t *testing.T, id, secret string) *stssdk.Client {
 	return c
 }
 
-func (e *stsEnv) assume(t *testing.T, c *stssdk.Client, role, session string, tweak func(*stssdk.AssumeRoleRequest)) (*stssdk.AssumeRoleResponse, error) {
+func (e *stsEnv) assume(t testing.TB, c *stssdk.Client, role, session string, tweak func(*stssdk.AssumeRoleRequest)) (*stssdk.AssumeRoleResponse, error) {
 	t.Helper()
 	req := stssdk.CreateAssumeRoleRequest()
 	e.at(req)
