@@ -1117,7 +1117,7 @@ func seedAuditEvents(tb testing.TB, h *harness, n int, start time.Time, step tim
 			if err != nil {
 				tb.Fatal(err)
 			}
-			hash := store.ChainHash(prev, body)
+			hash := h.st.ChainHash(prev, body)
 			_, err = stmt.Exec(ev.EventID, ev.EventTime, ev.EventType, ev.EventSource, ev.EventName, ev.UserIdentity.Type,
 				ev.UserIdentity.UserName, ev.UserIdentity.PrincipalID, ev.UserIdentity.AccessKeyID, ev.SourceIPAddress,
 				ev.RequestID, ev.ResourceName, ev.ErrorCode, ev.IsError, string(body), prev, hash)
