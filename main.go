@@ -201,7 +201,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go sweepSessions(ctx, st, log)
-	go checkpointAuditLog(ctx, st, log)
+	go checkpointAuditLog(ctx, st, svc, log)
+	go verifyAuditLog(ctx, svc, log)
 	if retention > 0 {
 		go pruneAuditLog(ctx, svc, retention, log)
 	}
@@ -223,7 +224,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	// Every answered call is in the chain now: sign its head.
-	writeAuditCheckpoint(context.Background(), st, log)
+	writeAuditCheckpoint(context.Background(), st, svc, log, true)
 	return err
 }
 
@@ -233,7 +234,7 @@ const auditCheckpointEvery = time.Minute
 
 // checkpointAuditLog signs the audit chain's head every minute when events
 // were added since the last checkpoint.
-func checkpointAuditLog(ctx context.Context, st *store.Store, log *slog.Logger) {
+func checkpointAuditLog(ctx context.Context, st *store.Store, svc *ram.Service, log *slog.Logger) {
 	t := time.NewTicker(auditCheckpointEvery)
 	defer t.Stop()
 	for {
@@ -241,7 +242,24 @@ func checkpointAuditLog(ctx context.Context, st *store.Store, log *slog.Logger) 
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			writeAuditCheckpoint(ctx, st, log)
+			writeAuditCheckpoint(ctx, st, svc, log, false)
+		}
+	}
+}
+
+// verifyAuditLog verifies the whole audit chain every hour for the audit
+// page, which otherwise checks only the events added since its last view.
+func verifyAuditLog(ctx context.Context, svc *ram.Service, log *slog.Logger) {
+	t := time.NewTicker(ram.FullVerifyEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := svc.VerifyAuditChainFully(ctx); err != nil && ctx.Err() == nil {
+				log.Error("audit verification", "error", err)
+			}
 		}
 	}
 }
@@ -249,7 +267,16 @@ func checkpointAuditLog(ctx context.Context, st *store.Store, log *slog.Logger) 
 // writeAuditCheckpoint writes a signed head checkpoint into the database
 // and the log: a copy of the log kept elsewhere is what proves, later, that
 // no newest events were cut (audit verify --expect-head SEQ:HASH).
-func writeAuditCheckpoint(ctx context.Context, st *store.Store, log *slog.Logger) {
+func writeAuditCheckpoint(ctx context.Context, st *store.Store, svc *ram.Service, log *slog.Logger, final bool) {
+	// The summaries of throttled unauthenticated calls whose minute is over
+	// (at shutdown: all of them) go in first.
+	flush := svc.FlushThrottledCalls
+	if final {
+		flush = svc.EndThrottledCalls
+	}
+	if err := flush(ctx); err != nil && ctx.Err() == nil {
+		log.Error("audit: throttled calls", "error", err)
+	}
 	cp, ok, err := st.CheckpointHead(ctx)
 	switch {
 	case err != nil:

@@ -71,6 +71,7 @@ type Service struct {
 	setupDone      atomic.Bool
 	acctID         atomic.Value // string
 	audit          auditChain   // the audit page's incremental chain verification (audit.go)
+	throttle       apiThrottle  // refused calls without a valid identity (api_throttle.go)
 
 	// policyGen counts changes that could alter what a user may do; a
 	// cached effective policy set is good while its generation is current.

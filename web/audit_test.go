@@ -72,6 +72,7 @@ var auditedRoutes = map[string][]string{
 	"POST /users/:name/policies/:type/:policy/detach":       {"DetachPolicyFromUser"},
 	"POST /groups/:name/policies":                           {"AttachPolicyToGroup"},
 	"POST /groups/:name/policies/:type/:policy/detach":      {"DetachPolicyFromGroup"},
+	"POST /audit/verify":                                    {"VerifyAuditChain"},
 	// The simulator changes nothing and is not recorded (a denied one is).
 	"POST /simulator": {},
 }
@@ -245,6 +246,9 @@ func TestAuditCoverage(t *testing.T) {
 		}},
 		{"POST /groups", "create group", []string{"CreateGroup"}, "", "root", func() page {
 			return o.post("/groups", form("name", "auditors", "comments", "people who read the log"))
+		}},
+		{"POST /audit/verify", "verify the chain now", []string{"VerifyAuditChain"}, "", "root", func() page {
+			return o.post("/audit/verify", nil)
 		}},
 		{"POST /groups/:name/edit", "unknown group", []string{"UpdateGroup"}, "*", "root", func() page {
 			return o.post("/groups/nogroup/edit", form("name", "nogroup", "comments", "x"))
