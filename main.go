@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,8 +43,9 @@ Usage:
   ramconsole owner reset-password [--data DIR]
                                       set the owner's password (read twice from standard
                                       input), end the owner's sessions, clear the lockout
-  ramconsole audit verify [--data DIR]
-                                      check the audit log's hash chain
+  ramconsole audit verify [--data DIR] [--expect-head SEQ:HASH]
+                                      check the audit log's hash chain (and that it
+                                      still holds a head kept from an earlier run)
   ramconsole backup [--data DIR] FILE write a consistent copy of the database
   ramconsole policy validate [--trust] FILE
                                       check a RAM policy document (--trust: a role's trust policy)
@@ -162,7 +164,7 @@ func openStore(ctx context.Context, dataDir string, server bool, log *slog.Logge
 	if server {
 		open = store.OpenServer
 	}
-	st, err := open(ctx, dataDir, nil)
+	st, err := open(ctx, dataDir, nil, store.WithMasterKey(key))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -234,6 +236,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go sweepSessions(ctx, st, log)
+	go checkpointAuditLog(ctx, st, svc, log)
+	go verifyAuditLog(ctx, svc, log)
 	if retention > 0 {
 		go pruneAuditLog(ctx, svc, retention, log)
 	}
@@ -253,10 +257,71 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+	err = srv.Shutdown(shutdownCtx)
+	// Every answered call is in the chain now: sign its head.
+	writeAuditCheckpoint(context.Background(), st, svc, log, true)
+	return err
+}
+
+// auditCheckpointEvery is how often the server signs the audit chain's
+// head while events are added.
+const auditCheckpointEvery = time.Minute
+
+// checkpointAuditLog signs the audit chain's head every minute when events
+// were added since the last checkpoint.
+func checkpointAuditLog(ctx context.Context, st *store.Store, svc *ram.Service, log *slog.Logger) {
+	t := time.NewTicker(auditCheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			writeAuditCheckpoint(ctx, st, svc, log, false)
+		}
 	}
-	return nil
+}
+
+// verifyAuditLog verifies the whole audit chain every hour for the audit
+// page, which otherwise checks only the events added since its last view.
+func verifyAuditLog(ctx context.Context, svc *ram.Service, log *slog.Logger) {
+	t := time.NewTicker(ram.FullVerifyEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := svc.VerifyAuditChainFully(ctx); err != nil && ctx.Err() == nil {
+				log.Error("audit verification", "error", err)
+			}
+		}
+	}
+}
+
+// writeAuditCheckpoint writes a signed head checkpoint into the database
+// and the log: a copy of the log kept elsewhere is what proves, later, that
+// no newest events were cut (audit verify --expect-head SEQ:HASH).
+func writeAuditCheckpoint(ctx context.Context, st *store.Store, svc *ram.Service, log *slog.Logger, final bool) {
+	// The summaries of throttled unauthenticated calls whose minute is over
+	// (at shutdown: all of them) go in first.
+	flush := svc.FlushThrottledCalls
+	if final {
+		flush = svc.EndThrottledCalls
+	}
+	if err := flush(ctx); err != nil && ctx.Err() == nil {
+		log.Error("audit: throttled calls", "error", err)
+	}
+	cp, ok, err := st.CheckpointHead(ctx)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			log.Error("audit checkpoint", "error", err)
+		}
+	case ok:
+		log.Info("audit checkpoint", "seq", cp.Seq, "hash", cp.Hash, "time", cp.Time, "mac", cp.MAC,
+			"expect_head", fmt.Sprintf("%d:%s", cp.Seq, cp.Hash))
+	}
 }
 
 // sweepSessions deletes expired sessions every ten minutes.
@@ -417,17 +482,31 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := dataFlag(fs)
+	expectHead := fs.String("expect-head", "", "SEQ:HASH of a head kept from an earlier verification or checkpoint; the chain must still hold it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	var expect store.ChainMark
+	if *expectHead != "" {
+		var ok bool
+		if expect, ok = parseHead(*expectHead); !ok {
+			fmt.Fprintf(stderr, "ramconsole: --expect-head %q: use SEQ:HASH (a seq from 1 and the event's 64-character hex hash)\n", *expectHead)
+			return 2
+		}
+	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, *dataDir, nil)
+	st, _, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "ramconsole:", err)
 		return 1
 	}
 	defer st.Close()
-	rep, err := st.VerifyChain(ctx)
+	var rep store.ChainReport
+	if expect.Seq > 0 {
+		rep, err = st.VerifyChainExpecting(ctx, expect)
+	} else {
+		rep, err = st.VerifyChain(ctx)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ramconsole:", err)
 		return 1
@@ -442,10 +521,36 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	if rep.Checkpoint > 0 {
 		fmt.Fprintf(stdout, "audit chain intact: %d events verified after the retention checkpoint at seq %d\n", rep.Events, rep.Checkpoint)
-		return 0
+	} else {
+		fmt.Fprintf(stdout, "audit chain intact: %d events verified\n", rep.Events)
 	}
-	fmt.Fprintf(stdout, "audit chain intact: %d events verified\n", rep.Events)
+	if rep.Anchor > 0 {
+		fmt.Fprintf(stdout, "events before seq %d are plain SHA-256 (written before the chain was keyed); the keyed chain starts at the re-anchor, seq %d of %s\n",
+			rep.Anchor, rep.Anchor, rep.AnchorTime)
+	}
+	if rep.HeadCheckpoint > 0 {
+		fmt.Fprintf(stdout, "reaches the newest signed head checkpoint (seq %d)\n", rep.HeadCheckpoint)
+	}
+	if expect.Seq > 0 {
+		fmt.Fprintf(stdout, "holds the expected head %d:%s\n", expect.Seq, expect.Hash)
+	}
+	if rep.Head.Seq > 0 {
+		fmt.Fprintf(stdout, "head: %d:%s (keep it to check later with --expect-head)\n", rep.Head.Seq, rep.Head.Hash)
+	}
 	return 0
+}
+
+// parseHead reads SEQ:HASH.
+func parseHead(v string) (store.ChainMark, bool) {
+	seqText, hash, ok := strings.Cut(strings.TrimSpace(v), ":")
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if !ok || err != nil || seq <= 0 || len(hash) != 64 {
+		return store.ChainMark{}, false
+	}
+	if _, err := hex.DecodeString(hash); err != nil {
+		return store.ChainMark{}, false
+	}
+	return store.ChainMark{Seq: seq, Hash: strings.ToLower(hash)}, true
 }
 
 func backup(args []string, stdout io.Writer) error {

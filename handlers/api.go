@@ -484,8 +484,10 @@ func (h *API) refuse(req *apiRequest, a ram.Actor, caller *ram.APICaller, nonce 
 	if e, ok := ram.AsError(cause); ok {
 		code, msg = e.Code, apiMessage(e)
 	}
+	// caller is nil exactly when no valid identity was established.
 	call := ram.APICall{Action: req.action, Resource: req.params.resource(), Params: req.params.audit(),
-		ErrorCode: code, ErrorMessage: msg, Recorded: recorded, Caller: caller, Nonce: nonce, Timestamp: ts}
+		ErrorCode: code, ErrorMessage: msg, Recorded: recorded, Caller: caller, Nonce: nonce, Timestamp: ts,
+		Unauthenticated: caller == nil}
 	if !actionName(call.Action) {
 		call.Action = "UnknownAction"
 	}

@@ -132,6 +132,15 @@ func (h *Handlers) AuditList(c echo.Context) error {
 	return h.renderAudit(c, filter, form)
 }
 
+// AuditVerifyNow handles POST /audit/verify: a full verification of the
+// hash chain (recorded), then back to the audit page, which shows it.
+func (h *Handlers) AuditVerifyNow(c echo.Context) error {
+	if err := h.RAM.VerifyAuditNow(ctx(c), ActorOf(c)); err != nil {
+		return err
+	}
+	return redirect(c, "/audit")
+}
+
 func (h *Handlers) renderAudit(c echo.Context, filter ram.EventFilter, form views.Form) error {
 	q := auditQuery(form)
 	m := views.Audit{Layout: h.layout(c, "Audit log"), Filter: form,
@@ -142,6 +151,10 @@ func (h *Handlers) renderAudit(c echo.Context, filter ram.EventFilter, form view
 	}
 	m.Chain = views.ChainStatus{Known: rep.Known, Verifying: rep.Verifying, OK: rep.OK, Events: rep.Events,
 		Checkpoint: rep.Checkpoint, BrokenAt: rep.BrokenAt, Reason: rep.Reason}
+	if !rep.FullAt.IsZero() {
+		m.Chain.FullAt = rep.FullAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	m.Chain.FullRunning = rep.FullRunning
 	if rep.OK {
 		m.Chain.Through = rep.Checkpoint + rep.Events
 	} else if rep.EventID != "" {

@@ -378,7 +378,7 @@ func (h *Handlers) membershipError(c echo.Context, err error, back string) error
 // AccessKeyDownload handles GET /accesskeys/download/:token: the one-time
 // CSV of a new key, only for the session that created it, within 10 minutes.
 func (h *Handlers) AccessKeyDownload(c echo.Context) error {
-	id, secret, err := h.RAM.TakeKeyDownload(ctx(c), SessionOf(c).IDHash(), c.Param("token"))
+	id, secret, err := h.RAM.TakeKeyDownload(ctx(c), ActorOf(c), SessionOf(c).IDHash(), c.Param("token"))
 	if err != nil {
 		return err
 	}

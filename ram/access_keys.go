@@ -211,14 +211,20 @@ func (s *Service) OfferKeyDownload(ctx context.Context, sessionHash string, k *N
 }
 
 // TakeKeyDownload returns the key id and secret of a one-time CSV link: once,
-// to the session that created it, within ten minutes.
-func (s *Service) TakeKeyDownload(ctx context.Context, sessionHash, token string) (id, secret string, err error) {
+// to the session that created it, within ten minutes. Taking it is recorded
+// (DownloadAccessKeyCSV, with the AccessKeyId — never the secret) in the
+// transaction that uses the link up.
+func (s *Service) TakeKeyDownload(ctx context.Context, a Actor, sessionHash, token string) (id, secret string, err error) {
 	th := tokenHash(token)
 	var d *store.KeyDownload
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		var err error
-		d, err = tx.TakeKeyDownload(ctx, th, sessionHash)
-		return err
+		if d, err = tx.TakeKeyDownload(ctx, th, sessionHash); err != nil || sessionHash == "" {
+			return err
+		}
+		ev := s.event(ctx, a, s.accountID(ctx), s.opType(a), EventDownloadAccessKeyCSV)
+		ev.RequestParameters = map[string]any{"AccessKeyId": d.AccessKeyID}
+		return tx.AppendEvent(ctx, ev)
 	})
 	if errors.Is(err, store.ErrNotFound) || err == nil && sessionHash == "" {
 		return "", "", notFound("EntityNotExist.Download", "download (it is used once, by the session that created the key, within 10 minutes)")
@@ -232,6 +238,9 @@ func (s *Service) TakeKeyDownload(ctx context.Context, sessionHash, token string
 	}
 	return d.AccessKeyID, string(plain), nil
 }
+
+// EventDownloadAccessKeyCSV records the download of a new key's CSV.
+const EventDownloadAccessKeyCSV = "DownloadAccessKeyCSV"
 
 func tokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))

@@ -35,6 +35,10 @@ type APICall struct {
 	Caller    *APICaller
 	Nonce     string
 	Timestamp time.Time
+	// Unauthenticated is true for a call refused before a valid identity
+	// was established (unsigned, unknown key, bad signature): its events
+	// are throttled per source address (api_throttle.go).
+	Unauthenticated bool
 }
 
 // RecordAPICall records what a call leaves for the audit log: its event
@@ -64,6 +68,15 @@ func (s *Service) RecordAPICall(ctx context.Context, a Actor, call APICall) erro
 			replayed = true
 			call.Recorded = false
 			call.ErrorCode, call.ErrorMessage = ErrNonceUsed.Code, ErrNonceUsed.Message
+		}
+	}
+	if !call.Recorded && call.Unauthenticated {
+		ok, closed := s.admitUnauthenticated(a.SourceIP, s.Now())
+		if err := s.recordThrottled(ctx, closed); err != nil {
+			return err
+		}
+		if !ok {
+			return nil // counted; the window's summary records it
 		}
 	}
 	if !call.Recorded {

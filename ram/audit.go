@@ -35,9 +35,10 @@ const (
 
 // Audit log names: the action that reads it, and its events.
 const (
-	ActionLookupEvents = "actiontrail:LookupEvents"
-	EventExportEvents  = "ExportEvents"
-	EventPruneEvents   = store.PruneEventName
+	ActionLookupEvents    = "actiontrail:LookupEvents"
+	EventExportEvents     = "ExportEvents"
+	EventPruneEvents      = store.PruneEventName
+	EventVerifyAuditChain = "VerifyAuditChain"
 )
 
 // auditChain remembers how far the chain has verified, so the audit page
@@ -49,7 +50,17 @@ type auditChain struct {
 	last    ChainReport
 	known   bool // last holds a result
 	running bool // a background verification is catching up
+
+	// A full verification (every event again, from the checkpoint) runs
+	// hourly and on request, one at a time: the incremental check above
+	// cannot see an older event edited since it was verified.
+	full        sync.Mutex // held while one runs
+	fullAt      time.Time  // when the last one finished (under mu)
+	fullRunning bool       // under mu
 }
+
+// FullVerifyEvery is how often the server verifies the whole chain again.
+const FullVerifyEvery = time.Hour
 
 // syncVerifyLimit is the most events a page view verifies itself; a longer
 // backlog is left to a background verification.
@@ -62,6 +73,10 @@ type Integrity struct {
 	Known bool
 	// Verifying is true while a background verification catches up.
 	Verifying bool
+	// FullAt is when the last full verification finished (zero: none yet);
+	// FullRunning is true while one runs.
+	FullAt      time.Time
+	FullRunning bool
 }
 
 // LookupEvents returns a page of the events matching f, newest first.
@@ -141,7 +156,7 @@ func (s *Service) AuditIntegrity(ctx context.Context, a Actor) (Integrity, error
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.running {
-		return Integrity{ChainReport: c.last, Known: c.known, Verifying: true}, nil
+		return Integrity{ChainReport: c.last, Known: c.known, Verifying: true, FullAt: c.fullAt, FullRunning: c.fullRunning}, nil
 	}
 	head, err := s.st.LastEventSeq(ctx)
 	if err != nil {
@@ -150,14 +165,68 @@ func (s *Service) AuditIntegrity(ctx context.Context, a Actor) (Integrity, error
 	if head-c.mark.Seq > syncVerifyLimit {
 		c.running = true
 		go s.verifyInBackground(c.mark)
-		return Integrity{ChainReport: c.last, Known: c.known, Verifying: true}, nil
+		return Integrity{ChainReport: c.last, Known: c.known, Verifying: true, FullAt: c.fullAt, FullRunning: c.fullRunning}, nil
 	}
 	rep, mark, err := s.st.VerifyChainFrom(ctx, c.mark)
 	if err != nil {
 		return Integrity{}, err
 	}
 	c.mark, c.last, c.known = mark, rep, true // a zero mark when broken: the next view starts over
-	return Integrity{ChainReport: rep, Known: true}, nil
+	return Integrity{ChainReport: rep, Known: true, FullAt: c.fullAt, FullRunning: c.fullRunning}, nil
+}
+
+// VerifyAuditChainFully verifies every event again, from the latest
+// retention checkpoint, and makes the result the audit page's. One runs at
+// a time: a call while another runs returns at once (the running one
+// reports). The server calls it every FullVerifyEvery.
+func (s *Service) VerifyAuditChainFully(ctx context.Context) error {
+	c := &s.audit
+	if !c.full.TryLock() {
+		return nil
+	}
+	defer c.full.Unlock()
+	c.mu.Lock()
+	c.fullRunning = true
+	c.mu.Unlock()
+	rep, mark, err := s.st.VerifyChainFrom(ctx, store.ChainMark{})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fullRunning = false
+	if err != nil {
+		return err
+	}
+	c.fullAt = s.Now()
+	switch {
+	case !rep.OK:
+		c.mark, c.last, c.known = store.ChainMark{}, rep, true
+	case mark.Seq >= c.mark.Seq || !c.last.OK:
+		c.mark, c.last, c.known = mark, rep, true
+	}
+	return nil
+}
+
+// VerifyAuditNow is the audit page's "Verify now": a full verification,
+// recorded as a VerifyAuditChain event. A log of up to syncVerifyLimit
+// events is verified before this returns; a longer one in the background.
+func (s *Service) VerifyAuditNow(ctx context.Context, a Actor) error {
+	if err := s.authorize(ctx, a, ActionLookupEvents, anyResource); err != nil {
+		return err
+	}
+	ev := s.event(ctx, a, s.accountID(ctx), s.opType(a), EventVerifyAuditChain)
+	ev.EventSource = "actiontrail"
+	ev.ServiceName = "ActionTrail"
+	if err := s.record(ctx, ev); err != nil {
+		return err
+	}
+	head, err := s.st.LastEventSeq(ctx)
+	if err != nil {
+		return err
+	}
+	if head > syncVerifyLimit {
+		go s.VerifyAuditChainFully(context.Background())
+		return nil
+	}
+	return s.VerifyAuditChainFully(ctx)
 }
 
 func (s *Service) verifyInBackground(from store.ChainMark) {

@@ -74,6 +74,7 @@ type Service struct {
 	setupDone      atomic.Bool
 	acctID         atomic.Value // string
 	audit          auditChain   // the audit page's incremental chain verification (audit.go)
+	throttle       apiThrottle  // refused calls without a valid identity (api_throttle.go)
 
 	// Caches. Each entry carries the store generation it was read at (read
 	// before the data): any committed change to what it was built from

@@ -2,9 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/hmac"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,14 +55,6 @@ type StoredEvent struct {
 // genesisHash is the prevHash of the first event.
 const genesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// ChainHash is SHA-256(prevHash || body) in hex.
-func ChainHash(prevHash string, body []byte) string {
-	h := sha256.New()
-	h.Write([]byte(prevHash))
-	h.Write(body)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // AppendEvent adds ev to the hash chain inside the transaction that makes
 // the change it records. The writer connection is single, so the chain is
 // serial whatever the number of concurrent writers. An event whose time the
@@ -113,7 +104,7 @@ func (tx *Tx) chainHead(ctx context.Context) (hash, eventTime string, err error)
 // insertEvent writes ev, whose canonical encoding is body, after the event
 // whose hash is prev, and returns its own hash.
 func (tx *Tx) insertEvent(ctx context.Context, ev *Event, body []byte, prev string) (string, error) {
-	hash := ChainHash(prev, body)
+	hash := tx.store.ChainHash(prev, body)
 	if _, err := tx.exec(ctx, qInsertEvent, appendEventRow(nil, ev, body, prev, hash)...); err != nil {
 		return "", fmt.Errorf("store: append event: %w", err)
 	}
@@ -173,6 +164,17 @@ type ChainReport struct {
 	Reason   string
 	// Checkpoint is the seq after which the chain starts (0 unless pruned).
 	Checkpoint int64
+	// Anchor is the seq of the AuditChainReanchored event (0 when the chain
+	// is keyed from its start, or the anchor was pruned): the events before
+	// it are plain SHA-256.
+	Anchor     int64
+	AnchorTime string // its eventTime
+	// HeadCheckpoint is the seq of the newest signed head checkpoint the
+	// chain was found to reach (0 when there is none after Checkpoint).
+	HeadCheckpoint int64
+	// Head is the newest verified event: kept outside the database, it is
+	// what `audit verify --expect-head` checks later.
+	Head ChainMark
 }
 
 // ChainMark is a verified point of the chain, so a later verification can
@@ -192,10 +194,19 @@ const (
 
 // VerifyChain walks the audit log in order from the latest checkpoint and
 // reports the first event whose link, hash or indexed columns do not match
-// its recorded body, events missing anywhere (first, middle, newest) and a
+// its recorded body, events missing anywhere (first, middle, newest: the
+// newest signed head checkpoint must be reached with the same hash) and a
 // checkpoint that no PruneEvents event attests.
 func (s *Store) VerifyChain(ctx context.Context) (ChainReport, error) {
-	rep, _, err := s.VerifyChainFrom(ctx, ChainMark{})
+	rep, _, err := s.verifyChain(ctx, ChainMark{}, ChainMark{})
+	return rep, err
+}
+
+// VerifyChainExpecting is VerifyChain that also requires the chain to hold
+// event expect.Seq with hash expect.Hash: a head kept outside the database
+// then proves that nothing was cut since.
+func (s *Store) VerifyChainExpecting(ctx context.Context, expect ChainMark) (ChainReport, error) {
+	rep, _, err := s.verifyChain(ctx, ChainMark{}, expect)
 	return rep, err
 }
 
@@ -204,38 +215,68 @@ func (s *Store) VerifyChain(ctx context.Context) (ChainReport, error) {
 // to resume from next time. The marked event itself is re-read, so changing
 // or deleting it since is seen; older events need a full verification.
 func (s *Store) VerifyChainFrom(ctx context.Context, mark ChainMark) (ChainReport, ChainMark, error) {
+	return s.verifyChain(ctx, mark, ChainMark{})
+}
+
+func (s *Store) verifyChain(ctx context.Context, mark, expect ChainMark) (ChainReport, ChainMark, error) {
 	if err := s.Settle(ctx); err != nil {
 		return ChainReport{}, mark, err
 	}
+	// One read transaction: a snapshot, so a checkpoint written while the
+	// walk runs cannot point past what it reads.
+	rtx, err := s.read.BeginTx(ctx, nil)
+	if err != nil {
+		return ChainReport{}, mark, fmt.Errorf("store: verify: %w", err)
+	}
+	defer rtx.Rollback()
 	var cpID, after int64
 	prev := genesisHash
-	err := s.read.QueryRowContext(ctx, "SELECT id, after_seq, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1").Scan(&cpID, &after, &prev)
+	err = rtx.QueryRowContext(ctx, "SELECT id, after_seq, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1").Scan(&cpID, &after, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return ChainReport{}, mark, fmt.Errorf("store: verify: %w", err)
 	}
 	rep := ChainReport{OK: true, Checkpoint: after}
+	broken := func(seq int64, reason string) (ChainReport, ChainMark, error) {
+		rep.OK, rep.BrokenAt, rep.Reason = false, seq, reason
+		return rep, ChainMark{}, nil
+	}
 	if cpID != 0 {
-		if reason, seq, err := s.checkpointAttested(ctx, cpID, after, prev); err != nil {
+		if reason, seq, err := checkpointAttested(ctx, rtx, cpID, after, prev); err != nil {
 			return rep, mark, err
 		} else if reason != "" {
-			rep.OK, rep.BrokenAt, rep.Reason = false, seq, reason
-			return rep, ChainMark{}, nil
+			return broken(seq, reason)
 		}
 	}
+	var head HeadCheckpoint
+	err = rtx.QueryRowContext(ctx, "SELECT seq, hash, created_at, mac FROM audit_head_checkpoints ORDER BY seq DESC, id DESC LIMIT 1").
+		Scan(&head.Seq, &head.Hash, &head.Time, &head.MAC)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return rep, mark, fmt.Errorf("store: verify: %w", err)
+	}
+	if head.Seq > 0 && !hmac.Equal([]byte(head.MAC), []byte(s.keys.checkpointMAC(head.Seq, head.Hash, head.Time))) {
+		return broken(head.Seq, fmt.Sprintf("the head checkpoint of seq %d was not signed with this master key (forged or altered)", head.Seq))
+	}
+	// The events before the re-anchor are plain SHA-256; with no anchor
+	// after the start, every event must be keyed.
+	var anchor int64
+	err = rtx.QueryRowContext(ctx, "SELECT seq FROM events WHERE event_name = ? AND seq > ? ORDER BY seq LIMIT 1", ChainAnchorEventName, after).Scan(&anchor)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return rep, mark, fmt.Errorf("store: verify: %w", err)
+	}
+	rep.Anchor = anchor
 	start := ChainMark{Seq: after, Hash: prev}
 	if mark.Seq > after {
 		var hash string
-		err := s.read.QueryRowContext(ctx, "SELECT hash FROM events WHERE seq = ?", mark.Seq).Scan(&hash)
+		err := rtx.QueryRowContext(ctx, "SELECT hash FROM events WHERE seq = ?", mark.Seq).Scan(&hash)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && hash != mark.Hash {
-			rep.OK, rep.BrokenAt, rep.Reason = false, mark.Seq, "an event verified earlier was changed or deleted"
-			return rep, ChainMark{}, nil
+			return broken(mark.Seq, "an event verified earlier was changed or deleted")
 		}
 		if err != nil {
 			return rep, mark, fmt.Errorf("store: verify: %w", err)
 		}
 		start = mark
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT seq, event_id, event_time, event_type, event_name, user_type, user_name,
+	rows, err := rtx.QueryContext(ctx, `SELECT seq, event_id, event_time, event_type, event_name, user_type, user_name,
 		error_code, is_error, body, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq`, start.Seq)
 	if err != nil {
 		return rep, mark, fmt.Errorf("store: verify: %w", err)
@@ -262,8 +303,18 @@ func (s *Store) VerifyChainFrom(ctx context.Context, mark ChainMark) (ChainRepor
 		if prevHash != prev {
 			return fail("prevHash does not match the previous event's hash")
 		}
-		if ChainHash(prev, body) != hash {
-			return fail("hash does not match the event's content")
+		if seq < anchor {
+			if LegacyChainHash(prev, body) != hash {
+				return fail("hash does not match the event's content")
+			}
+		} else if s.ChainHash(prev, body) != hash {
+			if LegacyChainHash(prev, body) == hash {
+				if anchor == 0 {
+					return fail("a plain SHA-256 event where the chain is keyed (no re-anchor event precedes it)")
+				}
+				return fail("a plain SHA-256 event after the re-anchor, where the chain is keyed")
+			}
+			return fail("hash does not match the event's content (keyed with this master key)")
 		}
 		var ev indexedEvent
 		if err := json.Unmarshal(body, &ev); err != nil {
@@ -273,6 +324,17 @@ func (s *Store) VerifyChainFrom(ctx context.Context, mark ChainMark) (ChainRepor
 			ev.UserIdentity.Type != utype || ev.UserIdentity.UserName != uname || ev.ErrorCode != code || ev.IsError != isErr {
 			return fail("indexed columns differ from the recorded event")
 		}
+		if seq == anchor {
+			var a struct {
+				Source string         `json:"eventSource"`
+				Data   map[string]any `json:"additionalEventData"`
+			}
+			json.Unmarshal(body, &a)
+			if n, _ := a.Data[anchorLegacySeq].(float64); a.Source != "ramconsole" || int64(n) != seq-1 || a.Data[anchorLegacyHash] != prev {
+				return fail("the re-anchor event does not name the plain chain's head before it")
+			}
+			rep.AnchorTime = tm
+		}
 		prev = hash
 		cur = ChainMark{Seq: seq, Hash: hash}
 	}
@@ -281,18 +343,51 @@ func (s *Store) VerifyChainFrom(ctx context.Context, mark ChainMark) (ChainRepor
 	}
 	// The verified chain has no gaps: it holds every seq after the checkpoint.
 	rep.Events = cur.Seq - after
+	rep.Head = cur
 	// AUTOINCREMENT remembers the highest seq ever used, so deleting the
-	// newest events shows as a gap at the end.
+	// newest events shows as a gap at the end — unless the counter was reset
+	// too, which the signed head checkpoint catches.
 	var maxSeq int64
-	err = s.read.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").Scan(&maxSeq)
+	err = rtx.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").Scan(&maxSeq)
 	if err != nil {
 		return rep, mark, fmt.Errorf("store: verify: %w", err)
 	}
 	if maxSeq > cur.Seq {
-		rep.OK, rep.BrokenAt, rep.Reason = false, cur.Seq+1, fmt.Sprintf("events %d to %d are missing at the end of the log", cur.Seq+1, maxSeq)
-		return rep, ChainMark{}, nil
+		return broken(cur.Seq+1, fmt.Sprintf("events %d to %d are missing at the end of the log", cur.Seq+1, maxSeq))
+	}
+	if head.Seq > after {
+		if head.Seq > cur.Seq {
+			return broken(cur.Seq+1, fmt.Sprintf("the log ends at seq %d, before the head checkpoint of %s at seq %d: events were deleted", cur.Seq, head.Time, head.Seq))
+		}
+		if h, err := eventHash(ctx, rtx, head.Seq); err != nil {
+			return rep, mark, err
+		} else if h != head.Hash {
+			return broken(head.Seq, fmt.Sprintf("event %d differs from the head checkpoint of %s", head.Seq, head.Time))
+		}
+		rep.HeadCheckpoint = head.Seq
+	}
+	if expect.Seq > 0 {
+		switch {
+		case expect.Seq <= after:
+			return broken(after+1, fmt.Sprintf("the expected head seq %d was pruned by retention (the log starts after seq %d)", expect.Seq, after))
+		case expect.Seq > cur.Seq:
+			return broken(cur.Seq+1, fmt.Sprintf("the log ends at seq %d, before the expected head seq %d: events were cut", cur.Seq, expect.Seq))
+		}
+		if h, err := eventHash(ctx, rtx, expect.Seq); err != nil {
+			return rep, mark, err
+		} else if h != expect.Hash {
+			return broken(expect.Seq, fmt.Sprintf("event seq %d's hash differs from the expected head", expect.Seq))
+		}
 	}
 	return rep, cur, nil
+}
+
+func eventHash(ctx context.Context, q queryer, seq int64) (string, error) {
+	var h string
+	if err := q.QueryRowContext(ctx, "SELECT hash FROM events WHERE seq = ?", seq).Scan(&h); err != nil {
+		return "", fmt.Errorf("store: verify: %w", err)
+	}
+	return h, nil
 }
 
 // indexedEvent is the part of an event's body its indexed columns repeat.
@@ -312,8 +407,8 @@ type indexedEvent struct {
 // checkpointAttested checks that the PruneEvents event written with the
 // latest checkpoint is in the chain and names the same seq and hash: a
 // checkpoint inserted or edited by hand is not attested.
-func (s *Store) checkpointAttested(ctx context.Context, id, after int64, lastHash string) (string, int64, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT body FROM events WHERE event_name = ? AND seq > ? ORDER BY seq", PruneEventName, after)
+func checkpointAttested(ctx context.Context, q queryer, id, after int64, lastHash string) (string, int64, error) {
+	rows, err := q.QueryContext(ctx, "SELECT body FROM events WHERE event_name = ? AND seq > ? ORDER BY seq", PruneEventName, after)
 	if err != nil {
 		return "", 0, fmt.Errorf("store: verify checkpoint: %w", err)
 	}

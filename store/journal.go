@@ -524,7 +524,7 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 			}
 			ev = &clamped
 		}
-		hash := ChainHash(prev, body)
+		hash := tx.store.ChainHash(prev, body)
 		rows = appendEventRow(rows, ev, body, prev, hash)
 		prev, headTime = hash, ev.EventTime
 	}

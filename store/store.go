@@ -52,7 +52,8 @@ type Store struct {
 	readStmts  sync.Map // query → *sql.Stmt
 	writeStmts map[string]*sql.Stmt
 
-	journal    *journal // nil when another process owns the data directory's journal
+	keys       *chainKeys // the audit chain's, derived from the master key
+	journal    *journal   // nil when another process owns the data directory's journal
 	nonceSwept atomic.Int64
 	gen        atomic.Uint64
 }
@@ -152,15 +153,17 @@ func (tx *Tx) quiet(ctx context.Context, query string, args ...any) (sql.Result,
 // The process that opens the directory first owns its audit journal (see
 // journal.go); one opening it while another owns it writes its events
 // directly and serves no API. OpenServer insists on owning it.
-func Open(ctx context.Context, dataDir string, now Clock) (*Store, error) {
-	return open(ctx, dataDir, now, 0)
+//
+// The audit chain's keys are derived from the master key (WithMasterKey).
+func Open(ctx context.Context, dataDir string, now Clock, opts ...Option) (*Store, error) {
+	return open(ctx, dataDir, now, 0, opts)
 }
 
 // OpenServer opens the data directory for the server: it must own the
 // audit journal, and waits up to 30 seconds for a CLI command holding it to
 // finish. ErrJournalBusy when another process keeps it.
-func OpenServer(ctx context.Context, dataDir string, now Clock) (*Store, error) {
-	s, err := open(ctx, dataDir, now, serverLockWait)
+func OpenServer(ctx context.Context, dataDir string, now Clock, opts ...Option) (*Store, error) {
+	s, err := open(ctx, dataDir, now, serverLockWait, opts)
 	if err == nil && s.journal == nil {
 		s.Close()
 		return nil, ErrJournalBusy
@@ -171,9 +174,17 @@ func OpenServer(ctx context.Context, dataDir string, now Clock) (*Store, error) 
 // serverLockWait is how long OpenServer waits for the journal's lock.
 var serverLockWait = 30 * time.Second
 
-func open(ctx context.Context, dataDir string, now Clock, wait time.Duration) (*Store, error) {
+func open(ctx context.Context, dataDir string, now Clock, wait time.Duration, opts []Option) (*Store, error) {
 	if now == nil {
 		now = time.Now
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	masterKey, err := o.key(dataDir)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data dir: %w", err)
@@ -206,7 +217,7 @@ func open(ctx context.Context, dataDir string, now Clock, wait time.Duration) (*
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8) // keep them: opening a SQLite connection costs more than a query
-	s := &Store{write: w, read: r, now: now, path: path, writeStmts: map[string]*sql.Stmt{}}
+	s := &Store{write: w, read: r, now: now, path: path, writeStmts: map[string]*sql.Stmt{}, keys: newChainKeys(masterKey)}
 	s.Reads = Reads{q: r, store: s}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
@@ -318,6 +329,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
+			}
+			if hook := migrationHooks[version]; hook != nil {
+				if err := hook(tx, ctx); err != nil {
+					return err
+				}
 			}
 			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
 				version, base, s.Now().Format(time.RFC3339))

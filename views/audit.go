@@ -25,6 +25,10 @@ type ChainStatus struct {
 	BrokenAt   int64  // seq of the first broken event
 	BrokenHref string // its page, when its eventId is readable
 	Reason     string
+	// FullAt is when every event was last verified ("" for not yet);
+	// FullRunning is true while that runs.
+	FullAt      string
+	FullRunning bool
 }
 
 // Audit is the audit log page: the filter form, a page of events, links to

@@ -85,7 +85,7 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.st, err = store.Open(ctx, dataDir, h.clock.Now)
+	h.st, err = store.Open(ctx, dataDir, h.clock.Now, store.WithMasterKey(key))
 	if err != nil {
 		t.Fatal(err)
 	}

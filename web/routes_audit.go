@@ -21,6 +21,7 @@ func auditRoutes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/audit", Access: SignedIn, Handler: h.AuditList, Action: ram.ActionLookupEvents, Resources: anyResource, Nav: "Audit"},
 		{Method: get, Path: "/audit/export.csv", Access: SignedIn, Handler: h.AuditExportCSV, Action: ram.ActionLookupEvents, Resources: anyResource},
 		{Method: get, Path: "/audit/export.ndjson", Access: SignedIn, Handler: h.AuditExportNDJSON, Action: ram.ActionLookupEvents, Resources: anyResource},
+		{Method: http.MethodPost, Path: "/audit/verify", Access: SignedIn, Handler: h.AuditVerifyNow, Action: ram.ActionLookupEvents, Resources: anyResource},
 		{Method: get, Path: "/audit/:id", Access: SignedIn, Handler: h.AuditEventShow, Action: ram.ActionLookupEvents, Resources: anyResource},
 	}
 }
