@@ -155,8 +155,11 @@ func (s *Service) event(ctx context.Context, a Actor, accountID, eventType, name
 	}
 	switch {
 	case a.Session != nil:
-		ev.UserIdentity = store.Identity{Type: "assumed-role", PrincipalID: a.Session.Role.RoleID + ":" + a.Session.Session.SessionName,
-			AccountID: accountID, UserName: a.Name, AccessKeyID: a.AccessKeyID}
+		rs := a.Session.Session
+		ev.UserIdentity = store.Identity{Type: "assumed-role", PrincipalID: a.Session.Role.RoleID + ":" + rs.SessionName,
+			AccountID: accountID, UserName: a.Name, AccessKeyID: a.AccessKeyID, ARN: RoleARN(accountID, a.Session.Role.RoleName),
+			SessionName: rs.SessionName, SourceUserName: rs.SourceName, SourceUserID: principalUserID(rs.SourcePrincipal),
+			SourceAccessKeyID: rs.SourceKeyID}
 	case a.Principal == PrincipalRoot:
 		ev.UserIdentity = store.Identity{Type: "root-account", PrincipalID: accountID, AccountID: accountID, UserName: "root"}
 	case a.Principal != "":

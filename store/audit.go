@@ -17,6 +17,14 @@ type Identity struct {
 	AccountID   string `json:"accountId,omitempty"`
 	UserName    string `json:"userName,omitempty"`
 	AccessKeyID string `json:"accessKeyId,omitempty"`
+	// A role session's (type assumed-role): the role's ARN, the session's
+	// name, and who started it — a RAM user, with the AccessKey it signed
+	// AssumeRole with (none when it switched roles in the console).
+	ARN               string `json:"arn,omitempty"`
+	SessionName       string `json:"sessionName,omitempty"`
+	SourceUserName    string `json:"sourceUserName,omitempty"`
+	SourceUserID      string `json:"sourceUserId,omitempty"`
+	SourceAccessKeyID string `json:"sourceAccessKeyId,omitempty"`
 }
 
 // Event is one audit record, shaped like an ActionTrail event. Its JSON

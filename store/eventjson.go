@@ -55,6 +55,21 @@ func appendEvent(b []byte, ev *Event) ([]byte, bool) {
 	if id.AccessKeyID != "" {
 		field("accessKeyId", id.AccessKeyID)
 	}
+	if id.ARN != "" {
+		field("arn", id.ARN)
+	}
+	if id.SessionName != "" {
+		field("sessionName", id.SessionName)
+	}
+	if id.SourceUserName != "" {
+		field("sourceUserName", id.SourceUserName)
+	}
+	if id.SourceUserID != "" {
+		field("sourceUserId", id.SourceUserID)
+	}
+	if id.SourceAccessKeyID != "" {
+		field("sourceAccessKeyId", id.SourceAccessKeyID)
+	}
 	b = append(b, '}')
 	field("sourceIpAddress", ev.SourceIPAddress)
 	field("userAgent", ev.UserAgent)

@@ -403,6 +403,10 @@ func FuzzEncodeEvent(f *testing.F) {
 		ev := apiEvent(1)
 		ev.EventName, ev.UserAgent, ev.ErrorMessage, ev.IsError = name, s1, s2, flag
 		ev.UserIdentity.UserName = s2
+		if flag { // a role session's identity
+			id := &ev.UserIdentity
+			id.Type, id.ARN, id.SessionName, id.SourceUserName, id.SourceUserID, id.SourceAccessKeyID = "assumed-role", s1, key, s2, "1", "LTAI"+key
+		}
 		ev.RequestParameters = map[string]any{key: s1, "Z" + key: flag, "n": n, "i": int(n), "list": []string{s1, s2}, "nil": nil}
 		ev.AdditionalEventData = map[string]any{"nested": map[string]any{s2: s1}}
 		want, err := json.Marshal(ev)

@@ -149,8 +149,10 @@ func TestSTSAssumeRoleAndUseTheCredentials(t *testing.T) {
 	for _, ev := range evs {
 		if ev.EventName == "CreateUser" && ev.ErrorCode == "NoPermission" {
 			found = true
-			if ev.UserIdentity.Type != "assumed-role" || ev.UserIdentity.AccessKeyID != cr.AccessKeyId ||
-				ev.UserIdentity.PrincipalID != resp.AssumedRoleUser.AssumedRoleId {
+			id := ev.UserIdentity
+			if id.Type != "assumed-role" || id.AccessKeyID != cr.AccessKeyId || id.PrincipalID != resp.AssumedRoleUser.AssumedRoleId ||
+				id.ARN != "acs:ram::"+e.acct+":role/ops" || id.SessionName != "dev-laptop" || id.SourceUserName != "dev" ||
+				id.SourceUserID == "" || id.SourceAccessKeyID != e.dev.keyID {
 				t.Errorf("the session's refused call is recorded as %+v", ev.UserIdentity)
 			}
 		}
