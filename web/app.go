@@ -138,6 +138,11 @@ func (a *App) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if errors.Is(err, errSessionGone) {
+		// Signed out or revoked while the request ran: it is signed out.
+		_ = c.Redirect(http.StatusSeeOther, "/login")
+		return
+	}
 	status, title, msg := http.StatusInternalServerError, "Internal error", "Something went wrong on our side. If it persists, give the request ID to your administrator."
 	var he *echo.HTTPError
 	if de, ok := ram.AsError(err); ok {

@@ -79,9 +79,27 @@ func (s *sqliteStore) New(r *http.Request, name string) (*sessions.Session, erro
 	return sess, nil
 }
 
-// Save writes the session row and the cookie; MaxAge < 0 deletes both. A
-// session whose ID was cleared gets a fresh id (rotation).
+// errSessionGone answers a request whose session was deleted (signed out,
+// revoked) after the request loaded it: the request is signed out.
+var errSessionGone = errors.New("web: the session ended during the request")
+
+// rotateFrom marks a session to move to a fresh id at its next save; the
+// value is the old id. goneMark marks one found deleted.
+type (
+	rotateFrom struct{}
+	goneMark   struct{}
+)
+
+// Save writes the session and the cookie; MaxAge < 0 deletes both. A
+// session that was not stored is created under a fresh id; a stored one is
+// updated, never re-created: when its row is gone (signed out or revoked
+// since the request loaded it) nothing is written, the cookie is cleared
+// and Save returns errSessionGone. A session marked for rotation moves to a
+// fresh id in one transaction that also needs the old row to exist.
 func (s *sqliteStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	if sess.Values[goneMark{}] != nil {
+		return errSessionGone
+	}
 	if sess.Options.MaxAge < 0 {
 		if sess.ID != "" {
 			if err := s.st.DeleteSession(r.Context(), hashID(sess.ID)); err != nil {
@@ -90,9 +108,6 @@ func (s *sqliteStore) Save(r *http.Request, w http.ResponseWriter, sess *session
 		}
 		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
 		return nil
-	}
-	if sess.ID == "" {
-		sess.ID = randomToken()
 	}
 	vals := make(map[string]string, len(sess.Values))
 	for k, v := range sess.Values {
@@ -107,8 +122,36 @@ func (s *sqliteStore) Save(r *http.Request, w http.ResponseWriter, sess *session
 		return err
 	}
 	exp, _ := strconv.ParseInt(vals["exp"], 10, 64)
-	row := store.Session{IDHash: hashID(sess.ID), Principal: vals["principal"], Data: string(data), ExpiresAt: time.Unix(exp, 0)}
-	if err := s.st.SaveSession(r.Context(), row); err != nil {
+	row := store.Session{Principal: vals["principal"], Data: string(data), ExpiresAt: time.Unix(exp, 0)}
+	from, rotating := sess.Values[rotateFrom{}].(string)
+	switch {
+	case rotating:
+		id := randomToken()
+		row.IDHash = hashID(id)
+		err = s.st.RotateSession(r.Context(), hashID(from), row)
+		if err == nil {
+			sess.ID = id
+			delete(sess.Values, rotateFrom{})
+		}
+	case sess.IsNew:
+		id := randomToken()
+		row.IDHash = hashID(id)
+		if err = s.st.CreateSession(r.Context(), row); err == nil {
+			sess.ID, sess.IsNew = id, false
+		}
+	default:
+		row.IDHash = hashID(sess.ID)
+		err = s.st.UpdateSession(r.Context(), row)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		sess.Values = map[any]any{goneMark{}: true}
+		sess.ID, sess.IsNew = "", true
+		gone := *sess.Options
+		gone.MaxAge = -1
+		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", &gone))
+		return errSessionGone
+	}
+	if err != nil {
 		return err
 	}
 	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, sess.Options))
@@ -181,18 +224,15 @@ func (s *session) checkCSRF(token string) bool {
 	return want != "" && !s.gs.IsNew && subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1
 }
 
-// rotate gives the session a fresh id and CSRF token, deleting the old row,
-// so an id known before a privilege change is worthless after it.
+// rotate gives the session a fresh id and CSRF token at its next save, so
+// an id known before a privilege change is worthless after it. The old row
+// must still exist then: a session revoked meanwhile is not carried over.
 func (s *session) rotate() error {
-	if s.gs.ID != "" {
-		if err := s.c.Request().Context().Err(); err != nil {
-			return err
-		}
-		old := s.gs.ID
-		s.gs.ID = ""
-		if err := deleteSession(s.c.Request().Context(), s.gs.Store(), old); err != nil {
-			return err
-		}
+	if err := s.c.Request().Context().Err(); err != nil {
+		return err
+	}
+	if !s.gs.IsNew && s.gs.ID != "" {
+		s.gs.Values[rotateFrom{}] = s.gs.ID
 	}
 	s.gs.Values["csrf"] = randomToken()
 	return nil
@@ -214,15 +254,22 @@ func (s *session) setStage(step ram.Step) {
 	s.gs.Values["exp"] = strconv.FormatInt(s.now().Add(life).Unix(), 10)
 }
 
+// Begin starts a sign-in: whatever the session held before is deleted and
+// a new one is created under a fresh id.
 func (s *session) Begin(principal, name string, step ram.Step) error {
-	if err := s.rotate(); err != nil {
+	if err := s.c.Request().Context().Err(); err != nil {
 		return err
 	}
-	for k := range s.gs.Values {
-		if k != "csrf" {
-			delete(s.gs.Values, k)
+	if s.gs.Values[goneMark{}] != nil {
+		return errSessionGone
+	}
+	if !s.gs.IsNew && s.gs.ID != "" {
+		if err := deleteSession(s.c.Request().Context(), s.gs.Store(), s.gs.ID); err != nil {
+			return err
 		}
 	}
+	s.gs.ID, s.gs.IsNew = "", true
+	s.gs.Values = map[any]any{"csrf": randomToken()}
 	s.gs.Values["principal"] = principal
 	s.gs.Values["name"] = name
 	s.setStage(step)

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"ramconsole/ram"
+	"ramconsole/store"
+)
+
+// sessionRows counts the stored console sessions (all, or of principal).
+func (h *harness) sessionRows(principal string) int {
+	h.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dataDir(), store.DBFile)+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer db.Close()
+	q, args := "SELECT count(*) FROM sessions", []any{}
+	if principal != "" {
+		q, args = q+" WHERE principal = ?", []any{principal}
+	}
+	var n int
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// inFlight is a request of browser b that has loaded its session and not
+// yet saved it: what a slow request holds while a revocation commits.
+func (h *harness) inFlight(b *browser) *session {
+	h.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.AddCookie(&http.Cookie{Name: CookieName, Value: b.cookie()})
+	ss := newSQLiteStore(h.st, false)
+	gs, err := ss.Get(req, CookieName)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if gs.Values["principal"] == nil {
+		h.t.Fatal("the in-flight request did not load a signed-in session")
+	}
+	c := h.app.NewContext(req, httptest.NewRecorder())
+	return &session{gs: gs, c: c, now: h.clock.Now, life: h.svc.SessionLifetime}
+}
+
+// A request that loaded a session before it was revoked must not bring it
+// back when it saves: the session stays gone and its next request is
+// signed out (SPEC §2).
+func TestRevokedSessionStaysGone(t *testing.T) {
+	revocations := []struct {
+		name   string
+		revoke func(h *harness, victim *browser)
+	}{
+		{"sign-out in another request", func(h *harness, victim *browser) {
+			victim.get("/")
+			expectRedirect(h.t, victim.post("/logout", nil), "/login", "sign out")
+		}},
+		{"every session of the owner ended", func(h *harness, _ *browser) {
+			err := h.st.Update(context.Background(), func(tx *store.Tx) error {
+				return tx.DeleteSessionsFor(context.Background(), ram.PrincipalRoot, "")
+			})
+			if err != nil {
+				h.t.Fatal(err)
+			}
+		}},
+		{"owner MFA reset on the host", func(h *harness, _ *browser) {
+			if err := h.svc.ResetOwnerMFA(context.Background(), ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}); err != nil {
+				h.t.Fatal(err)
+			}
+		}},
+	}
+	saves := []struct {
+		name string
+		save func(s *session) error
+	}{
+		{"a flash message", func(s *session) error { return s.AddFlash("done") }},
+		{"a stored value", func(s *session) error { return s.Set("k", "v") }},
+		{"a new id after a step", func(s *session) error { return s.Advance(ram.StepDone) }},
+	}
+	for _, rv := range revocations {
+		for _, sv := range saves {
+			t.Run(rv.name+", then "+sv.name, func(t *testing.T) {
+				h := newHarness(t)
+				victim, _ := h.setupOwner()
+				cookie := victim.cookie()
+				req := h.inFlight(victim)
+				rv.revoke(h, victim)
+				_ = sv.save(req) // the request may fail; it must not resurrect
+				if n := h.sessionRows(ram.PrincipalRoot); n != 0 {
+					t.Errorf("%d owner sessions stored after the revocation, want 0", n)
+				}
+				again := h.browser()
+				again.setCookie(cookie)
+				expectRedirect(t, again.get("/"), "/login?next=%2F", "the revoked cookie's next request")
+			})
+		}
+	}
+}
+
+// The request that lost its session to a revocation is answered as signed
+// out, not with an internal error.
+func TestRevokedSessionAnswersSignedOut(t *testing.T) {
+	h := newHarness(t)
+	victim, _ := h.setupOwner()
+	req := h.inFlight(victim)
+	err := h.st.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.DeleteSessionsFor(context.Background(), ram.PrincipalRoot, "")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = req.Advance(ram.StepDone)
+	if err == nil {
+		t.Fatal("Advance of a revoked session succeeded")
+	}
+	rec := req.c.Response().Writer.(*httptest.ResponseRecorder)
+	h.app.handleError(err, req.c)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
+		t.Errorf("answer to the revoked request: %d → %q, want 303 → /login", rec.Code, rec.Header().Get("Location"))
+	}
+}
