@@ -108,6 +108,9 @@ func newID(n int) string {
 	return v.Add(v, max).String()
 }
 
+// MAC is the deployment's HMAC-SHA256 of msg for purpose (see store.Sealer.MAC).
+func (s *Service) MAC(purpose string, msg []byte) []byte { return s.sealer.MAC(purpose, msg) }
+
 // NewRequestID returns a request id: a UUID, version 7 (time-ordered), so
 // the audit log's index of request ids grows at its end.
 func NewRequestID() string { return newUUID() }

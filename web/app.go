@@ -72,7 +72,7 @@ func New(cfg Config, d Deps) (*App, error) {
 
 	a.mountAPI(cfg.TLS)
 	e.GET(static.Prefix+"*", serveStatic)
-	sessions := newSQLiteStore(d.Store, cfg.TLS || cfg.SecureCookies)
+	sessions := newSQLiteStore(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
 	for _, r := range a.routes {
 		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r))

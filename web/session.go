@@ -34,15 +34,21 @@ const (
 // sqliteStore is a gorilla/sessions Store that keeps sessions server-side:
 // the cookie carries only a random id, the database the id's SHA-256 and the
 // values.
+//
+// A visitor who is not signed in has a cookie but no row: the sign-in and
+// setup forms' CSRF token is a MAC of the cookie's id (see CSRFToken), so
+// anonymous pages write nothing to the database. A row is created only
+// when something must be stored.
 type sqliteStore struct {
 	st      *store.Store
+	mac     func(purpose string, msg []byte) []byte
 	options sessions.Options
 }
 
 var _ sessions.Store = (*sqliteStore)(nil)
 
-func newSQLiteStore(st *store.Store, secure bool) *sqliteStore {
-	return &sqliteStore{st: st, options: sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}}
+func newSQLiteStore(st *store.Store, mac func(string, []byte) []byte, secure bool) *sqliteStore {
+	return &sqliteStore{st: st, mac: mac, options: sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}}
 }
 
 // Get returns the request's session, cached per request.
@@ -50,7 +56,9 @@ func (s *sqliteStore) Get(r *http.Request, name string) (*sessions.Session, erro
 	return sessions.GetRegistry(r).Get(s, name)
 }
 
-// New loads the session named by the request's cookie, or starts an empty one.
+// New loads the session named by the request's cookie, or starts an empty
+// one. A cookie without a row (an anonymous visitor's) keeps its id, which
+// the CSRF token is derived from; IsNew says no row exists.
 func (s *sqliteStore) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess := sessions.NewSession(s, name)
 	opts := s.options
@@ -60,6 +68,7 @@ func (s *sqliteStore) New(r *http.Request, name string) (*sessions.Session, erro
 	if err != nil || len(c.Value) != 43 {
 		return sess, nil
 	}
+	sess.ID = c.Value
 	row, err := s.st.Session(r.Context(), hashID(c.Value))
 	if errors.Is(err, store.ErrNotFound) {
 		return sess, nil
@@ -206,25 +215,34 @@ func (s *session) IDHash() string {
 	return hashID(s.gs.ID)
 }
 
-// CSRFToken returns the session's token, creating (and storing) the session
-// the first time a form needs one.
+// CSRFToken returns the token every form of this session carries: a MAC of
+// the session id, so it changes with the id and needs no stored row. A
+// visitor without a cookie gets one (an id, nothing stored).
 func (s *session) CSRFToken() string {
-	if t := s.get("csrf"); t != "" {
-		return t
-	}
-	s.gs.Values["csrf"] = randomToken()
-	if err := s.save(); err != nil {
+	if s.gs.Values[goneMark{}] != nil {
 		return ""
 	}
-	return s.get("csrf")
+	if s.gs.ID == "" {
+		s.gs.ID = randomToken()
+		http.SetCookie(s.c.Response(), sessions.NewCookie(s.gs.Name(), s.gs.ID, s.gs.Options))
+	}
+	return csrfFor(s.gs)
+}
+
+func csrfFor(gs *sessions.Session) string {
+	st, ok := gs.Store().(*sqliteStore)
+	if !ok || gs.ID == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(st.mac("csrf", []byte(gs.ID)))
 }
 
 func (s *session) checkCSRF(token string) bool {
-	want := s.get("csrf")
-	return want != "" && !s.gs.IsNew && subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1
+	want := csrfFor(s.gs)
+	return want != "" && subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1
 }
 
-// rotate gives the session a fresh id and CSRF token at its next save, so
+// rotate gives the session a fresh id (and so CSRF token) at its next save, so
 // an id known before a privilege change is worthless after it. The old row
 // must still exist then: a session revoked meanwhile is not carried over.
 func (s *session) rotate() error {
@@ -234,7 +252,6 @@ func (s *session) rotate() error {
 	if !s.gs.IsNew && s.gs.ID != "" {
 		s.gs.Values[rotateFrom{}] = s.gs.ID
 	}
-	s.gs.Values["csrf"] = randomToken()
 	return nil
 }
 
@@ -269,7 +286,7 @@ func (s *session) Begin(principal, name string, step ram.Step) error {
 		}
 	}
 	s.gs.ID, s.gs.IsNew = "", true
-	s.gs.Values = map[any]any{"csrf": randomToken()}
+	s.gs.Values = map[any]any{}
 	s.gs.Values["principal"] = principal
 	s.gs.Values["name"] = name
 	s.setStage(step)

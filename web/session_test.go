@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"testing"
 
@@ -37,7 +38,7 @@ func (h *harness) inFlight(b *browser) *session {
 	h.t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(&http.Cookie{Name: CookieName, Value: b.cookie()})
-	ss := newSQLiteStore(h.st, false)
+	ss := newSQLiteStore(h.st, h.svc.MAC, false)
 	gs, err := ss.Get(req, CookieName)
 	if err != nil {
 		h.t.Fatal(err)
@@ -123,5 +124,55 @@ func TestRevokedSessionAnswersSignedOut(t *testing.T) {
 	h.app.handleError(err, req.c)
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
 		t.Errorf("answer to the revoked request: %d → %q, want 303 → /login", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// Anonymous pages store nothing: the sign-in and setup forms set a cookie
+// whose CSRF token is derived from it, and a session row is written only
+// when something must be stored (a sign-in).
+func TestAnonymousPagesStoreNoSession(t *testing.T) {
+	h := newHarness(t)
+	for i := 0; i < 5; i++ {
+		b := h.browser()
+		expectStatus(t, b.get("/setup"), 200, "GET /setup")
+	}
+	if n := h.sessionRows(""); n != 0 {
+		t.Fatalf("%d sessions stored after anonymous GET /setup, want 0", n)
+	}
+	h.setupOwner()
+	before := h.sessionRows("")
+	same := h.browser()
+	for i := 0; i < 20; i++ {
+		expectStatus(t, h.browser().get("/login"), 200, "GET /login, new visitor")
+		expectStatus(t, same.get("/login"), 200, "GET /login, same visitor")
+	}
+	if n := h.sessionRows(""); n != before {
+		t.Fatalf("%d sessions stored after 40 anonymous GET /login, want %d", n, before)
+	}
+	if same.cookie() == "" || same.csrf == "" {
+		t.Fatal("the sign-in form set no cookie or no CSRF token")
+	}
+
+	// The form's token works with its own cookie, and only with it.
+	other := h.browser()
+	other.get("/login")
+	forged := h.browser()
+	forged.get("/login")
+	forged.csrf = other.csrf
+	expectStatus(t, forged.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}}), http.StatusForbidden, "another visitor's token")
+	noCookie := h.browser()
+	noCookie.csrf = other.csrf
+	expectStatus(t, noCookie.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}}), http.StatusForbidden, "a token without its cookie")
+	expectStatus(t, same.post("/login", url.Values{"username": {testOwnerEmail}, "password": {"wrong"}}), http.StatusUnauthorized, "wrong password with a good token")
+	if n := h.sessionRows(""); n != before {
+		t.Fatalf("a refused sign-in stored a session: %d, want %d", n, before)
+	}
+	anon := same.cookie()
+	expectRedirect(t, same.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}}), "/login/mfa", "sign-in with the form's token")
+	if same.cookie() == anon {
+		t.Error("the session id did not change at sign-in")
+	}
+	if n := h.sessionRows(ram.PrincipalRoot); n != 2 {
+		t.Errorf("%d owner sessions after the second sign-in, want 2", n)
 	}
 }
