@@ -63,6 +63,7 @@ type Actor struct {
 type Service struct {
 	st        *store.Store
 	sealer    *store.Sealer
+	gate      atomic.Pointer[hashGate] // bounds concurrent argon2id computations
 	dummyHash string
 
 	setupMu        sync.Mutex
@@ -85,6 +86,7 @@ type Service struct {
 func New(st *store.Store, sealer *store.Sealer) *Service {
 	s := &Service{st: st, sealer: sealer, dummyHash: HashPassword("ramconsole dummy password for unknown names"),
 		system: map[string]*policy.Compiled{}}
+	s.gate.Store(newHashGate(DefaultHashSlots(), DefaultHashWait))
 	for _, sp := range policy.SystemPolicies() {
 		doc, err := policy.Parse(sp.Document)
 		if err != nil {
@@ -277,9 +279,13 @@ func (s *Service) Setup(ctx context.Context, a Actor, in SetupInput) error {
 		return err
 	}
 	acct := store.Account{AccountID: newID(16), Alias: in.Alias}
-	owner := store.Owner{Email: email, PasswordHash: HashPassword(in.Password)}
+	hash, err := s.hashPassword(ctx, in.Password)
+	if err != nil {
+		return err
+	}
+	owner := store.Owner{Email: email, PasswordHash: hash}
 	a.Principal, a.Name = PrincipalRoot, email
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateAccount(ctx, acct, owner); err != nil {
 			return err
 		}

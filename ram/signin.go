@@ -220,13 +220,18 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 		return nil, errBadLogin
 	}
 	if c == nil || c.passwordHash == "" {
-		VerifyPassword(s.dummyHash, password)
+		if _, err := s.verifyPassword(ctx, s.dummyHash, password); err != nil {
+			return nil, err
+		}
 		if c == nil {
 			return refuse(a, "InvalidCredentials", "unknown logon name", false)
 		}
 		return refuse(c.actor(a), "NoLoginProfile", "the user has no console access", false)
 	}
-	ok := VerifyPassword(c.passwordHash, password)
+	ok, err := s.verifyPassword(ctx, c.passwordHash, password)
+	if err != nil {
+		return nil, err
+	}
 	ea := c.actor(a)
 	now := s.Now()
 	switch {
@@ -540,7 +545,9 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 		return s.refuse(ctx, a, acctID, "UnbindMFADevice", c.name, lockedError("password", c.lockedUntil))
 	}
 	var fe fieldErrors
-	if !VerifyPassword(c.passwordHash, password) {
+	if ok, err := s.verifyPassword(ctx, c.passwordHash, password); err != nil {
+		return err
+	} else if !ok {
 		fe.add("password", "InvalidParameter.Password", "The password is not correct.")
 	}
 	step, matched := matchStep(seed, code, s.Now())
@@ -656,7 +663,10 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, in ChangePassword
 		return s.refuse(ctx, a, acct, "ChangePassword", c.name, lockedError("current_password", c.lockedUntil))
 	}
 	var fe fieldErrors
-	currentOK := VerifyPassword(c.passwordHash, in.Current)
+	currentOK, err := s.verifyPassword(ctx, c.passwordHash, in.Current)
+	if err != nil {
+		return err
+	}
 	if !currentOK {
 		fe.add("current_password", "InvalidParameter.OldPassword.Incorrect", "The current password is not correct.")
 	}
@@ -680,7 +690,9 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, in ChangePassword
 				return err
 			}
 			for _, h := range hist {
-				if VerifyPassword(h, in.New) {
+				if reused, err := s.verifyPassword(ctx, h, in.New); err != nil {
+					return err
+				} else if reused {
 					fe.add("new_password", "InvalidParameter.NewPassword.ReusePrevention", "Do not reuse one of your last %d passwords.", keep)
 					break
 				}
@@ -693,7 +705,10 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, in ChangePassword
 		}
 		return s.refuse(ctx, a, acct, "ChangePassword", c.name, err)
 	}
-	hash := HashPassword(in.New)
+	hash, err := s.hashPassword(ctx, in.New)
+	if err != nil {
+		return err
+	}
 	return s.st.Update(ctx, func(tx *store.Tx) error {
 		if err := s.clearFailures(ctx, tx, c, false); err != nil {
 			return err

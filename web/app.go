@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -158,6 +159,9 @@ func (a *App) handleError(err error, c echo.Context) {
 			status, title = http.StatusUnprocessableEntity, "Invalid input"
 		case ram.EAUTH:
 			status, title = http.StatusUnauthorized, "Sign-in failed"
+		case ram.EBUSY:
+			status, title = http.StatusServiceUnavailable, "Busy"
+			c.Response().Header().Set("Retry-After", strconv.Itoa(ram.HashRetryAfter))
 		}
 	} else if errors.As(err, &he) {
 		status = he.Code
