@@ -13,6 +13,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -75,7 +76,12 @@ func New(cfg Config, d Deps) (*App, error) {
 	e.GET(static.Prefix+"*", serveStatic)
 	sessions := newSQLiteStore(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
+	signIns := limitRate(newRateLimiter(signInRate, signInBurst, maxSignInBuckets, time.Now))
 	for _, r := range a.routes {
+		if r.Method == http.MethodPost && signInPaths[r.Path] {
+			e.Add(r.Method, r.Path, r.Handler, signIns, withSession, guard(d.RAM, r))
+			continue
+		}
 		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r))
 	}
 	return a, nil

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,5 +99,100 @@ func TestSignInHashingIsBounded(t *testing.T) {
 	}
 	if peak := hc.peak.Load(); peak > 2 || peak < 1 {
 		t.Errorf("%d hashes ran at once, want 1 or 2", peak)
+	}
+}
+
+// testClock is a clock for the rate limiter that moves only when told.
+type testClock struct{ t time.Time }
+
+func (c *testClock) now() time.Time { return c.t }
+
+func TestRateLimiterBurstThenRefuses(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := newRateLimiter(signInRate, signInBurst, 1000, clk.now)
+	for i := 0; i < signInBurst; i++ {
+		if ok, _ := l.allow("192.0.2.1"); !ok {
+			t.Fatalf("attempt %d of a burst of %d refused", i+1, signInBurst)
+		}
+	}
+	ok, wait := l.allow("192.0.2.1")
+	if ok || wait <= 0 || wait > time.Second {
+		t.Fatalf("attempt past the burst: allowed %v, wait %v; want refused with a wait of at most 1 s", ok, wait)
+	}
+	if ok, _ := l.allow("192.0.2.2"); !ok {
+		t.Errorf("another address was refused")
+	}
+	clk.t = clk.t.Add(wait)
+	if ok, _ := l.allow("192.0.2.1"); !ok {
+		t.Errorf("refused after waiting the Retry-After")
+	}
+}
+
+func TestRateLimiterNormalPaceNeverRefused(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := newRateLimiter(signInRate, signInBurst, 1000, clk.now)
+	for i := 0; i < 10*60*10; i++ { // ten minutes at 10 a second
+		if ok, _ := l.allow("192.0.2.1"); !ok {
+			t.Fatalf("attempt %d at 10 a second refused", i+1)
+		}
+		clk.t = clk.t.Add(100 * time.Millisecond)
+	}
+}
+
+func TestRateLimiterMemoryIsBounded(t *testing.T) {
+	clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := newRateLimiter(signInRate, signInBurst, 100, clk.now)
+	for i := 0; i < 5000; i++ {
+		l.allow("10.0." + strconv.Itoa(i/256) + "." + strconv.Itoa(i%256))
+		if n := l.size(); n > 100 {
+			t.Fatalf("%d buckets after %d addresses, want at most 100", n, i+1)
+		}
+	}
+	clk.t = clk.t.Add(time.Minute)
+	l.allow("192.0.2.1")
+	if n := l.size(); n != 1 {
+		t.Errorf("%d buckets after a minute idle, want 1 (idle ones evicted)", n)
+	}
+	// IPv6: one bucket per /64.
+	if clientKey("2001:db8::1") != clientKey("2001:db8::ffff:1") || clientKey("2001:db8::1") == clientKey("2001:db8:0:1::1") {
+		t.Errorf("IPv6 addresses are not grouped by /64")
+	}
+}
+
+// Through the app: a burst of sign-in posts from one address meets 429 with
+// Retry-After; the sign-in routes named by the limiter exist.
+func TestSignInRateLimited(t *testing.T) {
+	h := newHarness(t)
+	h.setupOwner()
+	posts := map[string]bool{}
+	for _, r := range h.app.Routes() {
+		if r.Method == http.MethodPost {
+			posts[r.Path] = true
+		}
+	}
+	for p := range signInPaths {
+		if !posts[p] {
+			t.Errorf("the rate-limited path %s is not a POST route", p)
+		}
+	}
+	b := h.browser()
+	b.get("/login")
+	var limited *page
+	for i := 0; i < 200 && limited == nil; i++ {
+		p := b.post("/login", url.Values{"username": {"nobody"}, "password": {""}})
+		if p.status == http.StatusTooManyRequests {
+			limited = &p
+		} else if p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("post %d: status %d", i, p.status)
+		}
+	}
+	if limited == nil {
+		t.Fatal("200 sign-in posts at once from one address were never refused")
+	}
+	if ra, err := strconv.Atoi(limited.header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("Retry-After = %q, want a number of seconds", limited.header.Get("Retry-After"))
+	}
+	if !strings.Contains(limited.body, "Too many sign-in attempts") {
+		t.Errorf("the 429 page does not say why: %s", limited.body)
 	}
 }
