@@ -33,6 +33,10 @@ type Config struct {
 	// TrustedProxies are CIDRs or IPs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Logger         *slog.Logger
+	// SignInRate and SignInBurst set the per-address limit of sign-in
+	// posts (attempts a second, and at once); zero means 10 and 30.
+	SignInRate  float64
+	SignInBurst float64
 }
 
 // Deps are the services the web shell serves.
@@ -76,7 +80,14 @@ func New(cfg Config, d Deps) (*App, error) {
 	e.GET(static.Prefix+"*", serveStatic)
 	sessions := newSQLiteStore(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
-	signIns := limitRate(newRateLimiter(signInRate, signInBurst, maxSignInBuckets, time.Now))
+	rate, burst := cfg.SignInRate, cfg.SignInBurst
+	if rate <= 0 {
+		rate = signInRate
+	}
+	if burst <= 0 {
+		burst = signInBurst
+	}
+	signIns := limitRate(newRateLimiter(rate, burst, maxSignInBuckets, time.Now))
 	for _, r := range a.routes {
 		if r.Method == http.MethodPost && signInPaths[r.Path] {
 			e.Add(r.Method, r.Path, r.Handler, signIns, withSession, guard(d.RAM, r))
