@@ -718,9 +718,21 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, in ChangePassword
 				return err
 			}
 		} else {
-			lp := *c.profile
+			// Read again in the transaction: a profile removed or
+			// deactivated since the checks above stays so (the write must
+			// not re-create console access from a stale copy).
+			lp, err := tx.LoginProfile(ctx, c.user.UserID)
+			if errors.Is(err, store.ErrNotFound) {
+				return notFound("EntityNotExist.User.LoginProfile", "login profile")
+			}
+			if err != nil {
+				return err
+			}
+			if lp.Status != "Active" {
+				return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "Console access was deactivated."}
+			}
 			lp.PasswordHash, lp.PasswordResetRequired, lp.PasswordChangedAt = hash, false, tx.Now()
-			if err := tx.PutLoginProfile(ctx, &lp); err != nil {
+			if err := tx.PutLoginProfile(ctx, lp); err != nil {
 				return err
 			}
 			if keep := s.passwordPolicy(ctx).PasswordReusePrevention; keep > 0 {

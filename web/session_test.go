@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"ramconsole/ram"
@@ -175,4 +176,38 @@ func TestAnonymousPagesStoreNoSession(t *testing.T) {
 	if n := h.sessionRows(ram.PrincipalRoot); n != 2 {
 		t.Errorf("%d owner sessions after the second sign-in, want 2", n)
 	}
+}
+
+// The same rule for console access: a password change that read the login
+// profile before an administrator removed it must not bring it back.
+func TestPasswordChangeDoesNotRecreateRemovedLoginProfile(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	owner.get("/users/new")
+	expectRedirect(t, owner.post("/users", url.Values{"name": {"rita"}, "console_login": {"true"}, "password": {ramUserPW}}), "/users/rita", "create rita")
+	b := h.browser()
+	b.get("/login")
+	expectRedirect(t, b.post("/login", url.Values{"username": {"rita"}, "password": {ramUserPW}}), "/", "rita signs in")
+	b.get("/password/change")
+	rootActor := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
+	var once sync.Once
+	h.svc.SetHashHook(func() {
+		// The change has read rita's credential; now the owner removes her console access.
+		once.Do(func() {
+			if err := h.svc.DeleteLoginProfile(context.Background(), rootActor, "rita"); err != nil {
+				t.Errorf("DeleteLoginProfile: %v", err)
+			}
+		})
+	})
+	newPW := "Another-Fine-Secret-58"
+	p := b.post("/password/change", url.Values{"current_password": {ramUserPW}, "new_password": {newPW}, "confirm_password": {newPW}})
+	if p.status == http.StatusSeeOther && p.header.Get("Location") == "/" {
+		t.Errorf("the password change succeeded after the login profile was removed")
+	}
+	if _, err := h.svc.GetLoginProfile(context.Background(), rootActor, "rita"); ram.ErrorKind(err) != ram.ENOTFOUND {
+		t.Errorf("rita's login profile after the change: err = %v, want not found (removed stays removed)", err)
+	}
+	c := h.browser()
+	c.get("/login")
+	expectStatus(t, c.post("/login", url.Values{"username": {"rita"}, "password": {newPW}}), http.StatusUnauthorized, "sign-in after console access was removed")
 }
