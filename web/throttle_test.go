@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	ramsdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
 )
 
 // hashCounter counts argon2id computations running at once through the
@@ -195,4 +197,36 @@ func TestSignInRateLimited(t *testing.T) {
 	if !strings.Contains(limited.body, "Too many sign-in attempts") {
 		t.Errorf("the 429 page does not say why: %s", limited.body)
 	}
+}
+
+// The OpenAPI's ChangePassword hashes within the same slots: with every
+// slot held it answers 503 ServiceUnavailable with Retry-After.
+func TestAPIChangePasswordBusy(t *testing.T) {
+	env := newAPIEnv(t)
+	env.owner.get("/users/new")
+	p := env.owner.post("/users", url.Values{"name": {"busyuser"}, "console_login": {"true"}, "password": {ramUserPW}, "create_access_key": {"true"}})
+	expectStatus(t, p, 200, "create busyuser")
+	uc := env.sdkClient(find(t, keyIDRE, p.body, "AccessKey ID"), find(t, keySecretRE, p.body, "AccessKey secret"))
+	env.svc.SetHashLimit(1, 100*time.Millisecond)
+	hc := env.countHashes(true)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b := env.browser()
+		b.get("/login")
+		b.post("/login", url.Values{"username": {"busyuser"}, "password": {"wrong"}})
+	}()
+	<-hc.entered
+	cp := ramsdk.CreateChangePasswordRequest()
+	env.at(cp)
+	cp.OldPassword, cp.NewPassword = ramUserPW, "Zebra-Quartz-7741!x"
+	_, err := uc.ChangePassword(cp)
+	se := expectCode(t, err, "ServiceUnavailable", http.StatusServiceUnavailable, "ChangePassword with every slot held")
+	if ra := se.RespHeaders["Retry-After"]; len(ra) == 0 || ra[0] != "2" {
+		t.Errorf("Retry-After = %v, want 2", ra)
+	}
+	close(hc.release)
+	<-done
+	_, err = uc.ChangePassword(cp)
+	must(t, err, "ChangePassword once the slot is free")
 }
