@@ -601,6 +601,9 @@ func (h *API) answerError(req *apiRequest, err error) error {
 	if e, ok := ram.AsError(err); ok {
 		body.Code, body.Message = e.Code, apiMessage(e)
 		status = apiStatus(e)
+		if e.Kind == ram.EBUSY {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(ram.HashRetryAfter))
+		}
 		if d, ok := ram.DenialOf(err); ok && e.Code == "NoPermission" {
 			body.AccessDeniedDetail = &accessDeniedDetail{AuthAction: d.Action, AuthPrincipalType: "SubUser",
 				AuthPrincipalOwnerID: h.RAM.AccountID(c.Request().Context()), NoPermissionType: d.Type,
@@ -616,7 +619,7 @@ func (h *API) answerError(req *apiRequest, err error) error {
 		h.Log.Error("api call failed", "request_id", RequestID(c), "action", req.action, "error", err)
 		body.Code, body.Message = "InternalError", "The request processing has failed due to some unknown error."
 	}
-	if status >= 500 && body.Code != "InternalError" {
+	if status >= 500 && status != http.StatusServiceUnavailable && body.Code != "InternalError" {
 		body.Code = "InternalError"
 	}
 	return h.write(req, status, "Error", body)
@@ -664,6 +667,8 @@ func apiStatus(e *ram.Error) int {
 		return http.StatusForbidden
 	case ram.ECONFLICT, ram.ELIMIT:
 		return http.StatusConflict
+	case ram.EBUSY:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

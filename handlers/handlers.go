@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -206,13 +207,45 @@ func date(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// localPath returns next when it is a local path, else "/". It refuses
-// scheme-relative ("//host") and backslash tricks.
+// localPath returns next when it is a local path of this site, else "/".
+// Browsers read a Location loosely: they drop tab, CR and LF anywhere, trim
+// C0 controls and spaces at the ends and take a backslash for a slash, so
+// "/\t/evil.example" leads to //evil.example. A value a browser would read
+// differently from how it is written is refused, as is one that is not a
+// local path ("/x", not "//x", no scheme or host) once percent-decoded, at
+// every level of encoding (a proxy may decode it once more).
 func localPath(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/"
+	v := next
+	for range 4 {
+		if !isLocalPath(v) {
+			return "/"
+		}
+		d, err := url.PathUnescape(v)
+		if err != nil {
+			return "/"
+		}
+		if d == v {
+			return next
+		}
+		v = d
 	}
-	return next
+	return "/"
+}
+
+// isLocalPath reports whether v, read as a browser reads it, is a path on
+// this site: it starts with one slash, has no control character, space at
+// the ends or backslash, and parses without a scheme, user or host.
+func isLocalPath(v string) bool {
+	if len(v) == 0 || v[0] != '/' || len(v) > 1 && v[1] == '/' || v[len(v)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b == 0x7f || b == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(v)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
 }
 
 // redirect is the redirect-after-post.

@@ -69,6 +69,9 @@ func (h *Handlers) settingsModel(c echo.Context, policy, pref, alias *views.Form
 		if err != nil {
 			return m, err
 		}
+		if al == h.RAM.AccountID(ctx(c)) {
+			al = "" // none set: the AccountId serves
+		}
 		alias = &views.Form{Values: map[string]string{"alias": al}}
 	}
 	m.Policy, m.Pref, m.Alias = *policy, *pref, *alias

@@ -36,13 +36,12 @@ func (s *Service) ClearAccountAlias(ctx context.Context, a Actor) error {
 
 // ChangeOwnPassword is the OpenAPI's ChangePassword: the calling RAM user
 // changes its own console password with the old one. It is the console's
-// password change without a confirmation field or a session to keep.
+// password change without a confirmation field or a session to keep, and
+// like it self-service: the security preference's AllowUserToChangePassword
+// governs it, not policies (SPEC §4.3).
 func (s *Service) ChangeOwnPassword(ctx context.Context, a Actor, oldPassword, newPassword string) error {
 	if a.Principal == "" || a.Principal == PrincipalRoot {
 		return &Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "Only a RAM user can change its password through the API."}
-	}
-	if _, _, err := s.keyOwner(ctx, a, "", "ram:ChangePassword"); err != nil {
-		return err
 	}
 	return s.ChangePassword(ctx, a, ChangePasswordInput{Current: oldPassword, New: newPassword, Confirm: newPassword}, "")
 }

@@ -19,6 +19,8 @@ const (
 	EFORBIDDEN = "forbidden"
 	ELIMIT     = "limit"
 	EAUTH      = "unauthenticated"
+	// EBUSY: the server is saturated; try again shortly (503).
+	EBUSY = "busy"
 )
 
 // Error is a domain error with a safe message for people, the RAM error code

@@ -65,7 +65,12 @@ func (s *Service) GeneratePassword(ctx context.Context) string {
 // putLoginProfile writes a login profile with a new password inside tx, with
 // its event (eventName CreateLoginProfile or UpdateLoginProfile).
 func (s *Service) putLoginProfile(ctx context.Context, tx *store.Tx, a Actor, acct string, u *store.User, password string, resetRequired, mfaRequired bool, eventName string) error {
-	hash := HashPassword(password)
+	// Inside the transaction: a slot holder never waits for the writer, so
+	// waiting here for a slot is bounded (DefaultHashWait) and cannot deadlock.
+	hash, err := s.hashPassword(ctx, password)
+	if err != nil {
+		return err
+	}
 	lp := &store.LoginProfile{UserID: u.UserID, PasswordHash: hash, PasswordResetRequired: resetRequired,
 		MFABindRequired: mfaRequired, Status: "Active", PasswordChangedAt: tx.Now()}
 	if err := tx.PutLoginProfile(ctx, lp); err != nil {
@@ -181,7 +186,9 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, a Actor, name string, 
 					return &Error{Kind: EINVALID, Code: "InvalidParameter.Password.TooWeak", Message: msg, Fields: map[string]string{"password": msg}}
 				}
 			}
-			lp.PasswordHash = HashPassword(*up.Password)
+			if lp.PasswordHash, err = s.hashPassword(ctx, *up.Password); err != nil {
+				return err
+			}
 			lp.PasswordChangedAt = tx.Now()
 			params["Password"] = "(reset)"
 			revoke = true

@@ -66,6 +66,7 @@ type Actor struct {
 type Service struct {
 	st        *store.Store
 	sealer    *store.Sealer
+	gate      atomic.Pointer[hashGate] // bounds concurrent argon2id computations
 	dummyHash string
 
 	setupMu        sync.Mutex
@@ -92,6 +93,7 @@ type Service struct {
 func New(st *store.Store, sealer *store.Sealer) *Service {
 	s := &Service{st: st, sealer: sealer, dummyHash: HashPassword("ramconsole dummy password for unknown names"),
 		system: map[string]*policy.Compiled{}}
+	s.gate.Store(newHashGate(DefaultHashSlots(), DefaultHashWait))
 	for _, sp := range policy.SystemPolicies() {
 		doc, err := policy.Parse(sp.Document)
 		if err != nil {
@@ -114,6 +116,9 @@ func newID(n int) string {
 	}
 	return v.Add(v, max).String()
 }
+
+// MAC is the deployment's HMAC-SHA256 of msg for purpose (see store.Sealer.MAC).
+func (s *Service) MAC(purpose string, msg []byte) []byte { return s.sealer.MAC(purpose, msg) }
 
 // NewRequestID returns a request id: a UUID, version 7 (time-ordered), so
 // the audit log's index of request ids grows at its end.
@@ -287,9 +292,13 @@ func (s *Service) Setup(ctx context.Context, a Actor, in SetupInput) error {
 		return err
 	}
 	acct := store.Account{AccountID: newID(16), Alias: in.Alias}
-	owner := store.Owner{Email: email, PasswordHash: HashPassword(in.Password)}
+	hash, err := s.hashPassword(ctx, in.Password)
+	if err != nil {
+		return err
+	}
+	owner := store.Owner{Email: email, PasswordHash: hash}
 	a.Principal, a.Name = PrincipalRoot, email
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateAccount(ctx, acct, owner); err != nil {
 			return err
 		}

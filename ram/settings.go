@@ -232,7 +232,8 @@ func inNetworks(masks, ip string) bool {
 	return false
 }
 
-// GetAccountAlias returns the alias ("" until one is set).
+// GetAccountAlias returns the alias, or the AccountId while none is set
+// (SPEC §1; RAM's GetAccountAlias answers the same).
 func (s *Service) GetAccountAlias(ctx context.Context, a Actor) (string, error) {
 	acct, err := s.st.Account(ctx)
 	if err != nil {
@@ -241,7 +242,7 @@ func (s *Service) GetAccountAlias(ctx context.Context, a Actor) (string, error) 
 	if err := s.authorize(ctx, a, "ram:GetAccountAlias", accountResource(acct.AccountID)); err != nil {
 		return "", err
 	}
-	return acct.Alias, nil
+	return displayAlias(acct), nil
 }
 
 // SetAccountAlias sets the alias; every RAM user's logon name changes with it.

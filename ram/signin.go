@@ -141,6 +141,35 @@ func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, c *credential
 	return err
 }
 
+// lockedError refuses a password or code check of a locked identity; the
+// message stands next to field on a form.
+func lockedError(field string, until time.Time) error {
+	msg := "Too many failed attempts. Try again after " + until.UTC().Format("15:04 UTC") + "."
+	return &Error{Kind: EFORBIDDEN, Code: "AccountLocked", Message: msg, Fields: map[string]string{field: msg}}
+}
+
+// refuseCounted records a wrong password or code outside sign-in (password
+// change, unbinding one's own device) as sign-in failures are: counted
+// toward lockout and audited as a failure, in one transaction.
+func (s *Service) refuseCounted(ctx context.Context, a Actor, acct, eventName string, c *credential, err error) error {
+	e, ok := AsError(err)
+	if !ok {
+		return err
+	}
+	ev := s.event(ctx, a, acct, s.opType(a), eventName)
+	ev.ResourceName = c.name
+	rerr := s.st.Update(ctx, func(tx *store.Tx) error {
+		if err := s.recordFailure(ctx, tx, c); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ctx, failEvent(ev, e.Code, e.Message))
+	})
+	if rerr != nil {
+		return rerr
+	}
+	return err
+}
+
 func (s *Service) clearFailures(ctx context.Context, tx *store.Tx, c *credential, loggedIn bool) error {
 	if c.owner {
 		return tx.ClearOwnerFailures(ctx, loggedIn)
@@ -191,13 +220,18 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 		return nil, errBadLogin
 	}
 	if c == nil || c.passwordHash == "" {
-		VerifyPassword(s.dummyHash, password)
+		if _, err := s.verifyPassword(ctx, s.dummyHash, password); err != nil {
+			return nil, err
+		}
 		if c == nil {
 			return refuse(a, "InvalidCredentials", "unknown logon name", false)
 		}
 		return refuse(c.actor(a), "NoLoginProfile", "the user has no console access", false)
 	}
-	ok := VerifyPassword(c.passwordHash, password)
+	ok, err := s.verifyPassword(ctx, c.passwordHash, password)
+	if err != nil {
+		return nil, err
+	}
 	ea := c.actor(a)
 	now := s.Now()
 	_, err = s.st.MFADeviceFor(ctx, c.principal)
@@ -516,8 +550,13 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 	if err != nil {
 		return err
 	}
+	if c.lockedUntil.After(s.Now()) {
+		return s.refuse(ctx, a, acctID, "UnbindMFADevice", c.name, lockedError("password", c.lockedUntil))
+	}
 	var fe fieldErrors
-	if !VerifyPassword(c.passwordHash, password) {
+	if ok, err := s.verifyPassword(ctx, c.passwordHash, password); err != nil {
+		return err
+	} else if !ok {
 		fe.add("password", "InvalidParameter.Password", "The password is not correct.")
 	}
 	step, matched := matchStep(seed, code, s.Now())
@@ -525,7 +564,7 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 		fe.add("code", "CheckAuthenticationCodeFail", "The code is not valid.")
 	}
 	if verr := fe.err(); verr != nil {
-		return s.refuse(ctx, a, acctID, "UnbindMFADevice", c.name, verr)
+		return s.refuseCounted(ctx, a, acctID, "UnbindMFADevice", c, verr)
 	}
 	replayed := false
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
@@ -535,8 +574,15 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 		}
 		ev := s.event(ctx, a, acctID, EventConsoleOperation, "UnbindMFADevice")
 		if !fresh {
+			// A replayed code is a failed attempt (SPEC §2).
 			replayed = true
+			if err := s.recordFailure(ctx, tx, c); err != nil {
+				return err
+			}
 			return tx.AppendEvent(ctx, failEvent(ev, "MFACodeReplayed", "the code of this time step was already used"))
+		}
+		if err := s.clearFailures(ctx, tx, c, false); err != nil {
+			return err
 		}
 		if err := tx.DeleteMFADeviceFor(ctx, a.Principal); err != nil {
 			return err
@@ -619,8 +665,15 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, in ChangePassword
 		return s.refuse(ctx, a, acct, "ChangePassword", c.name, &Error{Kind: EFORBIDDEN, Code: "NoPermission",
 			Message: "Your administrator does not let users change their own passwords."})
 	}
+	if c.lockedUntil.After(s.Now()) {
+		return s.refuse(ctx, a, acct, "ChangePassword", c.name, lockedError("current_password", c.lockedUntil))
+	}
 	var fe fieldErrors
-	if !VerifyPassword(c.passwordHash, in.Current) {
+	currentOK, err := s.verifyPassword(ctx, c.passwordHash, in.Current)
+	if err != nil {
+		return err
+	}
+	if !currentOK {
 		fe.add("current_password", "InvalidParameter.OldPassword.Incorrect", "The current password is not correct.")
 	}
 	if in.New != in.Confirm {
@@ -636,14 +689,16 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, in ChangePassword
 		fe.add("new_password", "InvalidParameter.NewPassword.TooWeak", "%s", msg)
 	} else if in.New == in.Current {
 		fe.add("new_password", "InvalidParameter.NewPassword.ReusePrevention", "Choose a password different from the current one.")
-	} else if !c.owner {
+	} else if !c.owner && currentOK {
 		if keep := s.passwordPolicy(ctx).PasswordReusePrevention; keep > 0 {
 			hist, err := s.st.PasswordHistory(ctx, c.user.UserID, keep)
 			if err != nil {
 				return err
 			}
 			for _, h := range hist {
-				if VerifyPassword(h, in.New) {
+				if reused, err := s.verifyPassword(ctx, h, in.New); err != nil {
+					return err
+				} else if reused {
 					fe.add("new_password", "InvalidParameter.NewPassword.ReusePrevention", "Do not reuse one of your last %d passwords.", keep)
 					break
 				}
@@ -651,18 +706,39 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, in ChangePassword
 		}
 	}
 	if err := fe.err(); err != nil {
+		if !currentOK {
+			return s.refuseCounted(ctx, a, acct, "ChangePassword", c, err)
+		}
 		return s.refuse(ctx, a, acct, "ChangePassword", c.name, err)
 	}
-	hash := HashPassword(in.New)
+	hash, err := s.hashPassword(ctx, in.New)
+	if err != nil {
+		return err
+	}
 	return s.st.Update(ctx, func(tx *store.Tx) error {
+		if err := s.clearFailures(ctx, tx, c, false); err != nil {
+			return err
+		}
 		if c.owner {
 			if err := tx.SetOwnerPassword(ctx, hash); err != nil {
 				return err
 			}
 		} else {
-			lp := *c.profile
+			// Read again in the transaction: a profile removed or
+			// deactivated since the checks above stays so (the write must
+			// not re-create console access from a stale copy).
+			lp, err := tx.LoginProfile(ctx, c.user.UserID)
+			if errors.Is(err, store.ErrNotFound) {
+				return notFound("EntityNotExist.User.LoginProfile", "login profile")
+			}
+			if err != nil {
+				return err
+			}
+			if lp.Status != "Active" {
+				return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "Console access was deactivated."}
+			}
 			lp.PasswordHash, lp.PasswordResetRequired, lp.PasswordChangedAt = hash, false, tx.Now()
-			if err := tx.PutLoginProfile(ctx, &lp); err != nil {
+			if err := tx.PutLoginProfile(ctx, lp); err != nil {
 				return err
 			}
 			if keep := s.passwordPolicy(ctx).PasswordReusePrevention; keep > 0 {

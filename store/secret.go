@@ -3,7 +3,9 @@ package store
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -85,7 +87,10 @@ func SecureMasterKeyFile(dataDir string) (os.FileMode, error) {
 
 // Sealer encrypts secrets at rest with AES-256-GCM. The additional data names
 // the record a secret belongs to, so a sealed value cannot be moved to another.
-type Sealer struct{ aead cipher.AEAD }
+type Sealer struct {
+	aead   cipher.AEAD
+	macKey []byte // derived from the master key, for MAC
+}
 
 // NewSealer returns a Sealer for a 32-byte key.
 func NewSealer(key []byte) (*Sealer, error) {
@@ -100,7 +105,19 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("ramconsole mac key v1"))
+	return &Sealer{aead: aead, macKey: m.Sum(nil)}, nil
+}
+
+// MAC is the HMAC-SHA256 of msg for purpose under a key derived from the
+// master key: a value only this deployment can compute (every node of it).
+func (s *Sealer) MAC(purpose string, msg []byte) []byte {
+	m := hmac.New(sha256.New, s.macKey)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write(msg)
+	return m.Sum(nil)
 }
 
 // Seal encrypts plaintext bound to ad; the result is nonce || ciphertext.

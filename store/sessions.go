@@ -33,13 +33,63 @@ func (s *Store) Session(ctx context.Context, idHash string) (*Session, error) {
 	return &ss, nil
 }
 
-// SaveSession inserts or replaces a session.
-func (s *Store) SaveSession(ctx context.Context, ss Session) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions(id_hash, principal, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT(id_hash) DO UPDATE SET principal = excluded.principal, data = excluded.data, expires_at = excluded.expires_at`,
+// CreateSession stores a new session. Sessions are created only here and
+// by RotateSession, never by saving: a session that was deleted (signed
+// out, revoked) stays deleted even if a request that loaded it saves later.
+func (s *Store) CreateSession(ctx context.Context, ss Session) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions(id_hash, principal, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 		ss.IDHash, ss.Principal, ss.Data, timeText(s.Now()), timeText(ss.ExpiresAt))
 	if err != nil {
-		return fmt.Errorf("store: save session: %w", err)
+		return fmt.Errorf("store: create session: %w", err)
+	}
+	return nil
+}
+
+// UpdateSession saves the values of an existing, unexpired session; it is
+// ErrNotFound when the session is gone, and then nothing is written.
+func (s *Store) UpdateSession(ctx context.Context, ss Session) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET principal = ?, data = ?, expires_at = ? WHERE id_hash = ? AND expires_at > ?`,
+		ss.Principal, ss.Data, timeText(ss.ExpiresAt), ss.IDHash, timeText(s.Now()))
+	if err != nil {
+		return fmt.Errorf("store: update session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: update session: %w", err)
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// RotateSession replaces the session oldHash by ss (a fresh id) in one
+// transaction. When oldHash is gone (revoked, signed out, expired) it is
+// ErrNotFound and nothing is created: a revocation that commits first wins,
+// one that commits after deletes the new row.
+func (s *Store) RotateSession(ctx context.Context, oldHash string, ss Session) (err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: rotate session: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = ? AND expires_at > ?", oldHash, timeText(s.Now()))
+	if err != nil {
+		return fmt.Errorf("store: rotate session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store: rotate session: %w", err)
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(id_hash, principal, data, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		ss.IDHash, ss.Principal, ss.Data, timeText(s.Now()), timeText(ss.ExpiresAt)); err != nil {
+		return fmt.Errorf("store: rotate session: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: rotate session: %w", err)
 	}
 	return nil
 }

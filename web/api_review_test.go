@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	ramsdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
 )
 
@@ -28,31 +29,39 @@ func TestAPIV1ActionMustBeSigned(t *testing.T) {
 	expectAPIError(t, p, "MissingParameter", 400, "unsigned action")
 }
 
-// TestAPIChangePasswordRequiresRAMChangePassword: ChangePassword is
-// authorised as ram:ChangePassword on the caller's user ARN (ram-actions.md).
-func TestAPIChangePasswordRequiresRAMChangePassword(t *testing.T) {
+// TestAPIChangePasswordFollowsSecurityPreference: ChangePassword is
+// self-service (SPEC §4.3, docs/api.md): the security preference's
+// AllowUserToChangePassword governs it, not policies, as on the console's
+// /password/change. A user without any policy may change its password
+// while the preference allows it, and nobody may while it does not.
+func TestAPIChangePasswordFollowsSecurityPreference(t *testing.T) {
 	env := newAPIEnv(t)
-	emp := env.createEmployee(env.owner, "pwuser")
-	uc := env.sdkClient(emp.keyID, emp.secret)
+	env.owner.get("/users/new")
+	p := env.owner.post("/users", url.Values{"name": {"pwuser"}, "console_login": {"true"}, "password": {ramUserPW}, "create_access_key": {"true"}})
+	expectStatus(t, p, 200, "create pwuser")
+	uc := env.sdkClient(find(t, keyIDRE, p.body, "AccessKey ID"), find(t, keySecretRE, p.body, "AccessKey secret"))
+	setPref := func(allow string) {
+		t.Helper()
+		sp := ramsdk.CreateSetSecurityPreferenceRequest()
+		env.at(sp)
+		sp.AllowUserToChangePassword = requests.NewBoolean(allow == "true")
+		_, err := env.client.SetSecurityPreference(sp)
+		must(t, err, "SetSecurityPreference AllowUserToChangePassword="+allow)
+	}
 	cp := ramsdk.CreateChangePasswordRequest()
 	env.at(cp)
-	cp.OldPassword, cp.NewPassword = emp.password, "Zebra-Quartz-7741!x"
-	_, err := uc.ChangePassword(cp)
-	expectCode(t, err, "NoPermission", 403, "ChangePassword without ram:ChangePassword")
+	cp.OldPassword, cp.NewPassword = ramUserPW, "Zebra-Quartz-7741!x"
 
-	pol := ramsdk.CreateCreatePolicyRequest()
-	env.at(pol)
-	pol.PolicyName = "SelfPassword"
-	pol.PolicyDocument = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"ram:ChangePassword","Resource":"acs:ram:*:*:user/pwuser"}]}`
-	_, err = env.client.CreatePolicy(pol)
-	must(t, err, "CreatePolicy")
-	au := ramsdk.CreateAttachPolicyToUserRequest()
-	env.at(au)
-	au.PolicyType, au.PolicyName, au.UserName = "Custom", "SelfPassword", "pwuser"
-	_, err = env.client.AttachPolicyToUser(au)
-	must(t, err, "AttachPolicyToUser")
+	setPref("false")
+	_, err := uc.ChangePassword(cp)
+	expectCode(t, err, "NoPermission", 403, "ChangePassword while the preference forbids it")
+
+	setPref("true")
 	_, err = uc.ChangePassword(cp)
-	must(t, err, "ChangePassword with ram:ChangePassword")
+	must(t, err, "ChangePassword by a user without policies while the preference allows it")
+	b := env.browser()
+	b.get("/login")
+	expectRedirect(t, b.post("/login", url.Values{"username": {"pwuser"}, "password": {"Zebra-Quartz-7741!x"}}), "/", "sign-in with the new password")
 }
 
 // TestAPIAuditParamsAreBounded: a refused call's event does not record an

@@ -901,8 +901,9 @@ func TestAPIAccountSettings(t *testing.T) {
 	must(t, err, "ClearAccountAlias")
 	alias, err = c.GetAccountAlias(ga)
 	must(t, err, "GetAccountAlias")
-	if alias.AccountAlias != "" {
-		t.Errorf("after ClearAccountAlias: %q", alias.AccountAlias)
+	// Cleared, the alias is the AccountId again (SPEC §1).
+	if acct := env.svc.AccountID(context.Background()); alias.AccountAlias != acct {
+		t.Errorf("after ClearAccountAlias: GetAccountAlias = %q, want the AccountId %q", alias.AccountAlias, acct)
 	}
 	sa = ramsdk.CreateSetAccountAliasRequest() // a reused request keeps its old parameters
 	env.at(sa)

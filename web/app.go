@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,6 +33,10 @@ type Config struct {
 	// TrustedProxies are CIDRs or IPs whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	Logger         *slog.Logger
+	// SignInRate and SignInBurst set the per-address limit of sign-in
+	// posts (attempts a second, and at once); zero means 10 and 30.
+	SignInRate  float64
+	SignInBurst float64
 }
 
 // Deps are the services the web shell serves.
@@ -72,9 +78,21 @@ func New(cfg Config, d Deps) (*App, error) {
 
 	a.mountAPI(cfg.TLS)
 	e.GET(static.Prefix+"*", serveStatic)
-	sessions := newSQLiteStore(d.Store, cfg.TLS || cfg.SecureCookies)
+	sessions := newSQLiteStore(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
+	rate, burst := cfg.SignInRate, cfg.SignInBurst
+	if rate <= 0 {
+		rate = signInRate
+	}
+	if burst <= 0 {
+		burst = signInBurst
+	}
+	signIns := limitRate(newRateLimiter(rate, burst, maxSignInBuckets, time.Now))
 	for _, r := range a.routes {
+		if r.Method == http.MethodPost && signInPaths[r.Path] {
+			e.Add(r.Method, r.Path, r.Handler, signIns, withSession, guard(d.RAM, r))
+			continue
+		}
 		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r))
 	}
 	return a, nil
@@ -137,6 +155,11 @@ func (a *App) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if errors.Is(err, errSessionGone) {
+		// Signed out or revoked while the request ran: it is signed out.
+		_ = c.Redirect(http.StatusSeeOther, "/login")
+		return
+	}
 	status, title, msg := http.StatusInternalServerError, "Internal error", "Something went wrong on our side. If it persists, give the request ID to your administrator."
 	var he *echo.HTTPError
 	if de, ok := ram.AsError(err); ok {
@@ -152,6 +175,9 @@ func (a *App) handleError(err error, c echo.Context) {
 			status, title = http.StatusUnprocessableEntity, "Invalid input"
 		case ram.EAUTH:
 			status, title = http.StatusUnauthorized, "Sign-in failed"
+		case ram.EBUSY:
+			status, title = http.StatusServiceUnavailable, "Busy"
+			c.Response().Header().Set("Retry-After", strconv.Itoa(ram.HashRetryAfter))
 		}
 	} else if errors.As(err, &he) {
 		status = he.Code

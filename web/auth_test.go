@@ -523,6 +523,11 @@ func TestNextIsLocalOnly(t *testing.T) {
 		"/\\evil.example":        "/",
 		"javascript:alert(1)":    "/",
 		"/users\r\nSet-Cookie:x": "/",
+		"/\t/evil.example":       "/",
+		"/%09/evil.example":      "/",
+		"/%2F/evil.example":      "/",
+		"\\/evil.example":        "/",
+		" //evil.example":        "/",
 	} {
 		b := h.browser()
 		b.get("/login?next=" + url.QueryEscape(next))

@@ -74,6 +74,12 @@ func (w syncWriter) Write(p []byte) (int, error) {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessConfig(t, Config{})
+}
+
+// newHarnessConfig is newHarness with a configuration (its Logger is set).
+func newHarnessConfig(t testing.TB, cfg Config) *harness {
+	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), clock: &clock{t: time.Date(2026, 11, 26, 9, 0, 10, 0, time.UTC)}, logs: &strings.Builder{}}
 	ctx := context.Background()
 	dataDir := filepath.Join(h.dir, "data")
@@ -96,7 +102,8 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(syncWriter{&h.logsMu, h.logs}, nil))
-	h.app, err = New(Config{Logger: log}, Deps{Store: h.st, RAM: h.svc})
+	cfg.Logger = log
+	h.app, err = New(cfg, Deps{Store: h.st, RAM: h.svc})
 	if err != nil {
 		t.Fatal(err)
 	}

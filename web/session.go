@@ -34,15 +34,21 @@ const (
 // sqliteStore is a gorilla/sessions Store that keeps sessions server-side:
 // the cookie carries only a random id, the database the id's SHA-256 and the
 // values.
+//
+// A visitor who is not signed in has a cookie but no row: the sign-in and
+// setup forms' CSRF token is a MAC of the cookie's id (see CSRFToken), so
+// anonymous pages write nothing to the database. A row is created only
+// when something must be stored.
 type sqliteStore struct {
 	st      *store.Store
+	mac     func(purpose string, msg []byte) []byte
 	options sessions.Options
 }
 
 var _ sessions.Store = (*sqliteStore)(nil)
 
-func newSQLiteStore(st *store.Store, secure bool) *sqliteStore {
-	return &sqliteStore{st: st, options: sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}}
+func newSQLiteStore(st *store.Store, mac func(string, []byte) []byte, secure bool) *sqliteStore {
+	return &sqliteStore{st: st, mac: mac, options: sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}}
 }
 
 // Get returns the request's session, cached per request.
@@ -50,7 +56,9 @@ func (s *sqliteStore) Get(r *http.Request, name string) (*sessions.Session, erro
 	return sessions.GetRegistry(r).Get(s, name)
 }
 
-// New loads the session named by the request's cookie, or starts an empty one.
+// New loads the session named by the request's cookie, or starts an empty
+// one. A cookie without a row (an anonymous visitor's) keeps its id, which
+// the CSRF token is derived from; IsNew says no row exists.
 func (s *sqliteStore) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess := sessions.NewSession(s, name)
 	opts := s.options
@@ -60,6 +68,7 @@ func (s *sqliteStore) New(r *http.Request, name string) (*sessions.Session, erro
 	if err != nil || len(c.Value) != 43 {
 		return sess, nil
 	}
+	sess.ID = c.Value
 	row, err := s.st.Session(r.Context(), hashID(c.Value))
 	if errors.Is(err, store.ErrNotFound) {
 		return sess, nil
@@ -79,9 +88,27 @@ func (s *sqliteStore) New(r *http.Request, name string) (*sessions.Session, erro
 	return sess, nil
 }
 
-// Save writes the session row and the cookie; MaxAge < 0 deletes both. A
-// session whose ID was cleared gets a fresh id (rotation).
+// errSessionGone answers a request whose session was deleted (signed out,
+// revoked) after the request loaded it: the request is signed out.
+var errSessionGone = errors.New("web: the session ended during the request")
+
+// rotateFrom marks a session to move to a fresh id at its next save; the
+// value is the old id. goneMark marks one found deleted.
+type (
+	rotateFrom struct{}
+	goneMark   struct{}
+)
+
+// Save writes the session and the cookie; MaxAge < 0 deletes both. A
+// session that was not stored is created under a fresh id; a stored one is
+// updated, never re-created: when its row is gone (signed out or revoked
+// since the request loaded it) nothing is written, the cookie is cleared
+// and Save returns errSessionGone. A session marked for rotation moves to a
+// fresh id in one transaction that also needs the old row to exist.
 func (s *sqliteStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	if sess.Values[goneMark{}] != nil {
+		return errSessionGone
+	}
 	if sess.Options.MaxAge < 0 {
 		if sess.ID != "" {
 			if err := s.st.DeleteSession(r.Context(), hashID(sess.ID)); err != nil {
@@ -90,9 +117,6 @@ func (s *sqliteStore) Save(r *http.Request, w http.ResponseWriter, sess *session
 		}
 		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
 		return nil
-	}
-	if sess.ID == "" {
-		sess.ID = randomToken()
 	}
 	vals := make(map[string]string, len(sess.Values))
 	for k, v := range sess.Values {
@@ -107,8 +131,36 @@ func (s *sqliteStore) Save(r *http.Request, w http.ResponseWriter, sess *session
 		return err
 	}
 	exp, _ := strconv.ParseInt(vals["exp"], 10, 64)
-	row := store.Session{IDHash: hashID(sess.ID), Principal: vals["principal"], Data: string(data), ExpiresAt: time.Unix(exp, 0)}
-	if err := s.st.SaveSession(r.Context(), row); err != nil {
+	row := store.Session{Principal: vals["principal"], Data: string(data), ExpiresAt: time.Unix(exp, 0)}
+	from, rotating := sess.Values[rotateFrom{}].(string)
+	switch {
+	case rotating:
+		id := randomToken()
+		row.IDHash = hashID(id)
+		err = s.st.RotateSession(r.Context(), hashID(from), row)
+		if err == nil {
+			sess.ID = id
+			delete(sess.Values, rotateFrom{})
+		}
+	case sess.IsNew:
+		id := randomToken()
+		row.IDHash = hashID(id)
+		if err = s.st.CreateSession(r.Context(), row); err == nil {
+			sess.ID, sess.IsNew = id, false
+		}
+	default:
+		row.IDHash = hashID(sess.ID)
+		err = s.st.UpdateSession(r.Context(), row)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		sess.Values = map[any]any{goneMark{}: true}
+		sess.ID, sess.IsNew = "", true
+		gone := *sess.Options
+		gone.MaxAge = -1
+		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", &gone))
+		return errSessionGone
+	}
+	if err != nil {
 		return err
 	}
 	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, sess.Options))
@@ -163,38 +215,43 @@ func (s *session) IDHash() string {
 	return hashID(s.gs.ID)
 }
 
-// CSRFToken returns the session's token, creating (and storing) the session
-// the first time a form needs one.
+// CSRFToken returns the token every form of this session carries: a MAC of
+// the session id, so it changes with the id and needs no stored row. A
+// visitor without a cookie gets one (an id, nothing stored).
 func (s *session) CSRFToken() string {
-	if t := s.get("csrf"); t != "" {
-		return t
-	}
-	s.gs.Values["csrf"] = randomToken()
-	if err := s.save(); err != nil {
+	if s.gs.Values[goneMark{}] != nil {
 		return ""
 	}
-	return s.get("csrf")
+	if s.gs.ID == "" {
+		s.gs.ID = randomToken()
+		http.SetCookie(s.c.Response(), sessions.NewCookie(s.gs.Name(), s.gs.ID, s.gs.Options))
+	}
+	return csrfFor(s.gs)
+}
+
+func csrfFor(gs *sessions.Session) string {
+	st, ok := gs.Store().(*sqliteStore)
+	if !ok || gs.ID == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(st.mac("csrf", []byte(gs.ID)))
 }
 
 func (s *session) checkCSRF(token string) bool {
-	want := s.get("csrf")
-	return want != "" && !s.gs.IsNew && subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1
+	want := csrfFor(s.gs)
+	return want != "" && subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1
 }
 
-// rotate gives the session a fresh id and CSRF token, deleting the old row,
-// so an id known before a privilege change is worthless after it.
+// rotate gives the session a fresh id (and so CSRF token) at its next save, so
+// an id known before a privilege change is worthless after it. The old row
+// must still exist then: a session revoked meanwhile is not carried over.
 func (s *session) rotate() error {
-	if s.gs.ID != "" {
-		if err := s.c.Request().Context().Err(); err != nil {
-			return err
-		}
-		old := s.gs.ID
-		s.gs.ID = ""
-		if err := deleteSession(s.c.Request().Context(), s.gs.Store(), old); err != nil {
-			return err
-		}
+	if err := s.c.Request().Context().Err(); err != nil {
+		return err
 	}
-	s.gs.Values["csrf"] = randomToken()
+	if !s.gs.IsNew && s.gs.ID != "" {
+		s.gs.Values[rotateFrom{}] = s.gs.ID
+	}
 	return nil
 }
 
@@ -214,15 +271,22 @@ func (s *session) setStage(step ram.Step) {
 	s.gs.Values["exp"] = strconv.FormatInt(s.now().Add(life).Unix(), 10)
 }
 
+// Begin starts a sign-in: whatever the session held before is deleted and
+// a new one is created under a fresh id.
 func (s *session) Begin(principal, name string, step ram.Step) error {
-	if err := s.rotate(); err != nil {
+	if err := s.c.Request().Context().Err(); err != nil {
 		return err
 	}
-	for k := range s.gs.Values {
-		if k != "csrf" {
-			delete(s.gs.Values, k)
+	if s.gs.Values[goneMark{}] != nil {
+		return errSessionGone
+	}
+	if !s.gs.IsNew && s.gs.ID != "" {
+		if err := deleteSession(s.c.Request().Context(), s.gs.Store(), s.gs.ID); err != nil {
+			return err
 		}
 	}
+	s.gs.ID, s.gs.IsNew = "", true
+	s.gs.Values = map[any]any{}
 	s.gs.Values["principal"] = principal
 	s.gs.Values["name"] = name
 	s.setStage(step)
