@@ -433,7 +433,7 @@ func TestOwnerResetPasswordCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	if err := srv.CreateSession(ctx, store.Session{IDHash: "owner-session", Principal: ram.PrincipalRoot, Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+	if err := srv.CreateSession(ctx, store.Session{IDHash: "owner-session", Principal: string(ram.PrincipalRoot), Data: "{}", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	reset := func(input string) (int, string, string) {

@@ -22,7 +22,7 @@ import (
 // Session is the console session of a request, as the web layer keeps it.
 type Session interface {
 	// Principal is "root", "user/<UserId>", or "" before sign-in.
-	Principal() string
+	Principal() ram.Principal
 	// Name is the signed-in identity's logon name.
 	Name() string
 	// Stage is the sign-in step the session is at; ram.StepDone when signed in.
@@ -32,7 +32,7 @@ type Session interface {
 	// IDHash identifies the stored session (the SHA-256 of its id).
 	IDHash() string
 	// Begin starts a sign-in for principal at step under a fresh session id.
-	Begin(principal, name string, step ram.Step) error
+	Begin(principal ram.Principal, name string, step ram.Step) error
 	// Advance moves to the next step under a fresh session id.
 	Advance(step ram.Step) error
 	// Get and Set keep small values (sealed where secret) in the session.

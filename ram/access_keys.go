@@ -76,7 +76,7 @@ func (s *Service) keyOwner(ctx context.Context, a Actor, name, action string) (s
 	if a.Principal == PrincipalRoot || a.Principal == "" {
 		return acct, nil, &Error{Kind: EINVALID, Code: "MissingParameter", Message: "UserName is required: the account owner has no AccessKeys."}
 	}
-	u, err := s.st.UserByID(ctx, principalUserID(a.Principal))
+	u, err := s.st.UserByID(ctx, a.Principal.UserID())
 	if errors.Is(err, store.ErrNotFound) {
 		return acct, nil, notFound("EntityNotExist.User", "user")
 	}
@@ -288,7 +288,7 @@ func (s *Service) DeleteOwnAccessKey(ctx context.Context, a Actor, keyID string)
 
 // OwnDetail is what /me shows the signed-in RAM user about itself.
 func (s *Service) OwnDetail(ctx context.Context, a Actor) (*UserDetail, error) {
-	u, err := s.st.UserByID(ctx, principalUserID(a.Principal))
+	u, err := s.st.UserByID(ctx, a.Principal.UserID())
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func displayAlias(a *store.Account) string {
 
 // Identity is who a console session belongs to.
 type Identity struct {
-	Principal   string
+	Principal   Principal
 	Name        string // email for the owner, UserName for a RAM user
 	DisplayName string
 	IsOwner     bool
@@ -69,19 +69,19 @@ type Identity struct {
 
 // Identity returns the signed-in identity of a principal; an EAUTH error when
 // it no longer exists or may no longer use the console.
-func (s *Service) Identity(ctx context.Context, principal string) (*Identity, error) {
+func (s *Service) Identity(ctx context.Context, principal Principal) (*Identity, error) {
 	if principal == PrincipalRoot {
 		o, err := s.st.Owner(ctx)
 		if err != nil {
 			return nil, err
 		}
 		id := &Identity{Principal: principal, Name: o.Email, DisplayName: o.Email, IsOwner: true}
-		if _, err := s.st.MFADeviceFor(ctx, principal); err == nil {
+		if _, err := s.st.MFADeviceFor(ctx, string(principal)); err == nil {
 			id.HasMFA = true
 		}
 		return id, nil
 	}
-	u, lp, hasMFA, err := s.st.UserLogin(ctx, principalUserID(principal))
+	u, lp, hasMFA, err := s.st.UserLogin(ctx, principal.UserID())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Kind: EAUTH, Code: "EntityNotExist.User", Message: "The user no longer exists."}
 	}
@@ -117,7 +117,7 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 		return nil, err
 	}
 	ov := &Overview{AccountID: acct.AccountID, Alias: displayAlias(acct), AliasSet: acct.Alias != "", OwnerEmail: o.Email}
-	if _, err := s.st.MFADeviceFor(ctx, PrincipalRoot); err == nil {
+	if _, err := s.st.MFADeviceFor(ctx, string(PrincipalRoot)); err == nil {
 		ov.OwnerHasMFA = true
 	}
 	if ov.Stats, err = s.st.Stats(ctx, s.Now().Add(-90*24*time.Hour)); err != nil {

@@ -93,7 +93,7 @@ func (s *Service) ListVirtualMFADevices(ctx context.Context, a Actor) ([]Virtual
 	out := make([]VirtualMFADevice, 0, len(devs))
 	for _, d := range devs {
 		v := VirtualMFADevice{SerialNumber: d.Serial, ActivateDate: d.BoundAt}
-		if id := principalUserID(d.Principal); id != "" {
+		if id := Principal(d.Principal).UserID(); id != "" {
 			u, err := s.st.UserByID(ctx, id)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err
@@ -120,7 +120,7 @@ func (s *Service) DeleteVirtualMFADevice(ctx context.Context, a Actor, serial st
 	}
 	err := s.st.Update(ctx, func(tx *store.Tx) error {
 		d, err := tx.MFADeviceBySerial(ctx, res.arn)
-		if errors.Is(err, store.ErrNotFound) || err == nil && d.Principal == PrincipalRoot {
+		if errors.Is(err, store.ErrNotFound) || err == nil && Principal(d.Principal) == PrincipalRoot {
 			return notFound("EntityNotExist.VirtualMFADevice", "virtual MFA device")
 		}
 		if err != nil {
@@ -161,7 +161,7 @@ func (s *Service) BindMFADevice(ctx context.Context, a Actor, serial, userName, 
 			return err
 		}
 		d, err := tx.MFADeviceBySerial(ctx, serial)
-		if errors.Is(err, store.ErrNotFound) || err == nil && d.Principal == PrincipalRoot {
+		if errors.Is(err, store.ErrNotFound) || err == nil && Principal(d.Principal) == PrincipalRoot {
 			return notFound("EntityNotExist.VirtualMFADevice", "virtual MFA device")
 		}
 		if err != nil {
@@ -189,7 +189,7 @@ func (s *Service) BindMFADevice(ctx context.Context, a Actor, serial, userName, 
 		} else if err != nil {
 			return err
 		}
-		if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
+		if err := s.endSessions(ctx, tx, UserPrincipal(u.UserID), "", true); err != nil {
 			return err
 		}
 		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "BindMFADevice", u.UserName, map[string]any{"SerialNumber": serial, "UserName": u.UserName}))

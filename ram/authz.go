@@ -182,7 +182,7 @@ func (s *Service) decide(ctx context.Context, a Actor, action string, resources 
 		set, err = s.rolePolicies(ctx, a.Session.Role.RoleID)
 		narrow = a.Session.policy
 	} else {
-		set, err = s.effectivePolicies(ctx, principalUserID(a.Principal))
+		set, err = s.effectivePolicies(ctx, a.Principal.UserID())
 	}
 	if err != nil {
 		return policy.ImplicitDeny, nil, err

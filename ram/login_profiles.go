@@ -221,7 +221,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, a Actor, name string, 
 			return err
 		}
 		if revoke {
-			if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
+			if err := s.endSessions(ctx, tx, UserPrincipal(u.UserID), "", true); err != nil {
 				return err
 			}
 		}
@@ -249,7 +249,7 @@ func (s *Service) DeleteLoginProfile(ctx context.Context, a Actor, name string) 
 		} else if err != nil {
 			return err
 		}
-		if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
+		if err := s.endSessions(ctx, tx, UserPrincipal(u.UserID), "", true); err != nil {
 			return err
 		}
 		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "DeleteLoginProfile", u.UserName, map[string]any{"UserName": u.UserName}))
@@ -262,12 +262,12 @@ func (s *Service) DeleteLoginProfile(ctx context.Context, a Actor, name string) 
 
 // endSessions ends every session of principal but keep, and with tickets
 // also forgets its remembered devices.
-func (s *Service) endSessions(ctx context.Context, tx *store.Tx, principal, keep string, tickets bool) error {
-	if err := tx.DeleteSessionsFor(ctx, principal, keep); err != nil {
+func (s *Service) endSessions(ctx context.Context, tx *store.Tx, principal Principal, keep string, tickets bool) error {
+	if err := tx.DeleteSessionsFor(ctx, string(principal), keep); err != nil {
 		return err
 	}
 	if tickets {
-		return tx.DeleteMFATickets(ctx, principal)
+		return tx.DeleteMFATickets(ctx, string(principal))
 	}
 	return nil
 }

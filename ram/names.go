@@ -13,7 +13,7 @@ import "strings"
 
 // reservedUserName reports whether name is reserved for the owner.
 func reservedUserName(name string) bool {
-	return strings.EqualFold(name, PrincipalRoot)
+	return strings.EqualFold(name, string(PrincipalRoot))
 }
 
 // checkReservedUserName refuses a reserved name for a new user or a rename
@@ -28,4 +28,4 @@ func checkReservedUserName(fe *fieldErrors, param, name, current string) {
 }
 
 // ownerMFASerial is the serial of the owner's MFA device.
-func ownerMFASerial(acctID string) string { return mfaARN(acctID, PrincipalRoot) }
+func ownerMFASerial(acctID string) string { return mfaARN(acctID, string(PrincipalRoot)) }

@@ -102,10 +102,10 @@ func (s *Service) ResetOwnerMFA(ctx context.Context, a Actor) (*OwnerMFAReset, e
 	var res OwnerMFAReset
 	err := s.st.Update(ctx, func(tx *store.Tx) error {
 		res = OwnerMFAReset{}
-		dev, err := tx.MFADeviceFor(ctx, PrincipalRoot)
+		dev, err := tx.MFADeviceFor(ctx, string(PrincipalRoot))
 		switch {
 		case err == nil:
-			if err := tx.DeleteMFADeviceFor(ctx, PrincipalRoot); err != nil {
+			if err := tx.DeleteMFADeviceFor(ctx, string(PrincipalRoot)); err != nil {
 				return err
 			}
 			res.Removed, res.Serial = true, dev.Serial

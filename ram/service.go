@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,10 +22,58 @@ import (
 	"ramconsole/store"
 )
 
-// Principals as sessions and MFA devices name them.
-const (
-	PrincipalRoot = "root"
-)
+// Principal is who acts — the account owner, a RAM user, or a role session
+// — in the form sessions, MFA devices and role sessions store it. The zero
+// Principal is nobody (not signed in).
+type Principal string
+
+// PrincipalRoot is the account owner.
+const PrincipalRoot Principal = "root"
+
+// UserPrincipal is the RAM user with the UserId.
+func UserPrincipal(userID string) Principal { return Principal("user/" + userID) }
+
+// RoleSessionPrincipal is a session of a role, named by its temporary
+// AccessKey id.
+func RoleSessionPrincipal(roleID, keyID string) Principal {
+	return Principal("assumed-role/" + roleID + "/" + keyID)
+}
+
+// IsOwner reports whether p is the account owner.
+func (p Principal) IsOwner() bool { return p == PrincipalRoot }
+
+// UserID is the UserId of a RAM user ("" for anyone else).
+func (p Principal) UserID() string {
+	if id, ok := strings.CutPrefix(string(p), "user/"); ok {
+		return id
+	}
+	return ""
+}
+
+// RoleSession returns the role and the temporary AccessKey of a role
+// session; ok is false for anyone else.
+func (p Principal) RoleSession() (roleID, keyID string, ok bool) {
+	rest, found := strings.CutPrefix(string(p), "assumed-role/")
+	if !found {
+		return "", "", false
+	}
+	roleID, keyID, ok = strings.Cut(rest, "/")
+	return roleID, keyID, ok && roleID != "" && keyID != ""
+}
+
+// Kind names what kind of principal p is, as audit events do: root-account,
+// ram-user, assumed-role, or "" for nobody.
+func (p Principal) Kind() string {
+	switch _, _, role := p.RoleSession(); {
+	case p == PrincipalRoot:
+		return "root-account"
+	case p.UserID() != "":
+		return "ram-user"
+	case role:
+		return "assumed-role"
+	}
+	return ""
+}
 
 // Event types (SPEC §7).
 const (
@@ -46,8 +95,8 @@ const SetupTokenFile = "setup-token"
 // Actor is who asks for an operation and where the request came from: what
 // every audit event records.
 type Actor struct {
-	Principal   string // PrincipalRoot, "user/<UserId>", or "" when not signed in
-	Name        string // the owner's email or the user's name
+	Principal   Principal // "" when not signed in
+	Name        string    // the owner's email or the user's name
 	AccessKeyID string
 	RequestID   string
 	SourceIP    string
@@ -163,12 +212,12 @@ func (s *Service) event(ctx context.Context, a Actor, accountID, eventType, name
 		rs := a.Session.Session
 		ev.UserIdentity = store.Identity{Type: "assumed-role", PrincipalID: a.Session.Role.RoleID + ":" + rs.SessionName,
 			AccountID: accountID, UserName: a.Name, AccessKeyID: a.AccessKeyID, ARN: RoleARN(accountID, a.Session.Role.RoleName),
-			SessionName: rs.SessionName, SourceUserName: rs.SourceName, SourceUserID: principalUserID(rs.SourcePrincipal),
+			SessionName: rs.SessionName, SourceUserName: rs.SourceName, SourceUserID: Principal(rs.SourcePrincipal).UserID(),
 			SourceAccessKeyID: rs.SourceKeyID}
 	case a.Principal == PrincipalRoot:
 		ev.UserIdentity = store.Identity{Type: "root-account", PrincipalID: accountID, AccountID: accountID, UserName: "root"}
 	case a.Principal != "":
-		ev.UserIdentity = store.Identity{Type: "ram-user", PrincipalID: principalUserID(a.Principal), AccountID: accountID,
+		ev.UserIdentity = store.Identity{Type: "ram-user", PrincipalID: a.Principal.UserID(), AccountID: accountID,
 			UserName: a.Name, AccessKeyID: a.AccessKeyID}
 	default:
 		ev.UserIdentity = store.Identity{Type: "unknown", AccountID: accountID}
@@ -182,13 +231,6 @@ func (s *Service) change(ctx context.Context, a Actor, accountID, name, resource
 	ev := s.event(ctx, a, accountID, s.opType(a), name)
 	ev.ResourceName, ev.RequestParameters = resource, params
 	return ev
-}
-
-func principalUserID(p string) string {
-	if len(p) > 5 && p[:5] == "user/" {
-		return p[5:]
-	}
-	return ""
 }
 
 func failEvent(ev *store.Event, code, message string) *store.Event {

@@ -28,7 +28,7 @@ const mfaTicketLifetime = 7 * 24 * time.Hour
 
 // SignInResult is the outcome of the password step.
 type SignInResult struct {
-	Principal string
+	Principal Principal
 	Name      string
 	Next      Step
 	// MFAChecked is true when a remembered device stood in for the code.
@@ -38,7 +38,7 @@ type SignInResult struct {
 // credential is an identity that signs in with a password: the owner or a
 // RAM user with a login profile.
 type credential struct {
-	principal    string
+	principal    Principal
 	name         string // the owner's email or the user's name
 	displayName  string
 	owner        bool
@@ -55,7 +55,7 @@ func ownerCredential(o *store.Owner) *credential {
 }
 
 func userCredential(u *store.User, lp *store.LoginProfile) *credential {
-	c := &credential{principal: u.Principal(), name: u.UserName, displayName: u.DisplayName, user: u, profile: lp,
+	c := &credential{principal: UserPrincipal(u.UserID), name: u.UserName, displayName: u.DisplayName, user: u, profile: lp,
 		lockedUntil: u.LockedUntil}
 	if lp != nil {
 		c.passwordHash, c.changedAt = lp.PasswordHash, lp.PasswordChangedAt
@@ -68,7 +68,7 @@ func (s *Service) credentialOf(ctx context.Context, r interface {
 	Owner(context.Context) (*store.Owner, error)
 	UserByID(context.Context, string) (*store.User, error)
 	LoginProfile(context.Context, string) (*store.LoginProfile, error)
-}, principal string) (*credential, error) {
+}, principal Principal) (*credential, error) {
 	if principal == PrincipalRoot {
 		o, err := r.Owner(ctx)
 		if err != nil {
@@ -76,7 +76,7 @@ func (s *Service) credentialOf(ctx context.Context, r interface {
 		}
 		return ownerCredential(o), nil
 	}
-	u, err := r.UserByID(ctx, principalUserID(principal))
+	u, err := r.UserByID(ctx, principal.UserID())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &Error{Kind: EAUTH, Code: "EntityNotExist.User", Message: "The user no longer exists."}
 	}
@@ -234,7 +234,7 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 	}
 	ea := c.actor(a)
 	now := s.Now()
-	_, err = s.st.MFADeviceFor(ctx, c.principal)
+	_, err = s.st.MFADeviceFor(ctx, string(c.principal))
 	hasDevice := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -317,11 +317,11 @@ func (s *Service) stepAfterMFA(ctx context.Context, c *credential) Step {
 	return StepDone
 }
 
-func (s *Service) validTicket(ctx context.Context, ticket, principal string) bool {
+func (s *Service) validTicket(ctx context.Context, ticket string, principal Principal) bool {
 	if !s.securityPreference(ctx).EnableSaveMFATicket {
 		return false
 	}
-	ok, err := s.st.ValidMFATicket(ctx, tokenHash(ticket), principal, s.Now())
+	ok, err := s.st.ValidMFATicket(ctx, tokenHash(ticket), string(principal), s.Now())
 	return err == nil && ok
 }
 
@@ -343,7 +343,7 @@ func (s *Service) CheckMFA(ctx context.Context, a Actor, code string, remember b
 		}
 		return "", "", errBadMFA
 	}
-	dev, err := s.st.MFADeviceFor(ctx, a.Principal)
+	dev, err := s.st.MFADeviceFor(ctx, string(a.Principal))
 	if err != nil {
 		return "", "", err
 	}
@@ -368,7 +368,7 @@ func (s *Service) CheckMFA(ctx context.Context, a Actor, code string, remember b
 				}
 				if remember && s.securityPreference(ctx).EnableSaveMFATicket {
 					ticket = newToken()
-					if err := tx.CreateMFATicket(ctx, tokenHash(ticket), a.Principal, tx.Now().Add(mfaTicketLifetime)); err != nil {
+					if err := tx.CreateMFATicket(ctx, tokenHash(ticket), string(a.Principal), tx.Now().Add(mfaTicketLifetime)); err != nil {
 						return err
 					}
 					ev.AdditionalEventData["mfaTicketIssued"] = true
@@ -409,8 +409,8 @@ var errBadMFA = &Error{Kind: EAUTH, Code: "CheckAuthenticationCodeFail", Message
 // ErrBadMFA reports whether err is the refusal of an MFA code.
 func ErrBadMFA(err error) bool { return errors.Is(err, errBadMFA) }
 
-func mfaSeedAD(deviceID int64) string       { return fmt.Sprintf("mfa_devices/%d/seed", deviceID) }
-func pendingSeedAD(principal string) string { return "pending-mfa/" + principal }
+func mfaSeedAD(deviceID int64) string          { return fmt.Sprintf("mfa_devices/%d/seed", deviceID) }
+func pendingSeedAD(principal Principal) string { return "pending-mfa/" + string(principal) }
 
 // PendingMFA is a seed offered for binding, sealed so it can wait in a
 // session without being readable there.
@@ -420,12 +420,12 @@ type PendingMFA struct {
 }
 
 // NewPendingMFA creates a seed for principal to bind, labelled for its app.
-func (s *Service) NewPendingMFA(ctx context.Context, principal, label string) (*PendingMFA, error) {
+func (s *Service) NewPendingMFA(ctx context.Context, principal Principal, label string) (*PendingMFA, error) {
 	return s.pendingFromSeed(ctx, principal, label, NewTOTPSeed())
 }
 
 // ReopenPendingMFA shows a sealed pending seed again (the binding form re-rendered).
-func (s *Service) ReopenPendingMFA(ctx context.Context, principal, label string, sealed []byte) (*PendingMFA, error) {
+func (s *Service) ReopenPendingMFA(ctx context.Context, principal Principal, label string, sealed []byte) (*PendingMFA, error) {
 	seed, err := s.sealer.Open(pendingSeedAD(principal), sealed)
 	if err != nil {
 		return nil, err
@@ -433,7 +433,7 @@ func (s *Service) ReopenPendingMFA(ctx context.Context, principal, label string,
 	return s.pendingFromSeed(ctx, principal, label, seed)
 }
 
-func (s *Service) pendingFromSeed(ctx context.Context, principal, label string, seed []byte) (*PendingMFA, error) {
+func (s *Service) pendingFromSeed(ctx context.Context, principal Principal, label string, seed []byte) (*PendingMFA, error) {
 	issuer := "ramconsole"
 	if acct, err := s.st.Account(ctx); err == nil {
 		issuer = "ramconsole " + displayAlias(acct)
@@ -508,7 +508,7 @@ func (s *Service) BindMFA(ctx context.Context, a Actor, sealed []byte, code1, co
 		} else if taken || !c.owner && reservedUserName(c.name) {
 			serial += "-" + randomAlnum(6)
 		}
-		dev := store.MFADevice{ID: id, Serial: serial, Principal: a.Principal, SeedEnc: s.sealer.Seal(mfaSeedAD(id), seed), LastStep: last}
+		dev := store.MFADevice{ID: id, Serial: serial, Principal: string(a.Principal), SeedEnc: s.sealer.Seal(mfaSeedAD(id), seed), LastStep: last}
 		if err := tx.BindMFADevice(ctx, dev); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return conflict("EntityAlreadyExists.User.MFADevice", "An MFA device is already bound.")
@@ -539,7 +539,7 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 	if !c.owner && !s.securityPreference(ctx).AllowUserToManageMFADevices {
 		return errSelfServiceMFA
 	}
-	dev, err := s.st.MFADeviceFor(ctx, a.Principal)
+	dev, err := s.st.MFADeviceFor(ctx, string(a.Principal))
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("EntityNotExist.User.MFADevice", "MFA device")
 	}
@@ -584,7 +584,7 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 		if err := s.clearFailures(ctx, tx, c, false); err != nil {
 			return err
 		}
-		if err := tx.DeleteMFADeviceFor(ctx, a.Principal); err != nil {
+		if err := tx.DeleteMFADeviceFor(ctx, string(a.Principal)); err != nil {
 			return err
 		}
 		if err := s.endSessions(ctx, tx, a.Principal, keepSession, true); err != nil {
@@ -630,7 +630,7 @@ func (s *Service) UnbindMFADevice(ctx context.Context, a Actor, name string) (*s
 		if err != nil {
 			return err
 		}
-		if err := s.endSessions(ctx, tx, u.Principal(), "", true); err != nil {
+		if err := s.endSessions(ctx, tx, UserPrincipal(u.UserID), "", true); err != nil {
 			return err
 		}
 		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UnbindMFADevice", u.UserName, map[string]any{"UserName": u.UserName, "SerialNumber": dev.Serial}))

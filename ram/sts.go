@@ -368,7 +368,7 @@ func (s *Service) GetCallerIdentity(ctx context.Context, a Actor) (*CallerIdenti
 		return &CallerIdentity{AccountID: acct, RoleID: rs.Role.RoleID, IdentityType: "AssumedRoleUser",
 			Arn: AssumedRoleARN(acct, rs.Role.RoleName, rs.Session.SessionName), PrincipalID: rs.Role.RoleID + ":" + rs.Session.SessionName}, nil
 	}
-	id := principalUserID(a.Principal)
+	id := a.Principal.UserID()
 	if id == "" {
 		return nil, &Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "Only RAM users and role sessions call the API."}
 	}

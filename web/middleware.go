@@ -38,11 +38,11 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
-			principal := ""
+			var principal ram.Principal
 			if s := handlers.SessionOf(c); s != nil {
 				principal = s.Principal()
-			} else if p, ok := c.Get(handlers.KeyAPIPrincipal).(string); ok {
-				principal = p // an OpenAPI call's AccessKey owner
+			} else if p, ok := c.Get(handlers.KeyAPIPrincipal).(ram.Principal); ok {
+				principal = p // an OpenAPI call's AccessKey owner or role session
 			}
 			r := c.Request()
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
@@ -51,7 +51,7 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 				slog.Int("status", c.Response().Status),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("request_id", handlers.RequestID(c)),
-				slog.String("principal", principal),
+				slog.String("principal", string(principal)),
 				slog.String("ip", c.RealIP()))
 			return nil
 		}

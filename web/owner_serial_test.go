@@ -65,7 +65,7 @@ func (h *harness) ownerBindsAgain() string {
 	secret := find(h.t, secretRE, p.body, "MFA secret")
 	expectRedirect(h.t, b.post("/mfa/bind", url.Values{"code1": {h.code(secret, -1)}, "code2": {h.code(secret, 0)}}), "/", "owner binds again")
 	h.clock.Advance(30e9)
-	d, err := h.st.MFADeviceFor(context.Background(), ram.PrincipalRoot)
+	d, err := h.st.MFADeviceFor(context.Background(), string(ram.PrincipalRoot))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -201,9 +201,9 @@ func (s *session) save() error {
 	return s.gs.Save(s.c.Request(), s.c.Response())
 }
 
-func (s *session) Principal() string { return s.get("principal") }
-func (s *session) Name() string      { return s.get("name") }
-func (s *session) Stage() ram.Step   { return ram.Step(s.get("stage")) }
+func (s *session) Principal() ram.Principal { return ram.Principal(s.get("principal")) }
+func (s *session) Name() string             { return s.get("name") }
+func (s *session) Stage() ram.Step          { return ram.Step(s.get("stage")) }
 func (s *session) Get(k string) string {
 	return s.get("v_" + k)
 }
@@ -273,7 +273,7 @@ func (s *session) setStage(step ram.Step) {
 
 // Begin starts a sign-in: whatever the session held before is deleted and
 // a new one is created under a fresh id.
-func (s *session) Begin(principal, name string, step ram.Step) error {
+func (s *session) Begin(principal ram.Principal, name string, step ram.Step) error {
 	if err := s.c.Request().Context().Err(); err != nil {
 		return err
 	}
@@ -287,7 +287,7 @@ func (s *session) Begin(principal, name string, step ram.Step) error {
 	}
 	s.gs.ID, s.gs.IsNew = "", true
 	s.gs.Values = map[any]any{}
-	s.gs.Values["principal"] = principal
+	s.gs.Values["principal"] = string(principal)
 	s.gs.Values["name"] = name
 	s.setStage(step)
 	return s.save()

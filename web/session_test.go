@@ -65,7 +65,7 @@ func TestRevokedSessionStaysGone(t *testing.T) {
 		}},
 		{"every session of the owner ended", func(h *harness, _ *browser) {
 			err := h.st.Update(context.Background(), func(tx *store.Tx) error {
-				return tx.DeleteSessionsFor(context.Background(), ram.PrincipalRoot, "")
+				return tx.DeleteSessionsFor(context.Background(), string(ram.PrincipalRoot), "")
 			})
 			if err != nil {
 				h.t.Fatal(err)
@@ -94,7 +94,7 @@ func TestRevokedSessionStaysGone(t *testing.T) {
 				req := h.inFlight(victim)
 				rv.revoke(h, victim)
 				_ = sv.save(req) // the request may fail; it must not resurrect
-				if n := h.sessionRows(ram.PrincipalRoot); n != 0 {
+				if n := h.sessionRows(string(ram.PrincipalRoot)); n != 0 {
 					t.Errorf("%d owner sessions stored after the revocation, want 0", n)
 				}
 				again := h.browser()
@@ -112,7 +112,7 @@ func TestRevokedSessionAnswersSignedOut(t *testing.T) {
 	victim, _ := h.setupOwner()
 	req := h.inFlight(victim)
 	err := h.st.Update(context.Background(), func(tx *store.Tx) error {
-		return tx.DeleteSessionsFor(context.Background(), ram.PrincipalRoot, "")
+		return tx.DeleteSessionsFor(context.Background(), string(ram.PrincipalRoot), "")
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func TestAnonymousPagesStoreNoSession(t *testing.T) {
 	if same.cookie() == anon {
 		t.Error("the session id did not change at sign-in")
 	}
-	if n := h.sessionRows(ram.PrincipalRoot); n != 2 {
+	if n := h.sessionRows(string(ram.PrincipalRoot)); n != 2 {
 		t.Errorf("%d owner sessions after the second sign-in, want 2", n)
 	}
 }
