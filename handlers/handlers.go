@@ -53,7 +53,14 @@ const (
 	// KeyAPIPrincipal is the principal an OpenAPI call was authenticated
 	// as, for the access log.
 	KeyAPIPrincipal = "ramconsole.api_principal"
+	// KeyRoleSession is the role session a signed-in RAM user switched to
+	// (a *ram.RoleSessionActor): every page is authorised as the role.
+	KeyRoleSession = "ramconsole.role_session"
 )
+
+// SwitchKey is the session value that names the console role session a
+// RAM user switched to (its temporary AccessKey id).
+const SwitchKey = "role_session"
 
 // mfaKey marks a session that passed an MFA check (acs:MFAPresent).
 const mfaKey = "mfa"
@@ -86,6 +93,10 @@ func ActorOf(c echo.Context) ram.Actor {
 		a.Principal, a.Name = id.Principal, id.Name
 	} else if s := SessionOf(c); s != nil {
 		a.Principal, a.Name = s.Principal(), s.Name()
+	}
+	if rs := RoleSessionOf(c); rs != nil {
+		a.Principal = ram.RoleSessionPrincipal(rs.Role.RoleID, rs.Session.AccessKeyID)
+		a.Name, a.Session = rs.Role.RoleName+"/"+rs.Session.SessionName, rs
 	}
 	return a
 }
@@ -145,6 +156,10 @@ func (h *Handlers) layout(c echo.Context, title string) views.Layout {
 		}
 	} else if s.Principal() != "" {
 		l.Who = s.Name()
+	}
+	if rs := RoleSessionOf(c); rs != nil {
+		l.Switched = &views.SwitchBanner{Role: rs.Role.RoleName, RoleHref: roleHref(rs.Role.RoleName), User: rs.Session.SourceName,
+			BackAction: "/roles/switch-back", Expires: date(rs.Session.ExpiresAt)}
 	}
 	if s.Stage() == ram.StepDone && s.Principal() != "" {
 		l.SignedIn = true
@@ -271,4 +286,19 @@ func (h *Handlers) ErrorPage(c echo.Context, status int, title, message string, 
 		m.RequestID = RequestID(c)
 	}
 	return Render(c, status, views.ErrorPage(m))
+}
+
+// RoleSessionOf returns the role session a signed-in RAM user switched to,
+// or nil.
+func RoleSessionOf(c echo.Context) *ram.RoleSessionActor {
+	rs, _ := c.Get(KeyRoleSession).(*ram.RoleSessionActor)
+	return rs
+}
+
+// FlashError is the flash message of a domain error, shown as an error.
+func FlashError(err error) string {
+	if e, ok := ram.AsError(err); ok {
+		return flashErrorPrefix + e.Message
+	}
+	return flashErrorPrefix + "Something went wrong."
 }

@@ -149,6 +149,7 @@ func (h *Handlers) RoleShow(c echo.Context) error {
 	if m.Policies, err = h.principalPolicies(c, "role", r.RoleName); err != nil {
 		return err
 	}
+	m.CanSwitch = !a.Principal.IsOwner() && a.Session == nil && h.RAM.Allowed(ctx(c), a, "sts:AssumeRole", ram.RoleRef(r.RoleName))
 	if !h.RAM.Allowed(ctx(c), a, "ram:GetRole", ram.RoleRef(r.RoleName)) {
 		m.SessionsDenied = "ram:GetRole"
 	} else {
@@ -255,4 +256,74 @@ func (h *Handlers) RoleSessionsRevoke(c echo.Context) error {
 		return err
 	}
 	return flashDone(c, roleHref(name), "Ended "+strconv.Itoa(n)+" "+map[bool]string{true: "session", false: "sessions"}[n == 1]+" of "+name+".")
+}
+
+// SwitchRoleForm handles GET /switch-role: a RAM user names the role to act
+// as (?role=<name> goes straight to its confirmation).
+func (h *Handlers) SwitchRoleForm(c echo.Context) error {
+	if name := strings.TrimSpace(c.QueryParam("role")); name != "" {
+		return c.Redirect(http.StatusSeeOther, roleHref(name)+"/switch")
+	}
+	return Render(c, http.StatusOK, views.SwitchRolePage(views.SwitchRoleForm{Layout: h.layout(c, "Switch role")}))
+}
+
+// RoleSwitchForm handles GET /roles/:name/switch: what switching means,
+// before the person confirms.
+func (h *Handlers) RoleSwitchForm(c echo.Context) error {
+	a := ActorOf(c)
+	name := c.Param("name")
+	m := views.RoleSwitch{Layout: h.layout(c, "Switch to "+name), Name: name, Action: roleHref(name) + "/switch"}
+	if r, err := h.RAM.GetRole(ctx(c), a, name); err == nil { // a viewer who may read the role sees its description
+		m.Name, m.Description, m.Action = r.RoleName, r.Description, roleHref(r.RoleName)+"/switch"
+	}
+	switch {
+	case a.Principal.IsOwner():
+		m.Refusal = "The account owner does not switch roles: sign in as a RAM user to act as a role."
+	case a.Session != nil:
+		m.Refusal = "You act as role " + a.Session.Role.RoleName + " now: switch back first."
+	}
+	return Render(c, http.StatusOK, views.RoleSwitchPage(m))
+}
+
+// RoleSwitch handles POST /roles/:name/switch: a signed-in RAM user whose
+// policies and the role's trust policy allow it acts as the role until it
+// switches back (SPEC §12).
+func (h *Handlers) RoleSwitch(c echo.Context) error {
+	a := ActorOf(c)
+	if a.Principal.IsOwner() {
+		return echo.NewHTTPError(http.StatusBadRequest, "The account owner does not switch roles.")
+	}
+	key, err := h.RAM.SwitchRole(ctx(c), a, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	s := SessionOf(c)
+	if err := s.Advance(ram.StepDone); err != nil { // a new session id for the new privileges
+		return err
+	}
+	if err := s.Set(SwitchKey, key); err != nil {
+		return err
+	}
+	return flashDone(c, roleHref(c.Param("name")), "You act as role "+c.Param("name")+" now.")
+}
+
+// SwitchBack handles POST /roles/switch-back: the role session ends and the
+// user acts as itself again.
+func (h *Handlers) SwitchBack(c echo.Context) error {
+	a := ActorOf(c)
+	if err := h.RAM.SwitchBack(ctx(c), a); err != nil {
+		return err
+	}
+	s := SessionOf(c)
+	if err := s.Advance(ram.StepDone); err != nil {
+		return err
+	}
+	if err := s.Set(SwitchKey, ""); err != nil {
+		return err
+	}
+	msg := "You act as yourself again."
+	if a.Session != nil {
+		msg = "Back to " + a.Session.Session.SourceName + "."
+	}
+	return flashDone(c, "/me", msg)
 }

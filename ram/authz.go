@@ -208,6 +208,12 @@ func (s *Service) decide(ctx context.Context, a Actor, action string, resources 
 // owner may do everything; a RAM user what its policies allow. A refusal is
 // audited with errorCode NoPermission and explained in the error's Denial.
 func (s *Service) authorize(ctx context.Context, a Actor, action string, rs ...Resource) error {
+	return s.authorizeAs(ctx, a, action, "", rs...)
+}
+
+// authorizeAs is authorize, recording a refusal under eventName ("" = the
+// action's name).
+func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName string, rs ...Resource) error {
 	switch {
 	case a.Principal == PrincipalRoot:
 		return nil
@@ -237,11 +243,17 @@ func (s *Service) authorize(ctx context.Context, a Actor, action string, rs ...R
 		}
 	}
 	acct := s.accountID(ctx)
-	name := action
-	if i := strings.IndexByte(action, ':'); i >= 0 {
-		name = action[i+1:]
+	name := eventName
+	if name == "" {
+		name = action
+		if i := strings.IndexByte(action, ':'); i >= 0 {
+			name = action[i+1:]
+		}
 	}
 	ev := s.event(ctx, a, acct, s.opType(a), name)
+	if strings.HasPrefix(action, "sts:") {
+		ev.EventSource, ev.ServiceName = "sts", "Sts"
+	}
 	ev.ResourceName = strings.Join(resources, ",")
 	ev.AdditionalEventData = map[string]any{"authAction": action, "noPermissionType": d.Type}
 	if d.PolicyName != "" {

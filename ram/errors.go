@@ -31,6 +31,9 @@ type Error struct {
 	Message string            // safe to show
 	Fields  map[string]string // field name → message, for forms
 	Denial  *Denial           // for NoPermission: what was refused and why
+	// trust marks a refusal by a role's trust policy, which (unlike a
+	// policy refusal in authorize) is not recorded yet.
+	trust bool
 }
 
 func (e *Error) Error() string {

@@ -97,8 +97,14 @@ func validSessionName(n string) bool {
 // role's trust policy allows the caller; a session policy narrows what the
 // session may do.
 func (s *Service) AssumeRole(ctx context.Context, a Actor, in AssumeRoleInput) (*AssumedRole, error) {
+	return s.assume(ctx, a, in, "AssumeRole")
+}
+
+// assume is AssumeRole, recorded as eventName (AssumeRole, or SwitchRole in
+// the console).
+func (s *Service) assume(ctx context.Context, a Actor, in AssumeRoleInput, eventName string) (*AssumedRole, error) {
 	acct := s.accountID(ctx)
-	refuse := func(err error) (*AssumedRole, error) { return nil, s.refusedSTS(ctx, a, acct, in, err) }
+	refuse := func(err error) (*AssumedRole, error) { return nil, s.refusedSTS(ctx, a, acct, in, eventName, err) }
 	if a.Principal == "" || a.Principal == PrincipalRoot {
 		return refuse(&Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "The account owner cannot assume roles; use a RAM user."})
 	}
@@ -131,7 +137,7 @@ func (s *Service) AssumeRole(ctx context.Context, a Actor, in AssumeRoleInput) (
 		}
 		res, role = r, found
 	}
-	if err := s.authorize(ctx, a, "sts:AssumeRole", res); err != nil {
+	if err := s.authorizeAs(ctx, a, "sts:AssumeRole", eventName, res); err != nil {
 		return nil, err
 	}
 	if role == nil {
@@ -172,7 +178,7 @@ func (s *Service) AssumeRole(ctx context.Context, a Actor, in AssumeRoleInput) (
 		if err := tx.CreateRoleSession(ctx, sess); err != nil {
 			return err
 		}
-		ev := s.stsEvent(ctx, a, acct, in)
+		ev := s.stsEvent(ctx, a, acct, in, eventName)
 		ev.ResourceName = RoleARN(acct, role.RoleName)
 		ev.AdditionalEventData = map[string]any{"assumedRoleId": role.RoleID + ":" + in.RoleSessionName, "sessionAccessKeyId": keyID,
 			"expiration": apiTime(sess.ExpiresAt)}
@@ -190,8 +196,8 @@ func roleSessionSecretAD(keyID string) string { return "role_sessions/" + keyID 
 func apiTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
 // stsEvent is the event of an AssumeRole call (never with credentials).
-func (s *Service) stsEvent(ctx context.Context, a Actor, acct string, in AssumeRoleInput) *store.Event {
-	ev := s.event(ctx, a, acct, s.opType(a), "AssumeRole")
+func (s *Service) stsEvent(ctx context.Context, a Actor, acct string, in AssumeRoleInput, eventName string) *store.Event {
+	ev := s.event(ctx, a, acct, s.opType(a), eventName)
 	ev.EventSource, ev.ServiceName = "sts", "Sts"
 	ev.RequestParameters = map[string]any{"RoleArn": in.RoleArn, "RoleSessionName": in.RoleSessionName,
 		"DurationSeconds": in.DurationSeconds, "ExternalId": in.ExternalID, "Policy": in.Policy}
@@ -199,12 +205,12 @@ func (s *Service) stsEvent(ctx context.Context, a Actor, acct string, in AssumeR
 }
 
 // refusedSTS records a refused AssumeRole, unless authorize did already.
-func (s *Service) refusedSTS(ctx context.Context, a Actor, acct string, in AssumeRoleInput, err error) error {
+func (s *Service) refusedSTS(ctx context.Context, a Actor, acct string, in AssumeRoleInput, eventName string, err error) error {
 	e, ok := AsError(err)
-	if !ok || e.Code == "NoPermission" && e.Denial != nil {
+	if !ok || e.Code == "NoPermission" && e.Denial != nil && !e.trust {
 		return err
 	}
-	ev := s.stsEvent(ctx, a, acct, in)
+	ev := s.stsEvent(ctx, a, acct, in, eventName)
 	if rerr := s.record(ctx, failEvent(ev, e.Code, e.Message)); rerr != nil {
 		return rerr
 	}
@@ -238,7 +244,7 @@ func (s *Service) trustAllows(ctx context.Context, a Actor, acct string, role *s
 			break
 		}
 	}
-	return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "You are not authorized to assume this role: its trust policy does not allow you.", Denial: d}
+	return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "You are not authorized to assume this role: its trust policy does not allow you.", Denial: d, trust: true}
 }
 
 // trustPolicy compiles a role's trust policy (cached with the role's
@@ -409,4 +415,77 @@ func (s *Service) RevokeRoleSessions(ctx context.Context, a Actor, roleName stri
 		return 0, s.refuse(ctx, a, acct, "RevokeRoleSessions", roleName, err)
 	}
 	return n, nil
+}
+
+// consoleSessionLength is how long a console role switch lasts (at most the
+// role's MaxSessionDuration, which is never shorter).
+const consoleSessionLength = time.Hour
+
+// SwitchRole starts a console role session for a signed-in RAM user, with
+// the same checks as AssumeRole: the user's policies must allow
+// sts:AssumeRole on the role and its trust policy the user. It returns the
+// session's temporary AccessKey id, which the console session keeps.
+func (s *Service) SwitchRole(ctx context.Context, a Actor, roleName string) (string, error) {
+	if a.Session != nil {
+		return "", &Error{Kind: EINVALID, Code: "InvalidParameter.SwitchRole", Message: "Switch back before switching to another role."}
+	}
+	name := a.Name
+	if len(name) < roleSessionNameMinimum {
+		name += "-console"
+	}
+	r, err := s.assume(ctx, a, AssumeRoleInput{RoleArn: RoleARN(s.accountID(ctx), roleName), RoleSessionName: name,
+		DurationSeconds: int(consoleSessionLength / time.Second)}, "SwitchRole")
+	if err != nil {
+		return "", err
+	}
+	return r.AccessKeyID, nil
+}
+
+// errSwitchEnded says a console role session is over.
+var errSwitchEnded = &Error{Kind: EAUTH, Code: "InvalidSecurityToken.Expired", Message: "Your role session ended: you act as yourself again."}
+
+// SwitchedSession returns the console role session keyID of the signed-in
+// principal while it is live; an EAUTH error once it has ended (expired,
+// revoked, the role deleted) or when it is not the principal's.
+func (s *Service) SwitchedSession(ctx context.Context, principal Principal, keyID string) (*RoleSessionActor, error) {
+	gen := s.st.Generation()
+	var e *cachedSession
+	if v, ok := s.sessions.Load(keyID); ok && v.(*cachedSession).gen == gen {
+		e = v.(*cachedSession)
+	} else {
+		var err error
+		if e, err = s.loadSession(ctx, keyID, gen); err != nil {
+			if e, ok := AsError(err); ok && e.Code == errTokenExpired.Code {
+				return nil, errSwitchEnded
+			}
+			return nil, err
+		}
+	}
+	rs := e.caller.Session
+	if Principal(rs.Session.SourcePrincipal) != principal || !s.Now().Before(rs.Session.ExpiresAt) {
+		return nil, errSwitchEnded
+	}
+	return rs, nil
+}
+
+// SwitchBack ends the console role session a signed-in user acts through
+// and records it; the user acts as itself again.
+func (s *Service) SwitchBack(ctx context.Context, a Actor) error {
+	rs := a.Session
+	if rs == nil {
+		return nil
+	}
+	user := Actor{Principal: Principal(rs.Session.SourcePrincipal), Name: rs.Session.SourceName, RequestID: a.RequestID,
+		SourceIP: a.SourceIP, UserAgent: a.UserAgent, SecureTransport: a.SecureTransport, MFAPresent: a.MFAPresent}
+	acct := s.accountID(ctx)
+	return s.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteRoleSession(ctx, rs.Session.AccessKeyID); err != nil {
+			return err
+		}
+		ev := s.event(ctx, user, acct, EventConsoleOperation, "SwitchBack")
+		ev.EventSource, ev.ServiceName = "sts", "Sts"
+		ev.ResourceName = RoleARN(acct, rs.Role.RoleName)
+		ev.AdditionalEventData = map[string]any{"sessionAccessKeyId": rs.Session.AccessKeyID}
+		return tx.AppendEvent(ctx, ev)
+	})
 }

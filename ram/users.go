@@ -316,6 +316,10 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, name string, cascade 
 		if err := tx.DeleteUser(ctx, u); err != nil {
 			return err
 		}
+		// The role sessions the user started end with it.
+		if err := tx.DeleteRoleSessionsFrom(ctx, string(UserPrincipal(u.UserID))); err != nil {
+			return err
+		}
 		ev := s.change(ctx, a, acct, "DeleteUser", u.UserName, map[string]any{"UserName": u.UserName})
 		if cascade {
 			ev.AdditionalEventData = map[string]any{"cascade": true}

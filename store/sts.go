@@ -95,6 +95,14 @@ func (tx *Tx) DeleteRoleSessions(ctx context.Context, roleID string) (int, error
 	return int(n), nil
 }
 
+// DeleteRoleSession ends one session.
+func (tx *Tx) DeleteRoleSession(ctx context.Context, accessKeyID string) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM role_sessions WHERE access_key_id = ?", accessKeyID); err != nil {
+		return fmt.Errorf("store: delete role session: %w", err)
+	}
+	return nil
+}
+
 // DeleteRoleSessionsFrom ends every role session a principal started (its
 // user deleted, its key deleted or disabled, or the source session ended).
 func (tx *Tx) DeleteRoleSessionsFrom(ctx context.Context, sourcePrincipal string) error {

@@ -20,6 +20,13 @@ type Layout struct {
 	Nav       []NavItem
 	Flash     string
 	FlashErr  bool
+	// Switched is set while a RAM user acts as a role.
+	Switched *SwitchBanner
+}
+
+// SwitchBanner says whose role session the console acts as.
+type SwitchBanner struct {
+	Role, RoleHref, User, BackAction, Expires string
 }
 
 // Form carries a form's typed values and its per-field messages.

@@ -55,3 +55,16 @@ type RoleDelete struct {
 	Policies int
 	Form     Form
 }
+
+// RoleSwitch confirms switching to a role in the console.
+type RoleSwitch struct {
+	Layout            Layout
+	Name, Description string
+	Action            string
+	Refusal           string // why this identity cannot switch, when it cannot
+}
+
+// SwitchRoleForm asks which role to switch to.
+type SwitchRoleForm struct {
+	Layout Layout
+}

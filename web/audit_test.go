@@ -76,6 +76,8 @@ var auditedRoutes = map[string][]string{
 	"POST /roles/:name/edit":                                {"UpdateRole"},
 	"POST /roles/:name/delete":                              {"DeleteRole"},
 	"POST /roles/:name/sessions/revoke":                     {"RevokeRoleSessions"},
+	"POST /roles/:name/switch":                              {"SwitchRole"},
+	"POST /roles/switch-back":                               {"SwitchBack"},
 	"POST /roles/:name/policies":                            {"AttachPolicyToRole"},
 	"POST /roles/:name/policies/:type/:policy/detach":       {"DetachPolicyFromRole"},
 	"POST /audit/verify":                                    {"VerifyAuditChain"},
@@ -370,6 +372,26 @@ func TestAuditCoverage(t *testing.T) {
 		}},
 		{"POST /me/accesskeys/:id/delete", "another user's key", []string{"DeleteAccessKey"}, "*", "cov-alice", func() page {
 			return alice.post("/me/accesskeys/"+bobKey+"/delete", nil)
+		}},
+		{"POST /roles/:name/switch", "switch without permission", []string{"SwitchRole"}, "NoPermission", "cov-alice", func() page {
+			alice.get("/roles/cov-switch/switch")
+			return alice.post("/roles/cov-switch/switch", nil)
+		}},
+		{"POST /roles", "a role to switch to", []string{"CreateRole"}, "", "root", func() page {
+			o.get("/roles/new")
+			return o.post("/roles", form("name", "cov-switch", "preset", "account", "max_session_duration", "3600"))
+		}},
+		{"POST /users/:name/policies", "alice may assume roles", []string{"AttachPolicyToUser"}, "", "root", func() page {
+			o.get("/users/cov-alice")
+			return o.post("/users/cov-alice/policies", form("policy_type", "System", "policy_name", "AliyunSTSAssumeRoleAccess"))
+		}},
+		{"POST /roles/:name/switch", "switch role", []string{"SwitchRole"}, "", "cov-alice", func() page {
+			alice.get("/roles/cov-switch/switch")
+			return alice.post("/roles/cov-switch/switch", nil)
+		}},
+		{"POST /roles/switch-back", "switch back", []string{"SwitchBack"}, "", "cov-alice", func() page {
+			alice.get("/me")
+			return alice.post("/roles/switch-back", nil)
 		}},
 		{"POST /password/change", "wrong current password", []string{"ChangePassword"}, "*", "cov-alice", func() page {
 			alice.get("/password/change")

@@ -207,6 +207,21 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 					return err
 				}
 				c.Set(handlers.KeyIdentity, id)
+				if key := s.Get(handlers.SwitchKey); key != "" {
+					// A RAM user acting as a role: pages follow the role session while it lives.
+					rs, err := svc.SwitchedSession(c.Request().Context(), id.Principal, key)
+					switch {
+					case ram.ErrorKind(err) == ram.EAUTH:
+						if err := s.Set(handlers.SwitchKey, ""); err != nil {
+							return err
+						}
+						_ = s.AddFlash(handlers.FlashError(err))
+					case err != nil:
+						return err
+					default:
+						c.Set(handlers.KeyRoleSession, rs)
+					}
+				}
 			}
 			allowed := false
 			switch r.Access {

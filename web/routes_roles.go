@@ -28,6 +28,11 @@ func roleRoutes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/roles", Access: SignedIn, Handler: h.RolesList, Action: "ram:ListRoles", Resources: allRoles, Nav: "Roles"},
 		{Method: get, Path: "/roles/new", Access: SignedIn, Handler: h.RoleNew, Action: "ram:CreateRole", Resources: allRoles},
 		{Method: post, Path: "/roles", Access: SignedIn, Handler: h.RoleCreate, Action: "ram:CreateRole", Resources: allRoles},
+		// Switch role: the checks are AssumeRole's (the user's policies and the trust policy).
+		{Method: get, Path: "/switch-role", Access: SignedIn, Handler: h.SwitchRoleForm, Nav: "Switch role", NavFor: NavRAMUser},
+		{Method: post, Path: "/roles/switch-back", Access: SignedIn, Handler: h.SwitchBack},
+		{Method: get, Path: "/roles/:name/switch", Access: SignedIn, Handler: h.RoleSwitchForm},
+		{Method: post, Path: "/roles/:name/switch", Access: SignedIn, Handler: h.RoleSwitch},
 		{Method: get, Path: "/roles/:name", Access: SignedIn, Handler: h.RoleShow, Action: "ram:GetRole", Resources: theRole},
 		{Method: get, Path: "/roles/:name/edit", Access: SignedIn, Handler: h.RoleEditForm, Action: "ram:UpdateRole", Resources: theRole},
 		{Method: post, Path: "/roles/:name/edit", Access: SignedIn, Handler: h.RoleUpdate, Action: "ram:UpdateRole", Resources: theRole},
