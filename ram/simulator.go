@@ -117,7 +117,64 @@ func (s *Service) Simulate(ctx context.Context, a Actor, in SimulateInput) (*pol
 		set = set.With(policy.Compile(policy.Source{Type: "Draft", Name: "draft", Version: "-"}, draft))
 	}
 	res := set.Explain(&policy.Request{Action: action, Resources: resources, Context: pc})
+	if strings.EqualFold(action, policy.ActionAssumeRole) {
+		if err := s.simulateTrust(ctx, acct, u, pc, &res); err != nil {
+			return nil, err
+		}
+	}
 	return &res, nil
+}
+
+// simulateTrust adds the trust policies to a simulated sts:AssumeRole:
+// assuming a role needs the user's own policies and the role's trust
+// policy both to say yes, so each resource that names a role of the
+// account is decided by both, with the trust policy's statements among the
+// reasons (policy type "Trust").
+func (s *Service) simulateTrust(ctx context.Context, acct string, u *store.User, pc *policy.Context, res *policy.Result) error {
+	caller := policy.Caller{Kind: policy.CallerRAMUser, Account: acct, ARN: "acs:ram::" + acct + ":user/" + u.UserName}
+	for i := range res.Resources {
+		rr := &res.Resources[i]
+		_, rest, ok := strings.Cut(rr.Resource, ":"+acct+":role/")
+		if !ok || !strings.HasPrefix(rr.Resource, "acs:ram:") {
+			continue
+		}
+		role, err := s.st.RoleByName(ctx, rest)
+		if err != nil {
+			if !isNotFound(err) {
+				return err
+			}
+			continue
+		}
+		tp, err := s.trustPolicy(role)
+		if err != nil {
+			return err
+		}
+		tr := tp.ExplainTrust(&policy.TrustRequest{Caller: caller, Context: pc})
+		rr.Matched = append(rr.Matched, tr.Matched...)
+		res.Matched = append(res.Matched, tr.Matched...)
+		switch {
+		case rr.Decision == policy.ExplicitDeny || tr.Decision == policy.ExplicitDeny:
+			rr.Decision = policy.ExplicitDeny
+		case rr.Decision == policy.Allow && tr.Decision == policy.Allow:
+		default:
+			rr.Decision = policy.ImplicitDeny
+		}
+	}
+	// The overall decision: ExplicitDeny if any resource is, Allow if all are.
+	deny, allow := false, true
+	for _, rr := range res.Resources {
+		deny = deny || rr.Decision == policy.ExplicitDeny
+		allow = allow && rr.Decision == policy.Allow
+	}
+	switch {
+	case deny:
+		res.Decision = policy.ExplicitDeny
+	case allow:
+		res.Decision = policy.Allow
+	default:
+		res.Decision = policy.ImplicitDeny
+	}
+	return nil
 }
 
 // parseISOTime accepts RFC 3339 and the date and minute forms people type.

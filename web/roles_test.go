@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -68,4 +69,35 @@ func TestRolesConsole(t *testing.T) {
 	expectRedirect(t, owner.post("/roles/ecs-service/delete", url.Values{"confirm": {"ecs-service"}, "detach": {"true"}}), "/roles",
 		"delete with its policy detached")
 	expectStatus(t, owner.get("/roles/ecs-service"), 404, "the deleted role")
+}
+
+// The simulator decides sts:AssumeRole as STS does: the user's policies and
+// the role's trust policy, with the trust policy's statements as reasons.
+func TestSimulatorAssumeRole(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	acct := h.accountID()
+	owner.get("/roles/new")
+	owner.post("/roles", url.Values{"name": {"only-bob"}, "preset": {"users"}, "preset_users": {"bob"}, "max_session_duration": {"3600"}})
+	owner.get("/roles/new")
+	owner.post("/roles", url.Values{"name": {"anyone"}, "preset": {"account"}, "max_session_duration": {"3600"}})
+	for _, name := range []string{"bob", "eve"} {
+		owner.get("/users/new")
+		owner.post("/users", url.Values{"name": {name}})
+		owner.get("/users/" + name)
+		owner.post("/users/"+name+"/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunSTSAssumeRoleAccess"}})
+	}
+	owner.get("/simulator")
+	for _, tc := range []struct{ user, role, want string }{
+		{"bob", "only-bob", "Allow"}, {"eve", "only-bob", "ImplicitDeny"}, {"eve", "anyone", "Allow"},
+	} {
+		_, res := simulate(t, owner, url.Values{"user": {tc.user}, "action": {"sts:AssumeRole"}, "resource": {"acs:ram::" + acct + ":role/" + tc.role}})
+		if res["decision"] != tc.want {
+			t.Errorf("%s assumes %s: %v, want %s (%v)", tc.user, tc.role, res["decision"], tc.want, res)
+		}
+	}
+	_, res := simulate(t, owner, url.Values{"user": {"bob"}, "action": {"sts:AssumeRole"}, "resource": {"acs:ram::" + acct + ":role/only-bob"}})
+	if !strings.Contains(fmt.Sprint(res["matched"]), "Trust") {
+		t.Errorf("the trust policy's statement is not among the reasons: %v", res["matched"])
+	}
 }
