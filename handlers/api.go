@@ -3,8 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -14,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,18 +121,12 @@ func isForm(r *http.Request) bool {
 
 // apiRequest is a parsed call: its parameters and how it is signed.
 type apiRequest struct {
+	Signed
 	c       echo.Context
-	method  string
-	body    []byte
-	query   map[string]string // the query string's parameters
-	params  apiParams         // query and form body together
 	action  string
 	version string
 	xml     bool
-	v3      *AuthorizationV3
-	keyID   string
-	token   string // the STS security token, with temporary credentials
-	assumed bool   // the caller is a role session
+	assumed bool // the caller is a role session
 	// principalName is the authenticated caller's UserName.
 	principalName string
 	// ctx is the call's context; recorded tells whether an operation run
@@ -200,7 +191,8 @@ func unescapeQuery(s string) (string, error) {
 
 func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 	r := c.Request()
-	req := &apiRequest{c: c, method: r.Method, body: body, query: make(map[string]string, 12)}
+	req := &apiRequest{c: c, Signed: Signed{method: r.Method, path: "/", host: r.Host, header: r.Header, body: body, bodySeen: true,
+		query: make(map[string]string, 12)}}
 	req.params = req.query
 	if err := parseValues(r.URL.RawQuery, req.query, "query string"); err != nil {
 		// Answer in the format asked for even when the parameters do not parse.
@@ -246,162 +238,13 @@ func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 	return req, nil
 }
 
-// authenticate verifies the signature and the timestamp and returns the
-// caller, the nonce and the signed time. The nonce is not checked here: a
-// call that changes something records it (refusing a used one) before it
-// runs; a read records it with its audit event, in one transaction, and a
-// replayed read is refused then, before anything is answered.
+// authenticate verifies the call's signature through the verifier the
+// gateway uses too (verify.go).
 func (h *API) authenticate(ctx context.Context, req *apiRequest) (*ram.APICaller, string, time.Time, error) {
-	if req.v3 != nil {
-		return h.authenticateV3(ctx, req)
-	}
-	p := req.params
-	for _, name := range []string{"AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"} {
-		if p[name] == "" {
-			return nil, "", time.Time{}, missing(name)
-		}
-	}
-	if p["SignatureMethod"] != "HMAC-SHA1" {
-		return nil, "", time.Time{}, apiError("InvalidParameter.SignatureMethod", "SignatureMethod must be HMAC-SHA1.")
-	}
-	if p["SignatureVersion"] != "1.0" {
-		return nil, "", time.Time{}, apiError("InvalidParameter.SignatureVersion", "SignatureVersion must be 1.0.")
-	}
-	ts, err := h.checkTime(p["Timestamp"], "Timestamp")
-	if err != nil {
-		return nil, "", ts, err
-	}
-	nonce := p["SignatureNonce"]
-	if err := checkNonce(nonce); err != nil {
-		return nil, "", ts, err
-	}
-	caller, err := h.caller(ctx, req)
-	if err != nil {
-		return nil, "", ts, err
-	}
-	mac, done := v1MAC(caller.AccessKeyID, string(caller.Secret))
-	ok := VerifyV1(mac, req.method, p, p["Signature"])
-	done()
-	if !ok {
-		return caller, "", ts, signatureMismatch(StringToSignV1(req.method, p))
-	}
-	return caller, nonce, ts, nil
+	return h.verifier().Verify(ctx, &req.Signed)
 }
 
-func (h *API) authenticateV3(ctx context.Context, req *apiRequest) (*ram.APICaller, string, time.Time, error) {
-	r := req.c.Request()
-	// SignedHeaders are lower-case and sorted (ParseAuthorization).
-	signed := func(name string) bool {
-		_, ok := slices.BinarySearch(req.v3.SignedHeaders, name)
-		return ok
-	}
-	// Everything that steers the call must be signed: the host and every
-	// x-acs-* header (action, version, date, nonce, payload hash).
-	if !signed("host") {
-		return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include host.")
-	}
-	for name := range r.Header {
-		if len(name) < 6 || !strings.EqualFold(name[:6], "x-acs-") {
-			continue
-		}
-		if lname := strings.ToLower(name); !signed(lname) {
-			return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include %s.", lname)
-		}
-	}
-	if len(req.body) > 0 && r.Header.Get("Content-Type") != "" && !signed("content-type") {
-		// How the body is read (form parameters or not) is part of what is signed.
-		return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include content-type.")
-	}
-	for _, name := range []string{"x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"} {
-		if r.Header.Get(name) == "" {
-			return nil, "", time.Time{}, missing(name)
-		}
-	}
-	ts, err := h.checkTime(r.Header.Get("x-acs-date"), "x-acs-date")
-	if err != nil {
-		return nil, "", ts, err
-	}
-	nonce := r.Header.Get("x-acs-signature-nonce")
-	if err := checkNonce(nonce); err != nil {
-		return nil, "", ts, err
-	}
-	sum := sha256.Sum256(req.body)
-	payloadHash := r.Header.Get("x-acs-content-sha256")
-	if !signaturesEqual(strings.ToLower(payloadHash), hex.EncodeToString(sum[:])) {
-		return nil, "", ts, apiError("SignatureDoesNotMatch", "The request body does not match its x-acs-content-sha256 header.")
-	}
-	req.token = r.Header.Get("x-acs-security-token")
-	caller, err := h.caller(ctx, req)
-	if err != nil {
-		return nil, "", ts, err
-	}
-	header := func(name string) string {
-		if name == "host" {
-			return r.Host
-		}
-		vals := r.Header.Values(name)
-		if len(vals) > 1 {
-			vals = append([]string(nil), vals...)
-			for i := range vals {
-				vals[i] = strings.TrimSpace(vals[i])
-			}
-			sort.Strings(vals)
-		}
-		return strings.Join(vals, ",")
-	}
-	sts := stringToSignV3(req.method, req.query, req.v3.SignedHeaders, header, payloadHash)
-	mac, done := v3MAC(caller.AccessKeyID, string(caller.Secret))
-	ok := VerifyV3(mac, sts, req.v3.Signature)
-	done()
-	if !ok {
-		return caller, "", ts, signatureMismatch(sts)
-	}
-	return caller, nonce, ts, nil
-}
-
-// caller finds who a request claims to be: the owner of a permanent
-// AccessKey, or the role session of temporary (STS.) credentials with their
-// security token.
-func (h *API) caller(ctx context.Context, req *apiRequest) (*ram.APICaller, error) {
-	var caller *ram.APICaller
-	var err error
-	switch {
-	case ram.IsTemporaryKey(req.keyID):
-		caller, err = h.RAM.RoleSessionCaller(ctx, req.keyID, req.token)
-	case req.token != "":
-		err = apiError("InvalidSecurityToken.MismatchWithAccessKey", "A security token goes only with temporary (STS.) credentials.")
-	default:
-		caller, err = h.RAM.AccessKeyCaller(ctx, req.keyID)
-	}
-	if err != nil {
-		forgetMACs(req.keyID) // a deleted, inactive or ended key's secret is not kept
-	}
-	return caller, err
-}
-
-// signatureMismatch carries the server's string to sign, which the classic
-// SDK compares with its own to tell a wrong secret from a bad signer.
-func signatureMismatch(stringToSign string) *ram.Error {
-	return apiError("SignatureDoesNotMatch", "Specified signature does not match our calculation. server string to sign is:%s", stringToSign)
-}
-
-func (h *API) checkTime(v, name string) (time.Time, error) {
-	ts, err := time.Parse(timestampLayout, v)
-	if err != nil {
-		return ts, apiError("InvalidTimeStamp.Format", "Specified %s is not in the format yyyy-MM-ddTHH:mm:ssZ.", name)
-	}
-	if d := h.RAM.Now().Sub(ts); d > ram.SignatureWindow || d < -ram.SignatureWindow {
-		return ts, apiError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired (more than 15 minutes from the server's time).")
-	}
-	return ts, nil
-}
-
-func checkNonce(nonce string) error {
-	if len(nonce) > 128 {
-		return apiError("InvalidParameter.SignatureNonce", "The signature nonce is longer than 128 characters.")
-	}
-	return nil
-}
+func (h *API) verifier() *Verifier { return &Verifier{RAM: h.RAM} }
 
 // Serve answers an OpenAPI call whose body was read already. It always
 // writes the answer itself.
@@ -469,7 +312,7 @@ func (h *API) Serve(c echo.Context, body []byte) error {
 
 // ServeError answers a call that could not be read or failed unexpectedly.
 func (h *API) ServeError(c echo.Context, err error) error {
-	req := &apiRequest{c: c, params: apiParams{}}
+	req := &apiRequest{c: c, Signed: Signed{params: apiParams{}}}
 	req.xml = strings.EqualFold(c.QueryParam("Format"), "XML")
 	return h.answerError(req, err)
 }

@@ -276,18 +276,36 @@ func validHeaderName(s string) bool {
 	return true
 }
 
-// CanonicalRequestV3 is the V3 canonical request: method, "/", the
-// canonical query, one "name:value" line per signed header (values
-// trimmed), the signed header names joined by ';', and the payload hash.
-// header returns a signed header's value.
-func CanonicalRequestV3(method string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
-	return string(appendCanonicalRequestV3(nil, method, query, signed, header, payloadHash))
+// CanonicalRequestV3 is the V3 canonical request: method, the canonical
+// URI (the request's path, each segment percent-encoded; "/" for RPC
+// calls), the canonical query, one "name:value" line per signed header
+// (values trimmed), the signed header names joined by ';', and the payload
+// hash. header returns a signed header's value.
+func CanonicalRequestV3(method, path string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
+	return string(appendCanonicalRequestV3(nil, method, path, query, signed, header, payloadHash))
+}
+
+// appendCanonicalURI appends a path as V3's canonical URI: "/" when empty,
+// each segment percent-encoded, the slashes kept.
+func appendCanonicalURI(b []byte, path string) []byte {
+	if path == "" || path == "/" {
+		return append(b, '/')
+	}
+	for i, seg := range strings.Split(path, "/") {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = appendPercentEncoded(b, seg)
+	}
+	return b
 }
 
 // appendCanonicalRequestV3 appends the V3 canonical request to b.
-func appendCanonicalRequestV3(b []byte, method string, query map[string]string, signed []string, header func(name string) string, payloadHash string) []byte {
+func appendCanonicalRequestV3(b []byte, method, path string, query map[string]string, signed []string, header func(name string) string, payloadHash string) []byte {
 	b = append(b, method...)
-	b = append(b, "\n/\n"...)
+	b = append(b, '\n')
+	b = appendCanonicalURI(b, path)
+	b = append(b, '\n')
 	b = appendCanonicalQuery(b, query, "")
 	b = append(b, '\n')
 	for _, name := range signed {
@@ -309,9 +327,9 @@ func appendCanonicalRequestV3(b []byte, method string, query map[string]string, 
 
 // stringToSignV3 is StringToSignV3 of a canonical request built in a
 // pooled buffer.
-func stringToSignV3(method string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
+func stringToSignV3(method, path string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
 	bp := signBuffers.Get().(*[]byte)
-	b := appendCanonicalRequestV3((*bp)[:0], method, query, signed, header, payloadHash)
+	b := appendCanonicalRequestV3((*bp)[:0], method, path, query, signed, header, payloadHash)
 	sum := sha256.Sum256(b)
 	putSignBuffer(bp, b)
 	var out [len(AlgorithmV3) + 1 + 2*sha256.Size]byte

@@ -76,7 +76,7 @@ func TestSignatureV3Vector(t *testing.T) {
 		t.Fatalf("ParseAuthorization = %+v", a)
 	}
 	query := map[string]string{"Comments": "x*y z", "DisplayName": "Alice Smith", "UserName": "alice"}
-	cr := CanonicalRequestV3("POST", query, a.SignedHeaders, func(n string) string { return headers[n] }, headers["x-acs-content-sha256"])
+	cr := CanonicalRequestV3("POST", "/", query, a.SignedHeaders, func(n string) string { return headers[n] }, headers["x-acs-content-sha256"])
 	wantCR := strings.Join([]string{"POST", "/", "Comments=x%2Ay%20z&DisplayName=Alice%20Smith&UserName=alice",
 		"host:127.0.0.1:18555", "x-acs-action:CreateUser",
 		"x-acs-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -136,7 +136,7 @@ func FuzzParseAuthorization(f *testing.F) {
 				t.Fatalf("accepted signed headers %v", a.SignedHeaders)
 			}
 		}
-		cr := CanonicalRequestV3("POST", map[string]string{h: h}, a.SignedHeaders, func(string) string { return h }, "")
+		cr := CanonicalRequestV3("POST", "/", map[string]string{h: h}, a.SignedHeaders, func(string) string { return h }, "")
 		_ = SignV3("k", StringToSignV3(cr))
 	})
 }
@@ -273,8 +273,8 @@ func FuzzStringToSignV3(f *testing.F) {
 			}
 			return hv
 		}
-		want := StringToSignV3(CanonicalRequestV3(method, q, signed, header, payload))
-		if got := stringToSignV3(method, q, signed, header, payload); got != want {
+		want := StringToSignV3(CanonicalRequestV3(method, "/", q, signed, header, payload))
+		if got := stringToSignV3(method, "/", q, signed, header, payload); got != want {
 			t.Fatalf("stringToSignV3 = %q, want %q", got, want)
 		}
 		if got, want := canonicalQuery(q, ""), definitionQuery(q); got != want {
@@ -329,4 +329,18 @@ func percentEncode(s string) string {
 // value keeps its '='.
 func canonicalQuery(params map[string]string, skip string) string {
 	return string(appendCanonicalQuery(nil, params, skip))
+}
+
+// The V3 canonical URI is the request's path, each segment percent-encoded
+// and the slashes kept: "/" for RPC calls, the original path for a request
+// the gateway checks.
+func TestCanonicalURIV3(t *testing.T) {
+	for _, tc := range []struct{ path, want string }{
+		{"", "/"}, {"/", "/"}, {"/b1/k1", "/b1/k1"}, {"/b1/a key*~", "/b1/a%20key%2A~"}, {"/b1/dir/", "/b1/dir/"}, {"/ü", "/%C3%BC"},
+	} {
+		cr := CanonicalRequestV3("GET", tc.path, nil, nil, nil, "e3b0")
+		if got := strings.Split(cr, "\n")[1]; got != tc.want {
+			t.Errorf("canonical URI of %q = %q, want %q", tc.path, got, tc.want)
+		}
+	}
 }

@@ -108,7 +108,7 @@ func signV3(req *http.Request, keyID, secret string) {
 		}
 		return req.Header.Get(n)
 	}
-	cr := handlers.CanonicalRequestV3(req.Method, q, names, header, req.Header.Get("x-acs-content-sha256"))
+	cr := handlers.CanonicalRequestV3(req.Method, req.URL.Path, q, names, header, req.Header.Get("x-acs-content-sha256"))
 	req.Header.Set("Authorization", "ACS3-HMAC-SHA256 Credential="+keyID+",SignedHeaders="+strings.Join(names, ";")+
 		",Signature="+handlers.SignV3(secret, handlers.StringToSignV3(cr)))
 }
