@@ -168,12 +168,27 @@ func (s *Service) assume(ctx context.Context, a Actor, in AssumeRoleInput, event
 	sess := &store.RoleSession{AccessKeyID: keyID, RoleID: role.RoleID, SessionName: in.RoleSessionName, SourcePrincipal: src,
 		SourceName: srcName, SourceKeyID: a.AccessKeyID, SecretEnc: s.sealer.Seal(roleSessionSecretAD(keyID), []byte(secret)),
 		TokenHash: tokenHash(token), MFAPresent: a.MFAPresent, ExpiresAt: s.Now().Add(time.Duration(duration) * time.Second)}
+	if a.Session != nil && a.Session.Session.ExpiresAt.Before(sess.ExpiresAt) {
+		sess.ExpiresAt = a.Session.Session.ExpiresAt // a chained session never outlives the one it came from
+	}
 	if sessionPolicy != nil {
 		sess.SessionPolicy = in.Policy
 	}
 	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		if _, err := s.sameRole(ctx, tx, role); err != nil {
+		// What was checked must still hold when the session is written: the
+		// role and its trust policy unchanged, and the caller's user, key or
+		// session still there (a change or revocation meanwhile wins).
+		cur, err := s.sameRole(ctx, tx, role)
+		if err != nil {
 			return err
+		}
+		if cur.AssumeRolePolicy != role.AssumeRolePolicy || cur.MaxSessionDuration != role.MaxSessionDuration {
+			return conflict("Conflict.Role.Changed", "The role changed meanwhile. Try again.")
+		}
+		if live, err := s.sessionSourceLive(ctx, tx.Reads, sess, 0); err != nil {
+			return err
+		} else if !live {
+			return errTokenExpired
 		}
 		if err := tx.CreateRoleSession(ctx, sess); err != nil {
 			return err
@@ -247,12 +262,10 @@ func (s *Service) trustAllows(ctx context.Context, a Actor, acct string, role *s
 	return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "You are not authorized to assume this role: its trust policy does not allow you.", Denial: d, trust: true}
 }
 
-// trustPolicy compiles a role's trust policy (cached with the role's
-// update time: a role's trust policy changes only through UpdateRole).
+// trustPolicy compiles a role's trust policy (cached by the document).
 func (s *Service) trustPolicy(role *store.Role) (*policy.Compiled, error) {
-	key := role.RoleID + "@" + role.UpdatedAt.Format(time.RFC3339Nano)
 	if v, ok := s.trusts.Load(role.RoleID); ok {
-		if ct := v.(*cachedTrust); ct.key == key {
+		if ct := v.(*cachedTrust); ct.doc == role.AssumeRolePolicy {
 			return ct.trust, nil
 		}
 	}
@@ -261,12 +274,14 @@ func (s *Service) trustPolicy(role *store.Role) (*policy.Compiled, error) {
 		return nil, fmt.Errorf("ram: stored trust policy of %s does not parse: %w", role.RoleName, err)
 	}
 	t := policy.Compile(policy.Source{Type: "Trust", Name: role.RoleName, Version: "-"}, d)
-	s.trusts.Store(role.RoleID, &cachedTrust{key: key, trust: t})
+	s.trusts.Store(role.RoleID, &cachedTrust{doc: role.AssumeRolePolicy, trust: t})
 	return t, nil
 }
 
+// cachedTrust is a role's compiled trust policy, good while the stored
+// document is the one it was compiled from.
 type cachedTrust struct {
-	key   string
+	doc   string
 	trust *policy.Compiled
 }
 
@@ -348,6 +363,12 @@ func (s *Service) loadSession(ctx context.Context, keyID string, gen uint64) (*c
 	hash, err := hex.DecodeString(sess.TokenHash)
 	if err != nil {
 		return nil, err
+	}
+	if live, err := s.sessionSourceLive(ctx, s.st.Reads, sess, 0); err != nil {
+		return nil, err
+	} else if !live {
+		s.sessions.Delete(keyID)
+		return nil, errTokenExpired
 	}
 	rs := &RoleSessionActor{Role: role, Session: sess}
 	if sess.SessionPolicy != "" {
@@ -488,4 +509,51 @@ func (s *Service) SwitchBack(ctx context.Context, a Actor) error {
 		ev.AdditionalEventData = map[string]any{"sessionAccessKeyId": rs.Session.AccessKeyID}
 		return tx.AppendEvent(ctx, ev)
 	})
+}
+
+// maxChain bounds how many sessions deep a chain of role sessions is
+// followed.
+const maxChain = 8
+
+// sessionSourceLive reports whether what a role session was started from
+// still stands: its user, the AccessKey it signed AssumeRole with (still
+// Active), and for a chained session the session it came from, in turn.
+// Deleting the user or its key, disabling the key, or ending the parent
+// session thereby ends the session.
+func (s *Service) sessionSourceLive(ctx context.Context, r store.Reads, sess *store.RoleSession, depth int) (bool, error) {
+	if depth > maxChain {
+		return false, nil
+	}
+	if uid := Principal(sess.SourcePrincipal).UserID(); uid != "" {
+		if _, err := r.UserByID(ctx, uid); isNotFound(err) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+	}
+	switch key := sess.SourceKeyID; {
+	case key == "":
+		return true, nil
+	case IsTemporaryKey(key):
+		parent, err := r.RoleSession(ctx, key)
+		if isNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if !s.Now().Before(parent.ExpiresAt) {
+			return false, nil
+		}
+		return s.sessionSourceLive(ctx, r, parent, depth+1)
+	default:
+		k, err := r.AccessKey(ctx, key)
+		if isNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return k.Status == "Active", nil
+	}
 }
