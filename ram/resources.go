@@ -30,6 +30,11 @@ func groupResource(acct string, g *store.Group) Resource {
 	return Resource{"acs:ram:*:" + acct + ":group/" + g.GroupName}
 }
 
+// serviceResource is a resource service's ARN (SPEC §13).
+func serviceResource(acct string, sv *store.ResourceService) Resource {
+	return Resource{"acs:gateway::" + acct + ":service/" + sv.Code}
+}
+
 func roleResource(acct string, r *store.Role) Resource {
 	return Resource{"acs:ram:*:" + acct + ":role/" + r.RoleName}
 }
@@ -47,7 +52,10 @@ func allUsersResource(acct string) Resource    { return Resource{"acs:ram:*:" + 
 func allGroupsResource(acct string) Resource   { return Resource{"acs:ram:*:" + acct + ":group/*"} }
 func allPoliciesResource(acct string) Resource { return Resource{"acs:ram:*:" + acct + ":policy/*"} }
 func allRolesResource(acct string) Resource    { return Resource{"acs:ram:*:" + acct + ":role/*"} }
-func accountResource(acct string) Resource     { return Resource{"acs:ram:*:" + acct + ":*"} }
+func allServicesResource(acct string) Resource {
+	return Resource{"acs:gateway::" + acct + ":service/*"}
+}
+func accountResource(acct string) Resource { return Resource{"acs:ram:*:" + acct + ":*"} }
 
 // anyResource is "*", the resource of actions on no particular resource.
 var anyResource = Resource{"*"}
@@ -109,6 +117,19 @@ func (s *Service) lookupRole(ctx context.Context, r reader, acct, name string) (
 		return Resource{}, nil, err
 	}
 	return roleResource(acct, role), role, nil
+}
+
+// lookupService is lookupUser for resource services; a code that matches
+// nothing is authorised as spelled.
+func (s *Service) lookupService(ctx context.Context, r store.Reads, acct, code string) (Resource, *store.ResourceService, error) {
+	sv, err := r.ResourceService(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return Resource{"acs:gateway::" + acct + ":service/" + code}, nil, nil
+	}
+	if err != nil {
+		return Resource{}, nil, err
+	}
+	return serviceResource(acct, sv), sv, nil
 }
 
 // lookupPolicy finds a policy of a type; found is false when none has the
@@ -251,10 +272,12 @@ type Ref struct {
 }
 
 // Refs of the route table.
-func UserRef(name string) Ref  { return Ref{kind: "user", name: name} }
-func RoleRef(name string) Ref  { return Ref{kind: "role", name: name} }
-func AllRolesRef() Ref         { return Ref{kind: "roles"} }
-func GroupRef(name string) Ref { return Ref{kind: "group", name: name} }
+func UserRef(name string) Ref    { return Ref{kind: "user", name: name} }
+func RoleRef(name string) Ref    { return Ref{kind: "role", name: name} }
+func ServiceRef(code string) Ref { return Ref{kind: "service", name: code} }
+func AllServicesRef() Ref        { return Ref{kind: "services"} }
+func AllRolesRef() Ref           { return Ref{kind: "roles"} }
+func GroupRef(name string) Ref   { return Ref{kind: "group", name: name} }
 func PolicyRef(policyType, name string) Ref {
 	return Ref{kind: "policy", policyType: policyType, name: name}
 }
@@ -279,6 +302,10 @@ func (s *Service) resolve(ctx context.Context, acct string, refs []Ref) ([]Resou
 			res, _, err = s.lookupRole(ctx, s.st, acct, ref.name)
 		case "roles":
 			res = allRolesResource(acct)
+		case "service":
+			res, _, err = s.lookupService(ctx, s.st.Reads, acct, ref.name)
+		case "services":
+			res = allServicesResource(acct)
 		case "policy":
 			t := ref.policyType
 			if t != PolicyTypeSystem {

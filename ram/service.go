@@ -135,7 +135,11 @@ type Service struct {
 	sessions sync.Map // STS AccessKeyId → *cachedSession (sts.go)
 	trusts   sync.Map // RoleId → *cachedTrust (sts.go)
 	compiled sync.Map // custom policy UID → *compiledVersion
-	system   map[string]*policy.Compiled
+	// hostServices: lower-case host → *cachedHostService (services.go).
+	// Keyed by host names, which a later service may own: the generation
+	// is what keeps an entry right.
+	hostServices sync.Map
+	system       map[string]*policy.Compiled
 }
 
 // New returns the domain service over a store.
