@@ -80,6 +80,9 @@ var auditedRoutes = map[string][]string{
 	"POST /roles/switch-back":                               {"SwitchBack"},
 	"POST /roles/:name/policies":                            {"AttachPolicyToRole"},
 	"POST /roles/:name/policies/:type/:policy/detach":       {"DetachPolicyFromRole"},
+	"POST /services":                                        {"CreateService"},
+	"POST /services/import":                                 {"CreateService", "UpdateService"},
+	"POST /services/:code/delete":                           {"DeleteService"},
 	"POST /audit/verify":                                    {"VerifyAuditChain"},
 	// The simulator changes nothing and is not recorded (a denied one is).
 	"POST /simulator": {},
@@ -526,6 +529,27 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /roles/:name/delete", "delete role", []string{"DeleteRole"}, "", "root", func() page {
 			o.get("/roles/cov-role/delete")
 			return o.post("/roles/cov-role/delete", form("confirm", "cov-role"))
+		}},
+		{"POST /services", "create service", []string{"CreateService"}, "", "root", func() page {
+			o.get("/services/new")
+			return o.post("/services", form("definition", testOSSDef))
+		}},
+		{"POST /services", "create service with a bad definition", []string{"CreateService"}, "*", "root", func() page {
+			return o.post("/services", form("definition", `{"code": "x"}`))
+		}},
+		{"POST /services/import", "import over a service", []string{"UpdateService"}, "", "root", func() page {
+			o.get("/services")
+			return o.post("/services/import", form("definition", testOSSDef))
+		}},
+		{"POST /services/import", "import a new service", []string{"CreateService"}, "", "root", func() page {
+			return o.post("/services/import", form("definition", testECSDef))
+		}},
+		{"POST /services/import", "import a host of another service", []string{"UpdateService"}, "*", "root", func() page {
+			return o.post("/services/import", form("definition", strings.Replace(testECSDef, `"ecs.example", "ECS2.example"`, `"oss.example"`, 1)))
+		}},
+		{"POST /services/:code/delete", "delete service", []string{"DeleteService"}, "", "root", func() page {
+			o.get("/services/ecs/delete")
+			return o.post("/services/ecs/delete", form("confirm", "ecs"))
 		}},
 		{"POST /users/:name/delete", "delete user", []string{"DeleteUser"}, "", "root", func() page {
 			o.get("/users/cov-bob/delete")

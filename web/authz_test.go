@@ -53,6 +53,8 @@ func fill(path string) string {
 		path = strings.Replace(path, ":name", "pol", 1)
 	case strings.HasPrefix(path, "/roles/"):
 		path = strings.Replace(path, ":name", "op", 1)
+	case strings.HasPrefix(path, "/services/"):
+		path = strings.Replace(path, ":code", "ecs", 1)
 	}
 	return path
 }
@@ -81,6 +83,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	owner.post("/policies", url.Values{"name": {"pol"}, "document": {`{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}`}})
 	owner.get("/roles/new")
 	owner.post("/roles", url.Values{"name": {"op"}, "preset": {"account"}, "max_session_duration": {"3600"}})
+	owner.get("/services/new")
+	owner.post("/services", url.Values{"definition": {testECSDef}})
 	_ = acct
 
 	expect := func(identity, action string) bool { // true = allowed

@@ -19,13 +19,16 @@ import (
 // names gets through, in the console or the API.
 
 const denyCanonical = `{"Version":"1","Statement":[{"Effect":"Deny","Action":"*","Resource":[
-	"acs:ram:*:*:user/Target","acs:ram:*:*:group/Admins","acs:ram:*:*:policy/Break-Glass","acs:ram:*:*:role/Ops-Role"]}]}`
+	"acs:ram:*:*:user/Target","acs:ram:*:*:group/Admins","acs:ram:*:*:policy/Break-Glass","acs:ram:*:*:role/Ops-Role",
+	"acs:gateway::*:service/ops-svc"]}]}`
 
 var (
 	userVariants   = []string{"Target", "target", "TARGET", "tArGeT"}
 	groupVariants  = []string{"Admins", "admins", "ADMINS"}
 	policyVariants = []string{"Break-Glass", "break-glass", "BREAK-GLASS"}
 	roleVariants   = []string{"Ops-Role", "ops-role", "OPS-ROLE", "oPs-RoLe"}
+	// Service codes are lower-case; other spellings find the same service.
+	serviceVariants = []string{"ops-svc", "OPS-SVC", "Ops-Svc", "oPs-sVc"}
 )
 
 // caseFixtures creates the protected user (with console access, a key and a
@@ -43,6 +46,9 @@ func caseFixtures(t *testing.T, h *harness, owner *browser) string {
 	owner.get("/roles/new")
 	expectRedirect(t, owner.post("/roles", url.Values{"name": {"Ops-Role"}, "preset": {"account"}, "max_session_duration": {"3600"}}),
 		"/roles/Ops-Role", "create Ops-Role")
+	owner.get("/services/new")
+	expectRedirect(t, owner.post("/services", url.Values{"definition": {`{"code": "ops-svc", "name": "Ops", "hosts": ["ops.example"],
+		"style": "rpc", "resources": {"*": "*"}}`}}), "/services/ops-svc", "create ops-svc")
 	owner.get("/users/Target")
 	expectRedirect(t, owner.post("/users/Target/groups", url.Values{"group": {"Admins"}}), "/users/Target", "Target joins Admins")
 	u, err := h.st.UserByName(context.Background(), "Target")
@@ -82,6 +88,8 @@ func TestCaseVariantsCannotBypassDenyInTheConsole(t *testing.T) {
 				path = strings.Replace(path, ":name", p, 1)
 			case strings.HasPrefix(path, "/roles/"):
 				path = strings.NewReplacer(":name", roleVariants[i], ":policy", p).Replace(path)
+			case strings.HasPrefix(path, "/services/"):
+				path = strings.Replace(path, ":code", serviceVariants[i], 1)
 			}
 			form := url.Values{"group": {g}, "user": {u}, "policy_type": {"Custom"}, "policy_name": {p},
 				"name": {u + "2"}, "action": {"ram:GetUser"}, "resource": {"*"}}
@@ -177,6 +185,9 @@ func assertProtectedIntact(t *testing.T, h *harness, keyID string) {
 	}
 	if _, err := h.st.LoginProfile(ctx, u.UserID); err != nil {
 		t.Errorf("Target's login profile: %v", err)
+	}
+	if _, err := h.st.ResourceService(ctx, "ops-svc"); err != nil {
+		t.Errorf("ops-svc: %v", err)
 	}
 	if gs, _ := h.st.GroupsForUser(ctx, u.UserID); len(gs) != 1 || gs[0].GroupName != "Admins" {
 		t.Errorf("Target's groups: %+v", gs)

@@ -167,6 +167,7 @@ func routes(h *handlers.Handlers) []Route {
 	}
 	table = append(table, policyRoutes(h)...)
 	table = append(table, roleRoutes(h)...)
+	table = append(table, serviceRoutes(h)...)
 	return append(table, auditRoutes(h)...)
 }
 
