@@ -483,3 +483,73 @@ func TestOwnerResetPasswordCommand(t *testing.T) {
 		t.Errorf("the new password does not work (still locked?)")
 	}
 }
+
+// `service import` creates a service, replaces it from a changed file, and
+// refuses a bad file with its problems, changing nothing; each import is a
+// host event.
+func TestServiceImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	write := func(name, text string) string {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	def := `{"code": "ecs", "name": "Instances", "hosts": ["ecs.internal.example"], "style": "rpc", "resources": {"*": "*"}}`
+	var out, errOut bytes.Buffer
+	if code := run([]string{"service", "import", "--data", dir, write("ecs.json", def)}, &out, &errOut); code != 0 {
+		t.Fatalf("import = %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "created service ecs") || !strings.Contains(out.String(), "ecs.internal.example") {
+		t.Errorf("stdout %q", out.String())
+	}
+	out.Reset()
+	changed := strings.Replace(def, "ecs.internal.example", "ecs2.internal.example", 1)
+	if code := run([]string{"service", "import", "--data", dir, write("ecs.json", changed)}, &out, &errOut); code != 0 {
+		t.Fatalf("re-import = %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "replaced the definition of service ecs") {
+		t.Errorf("stdout %q", out.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	bad := `{"code": "Ecs", "name": "", "hosts": ["ecs.internal.example"], "style": "rpc"}`
+	if code := run([]string{"service", "import", "--data", dir, write("bad.json", bad)}, &out, &errOut); code != 1 {
+		t.Errorf("bad import = %d, want 1", code)
+	}
+	if !strings.Contains(errOut.String(), `code: "Ecs" must be`) || !strings.Contains(errOut.String(), "name: give a name") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+	errOut.Reset()
+	clash := strings.NewReplacer(`"ecs"`, `"rds"`, "ecs.internal.example", "ecs2.internal.example").Replace(def)
+	if code := run([]string{"service", "import", "--data", dir, write("rds.json", clash)}, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), `hosts[0]: "ecs2.internal.example" already belongs to service ecs`) {
+		t.Errorf("host clash = %d: %q", code, errOut.String())
+	}
+
+	ctx := context.Background()
+	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d, err := ram.New(st, sealer).ServiceForHost(ctx, "ecs2.internal.example")
+	if err != nil || d.Code != "ecs" {
+		t.Errorf("ServiceForHost = %v %v", d, err)
+	}
+	evs, err := st.Events(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range evs {
+		if e.EventSource == "host" {
+			names = append(names, e.EventName)
+		}
+	}
+	if strings.Join(names, ",") != "UpdateService,CreateService" {
+		t.Errorf("host events %v", names)
+	}
+}

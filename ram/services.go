@@ -148,7 +148,7 @@ func (s *Service) CreateService(ctx context.Context, a Actor, text string) (*Res
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return s.putService(ctx, tx, a, acct, sv, false)
+		return s.putService(ctx, tx, a, acct, sv, false, false)
 	})
 	if err != nil {
 		return nil, s.refuseService(ctx, a, acct, "CreateService", sv.Code, err)
@@ -157,8 +157,8 @@ func (s *Service) CreateService(ctx context.Context, a Actor, text string) (*Res
 }
 
 // putService writes a service (replace: over the existing one) and its
-// event.
-func (s *Service) putService(ctx context.Context, tx *store.Tx, a Actor, acct string, sv *store.ResourceService, replace bool) error {
+// event (host: a host command's, eventSource host).
+func (s *Service) putService(ctx context.Context, tx *store.Tx, a Actor, acct string, sv *store.ResourceService, replace, host bool) error {
 	if err := checkHosts(ctx, tx, sv); err != nil {
 		return err
 	}
@@ -171,7 +171,38 @@ func (s *Service) putService(ctx context.Context, tx *store.Tx, a Actor, acct st
 	} else if err != nil {
 		return err
 	}
-	return tx.AppendEvent(ctx, s.gatewayEvent(ctx, a, acct, name, sv.Code, serviceParams(sv)))
+	ev := s.gatewayEvent(ctx, a, acct, name, sv.Code, serviceParams(sv))
+	if host {
+		ev = s.hostEvent(ctx, a, acct, name)
+		ev.ResourceName, ev.RequestParameters = sv.Code, serviceParams(sv)
+	}
+	return tx.AppendEvent(ctx, ev)
+}
+
+// HostImportService is ImportService from the host (`ramconsole service
+// import`): by the owner, recorded with eventSource host.
+func (s *Service) HostImportService(ctx context.Context, a Actor, text string) (rs *ResourceService, created bool, err error) {
+	acct := s.accountID(ctx)
+	if acct == "" {
+		return nil, false, errNoAccount
+	}
+	_, sv, err := canonicalService(text)
+	if err != nil {
+		return nil, false, err
+	}
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.ResourceService(ctx, sv.Code)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		created = err != nil
+		return s.putService(ctx, tx, a, acct, sv, !created, true)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	rs, err = toResourceService(sv)
+	return rs, created, err
 }
 
 // ImportService creates a service from its definition, or replaces the
@@ -206,7 +237,7 @@ func (s *Service) ImportService(ctx context.Context, a Actor, text string) (rs *
 		if exists != (existing != nil) {
 			return conflict("Conflict.Service", "The service was created or deleted meanwhile. Try again.")
 		}
-		return s.putService(ctx, tx, a, acct, sv, exists)
+		return s.putService(ctx, tx, a, acct, sv, exists, false)
 	})
 	if err != nil {
 		return nil, false, s.refuseService(ctx, a, acct, event, sv.Code, err)
@@ -248,7 +279,7 @@ func (s *Service) UpdateService(ctx context.Context, a Actor, code, text string)
 	if err != nil {
 		return nil, s.refuseService(ctx, a, acct, "UpdateService", target.Code, err)
 	}
-	err = s.st.Update(ctx, func(tx *store.Tx) error { return s.putService(ctx, tx, a, acct, sv, true) })
+	err = s.st.Update(ctx, func(tx *store.Tx) error { return s.putService(ctx, tx, a, acct, sv, true, false) })
 	if errors.Is(err, store.ErrNotFound) {
 		err = serviceNotFound()
 	}
