@@ -102,6 +102,21 @@ func TestServicesDomain(t *testing.T) {
 		t.Errorf("export changed by a round trip:\n%s\n%s", text, again)
 	}
 
+	// UpdateService replaces the definition of the service it names, only.
+	renamed := strings.Replace(testOSSDef, `"Object storage"`, `"Objects"`, 1)
+	if got, err := svc.UpdateService(ctx, rootActor(), "OSS", renamed); err != nil || got.Name != "Objects" {
+		t.Errorf("UpdateService: %+v %v", got, err)
+	}
+	if _, err := svc.UpdateService(ctx, rootActor(), "ecs-next", renamed); !hasCode(err, "InvalidParameter.Definition") {
+		t.Errorf("UpdateService with another service's definition: %v", err)
+	} else if e, _ := ram.AsError(err); e.Fields["definition"] != "code: the definition is of service oss, not ecs-next" {
+		t.Errorf("message %q", e.Fields["definition"])
+	}
+	if _, err := svc.UpdateService(ctx, rootActor(), "gone", renamed); !hasCode(err, "EntityNotExist.Service") {
+		t.Errorf("UpdateService of an unknown code: %v", err)
+	}
+	text, _ = svc.ExportService(ctx, rootActor(), "oss")
+
 	// Paging.
 	page, err := svc.ListServices(ctx, rootActor(), "", 1)
 	if err != nil || len(page.Services) != 1 || !page.IsTruncated || page.Services[0].Code != "ecs-next" {
@@ -119,7 +134,7 @@ func TestServicesDomain(t *testing.T) {
 			counts[e.EventName]++
 		}
 	}
-	if counts["CreateService"] != 3 || counts["UpdateService"] != 2 || counts["DeleteService"] != 1 {
+	if counts["CreateService"] != 3 || counts["UpdateService"] != 3 || counts["DeleteService"] != 1 {
 		t.Errorf("gateway events %v", counts)
 	}
 }

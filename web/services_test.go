@@ -33,6 +33,9 @@ func TestServicesConsole(t *testing.T) {
 		t.Errorf("the rpc service page lacks its resources:\n%s", p.body)
 	}
 	p = owner.get("/services")
+	if !strings.Contains(p.body, `<a href="/services">Services</a>`) && !strings.Contains(p.body, `href="/services"`) {
+		t.Errorf("no Services in the navigation")
+	}
 	if !strings.Contains(p.body, `data-testid="services-table"`) || !strings.Contains(p.body, `href="/services/ecs"`) || !strings.Contains(p.body, "ecs.example, ecs2.example") {
 		t.Errorf("the list lacks the services")
 	}
