@@ -11,7 +11,7 @@ import (
 // apiEventRW is ActionTrail's eventRW of an API action: Read for Get* and
 // List*, Write for everything else.
 func apiEventRW(name string) string {
-	if strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List") {
+	if strings.HasPrefix(name, "Get") || strings.HasPrefix(name, "List") || strings.HasPrefix(name, "Describe") || strings.HasPrefix(name, "Head") {
 		return "Read"
 	}
 	return "Write"
@@ -39,6 +39,8 @@ type APICall struct {
 	// was established (unsigned, unknown key, bad signature): its events
 	// are throttled per source address (api_throttle.go).
 	Unauthenticated bool
+	// shape, when set, completes the event (the gateway's fields).
+	shape func(*store.Event)
 }
 
 // RecordAPICall records what a call leaves for the audit log: its event
@@ -86,6 +88,9 @@ func (s *Service) RecordAPICall(ctx context.Context, a Actor, call APICall) erro
 		}
 		ev.ResourceName = call.Resource
 		ev.RequestParameters = call.Params
+		if call.shape != nil {
+			call.shape(ev)
+		}
 		if call.ErrorCode != "" {
 			failEvent(ev, call.ErrorCode, call.ErrorMessage)
 		}

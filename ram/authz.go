@@ -232,16 +232,7 @@ func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName st
 	if decision == policy.Allow {
 		return nil
 	}
-	resources = append([]string(nil), resources...)
-	d := &Denial{Action: action, Resources: resources, Type: decision.String()}
-	if res != nil && decision == policy.ExplicitDeny {
-		for _, m := range res.Matched {
-			if m.Effect == policy.EffectDeny {
-				d.PolicyType, d.PolicyName, d.Statement = m.PolicyType, m.PolicyName, m.Statement
-				break
-			}
-		}
-	}
+	d := explainDenial(action, append([]string(nil), resources...), decision, res)
 	acct := s.accountID(ctx)
 	name := eventName
 	if name == "" {
@@ -251,8 +242,11 @@ func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName st
 		}
 	}
 	ev := s.event(ctx, a, acct, s.opType(a), name)
-	if strings.HasPrefix(action, "sts:") {
+	switch {
+	case strings.HasPrefix(action, "sts:"):
 		ev.EventSource, ev.ServiceName = "sts", "Sts"
+	case strings.HasPrefix(action, "gateway:"):
+		ev.EventSource = "gateway"
 	}
 	ev.ResourceName = strings.Join(resources, ",")
 	ev.AdditionalEventData = map[string]any{"authAction": action, "noPermissionType": d.Type}
@@ -263,6 +257,21 @@ func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName st
 		return err
 	}
 	return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "You are not authorized to do this action.", Denial: d}
+}
+
+// explainDenial is a refusal's Denial: the action, the resources, the kind
+// of deny and, for an explicit one, the statement that denied.
+func explainDenial(action string, resources []string, decision policy.Decision, res *policy.Result) *Denial {
+	d := &Denial{Action: action, Resources: resources, Type: decision.String()}
+	if res != nil && decision == policy.ExplicitDeny {
+		for _, m := range res.Matched {
+			if m.Effect == policy.EffectDeny {
+				d.PolicyType, d.PolicyName, d.Statement = m.PolicyType, m.PolicyName, m.Statement
+				break
+			}
+		}
+	}
+	return d
 }
 
 // Allowed reports, without recording anything, whether the actor may do

@@ -31,20 +31,24 @@ type Identity struct {
 // encoding (fields in this order, map keys sorted) is the canonical form the
 // hash chain covers.
 type Event struct {
-	EventID             string         `json:"eventId"`
-	EventVersion        string         `json:"eventVersion"`
-	EventTime           string         `json:"eventTime"`
-	EventType           string         `json:"eventType"`
-	EventSource         string         `json:"eventSource"`
-	EventName           string         `json:"eventName"`
-	EventRW             string         `json:"eventRW,omitempty"`
-	ServiceName         string         `json:"serviceName"`
-	RequestID           string         `json:"requestId"`
-	UserIdentity        Identity       `json:"userIdentity"`
-	SourceIPAddress     string         `json:"sourceIpAddress"`
-	UserAgent           string         `json:"userAgent"`
-	RequestParameters   map[string]any `json:"requestParameters,omitempty"`
-	ResourceName        string         `json:"resourceName,omitempty"`
+	EventID           string         `json:"eventId"`
+	EventVersion      string         `json:"eventVersion"`
+	EventTime         string         `json:"eventTime"`
+	EventType         string         `json:"eventType"`
+	EventSource       string         `json:"eventSource"`
+	EventName         string         `json:"eventName"`
+	EventRW           string         `json:"eventRW,omitempty"`
+	ServiceName       string         `json:"serviceName"`
+	RequestID         string         `json:"requestId"`
+	UserIdentity      Identity       `json:"userIdentity"`
+	SourceIPAddress   string         `json:"sourceIpAddress"`
+	UserAgent         string         `json:"userAgent"`
+	RequestParameters map[string]any `json:"requestParameters,omitempty"`
+	ResourceName      string         `json:"resourceName,omitempty"`
+	// AcsRegion and RecipientAccountID are a gateway decision's (SPEC §13):
+	// the resource's region, and the account that pays.
+	AcsRegion           string         `json:"acsRegion,omitempty"`
+	RecipientAccountID  string         `json:"recipientAccountId,omitempty"`
 	ErrorCode           string         `json:"errorCode,omitempty"`
 	ErrorMessage        string         `json:"errorMessage,omitempty"`
 	AdditionalEventData map[string]any `json:"additionalEventData,omitempty"`

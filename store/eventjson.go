@@ -83,6 +83,12 @@ func appendEvent(b []byte, ev *Event) ([]byte, bool) {
 	if ev.ResourceName != "" {
 		field("resourceName", ev.ResourceName)
 	}
+	if ev.AcsRegion != "" {
+		field("acsRegion", ev.AcsRegion)
+	}
+	if ev.RecipientAccountID != "" {
+		field("recipientAccountId", ev.RecipientAccountID)
+	}
 	if ev.ErrorCode != "" {
 		field("errorCode", ev.ErrorCode)
 	}

@@ -407,6 +407,9 @@ func FuzzEncodeEvent(f *testing.F) {
 			id := &ev.UserIdentity
 			id.Type, id.ARN, id.SessionName, id.SourceUserName, id.SourceUserID, id.SourceAccessKeyID = "assumed-role", s1, key, s2, "1", "LTAI"+key
 		}
+		if n%2 == 0 { // a gateway decision's fields
+			ev.AcsRegion, ev.RecipientAccountID = s1, key
+		}
 		ev.RequestParameters = map[string]any{key: s1, "Z" + key: flag, "n": n, "i": int(n), "list": []string{s1, s2}, "nil": nil}
 		ev.AdditionalEventData = map[string]any{"nested": map[string]any{s2: s1}}
 		want, err := json.Marshal(ev)

@@ -95,7 +95,38 @@ func New(cfg Config, d Deps) (*App, error) {
 		}
 		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r))
 	}
+	trusted, err := trustedPeers(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	// The resource gateway's decision endpoint, for the trusted proxies in
+	// front of the enterprise's services (SPEC §13): any method, a console
+	// session read when the request carries one.
+	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted}
+	e.Any("/gateway/auth", gw.Auth, withSession)
 	return a, nil
+}
+
+// trustedPeers reports whether a connection's peer address is one of the
+// trusted proxies (none when the list is empty).
+func trustedPeers(list []string) (func(remoteAddr string) bool, error) {
+	nets, err := parseTrusted(list)
+	if err != nil {
+		return nil, err
+	}
+	return func(remoteAddr string) bool {
+		host, _, err := net.SplitHostPort(remoteAddr)
+		if err != nil {
+			host = remoteAddr
+		}
+		ip := net.ParseIP(host)
+		for _, n := range nets {
+			if ip != nil && n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}, nil
 }
 
 // Routes returns the route table (for tests that must cover every route).
@@ -214,13 +245,22 @@ func (a *App) handleError(err error, c echo.Context) {
 
 // ipExtractor believes X-Forwarded-For only from trusted proxies.
 func ipExtractor(trusted []string) (echo.IPExtractor, error) {
-	if len(trusted) == 0 {
-		return echo.ExtractIPDirect(), nil
+	nets, err := parseTrusted(trusted)
+	if err != nil || len(nets) == 0 {
+		return echo.ExtractIPDirect(), err
 	}
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, t := range trusted {
-		t = strings.TrimSpace(t)
-		if t == "" {
+	for _, n := range nets {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+// parseTrusted reads --trusted-proxies: IPs and CIDRs.
+func parseTrusted(list []string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, t := range list {
+		if t = strings.TrimSpace(t); t == "" {
 			continue
 		}
 		if !strings.Contains(t, "/") {
@@ -234,7 +274,7 @@ func ipExtractor(trusted []string) (echo.IPExtractor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("web: trusted proxy %q is not an IP or CIDR", t)
 		}
-		opts = append(opts, echo.TrustIPRange(n))
+		nets = append(nets, n)
 	}
-	return echo.ExtractIPFromXFFHeader(opts...), nil
+	return nets, nil
 }

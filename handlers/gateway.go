@@ -1,0 +1,219 @@
+package handlers
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+)
+
+// Gateway answers the forward-auth requests of the proxies in front of the
+// enterprise's services (SPEC §13): who is calling, may they, and the
+// record of it. It answers only 200, 401 and 403 (what nginx's
+// auth_request, Caddy's forward_auth and Traefik's ForwardAuth understand),
+// and never lets a request pass on an error.
+type Gateway struct {
+	RAM *ram.Service
+	Log *slog.Logger
+	// Trusted reports whether a connection's peer may ask (the proxies of
+	// --trusted-proxies).
+	Trusted func(remoteAddr string) bool
+}
+
+// gatewayRequest is the original request, as the proxy forwarded it.
+type gatewayRequest struct {
+	method, uri, host, proto string
+	path                     string
+	query                    map[string]string
+}
+
+// originalRequest reads the original request from Traefik's and Caddy's
+// X-Forwarded-* headers or nginx's X-Original-* ones.
+func originalRequest(r *http.Request) (*gatewayRequest, error) {
+	h := r.Header
+	g := &gatewayRequest{method: first(h.Get("X-Forwarded-Method"), h.Get("X-Original-Method")),
+		uri: first(h.Get("X-Forwarded-Uri"), h.Get("X-Original-URI")), host: first(h.Get("X-Forwarded-Host"), r.Host),
+		proto: first(h.Get("X-Forwarded-Proto"), "http")}
+	switch {
+	case g.method == "":
+		return nil, apiError("MissingParameter", "The proxy sent no X-Forwarded-Method or X-Original-Method header.")
+	case g.uri == "":
+		return nil, apiError("MissingParameter", "The proxy sent no X-Forwarded-Uri or X-Original-URI header.")
+	}
+	u, err := url.ParseRequestURI(g.uri)
+	if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+		return nil, apiError("InvalidParameter.ForwardedUri", "The forwarded URI %q is not a request path.", truncate(g.uri, 200))
+	}
+	g.path, g.query = u.Path, map[string]string{}
+	if err := parseValues(u.RawQuery, g.query, "forwarded query"); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Auth handles /gateway/auth (any method).
+func (g *Gateway) Auth(c echo.Context) error {
+	r := c.Request()
+	ctx := r.Context()
+	rid := RequestID(c)
+	a := ram.Actor{RequestID: rid, SourceIP: c.RealIP(), UserAgent: truncate(r.UserAgent(), 512), API: true}
+	if !g.Trusted(r.RemoteAddr) {
+		err := apiError("Forbidden.UntrustedProxy", "Only the proxies of --trusted-proxies may ask the gateway.")
+		_ = g.RAM.GatewayRefuse(ctx, ram.Actor{RequestID: rid, SourceIP: remoteIP(r.RemoteAddr), UserAgent: a.UserAgent, API: true},
+			ram.GatewayCall{Host: "gateway"}, err)
+		return g.deny(c, http.StatusForbidden, err)
+	}
+	orig, err := originalRequest(r)
+	if err != nil {
+		_ = g.RAM.GatewayRefuse(ctx, a, ram.GatewayCall{Host: "gateway"}, err)
+		return g.deny(c, http.StatusForbidden, err)
+	}
+	a.SecureTransport = strings.EqualFold(orig.proto, "https")
+	call := ram.GatewayCall{Host: strings.ToLower(orig.host)}
+	svc, err := g.RAM.ServiceForHost(ctx, orig.host)
+	if err != nil {
+		return g.refuse(c, a, call, http.StatusForbidden, err)
+	}
+	call.Service = svc
+	params := apiParams(orig.query)
+	call.Params = params.audit()
+	call.Action, call.Resource, err = svc.Map(g.RAM.AccountID(ctx), ram.GatewayRequest{Method: orig.method, Path: orig.path,
+		Query: urlValues(orig.query), Action: r.Header.Get("x-acs-action")})
+	if err != nil {
+		return g.refuse(c, a, call, http.StatusForbidden, err)
+	}
+
+	// Who is calling: a signature of the original request, else a console session.
+	switch auth := r.Header.Get("Authorization"); {
+	case strings.HasPrefix(auth, AlgorithmV3), orig.query["Signature"] != "":
+		sr := Signed{method: orig.method, path: orig.path, host: orig.host, query: orig.query, params: params, header: r.Header}
+		if auth != "" {
+			v3, err := ParseAuthorization(auth)
+			if err != nil {
+				return g.refuse(c, a, call, http.StatusUnauthorized, apiError("IncompleteSignature", "The Authorization header is not a valid ACS3-HMAC-SHA256 authorization."))
+			}
+			sr.v3, sr.keyID = &v3, v3.Credential
+		} else {
+			sr.keyID, sr.token = orig.query["AccessKeyId"], orig.query["SecurityToken"]
+		}
+		caller, nonce, ts, err := (&Verifier{RAM: g.RAM}).Verify(ctx, &sr)
+		if err != nil {
+			if caller != nil {
+				a = caller.Actor(rid, a.SourceIP, a.UserAgent, a.SecureTransport)
+			}
+			a.AccessKeyID = sr.keyID
+			return g.refuse(c, a, call, http.StatusUnauthorized, err)
+		}
+		a = caller.Actor(rid, a.SourceIP, a.UserAgent, a.SecureTransport)
+		call.Caller, call.Nonce, call.Timestamp = caller, nonce, ts
+	default:
+		s := SessionOf(c)
+		if s == nil || s.Principal() == "" || s.Stage() != ram.StepDone {
+			return g.refuse(c, a, call, http.StatusUnauthorized, apiError("InvalidAccessKeyId.NotFound",
+				"Nobody could be identified: sign the request, or sign in to the console."))
+		}
+		id, err := g.RAM.Identity(ctx, s.Principal())
+		if err != nil {
+			return g.refuse(c, a, call, http.StatusUnauthorized, err)
+		}
+		a.Principal, a.Name, a.API = id.Principal, id.Name, false
+		a.MFAPresent = s.Get(mfaKey) == "true"
+		if key := s.Get(SwitchKey); key != "" {
+			if rs, err := g.RAM.SwitchedSession(ctx, id.Principal, key); err == nil {
+				a.Principal, a.Name, a.Session = ram.RoleSessionPrincipal(rs.Role.RoleID, rs.Session.AccessKeyID), rs.Role.RoleName+"/"+rs.Session.SessionName, rs
+			}
+		}
+	}
+
+	if err := g.RAM.GatewayDecide(ctx, a, call); err != nil {
+		status := http.StatusForbidden
+		if e, ok := ram.AsError(err); ok && e.Code == ram.ErrNonceUsed.Code {
+			status = http.StatusUnauthorized
+		}
+		return g.deny(c, status, err)
+	}
+	hd := c.Response().Header()
+	acct := g.RAM.AccountID(ctx)
+	hd.Set("X-Ram-Account-Id", acct)
+	hd.Set("X-Ram-Action", call.Action)
+	hd.Set("X-Ram-Resource", call.Resource)
+	hd.Set("X-Ram-Request-Id", rid)
+	switch {
+	case a.Session != nil:
+		hd.Set("X-Ram-Principal-Type", "AssumedRoleUser")
+		hd.Set("X-Ram-Principal-Arn", ram.AssumedRoleARN(acct, a.Session.Role.RoleName, a.Session.Session.SessionName))
+		hd.Set("X-Ram-User-Name", a.Session.Session.SourceName)
+		hd.Set("X-Ram-User-Id", ram.Principal(a.Session.Session.SourcePrincipal).UserID())
+	case a.Principal.IsOwner():
+		hd.Set("X-Ram-Principal-Type", "Root")
+		hd.Set("X-Ram-Principal-Arn", "acs:ram::"+acct+":root")
+		hd.Set("X-Ram-User-Name", a.Name)
+	default:
+		hd.Set("X-Ram-Principal-Type", "SubUser")
+		hd.Set("X-Ram-Principal-Arn", "acs:ram::"+acct+":user/"+a.Name)
+		hd.Set("X-Ram-User-Name", a.Name)
+		hd.Set("X-Ram-User-Id", a.Principal.UserID())
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// refuse records a refusal before a decision and answers it.
+func (g *Gateway) refuse(c echo.Context, a ram.Actor, call ram.GatewayCall, status int, cause error) error {
+	if err := g.RAM.GatewayRefuse(c.Request().Context(), a, call, cause); err != cause {
+		g.Log.Error("gateway refusal not recorded", "request_id", RequestID(c), "error", err)
+		return g.deny(c, http.StatusForbidden, err)
+	}
+	return g.deny(c, status, cause)
+}
+
+// deny answers a refusal: 401 or 403 with the OpenAPI's error body (an
+// internal error is a 403 and is logged: the gateway never fails open).
+func (g *Gateway) deny(c echo.Context, status int, err error) error {
+	body := apiErrorBody{RequestID: RequestID(c), HostID: c.Request().Host}
+	if e, ok := ram.AsError(err); ok {
+		body.Code, body.Message = e.Code, apiMessage(e)
+		if d, ok := ram.DenialOf(err); ok && e.Code == "NoPermission" {
+			body.AccessDeniedDetail = &accessDeniedDetail{AuthAction: d.Action, AuthPrincipalType: "SubUser",
+				AuthPrincipalOwnerID: g.RAM.AccountID(c.Request().Context()), NoPermissionType: d.Type, PolicyType: "AccountLevelIdentityBasedPolicy"}
+		}
+		if e.Code == "EntityNotExist.Service" {
+			body.Code, body.Message = "UnknownService", "No resource service serves this host."
+		}
+	} else {
+		g.Log.Error("gateway decision failed", "request_id", RequestID(c), "error", err)
+		status, body.Code, body.Message = http.StatusForbidden, "InternalError", "The decision could not be made; the request is denied."
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	b, _ := json.Marshal(body)
+	return c.Blob(status, "application/json;charset=utf-8", b)
+}
+
+func urlValues(m map[string]string) url.Values {
+	v := make(url.Values, len(m))
+	for k, s := range m {
+		v[k] = []string{s}
+	}
+	return v
+}
+
+func remoteIP(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i > 0 {
+		return strings.Trim(addr[:i], "[]")
+	}
+	return addr
+}
+

@@ -1,0 +1,167 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"ramconsole/ram"
+	"ramconsole/store"
+)
+
+// gatewayEnv is an account with the ECS-shaped rpc service and the
+// OSS-shaped rest service, served on loopback to a trusted proxy
+// (127.0.0.1), and an employee with AliyunECSReadOnlyAccess.
+type gatewayEnv struct {
+	*harness
+	owner *browser
+	emp   employee
+}
+
+const (
+	gwECS = `{"code": "ecs", "name": "Instances", "hosts": ["ecs.internal.example"], "region": "cn-hangzhou", "style": "rpc",
+		"resources": {"StopInstance": "instance/{InstanceId}", "StartInstance": "instance/{InstanceId}", "*": "*"}}`
+	gwOSS = `{"code": "oss", "name": "Objects", "hosts": ["oss.internal.example"], "style": "rest", "rules": [
+		{"methods": ["GET", "HEAD"], "path": "/{bucket}/{key...}", "action": "oss:GetObject", "resource": "{bucket}/{key}"},
+		{"methods": ["PUT"], "path": "/{bucket}/{key...}", "action": "oss:PutObject", "resource": "{bucket}/{key}"}]}`
+)
+
+func newGatewayEnv(t *testing.T) *gatewayEnv {
+	t.Helper()
+	h := newHarnessConfig(t, Config{TrustedProxies: []string{"127.0.0.1"}})
+	h.setClock(time.Now().UTC().Truncate(time.Second))
+	owner, _ := h.setupOwner()
+	for _, def := range []string{gwECS, gwOSS} {
+		owner.get("/services")
+		p := owner.post("/services/import", url.Values{"definition": {def}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("import a service: %d %s", p.status, p.body)
+		}
+	}
+	emp := h.createEmployee(owner, "ops")
+	owner.get("/users/ops")
+	expectRedirect(t, owner.post("/users/ops/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunECSReadOnlyAccess"}}), "/users/ops", "attach")
+	return &gatewayEnv{harness: h, owner: owner, emp: emp}
+}
+
+// ask sends the proxy's question about an original request.
+func (e *gatewayEnv) ask(method, host, uri string, header http.Header, cookie string) page {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/gateway/auth", nil)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("X-Original-Method", method)
+	req.Header.Set("X-Original-URI", uri)
+	req.Header.Set("X-Forwarded-Host", host)
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: CookieName, Value: cookie})
+	}
+	return e.send(req)
+}
+
+// signedRPC is the URI of an RPC request signed with V1.
+func (e *gatewayEnv) signedRPC(id, secret, method string, params url.Values) string {
+	return "/?" + e.signedV1(id, secret, method, params).Encode()
+}
+
+func TestGatewayDecidesSignedRequests(t *testing.T) {
+	e := newGatewayEnv(t)
+	acct := e.accountID()
+	uri := e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"DescribeInstances"}, "RegionId": {"cn-beijing"}})
+	p := e.ask("GET", "ecs.internal.example", uri, nil, "")
+	expectStatus(t, p, 200, "DescribeInstances with AliyunECSReadOnlyAccess")
+	for name, want := range map[string]string{"X-Ram-Account-Id": acct, "X-Ram-Principal-Type": "SubUser", "X-Ram-User-Name": "ops",
+		"X-Ram-Principal-Arn": "acs:ram::" + acct + ":user/ops", "X-Ram-Action": "ecs:DescribeInstances",
+		"X-Ram-Resource": "acs:ecs:cn-beijing:" + acct + ":*"} {
+		if got := p.header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	rid := p.header.Get("X-Ram-Request-Id")
+	ev := e.eventOf(t, rid)
+	if ev.EventSource != "ecs.internal.example" || ev.ServiceName != "ecs" || ev.EventName != "DescribeInstances" ||
+		ev.AcsRegion != "cn-beijing" || ev.RecipientAccountID != acct || ev.UserIdentity.UserName != "ops" || ev.IsError {
+		t.Errorf("the decision's event: %+v", ev.Event)
+	}
+
+	// Replayed: the nonce is spent.
+	expectAPIError(t, e.ask("GET", "ecs.internal.example", uri, nil, ""), "SignatureNonceUsed", 401, "a replayed request")
+	// Refused by the policies: nothing would reach the backend.
+	stop := e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"StopInstance"}, "InstanceId": {"i-1"}})
+	p = e.ask("GET", "ecs.internal.example", stop, nil, "")
+	expectAPIError(t, p, "NoPermission", 403, "StopInstance with a read-only policy")
+	var body struct {
+		AccessDeniedDetail struct{ AuthAction, NoPermissionType string }
+	}
+	_ = json.Unmarshal([]byte(p.body), &body)
+	if body.AccessDeniedDetail.AuthAction != "ecs:StopInstance" || body.AccessDeniedDetail.NoPermissionType != "ImplicitDeny" {
+		t.Errorf("AccessDeniedDetail %+v", body.AccessDeniedDetail)
+	}
+	// A tampered query.
+	tampered := strings.Replace(e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"DescribeInstances"}, "InstanceIds": {"i-1"}}),
+		"i-1", "i-2", 1)
+	expectAPIError(t, e.ask("GET", "ecs.internal.example", tampered, nil, ""), "SignatureDoesNotMatch", 401, "a tampered query")
+	// No identity, an unknown host, a missing header.
+	expectAPIError(t, e.ask("GET", "ecs.internal.example", "/?Action=DescribeInstances", nil, ""), "InvalidAccessKeyId.NotFound", 401, "unsigned")
+	expectAPIError(t, e.ask("GET", "nowhere.example", uri, nil, ""), "UnknownService", 403, "an unknown host")
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/gateway/auth", nil)
+	req.Header.Set("X-Forwarded-Host", "ecs.internal.example")
+	expectAPIError(t, e.send(req), "MissingParameter", 403, "no forwarded method or URI")
+
+	// Full access and an explicit Deny on one instance.
+	e.owner.get("/users/ops")
+	e.owner.post("/users/ops/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunECSFullAccess"}})
+	stop = e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"StopInstance"}, "InstanceId": {"i-1"}})
+	expectStatus(t, e.ask("GET", "ecs.internal.example", stop, nil, ""), 200, "StopInstance with AliyunECSFullAccess")
+	a := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
+	ctx := context.Background()
+	if _, err := e.svc.CreatePolicy(ctx, a, "KeepProd", `{"Version":"1","Statement":[{"Effect":"Deny","Action":"ecs:*","Resource":"acs:ecs:*:*:instance/i-prod"}]}`, ""); err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.svc.AttachPolicyToUser(ctx, a, "Custom", "KeepProd", "ops"), "attach the deny")
+	stop = e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"StopInstance"}, "InstanceId": {"i-prod"}})
+	expectAPIError(t, e.ask("GET", "ecs.internal.example", stop, nil, ""), "NoPermission", 403, "an explicit Deny on one instance")
+}
+
+func (e *gatewayEnv) eventOf(t *testing.T, requestID string) store.StoredEvent {
+	t.Helper()
+	for _, ev := range e.events() {
+		if ev.RequestID == requestID {
+			return ev
+		}
+	}
+	t.Fatalf("no event with RequestId %s", requestID)
+	return store.StoredEvent{}
+}
+
+func TestGatewayRefusesUntrustedPeersAndReadsSessions(t *testing.T) {
+	e := newGatewayEnv(t)
+	// A console session of the owner is an identity too.
+	p := e.ask("GET", "oss.internal.example", "/b1/k1", nil, e.owner.cookie())
+	expectStatus(t, p, 200, "the owner's console session")
+	if p.header.Get("X-Ram-Action") != "oss:GetObject" || !strings.HasSuffix(p.header.Get("X-Ram-Resource"), ":b1/k1") {
+		t.Errorf("mapped to %q %q", p.header.Get("X-Ram-Action"), p.header.Get("X-Ram-Resource"))
+	}
+	expectAPIError(t, e.ask("DELETE", "oss.internal.example", "/b1/k1", nil, e.owner.cookie()), "NoMatchingRoute", 403, "no rule")
+
+	// The same question from a peer that is not a trusted proxy.
+	h2 := newHarness(t)
+	h2.setupOwner()
+	req, _ := http.NewRequest(http.MethodGet, h2.srv.URL+"/gateway/auth", nil)
+	req.Header.Set("X-Original-Method", "GET")
+	req.Header.Set("X-Original-URI", "/b1/k1")
+	req.Header.Set("X-Forwarded-Host", "oss.internal.example")
+	expectAPIError(t, h2.send(req), "Forbidden.UntrustedProxy", 403, "an untrusted peer")
+	found := false
+	for _, ev := range h2.events() {
+		found = found || ev.ErrorCode == "Forbidden.UntrustedProxy"
+	}
+	if !found {
+		t.Errorf("the untrusted peer's question is not recorded")
+	}
+}
