@@ -216,4 +216,3 @@ func remoteIP(addr string) string {
 	}
 	return addr
 }
-
