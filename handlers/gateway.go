@@ -197,7 +197,12 @@ func (g *Gateway) deny(c echo.Context, status int, err error) error {
 		g.Log.Error("gateway decision failed", "request_id", RequestID(c), "error", err)
 		status, body.Code, body.Message = http.StatusForbidden, "InternalError", "The decision could not be made; the request is denied."
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
+	hd := c.Response().Header()
+	hd.Set("Cache-Control", "no-store")
+	// For proxies that answer the client themselves (nginx's error_page):
+	// the refusal's code and its audit record.
+	hd.Set("X-Ram-Error-Code", body.Code)
+	hd.Set("X-Ram-Request-Id", body.RequestID)
 	b, _ := json.Marshal(body)
 	return c.Blob(status, "application/json;charset=utf-8", b)
 }
