@@ -320,15 +320,9 @@ func (s *Service) RoleSessionCaller(ctx context.Context, keyID, token string) (*
 		return nil, errTokenMismatch
 	}
 	sum := sha256.Sum256([]byte(token))
-	gen := s.st.Generation()
-	var e *cachedSession
-	if v, ok := s.sessions.Load(keyID); ok && v.(*cachedSession).gen == gen {
-		e = v.(*cachedSession)
-	} else {
-		var err error
-		if e, err = s.loadSession(ctx, keyID, gen); err != nil {
-			return nil, err
-		}
+	e, err := s.liveSession(ctx, keyID)
+	if err != nil {
+		return nil, err
 	}
 	if subtle.ConstantTimeCompare(sum[:], e.hash) != 1 {
 		return nil, errTokenMismatch
@@ -338,6 +332,16 @@ func (s *Service) RoleSessionCaller(ctx context.Context, keyID, token string) (*
 	}
 	c := e.caller
 	return &c, nil
+}
+
+// liveSession returns a role session from the cache while the store's
+// generation has not moved, else from the store.
+func (s *Service) liveSession(ctx context.Context, keyID string) (*cachedSession, error) {
+	gen := s.st.Generation() // before reading: a change committed meanwhile makes the entry stale at once
+	if v, ok := s.sessions.Load(keyID); ok && v.(*cachedSession).gen == gen {
+		return v.(*cachedSession), nil
+	}
+	return s.loadSession(ctx, keyID, gen)
 }
 
 func (s *Service) loadSession(ctx context.Context, keyID string, gen uint64) (*cachedSession, error) {
@@ -469,18 +473,12 @@ var errSwitchEnded = &Error{Kind: EAUTH, Code: "InvalidSecurityToken.Expired", M
 // principal while it is live; an EAUTH error once it has ended (expired,
 // revoked, the role deleted) or when it is not the principal's.
 func (s *Service) SwitchedSession(ctx context.Context, principal Principal, keyID string) (*RoleSessionActor, error) {
-	gen := s.st.Generation()
-	var e *cachedSession
-	if v, ok := s.sessions.Load(keyID); ok && v.(*cachedSession).gen == gen {
-		e = v.(*cachedSession)
-	} else {
-		var err error
-		if e, err = s.loadSession(ctx, keyID, gen); err != nil {
-			if e, ok := AsError(err); ok && e.Code == errTokenExpired.Code {
-				return nil, errSwitchEnded
-			}
-			return nil, err
+	e, err := s.liveSession(ctx, keyID)
+	if err != nil {
+		if e, ok := AsError(err); ok && e.Code == errTokenExpired.Code {
+			return nil, errSwitchEnded
 		}
+		return nil, err
 	}
 	rs := e.caller.Session
 	if Principal(rs.Session.SourcePrincipal) != principal || !s.Now().Before(rs.Session.ExpiresAt) {
