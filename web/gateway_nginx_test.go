@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,8 @@ import (
 
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	ecssdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
+
+	"ramconsole/ram"
 )
 
 // nginxBinary finds nginx; without it the test fails and says what to
@@ -206,6 +209,37 @@ func TestGatewayBehindNginxWithTheECSSDK(t *testing.T) {
 	stop.InstanceId = "i-1"
 	_, err = client.StopInstance(stop)
 	must(t, err, "StopInstance through nginx with AliyunECSFullAccess")
+	// STS credentials through nginx: a role with AliyunECSReadOnlyAccess.
+	owner := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
+	ctx := context.Background()
+	_, err = e.svc.CreateRole(ctx, owner, ram.RoleInput{RoleName: "ecs-reader", AssumeRolePolicy: trustAccount(e.accountID())})
+	must(t, err, "create the role")
+	must(t, e.svc.AttachPolicyToRole(ctx, owner, "System", "AliyunECSReadOnlyAccess", "ecs-reader"), "attach to the role")
+	must(t, e.svc.AttachPolicyToUser(ctx, owner, "System", "AliyunSTSAssumeRoleAccess", "ops"), "let ops assume roles")
+	creds, err := e.svc.AssumeRole(ctx, ram.Actor{Principal: ram.UserPrincipal(e.userID(t, "ops")), Name: "ops", API: true,
+		AccessKeyID: e.emp.keyID, RequestID: ram.NewRequestID()}, ram.AssumeRoleInput{RoleArn: "acs:ram::" + e.accountID() + ":role/ecs-reader",
+		RoleSessionName: "nightly"})
+	must(t, err, "AssumeRole")
+	sts, err := ecssdk.NewClientWithStsToken("cn-hangzhou", creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken)
+	must(t, err, "ECS client with STS credentials")
+	describe = ecssdk.CreateDescribeInstancesRequest()
+	describe.Domain, describe.Scheme = proxy, "HTTP"
+	_, err = sts.DescribeInstances(describe)
+	must(t, err, "DescribeInstances through nginx with the role session")
+	stop = ecssdk.CreateStopInstanceRequest()
+	stop.Domain, stop.Scheme = proxy, "HTTP"
+	stop.InstanceId = "i-1"
+	_, err = sts.StopInstance(stop)
+	if err == nil || !errors.As(err, &se) || se.HttpStatus() != 403 || se.ErrorCode() != "NoPermission" {
+		t.Errorf("StopInstance with the read-only role session: %v, want 403 NoPermission", err)
+	}
+	mu.Lock()
+	got = strings.Join(seen, "; ")
+	mu.Unlock()
+	if !strings.HasSuffix(got, "DescribeInstances by ops") {
+		t.Errorf("the backend saw %q; want the role session's DescribeInstances last, with its source user", got)
+	}
+
 	// Every decision is in the audit log, with the service.
 	n := 0
 	for _, ev := range e.events() {
@@ -216,4 +250,14 @@ func TestGatewayBehindNginxWithTheECSSDK(t *testing.T) {
 	if n < 6 {
 		t.Errorf("%d gateway decisions recorded, want at least 6", n)
 	}
+}
+
+// userID is a user's UserId.
+func (h *harness) userID(t *testing.T, name string) string {
+	t.Helper()
+	u, err := h.st.UserByName(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.UserID
 }
