@@ -171,11 +171,18 @@ func (g *Gateway) Auth(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-// refuse records a refusal before a decision and answers it.
+// refuse records a refusal before a decision and answers it. A browser
+// that nobody could identify is sent to sign in, and back to the page it
+// asked for (a local path of the service's host: the console serves the
+// sign-in under the same host).
 func (g *Gateway) refuse(c echo.Context, a ram.Actor, call ram.GatewayCall, status int, cause error) error {
 	if err := g.RAM.GatewayRefuse(c.Request().Context(), a, call, cause); err != cause {
 		g.Log.Error("gateway refusal not recorded", "request_id", RequestID(c), "error", err)
 		return g.deny(c, http.StatusForbidden, err)
+	}
+	if status == http.StatusUnauthorized && a.AccessKeyID == "" && strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
+		next := first(c.Request().Header.Get("X-Forwarded-Uri"), c.Request().Header.Get("X-Original-URI"))
+		return c.Redirect(http.StatusFound, "/login?next="+url.QueryEscape(localPath(next)))
 	}
 	return g.deny(c, status, cause)
 }

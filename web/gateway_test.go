@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -61,7 +62,14 @@ func (e *gatewayEnv) ask(method, host, uri string, header http.Header, cookie st
 	if cookie != "" {
 		req.AddCookie(&http.Cookie{Name: CookieName, Value: cookie})
 	}
-	return e.send(req)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, header: resp.Header, body: string(body)}
 }
 
 // signedRPC is the URI of an RPC request signed with V1.
@@ -148,6 +156,16 @@ func TestGatewayRefusesUntrustedPeersAndReadsSessions(t *testing.T) {
 		t.Errorf("mapped to %q %q", p.header.Get("X-Ram-Action"), p.header.Get("X-Ram-Resource"))
 	}
 	expectAPIError(t, e.ask("DELETE", "oss.internal.example", "/b1/k1", nil, e.owner.cookie()), "NoMatchingRoute", 403, "no rule")
+
+	// A browser nobody could identify is sent to sign in, and back.
+	p = e.ask("GET", "oss.internal.example", "/b1/k1?v=1", http.Header{"Accept": {"text/html,application/xhtml+xml"}}, "")
+	if p.status != http.StatusFound || p.header.Get("Location") != "/login?next="+url.QueryEscape("/b1/k1?v=1") {
+		t.Errorf("an unidentified browser: %d → %q, want 302 to sign in and back", p.status, p.header.Get("Location"))
+	}
+	p = e.ask("GET", "oss.internal.example", "//evil.example/x", http.Header{"Accept": {"text/html"}}, "")
+	if loc := p.header.Get("Location"); p.status == http.StatusFound && loc != "/login?next=%2F" {
+		t.Errorf("a hostile forwarded URI leads to %q", loc)
+	}
 
 	// The same question from a peer that is not a trusted proxy.
 	h2 := newHarness(t)
