@@ -11,10 +11,11 @@ import (
 	"ramconsole/views"
 )
 
-var simulatorFields = []string{"user", "action", "resource", "source_ip", "mfa_present", "secure_transport", "current_time", "context", "document"}
+var simulatorFields = []string{"user", "request", "action", "resource", "source_ip", "mfa_present", "secure_transport", "current_time", "context", "document"}
 
 // simulateJSON is the simulator's JSON answer (SPEC §5).
 type simulateJSON struct {
+	Action    string         `json:"action,omitempty"` // the action asked about (a service request's, when mapped)
 	Decision  string         `json:"decision"`
 	Matched   []matchJSON    `json:"matched"`
 	Resources []resourceJSON `json:"resources"`
@@ -50,6 +51,20 @@ func wantsJSON(c echo.Context) bool {
 // resource (the "can this user…?" box) simulates at once.
 func (h *Handlers) Simulator(c echo.Context) error {
 	vals := form(c, simulatorFields...)
+	var mapped string
+	if req := strings.TrimSpace(vals["request"]); req != "" && vals["user"] != "" {
+		// A request to a resource service: its action and resource come from the service's mapping.
+		svc, action, resource, err := h.RAM.MapServiceRequest(ctx(c), req)
+		if fields, ok := fieldErrors(err); ok {
+			m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals, Errors: fields}}
+			return Render(c, http.StatusUnprocessableEntity, views.SimulatorPage(m))
+		}
+		if err != nil {
+			return err
+		}
+		vals["action"], vals["resource"] = action, resource
+		mapped = "Service " + svc + " maps it to " + action + " on " + resource + "."
+	}
 	if c.Request().Method == http.MethodGet && (vals["user"] == "" || vals["action"] == "" || vals["resource"] == "") {
 		m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals}}
 		return Render(c, http.StatusOK, views.SimulatorPage(m))
@@ -75,13 +90,14 @@ func (h *Handlers) Simulator(c echo.Context) error {
 		return err
 	}
 	if wantsJSON(c) {
-		out := simulateJSON{Decision: res.Decision.String(), Matched: matches(res.Matched)}
+		out := simulateJSON{Decision: res.Decision.String(), Matched: matches(res.Matched), Action: vals["action"]}
 		for _, r := range res.Resources {
 			out.Resources = append(out.Resources, resourceJSON{Resource: r.Resource, Decision: r.Decision.String(), Matched: matches(r.Matched)})
 		}
 		return c.JSON(http.StatusOK, out)
 	}
-	m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals}, Decided: true, Decision: res.Decision.String()}
+	m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals}, Decided: true, Decision: res.Decision.String(),
+		Mapped: mapped}
 	for _, r := range res.Resources {
 		rd := views.ResourceDecision{Resource: r.Resource, Decision: r.Decision.String()}
 		for _, mt := range r.Matched {

@@ -2,6 +2,7 @@ package ram
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -352,4 +353,38 @@ func expandResource(code, region, acct, tmpl string, value func(string) string) 
 		return "*"
 	})
 	return "acs:" + code + ":" + region + ":" + acct + ":" + rel
+}
+
+// MapServiceRequest maps a request written as "METHOD URL" (as a person
+// types it in the simulator: "GET https://oss.example/b1/k1") through the
+// resource service that owns the URL's host.
+func (s *Service) MapServiceRequest(ctx context.Context, line string) (service, action, resource string, err error) {
+	bad := func(msg string) (string, string, string, error) {
+		return "", "", "", &Error{Kind: EINVALID, Code: "InvalidParameter.Request", Message: msg, Fields: map[string]string{"request": msg}}
+	}
+	method, raw, ok := strings.Cut(strings.TrimSpace(line), " ")
+	method = strings.ToUpper(method)
+	if !ok || !slices.Contains(httpMethods, method) {
+		return bad("Write a request as a method and a URL, like GET https://oss.example/bucket/key.")
+	}
+	u, perr := url.Parse(strings.TrimSpace(raw))
+	if perr != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return bad("The URL must be absolute, like https://oss.example/bucket/key.")
+	}
+	d, err := s.ServiceForHost(ctx, u.Host)
+	if isNotFound(err) || ErrorKind(err) == ENOTFOUND {
+		return bad(fmt.Sprintf("No resource service serves %s.", u.Hostname()))
+	}
+	if err != nil {
+		return "", "", "", err
+	}
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	action, resource, err = d.Map(s.accountID(ctx), GatewayRequest{Method: method, Path: path, Query: u.Query()})
+	if e, ok := AsError(err); ok {
+		return bad(fmt.Sprintf("The %s service does not map this request: %s", d.Code, e.Message))
+	}
+	return d.Code, action, resource, err
 }

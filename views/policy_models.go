@@ -100,4 +100,6 @@ type Simulator struct {
 	Decided   bool
 	Decision  string
 	Resources []ResourceDecision
+	// Mapped says how a resource service mapped the request asked about.
+	Mapped string
 }

@@ -183,3 +183,29 @@ func TestGatewayRefusesUntrustedPeersAndReadsSessions(t *testing.T) {
 		t.Errorf("the untrusted peer's question is not recorded")
 	}
 }
+
+// The simulator takes a request to a resource service and shows what its
+// service maps it to and what the policies decide.
+func TestSimulatorServiceRequest(t *testing.T) {
+	e := newGatewayEnv(t)
+	e.owner.get("/simulator")
+	for _, tc := range []struct{ request, action, decision string }{
+		{"GET https://ecs.internal.example/?Action=DescribeInstances", "ecs:DescribeInstances", "Allow"},
+		{"GET https://ecs.internal.example/?Action=StopInstance&InstanceId=i-1", "ecs:StopInstance", "ImplicitDeny"},
+		{"get https://oss.internal.example/b1/k1", "oss:GetObject", "ImplicitDeny"},
+	} {
+		_, res := simulate(t, e.owner, url.Values{"user": {"ops"}, "request": {tc.request}})
+		if res["action"] != tc.action || res["decision"] != tc.decision {
+			t.Errorf("%s: %v %v, want %s %s", tc.request, res["action"], res["decision"], tc.action, tc.decision)
+		}
+	}
+	p := e.owner.post("/simulator", url.Values{"user": {"ops"}, "request": {"GET https://ecs.internal.example/?Action=StopInstance&InstanceId=i-9"}})
+	expectStatus(t, p, 200, "the simulator page")
+	if !strings.Contains(p.body, `data-testid="mapped"`) || !strings.Contains(p.body, "instance/i-9") {
+		t.Errorf("the page does not say what the request maps to")
+	}
+	for _, bad := range []string{"FETCH https://ecs.internal.example/", "GET /relative", "GET https://nowhere.example/", "DELETE https://oss.internal.example/b1/k1"} {
+		p := e.owner.post("/simulator", url.Values{"user": {"ops"}, "request": {bad}})
+		expectStatus(t, p, 422, bad)
+	}
+}
