@@ -325,7 +325,7 @@ func (h *API) refuse(req *apiRequest, a ram.Actor, caller *ram.APICaller, nonce 
 	recorded := req.recorded.Recorded()
 	code, msg := "InternalError", "The request processing has failed due to some unknown error."
 	if e, ok := ram.AsError(cause); ok {
-		code, msg = e.Code, auditMessage(apiMessage(e))
+		code, msg = e.Code, apiMessage(e)
 	}
 	// caller is nil exactly when no valid identity was established.
 	call := ram.APICall{Action: req.action, Resource: req.params.resource(), Params: req.params.audit(),
@@ -470,16 +470,6 @@ func (h *API) answerError(req *apiRequest, err error) error {
 
 // apiMessage is a domain error's message for the API: the field messages
 // when the console's form would have shown them beside fields.
-// auditMessage is an answer's message as the audit log records it: the
-// server's string to sign, which the SDKs need in the answer, holds every
-// parameter (a security token, a password), so it is cut off.
-func auditMessage(msg string) string {
-	if i := strings.Index(msg, serverStringToSign); i >= 0 {
-		return strings.TrimSpace(msg[:i])
-	}
-	return msg
-}
-
 func apiMessage(e *ram.Error) string {
 	if len(e.Fields) == 0 {
 		return e.Message

@@ -134,7 +134,7 @@ func (g *Gateway) Auth(c echo.Context) error {
 		a.MFAPresent = s.Get(mfaKey) == "true"
 		if key := s.Get(SwitchKey); key != "" {
 			if rs, err := g.RAM.SwitchedSession(ctx, id.Principal, key); err == nil {
-				a.Principal, a.Name, a.Session = ram.RoleSessionPrincipal(rs.Role.RoleID, rs.Session.AccessKeyID), rs.Role.RoleName+"/"+rs.Session.SessionName, rs
+				a = rs.Act(a)
 			}
 		}
 	}

@@ -95,8 +95,7 @@ func ActorOf(c echo.Context) ram.Actor {
 		a.Principal, a.Name = s.Principal(), s.Name()
 	}
 	if rs := RoleSessionOf(c); rs != nil {
-		a.Principal = ram.RoleSessionPrincipal(rs.Role.RoleID, rs.Session.AccessKeyID)
-		a.Name, a.Session = rs.Role.RoleName+"/"+rs.Session.SessionName, rs
+		a = rs.Act(a)
 	}
 	return a
 }

@@ -177,11 +177,8 @@ func (v *Verifier) caller(ctx context.Context, req *Signed) (*ram.APICaller, err
 // signatureMismatch carries the server's string to sign, which the classic
 // SDK compares with its own to tell a wrong secret from a bad signer.
 func signatureMismatch(stringToSign string) *ram.Error {
-	return apiError("SignatureDoesNotMatch", "Specified signature does not match our calculation. "+serverStringToSign+"%s", stringToSign)
+	return apiError("SignatureDoesNotMatch", "Specified signature does not match our calculation. "+ram.ServerStringToSign+"%s", stringToSign)
 }
-
-// serverStringToSign introduces the string to sign in a mismatch's message.
-const serverStringToSign = "server string to sign is:"
 
 func (v *Verifier) checkTime(value, name string) (time.Time, error) {
 	ts, err := time.Parse(timestampLayout, value)

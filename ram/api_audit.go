@@ -92,7 +92,7 @@ func (s *Service) RecordAPICall(ctx context.Context, a Actor, call APICall) erro
 			call.shape(ev)
 		}
 		if call.ErrorCode != "" {
-			failEvent(ev, call.ErrorCode, call.ErrorMessage)
+			failEvent(ev, call.ErrorCode, auditMessage(call.ErrorMessage))
 		}
 		rec.Event = ev
 	}
@@ -106,6 +106,20 @@ func (s *Service) RecordAPICall(ctx context.Context, a Actor, call APICall) erro
 		return ErrNonceUsed
 	}
 	return nil
+}
+
+// ServerStringToSign introduces, in a signature mismatch's message, the
+// server's string to sign: the SDKs compare it with theirs.
+const ServerStringToSign = "server string to sign is:"
+
+// auditMessage is a refusal's message as the audit log records it: a
+// signature mismatch's string to sign holds every parameter of a V1 call
+// (a security token, a password), so it is cut off.
+func auditMessage(msg string) string {
+	if i := strings.Index(msg, ServerStringToSign); i >= 0 {
+		return strings.TrimSpace(msg[:i])
+	}
+	return msg
 }
 
 // WithEventMark returns a context that records whether an operation run

@@ -50,8 +50,7 @@ func (c *APICaller) Actor(requestID, sourceIP, userAgent string, secureTransport
 	a := Actor{AccessKeyID: c.AccessKeyID, RequestID: requestID, SourceIP: sourceIP, UserAgent: userAgent, API: true,
 		SecureTransport: secureTransport}
 	if rs := c.Session; rs != nil {
-		a.Principal, a.Name, a.Session = RoleSessionPrincipal(rs.Role.RoleID, c.AccessKeyID), rs.Role.RoleName+"/"+rs.Session.SessionName, rs
-		return a
+		return rs.Act(a)
 	}
 	a.Principal, a.Name = UserPrincipal(c.User.UserID), c.User.UserName
 	return a

@@ -69,9 +69,6 @@ func (s *Service) GatewayRefuse(ctx context.Context, a Actor, call GatewayCall, 
 	code, msg := "InternalError", "The request processing has failed due to some unknown error."
 	if e, ok := AsError(err); ok {
 		code, msg = e.Code, e.Message
-		if i := strings.Index(msg, "server string to sign is:"); i >= 0 {
-			msg = strings.TrimSpace(msg[:i]) // it holds every parameter
-		}
 	}
 	name := actionName(call.Action)
 	if name == "" {

@@ -40,6 +40,13 @@ type RoleSessionActor struct {
 	policy  *policy.Set // the session policy, nil when none narrows the session
 }
 
+// Act returns a acting as the role session: its principal, its name
+// ("<role>/<session>") and the session.
+func (rs *RoleSessionActor) Act(a Actor) Actor {
+	a.Principal, a.Name, a.Session = RoleSessionPrincipal(rs.Role.RoleID, rs.Session.AccessKeyID), rs.Role.RoleName+"/"+rs.Session.SessionName, rs
+	return a
+}
+
 // AssumedRoleARN is the ARN of a role session.
 func AssumedRoleARN(acct, roleName, sessionName string) string {
 	return "acs:ram::" + acct + ":assumed-role/" + roleName + "/" + sessionName

@@ -103,8 +103,9 @@ func (tx *Tx) DeleteRoleSession(ctx context.Context, accessKeyID string) error {
 	return nil
 }
 
-// DeleteRoleSessionsFrom ends every role session a principal started (its
-// user deleted, its key deleted or disabled, or the source session ended).
+// DeleteRoleSessionsFrom removes every role session a principal started
+// (its user is deleted). Sessions whose key or parent session is gone are
+// refused when loaded (ram's sessionSourceLive) and forgotten at expiry.
 func (tx *Tx) DeleteRoleSessionsFrom(ctx context.Context, sourcePrincipal string) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM role_sessions WHERE source_principal = ?", sourcePrincipal); err != nil {
 		return fmt.Errorf("store: delete role sessions: %w", err)
