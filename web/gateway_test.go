@@ -209,3 +209,25 @@ func TestSimulatorServiceRequest(t *testing.T) {
 		expectStatus(t, p, 422, bad)
 	}
 }
+
+// acs:SourceIp of a gateway decision is the client's address from the
+// trusted proxy's X-Forwarded-For.
+func TestGatewaySourceIPFromTheTrustedProxy(t *testing.T) {
+	e := newGatewayEnv(t)
+	a := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
+	ctx := context.Background()
+	_, err := e.svc.CreatePolicy(ctx, a, "OfficeOnly", `{"Version":"1","Statement":[{"Effect":"Deny","Action":"ecs:*","Resource":"*",
+		"Condition":{"NotIpAddress":{"acs:SourceIp":"10.1.2.0/24"}}}]}`, "")
+	must(t, err, "create the policy")
+	must(t, e.svc.AttachPolicyToUser(ctx, a, "Custom", "OfficeOnly", "ops"), "attach")
+	for _, tc := range []struct {
+		xff  string
+		want int
+	}{{"10.1.2.3", 200}, {"203.0.113.9", 403}, {"10.1.2.3, 203.0.113.9", 403}} {
+		uri := e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"DescribeInstances"}})
+		p := e.ask("GET", "ecs.internal.example", uri, http.Header{"X-Forwarded-For": {tc.xff}}, "")
+		if p.status != tc.want {
+			t.Errorf("X-Forwarded-For %q: %d, want %d", tc.xff, p.status, tc.want)
+		}
+	}
+}
