@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -104,7 +106,99 @@ func (h *Handlers) ServiceShow(c echo.Context) error {
 		}
 		m.Resources = append(m.Resources, views.ServiceResourceRow{Action: name, Resource: s.Resources[a]})
 	}
+	if err := h.serviceUsage(c, &m); err != nil {
+		return err
+	}
 	return Render(c, http.StatusOK, views.ServicePage(m))
+}
+
+// usagePeriods are the usage section's periods, in days.
+var usagePeriods = []struct {
+	days  int
+	label string
+}{{1, "today"}, {7, "7 days"}, {30, "30 days"}, {90, "90 days"}}
+
+// usageDays reads the period (?days=, 7 when absent).
+func usageDays(c echo.Context) (int, error) {
+	v := c.QueryParam("days")
+	if v == "" {
+		return 7, nil
+	}
+	for _, p := range usagePeriods {
+		if v == strconv.Itoa(p.days) {
+			return p.days, nil
+		}
+	}
+	return 0, echo.NewHTTPError(http.StatusBadRequest, "The period must be 1, 7, 30 or 90 days.")
+}
+
+// serviceUsage fills the service page's usage section, or says which
+// permission the viewer lacks to see it (looking records no refusal).
+func (h *Handlers) serviceUsage(c echo.Context, m *views.ServiceDetail) error {
+	days, err := usageDays(c)
+	if err != nil {
+		return err
+	}
+	base := serviceHref(m.Code)
+	m.UsageDays = days
+	for _, p := range usagePeriods {
+		m.UsagePeriods = append(m.UsagePeriods, views.UsagePeriod{Label: p.label, Current: p.days == days,
+			Href: base + "?days=" + strconv.Itoa(p.days) + "#usage"})
+	}
+	m.UsageCSVHref = base + "/usage.csv?days=" + strconv.Itoa(days)
+	if !h.RAM.Allowed(ctx(c), ActorOf(c), ram.ActionLookupEvents, ram.AnyRef()) {
+		m.UsageDenied = ram.ActionLookupEvents
+		return nil
+	}
+	rows, err := h.RAM.ServiceUsage(ctx(c), ActorOf(c), m.Code, days, false)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		m.Usage = append(m.Usage, views.ServiceUsageRow{Day: r.Day, Action: r.Action, Operator: operatorLabel(r), OperatorType: r.OperatorType,
+			Allowed: r.Allowed, Denied: r.Denied})
+		m.UsageAllowed += r.Allowed
+		m.UsageDen += r.Denied
+	}
+	return nil
+}
+
+// operatorLabel names who made the requests of a usage row.
+func operatorLabel(r ram.UsageRow) string {
+	switch {
+	case r.OperatorType == "root-account":
+		return "the account owner"
+	case r.Operator == "":
+		return "unidentified"
+	}
+	return r.Operator
+}
+
+// ServiceUsageCSV handles GET /services/:code/usage.csv: the usage section
+// as CSV (cells a spreadsheet would read as a formula are neutralised).
+func (h *Handlers) ServiceUsageCSV(c echo.Context) error {
+	days, err := usageDays(c)
+	if err != nil {
+		return err
+	}
+	code := c.Param("code")
+	rows, err := h.RAM.ServiceUsage(ctx(c), ActorOf(c), code, days, true)
+	if err != nil {
+		return err
+	}
+	acct := h.RAM.AccountID(ctx(c))
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"Day", "Service", "Action", "OperatorType", "Operator", "Allowed", "Denied", "PayerAccountId"})
+	for _, r := range rows {
+		_ = w.Write([]string{r.Day, neutralise(strings.ToLower(code)), neutralise(r.Action), neutralise(r.OperatorType), neutralise(operatorLabel(r)),
+			strconv.FormatInt(r.Allowed, 10), strconv.FormatInt(r.Denied, 10), acct})
+	}
+	w.Flush()
+	hd := c.Response().Header()
+	hd.Set("Content-Disposition", `attachment; filename="`+strings.ToLower(code)+`-usage-`+strconv.Itoa(days)+`d.csv"`)
+	hd.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", []byte(b.String()))
 }
 
 // ServiceExport handles GET /services/:code/export: the definition as a

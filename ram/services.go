@@ -393,3 +393,42 @@ func (s *Service) ServiceForHost(ctx context.Context, host string) (*ServiceDef,
 	s.hostServices.Store(host, &cachedHostService{gen: gen, def: rs.ServiceDef})
 	return rs.ServiceDef, nil
 }
+
+// UsageRow is one line of a service's usage: the gateway's decisions for a
+// day, action and operator. The account pays for all of them.
+type UsageRow = store.UsageRow
+
+// EventExportServiceUsage is the event of a usage export.
+const EventExportServiceUsage = "ExportServiceUsage"
+
+// usageDays are the periods the usage page offers, in days.
+var usageDays = map[int]bool{1: true, 7: true, 30: true, 90: true}
+
+// ServiceUsage sums the gateway's decisions for the service over the last
+// days days (1, 7, 30 or 90), newest day first. It reads the audit log, so it
+// needs actiontrail:LookupEvents as well as gateway:GetService on the
+// service. An export (export true) is recorded, as audit exports are.
+func (s *Service) ServiceUsage(ctx context.Context, a Actor, code string, days int, export bool) ([]UsageRow, error) {
+	if !usageDays[days] {
+		return nil, &Error{Kind: EINVALID, Code: "InvalidParameter.Days", Message: "The period must be 1, 7, 30 or 90 days."}
+	}
+	acct, sv, err := s.authorizeService(ctx, a, ActionGetService, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, a, ActionLookupEvents, anyResource); err != nil {
+		return nil, err
+	}
+	now := s.st.Now().UTC()
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1-days)
+	if export {
+		ev := s.event(ctx, a, acct, s.opType(a), EventExportServiceUsage)
+		ev.EventSource, ev.ServiceName = "gateway", "Gateway"
+		ev.ResourceName = "acs:gateway::" + acct + ":service/" + sv.Code
+		ev.RequestParameters = map[string]any{"Code": sv.Code, "Days": days}
+		if err := s.record(ctx, ev); err != nil {
+			return nil, err
+		}
+	}
+	return s.st.ServiceUsage(ctx, sv.Code, from, time.Time{})
+}

@@ -237,3 +237,26 @@ func TestPruneEventsKeepsTheChainVerifiable(t *testing.T) {
 		t.Errorf("newest event deleted after pruning: VerifyChain = %+v, %v; want broken", rep, err)
 	}
 }
+
+// A service's usage reads its own events through their index, never the
+// whole log.
+func TestServiceUsageUsesItsIndex(t *testing.T) {
+	s, _ := openTest(t, time.Now)
+	rows, err := s.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+qServiceUsage, "ecs", 1, "9999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "events_service") {
+		t.Errorf("the usage query does not read the service's index: %q", p)
+	}
+}

@@ -39,6 +39,27 @@ type ServiceDetail struct {
 	Resources                                        []ServiceResourceRow
 	Definition                                       string
 	ExportHref, DeleteHref                           string
+	// Usage is the gateway's decisions for the service over UsageDays days
+	// (UsageDenied names the missing permission when the viewer may not
+	// read them).
+	Usage                  []ServiceUsageRow
+	UsageDays              int
+	UsagePeriods           []UsagePeriod
+	UsageCSVHref           string
+	UsageDenied            string
+	UsageAllowed, UsageDen int64
+}
+
+// ServiceUsageRow is one day, action and operator of a service's usage.
+type ServiceUsageRow struct {
+	Day, Action, Operator, OperatorType string
+	Allowed, Denied                     int64
+}
+
+// UsagePeriod is a choice of the usage section's period.
+type UsagePeriod struct {
+	Label, Href string
+	Current     bool
 }
 
 // ServiceDelete confirms deleting a service.

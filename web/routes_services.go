@@ -25,6 +25,7 @@ func serviceRoutes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/services/import", Access: SignedIn, Handler: h.ServiceImport},
 		{Method: get, Path: "/services/:code", Access: SignedIn, Handler: h.ServiceShow, Action: ram.ActionGetService, Resources: theService},
 		{Method: get, Path: "/services/:code/export", Access: SignedIn, Handler: h.ServiceExport, Action: ram.ActionGetService, Resources: theService},
+		{Method: get, Path: "/services/:code/usage.csv", Access: SignedIn, Handler: h.ServiceUsageCSV, Action: ram.ActionGetService, Resources: theService},
 		{Method: get, Path: "/services/:code/delete", Access: SignedIn, Handler: h.ServiceDeleteForm, Action: ram.ActionDeleteService, Resources: theService},
 		{Method: post, Path: "/services/:code/delete", Access: SignedIn, Handler: h.ServiceDelete, Action: ram.ActionDeleteService, Resources: theService},
 	}

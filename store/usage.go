@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// UsageRow is one line of a resource service's usage (SPEC §13): the
+// gateway's decisions for one day, action and operator, allowed and denied.
+type UsageRow struct {
+	Day    string // YYYY-MM-DD, UTC
+	Action string // the action's name part, the events' eventName
+	// OperatorType is the userIdentity type (ram-user, assumed-role,
+	// root-account, or empty when nobody could be identified); Operator is
+	// the user's name, or the role session's ARN.
+	OperatorType, Operator string
+	Allowed, Denied        int64
+}
+
+// ServiceUsage sums the decisions recorded for the service code from from
+// (inclusive) to to (exclusive; zero means now), newest day first, then by
+// action and operator. It reads the events through their service index, from
+// the first event at from: its cost is that of the period's events.
+func (s *Store) ServiceUsage(ctx context.Context, code string, from, to time.Time) ([]UsageRow, error) {
+	if err := s.Settle(ctx); err != nil {
+		return nil, err
+	}
+	lo, ok, err := firstSeqAt(ctx, s.read, timeText(from))
+	if err != nil || !ok {
+		return nil, err
+	}
+	end := "9999"
+	if !to.IsZero() {
+		end = timeText(to)
+	}
+	rows, err := s.read.QueryContext(ctx, qServiceUsage, code, lo, end)
+	if err != nil {
+		return nil, fmt.Errorf("store: service usage: %w", err)
+	}
+	defer rows.Close()
+	var out []UsageRow
+	for rows.Next() {
+		var r UsageRow
+		if err := rows.Scan(&r.Day, &r.Action, &r.OperatorType, &r.Operator, &r.Allowed, &r.Denied); err != nil {
+			return nil, fmt.Errorf("store: service usage: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// qServiceUsage reads one service's events from a seq on (through the
+// events_service index: the period's events of the service, no others).
+const qServiceUsage = `SELECT substr(event_time, 1, 10), event_name, user_type,
+	coalesce(nullif(json_extract(body, '$.userIdentity.arn'), ''), user_name),
+	sum(is_error = 0), sum(is_error <> 0)
+	FROM events WHERE json_extract(body, '$.serviceName') = ? AND seq >= ? AND event_time < ? AND event_type = 'ApiCall'
+	GROUP BY 1, 2, 3, 4 ORDER BY 1 DESC, 2, 4`

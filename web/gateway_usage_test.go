@@ -1,0 +1,76 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"net/url"
+	"strings"
+	"testing"
+
+	"ramconsole/ram"
+)
+
+// A service's page shows the gateway's decisions per day, action and
+// operator, allowed and denied, and exports them as CSV; a viewer who may
+// not read the audit log is told which permission is missing.
+func TestServiceUsage(t *testing.T) {
+	e := newGatewayEnv(t)
+	acct := e.accountID()
+	for range 2 {
+		uri := e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"DescribeInstances"}})
+		expectStatus(t, e.ask("GET", "ecs.internal.example", uri, nil, ""), 200, "DescribeInstances")
+	}
+	stop := e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"StopInstance"}, "InstanceId": {"i-1"}})
+	expectAPIError(t, e.ask("GET", "ecs.internal.example", stop, nil, ""), "NoPermission", 403, "StopInstance")
+	expectStatus(t, e.ask("GET", "oss.internal.example", "/b1/k1", nil, e.owner.cookie()), 200, "the owner reads an object")
+
+	p := e.owner.get("/services/ecs")
+	expectStatus(t, p, 200, "the service page")
+	if !strings.Contains(p.body, `data-testid="service-usage-table"`) || !strings.Contains(p.body, "2 allowed, 1 denied.") {
+		t.Fatalf("the usage section does not sum the decisions:\n%s", p.body)
+	}
+	p = e.owner.get("/services/ecs/usage.csv?days=30")
+	expectStatus(t, p, 200, "the usage CSV")
+	recs, err := csv.NewReader(strings.NewReader(p.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, r := range recs[1:] {
+		got[r[2]] = r
+	}
+	day := e.clock.Now().UTC().Format("2006-01-02")
+	if r := got["DescribeInstances"]; len(r) != 8 || r[0] != day || r[1] != "ecs" || r[3] != "ram-user" || r[4] != "ops" || r[5] != "2" || r[6] != "0" || r[7] != acct {
+		t.Errorf("DescribeInstances row %v", r)
+	}
+	if r := got["StopInstance"]; len(r) != 8 || r[5] != "0" || r[6] != "1" {
+		t.Errorf("StopInstance row %v", r)
+	}
+	if len(recs) != 3 {
+		t.Errorf("the ECS usage has %d rows, want 2 (the OSS read is another service's): %v", len(recs)-1, recs)
+	}
+	found := false
+	for _, ev := range e.events() {
+		found = found || ev.EventName == ram.EventExportServiceUsage && ev.UserIdentity.Type == "root-account"
+	}
+	if !found {
+		t.Errorf("the usage export is not recorded")
+	}
+	expectStatus(t, e.owner.get("/services/ecs?days=3"), 400, "a period not offered")
+	expectStatus(t, e.owner.get("/services/ecs/usage.csv?days=x"), 400, "a period not offered (CSV)")
+
+	// A viewer who may see the service but not read the audit log.
+	ctx := context.Background()
+	a := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
+	if _, err := e.svc.CreatePolicy(ctx, a, "SeeServices", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"gateway:*Service*","Resource":"*"}]}`, ""); err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.svc.AttachPolicyToUser(ctx, a, "Custom", "SeeServices", "ops"), "attach")
+	b, _, _ := e.signInEmployee(e.emp.name, e.emp.password)
+	p = b.get("/services/ecs")
+	expectStatus(t, p, 200, "the service page for a viewer without LookupEvents")
+	if !strings.Contains(p.body, `data-testid="section-denied"`) || !strings.Contains(p.body, ram.ActionLookupEvents) || strings.Contains(p.body, "service-usage-table") {
+		t.Errorf("the usage section does not say which permission is missing")
+	}
+	expectStatus(t, b.get("/services/ecs/usage.csv"), 403, "the CSV for a viewer without LookupEvents")
+}
