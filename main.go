@@ -62,6 +62,11 @@ Serve flags (and environment):
   --tls-cert, --tls-key  serve HTTPS with this certificate and key
   --secure-cookies       mark cookies Secure (behind a TLS-terminating proxy)
   --trusted-proxies LIST comma-separated IPs/CIDRs whose X-Forwarded-For is believed
+                         (and which may ask the gateway, /gateway/auth)
+  --cookie-domain D      RAMCONSOLE_COOKIE_DOMAIN  send the session cookie to D and its
+                         subdomains (the gateway then knows console users on service hosts)
+  --console-url URL      RAMCONSOLE_CONSOLE_URL    the console's address as browsers reach it,
+                         where the gateway sends a browser to sign in (default: the service's host)
   --audit-retention DAYS RAMCONSOLE_AUDIT_RETENTION   delete audit events older than DAYS
                          (at start, then hourly; default 0 = keep forever)
 The master key comes from RAMCONSOLE_MASTER_KEY (base64 of 32 bytes) or DIR/master.key.
@@ -189,6 +194,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	tlsKey := fs.String("tls-key", "", "TLS key file")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure")
 	proxies := fs.String("trusted-proxies", envOr("RAMCONSOLE_TRUSTED_PROXIES", ""), "trusted proxies (comma-separated)")
+	cookieDomain := fs.String("cookie-domain", envOr("RAMCONSOLE_COOKIE_DOMAIN", ""), "domain of the session cookie")
+	consoleURL := fs.String("console-url", envOr("RAMCONSOLE_CONSOLE_URL", ""), "the console's address as browsers reach it")
 	retention, err := strconv.Atoi(envOr("RAMCONSOLE_AUDIT_RETENTION", "0"))
 	if err != nil || retention < 0 {
 		return errors.New("RAMCONSOLE_AUDIT_RETENTION must be a number of days (0 = keep forever)")
@@ -217,7 +224,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if *proxies != "" {
 		trusted = strings.Split(*proxies, ",")
 	}
-	app, err := web.New(web.Config{TLS: *tlsCert != "", SecureCookies: *secure, TrustedProxies: trusted, Logger: log},
+	app, err := web.New(web.Config{TLS: *tlsCert != "", SecureCookies: *secure, TrustedProxies: trusted, Logger: log,
+		CookieDomain: *cookieDomain, ConsoleURL: *consoleURL},
 		web.Deps{Store: st, RAM: svc})
 	if err != nil {
 		return err

@@ -56,14 +56,14 @@ func (h *Handlers) LoginForm(c echo.Context) error {
 	if s.Principal() != "" {
 		return redirect(c, StagePath(s.Stage()))
 	}
-	m := views.Login{Layout: h.layout(c, "Sign in"), Next: localPath(c.QueryParam("next"))}
+	m := views.Login{Layout: h.layout(c, "Sign in"), Next: h.nextOf(c, c.QueryParam("next"))}
 	return Render(c, http.StatusOK, views.LoginPage(m))
 }
 
 // Login handles POST /login: the password step.
 func (h *Handlers) Login(c echo.Context) error {
 	username := strings.TrimSpace(c.FormValue("username"))
-	next := localPath(c.FormValue("next"))
+	next := h.nextOf(c, c.FormValue("next"))
 	if username == "" || c.FormValue("password") == "" {
 		f := views.Form{Values: map[string]string{"username": username}, Errors: map[string]string{}}
 		if username == "" {
@@ -103,6 +103,9 @@ func (h *Handlers) Login(c echo.Context) error {
 	if res.MFAChecked {
 		_ = s.Set(mfaKey, "true")
 	}
+	if res.Next == ram.StepDone {
+		return redirect(c, next)
+	}
 	return redirect(c, StagePath(res.Next))
 }
 
@@ -137,7 +140,7 @@ func (h *Handlers) LoginMFA(c echo.Context) error {
 			HttpOnly: true, Secure: h.SecureCookies || c.IsTLS(), SameSite: http.SameSiteLaxMode})
 	}
 	s := SessionOf(c)
-	dest := localPath(s.Get("next"))
+	dest := h.nextOf(c, s.Get("next"))
 	if err := s.Advance(next); err != nil {
 		return err
 	}

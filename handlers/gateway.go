@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +24,11 @@ type Gateway struct {
 	// Trusted reports whether a connection's peer may ask (the proxies of
 	// --trusted-proxies).
 	Trusted func(remoteAddr string) bool
+	// ConsoleURL is the console's address as browsers reach it ("" = the
+	// service's own host: the proxy serves the console's pages there too).
+	ConsoleURL string
+	// Page renders the console's error page (for a refused browser).
+	Page func(c echo.Context, status int, title, message string, denial *ram.Denial) error
 }
 
 // gatewayRequest is the original request, as the proxy forwarded it.
@@ -180,15 +186,36 @@ func (g *Gateway) refuse(c echo.Context, a ram.Actor, call ram.GatewayCall, stat
 		g.Log.Error("gateway refusal not recorded", "request_id", RequestID(c), "error", err)
 		return g.deny(c, http.StatusForbidden, err)
 	}
-	if status == http.StatusUnauthorized && a.AccessKeyID == "" && strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
-		next := first(c.Request().Header.Get("X-Forwarded-Uri"), c.Request().Header.Get("X-Original-URI"))
-		return c.Redirect(http.StatusFound, "/login?next="+url.QueryEscape(localPath(next)))
+	if status == http.StatusUnauthorized && a.AccessKeyID == "" && wantsHTML(c) {
+		return c.Redirect(http.StatusFound, g.ConsoleURL+"/login?next="+url.QueryEscape(originalURL(c.Request())))
 	}
 	return g.deny(c, status, cause)
 }
 
-// deny answers a refusal: 401 or 403 with the OpenAPI's error body (an
-// internal error is a 403 and is logged: the gateway never fails open).
+// wantsHTML reports whether the original request came from a browser.
+func wantsHTML(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get("Accept"), "text/html")
+}
+
+// hostRE is a host name with an optional port, as a browser sends it.
+var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?$`)
+
+// originalURL is the URL the browser asked for, to come back to after
+// signing in; its path alone when the host is not a plain host name.
+func originalURL(r *http.Request) string {
+	h := r.Header
+	uri := localPath(first(h.Get("X-Forwarded-Uri"), h.Get("X-Original-URI")))
+	host := first(h.Get("X-Forwarded-Host"), r.Host)
+	proto := strings.ToLower(first(h.Get("X-Forwarded-Proto"), "http"))
+	if !hostRE.MatchString(host) || (proto != "http" && proto != "https") {
+		return uri
+	}
+	return proto + "://" + strings.ToLower(host) + uri
+}
+
+// deny answers a refusal: 401 or 403 with the OpenAPI's error body, or
+// the console's denied page for a browser (an internal error is a 403 and
+// is logged: the gateway never fails open).
 func (g *Gateway) deny(c echo.Context, status int, err error) error {
 	body := apiErrorBody{RequestID: RequestID(c), HostID: c.Request().Host}
 	if e, ok := ram.AsError(err); ok {
@@ -206,6 +233,17 @@ func (g *Gateway) deny(c echo.Context, status int, err error) error {
 	}
 	hd := c.Response().Header()
 	hd.Set("Cache-Control", "no-store")
+	if status == http.StatusForbidden && g.Page != nil && wantsHTML(c) {
+		// Caddy and Traefik answer the browser with this page; nginx
+		// answers with its own unless error_page names one.
+		hd.Set("X-Ram-Error-Code", body.Code)
+		hd.Set("X-Ram-Request-Id", body.RequestID)
+		var denial *ram.Denial
+		if d, ok := ram.DenialOf(err); ok {
+			denial = d
+		}
+		return g.Page(c, status, "Access denied", body.Message, denial)
+	}
 	// For proxies that answer the client themselves (nginx's error_page):
 	// the refusal's code and its audit record.
 	hd.Set("X-Ram-Error-Code", body.Code)

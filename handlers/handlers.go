@@ -246,6 +246,27 @@ func localPath(next string) string {
 	return "/"
 }
 
+// nextOf returns where to go after signing in: next when it is a local
+// path, or an http(s) URL of a registered resource service's host (the
+// gateway sends a browser nobody could identify to sign in and back to the
+// service page it asked for, SPEC §13); else "/".
+func (h *Handlers) nextOf(c echo.Context, next string) string {
+	if isLocalPath(next) {
+		return localPath(next)
+	}
+	if len(next) > 2048 || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' || r == ' ' }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Opaque != "" || u.Hostname() == "" {
+		return "/"
+	}
+	if _, err := h.RAM.ServiceForHost(ctx(c), u.Hostname()); err != nil {
+		return "/"
+	}
+	return u.String()
+}
+
 // isLocalPath reports whether v, read as a browser reads it, is a path on
 // this site: it starts with one slash, has no control character, space at
 // the ends or backslash, and parses without a scheme, user or host.

@@ -10,7 +10,9 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +39,13 @@ type Config struct {
 	// posts (attempts a second, and at once); zero means 10 and 30.
 	SignInRate  float64
 	SignInBurst float64
+	// CookieDomain, when set, sends the session cookie to that domain and
+	// its subdomains, so the gateway knows console users on the services'
+	// hosts (SPEC §13).
+	CookieDomain string
+	// ConsoleURL is the console's address as browsers reach it: where the
+	// gateway sends a browser to sign in ("" = the service's own host).
+	ConsoleURL string
 }
 
 // Deps are the services the web shell serves.
@@ -78,7 +87,12 @@ func New(cfg Config, d Deps) (*App, error) {
 
 	a.mountAPI(cfg.TLS)
 	e.GET(static.Prefix+"*", serveStatic)
+	cookieDomain, consoleURL, err := gatewayConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	sessions := newSQLiteStore(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
+	sessions.options.Domain = cookieDomain
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
 	rate, burst := cfg.SignInRate, cfg.SignInBurst
 	if rate <= 0 {
@@ -102,7 +116,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	// The resource gateway's decision endpoint, for the trusted proxies in
 	// front of the enterprise's services (SPEC §13): any method, a console
 	// session read when the request carries one.
-	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted}
+	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted, ConsoleURL: consoleURL, Page: a.h.ErrorPage}
 	e.Any("/gateway/auth", gw.Auth, withSession)
 	return a, nil
 }
@@ -277,4 +291,25 @@ func parseTrusted(list []string) ([]*net.IPNet, error) {
 		nets = append(nets, n)
 	}
 	return nets, nil
+}
+
+// domainRE is a DNS name of two labels or more.
+var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// gatewayConfig checks --cookie-domain and --console-url.
+func gatewayConfig(cfg Config) (cookieDomain, consoleURL string, err error) {
+	if d := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(cfg.CookieDomain)), "."); d != "" {
+		if !domainRE.MatchString(d) {
+			return "", "", fmt.Errorf("--cookie-domain %q is not a domain name such as example.com", cfg.CookieDomain)
+		}
+		cookieDomain = d
+	}
+	if u := strings.TrimSpace(cfg.ConsoleURL); u != "" {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil || (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != "" {
+			return "", "", fmt.Errorf("--console-url %q is not an address such as https://ram.example.com", cfg.ConsoleURL)
+		}
+		consoleURL = p.Scheme + "://" + p.Host
+	}
+	return cookieDomain, consoleURL, nil
 }

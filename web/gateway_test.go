@@ -159,11 +159,11 @@ func TestGatewayRefusesUntrustedPeersAndReadsSessions(t *testing.T) {
 
 	// A browser nobody could identify is sent to sign in, and back.
 	p = e.ask("GET", "oss.internal.example", "/b1/k1?v=1", http.Header{"Accept": {"text/html,application/xhtml+xml"}}, "")
-	if p.status != http.StatusFound || p.header.Get("Location") != "/login?next="+url.QueryEscape("/b1/k1?v=1") {
+	if p.status != http.StatusFound || p.header.Get("Location") != "/login?next="+url.QueryEscape("http://oss.internal.example/b1/k1?v=1") {
 		t.Errorf("an unidentified browser: %d → %q, want 302 to sign in and back", p.status, p.header.Get("Location"))
 	}
 	p = e.ask("GET", "oss.internal.example", "//evil.example/x", http.Header{"Accept": {"text/html"}}, "")
-	if loc := p.header.Get("Location"); p.status == http.StatusFound && loc != "/login?next=%2F" {
+	if loc := p.header.Get("Location"); p.status == http.StatusFound {
 		t.Errorf("a hostile forwarded URI leads to %q", loc)
 	}
 

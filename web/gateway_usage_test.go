@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -73,4 +75,60 @@ func TestServiceUsage(t *testing.T) {
 		t.Errorf("the usage section does not say which permission is missing")
 	}
 	expectStatus(t, b.get("/services/ecs/usage.csv"), 403, "the CSV for a viewer without LookupEvents")
+}
+
+// A browser at the gateway: sent to sign in (at --console-url when set)
+// and back to the service page, which only registered service hosts may
+// be; refused with the console's denied page, not a JSON body.
+func TestGatewayBrowserJourney(t *testing.T) {
+	e := newGatewayEnv(t)
+	html := http.Header{"Accept": {"text/html"}}
+
+	// The console elsewhere: the redirect names it, and the session cookie
+	// goes to the whole domain.
+	app2, err := New(Config{TrustedProxies: []string{"127.0.0.1"}, ConsoleURL: "https://ram.internal.example/", CookieDomain: ".Internal.Example"},
+		Deps{Store: e.st, RAM: e.svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/gateway/auth", nil)
+	req.RemoteAddr = "127.0.0.1:4321"
+	req.Header = http.Header{"Accept": {"text/html"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Proto": {"https"},
+		"X-Forwarded-Host": {"oss.internal.example"}, "X-Forwarded-Uri": {"/b1/k1"}}
+	rec := httptest.NewRecorder()
+	app2.ServeHTTP(rec, req)
+	if want := "https://ram.internal.example/login?next=" + url.QueryEscape("https://oss.internal.example/b1/k1"); rec.Code != 302 || rec.Header().Get("Location") != want {
+		t.Errorf("redirect with --console-url: %d %q, want %q", rec.Code, rec.Header().Get("Location"), want)
+	}
+	rec = httptest.NewRecorder()
+	app2.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	if sc := rec.Header().Get("Set-Cookie"); !strings.Contains(sc, "Domain=internal.example") {
+		t.Errorf("the session cookie is not for the domain: %q", sc)
+	}
+	for _, bad := range []Config{{CookieDomain: "https://x.example"}, {CookieDomain: "localhost:80"}, {ConsoleURL: "ram.example"}, {ConsoleURL: "https://ram.example/console?x=1"}} {
+		if _, err := New(bad, Deps{Store: e.st, RAM: e.svc}); err == nil {
+			t.Errorf("%+v is accepted", bad)
+		}
+	}
+
+	// Sign in and come back: only to a registered service host.
+	emp := e.emp
+	b := e.browser()
+	p := b.get("/login?next=" + url.QueryEscape("http://oss.internal.example/b1/k1"))
+	if !strings.Contains(p.body, `value="http://oss.internal.example/b1/k1"`) {
+		t.Errorf("the sign-in form does not keep a service page to come back to")
+	}
+	for _, bad := range []string{"http://evil.example/", "https://oss.internal.example.evil.example/", "javascript:alert(1)", "http://user@oss.internal.example/"} {
+		if p := b.get("/login?next=" + url.QueryEscape(bad)); strings.Contains(p.body, `value="`+bad) {
+			t.Errorf("the sign-in form keeps %q", bad)
+		}
+	}
+	// An employee the policies refuse sees the denied page.
+	eb, _, _ := e.signInEmployee(emp.name, emp.password)
+	p = e.ask("GET", "oss.internal.example", "/b1/k1", html, eb.cookie())
+	if p.status != 403 || !strings.Contains(p.header.Get("Content-Type"), "text/html") || !strings.Contains(p.body, "oss:GetObject") ||
+		p.header.Get("X-Ram-Error-Code") != "NoPermission" {
+		t.Errorf("a refused browser: %d %q, want the denied page naming oss:GetObject", p.status, p.header.Get("Content-Type"))
+	}
+	expectAPIError(t, e.ask("GET", "oss.internal.example", "/b1/k1", nil, eb.cookie()), "NoPermission", 403, "a refused program gets JSON")
 }
