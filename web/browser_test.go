@@ -15,8 +15,9 @@ import (
 )
 
 // newChrome starts headless Chromium for a journey test. Without chromium
-// the test fails and says what to install (.ci/run installs it).
-func newChrome(t *testing.T) context.Context {
+// the test fails and says what to install (.ci/run installs it). extra
+// options are added to the defaults.
+func newChrome(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -35,6 +36,7 @@ func newChrome(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
