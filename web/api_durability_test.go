@@ -196,8 +196,9 @@ type binary struct {
 	done  chan struct{}
 }
 
-// startBinary runs "ramconsole serve" on a free loopback port.
-func startBinary(t *testing.T, bin, data string) *binary {
+// startBinary runs "ramconsole serve" on a free loopback port, with extra
+// flags.
+func startBinary(t *testing.T, bin, data string, extra ...string) *binary {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -205,7 +206,7 @@ func startBinary(t *testing.T, bin, data string) *binary {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data}, extra...)...)
 	cmd.Env = append(os.Environ(), "RAMCONSOLE_MASTER_KEY=")
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
