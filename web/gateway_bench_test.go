@@ -3,10 +3,12 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +68,46 @@ func BenchmarkGateway(b *testing.B) {
 	b.Run("gateway-V3", func(b *testing.B) {
 		rate := runSigned(b, client, ask(h.srv.URL))
 		b.ReportMetric(rate/bareRate, "x-bare")
+	})
+}
+
+// BenchmarkGatewayNginx measures, end to end over loopback with 16 clients,
+// V1-signed ECS requests through nginx to a backend, with nginx asking the
+// gateway about each (auth_request) against nginx and the backend alone
+// (x-alone is the ratio). One nginx worker each.
+//
+//	go test -run '^$' -bench BenchmarkGatewayNginx -benchtime 3s ./web/
+func BenchmarkGatewayNginx(b *testing.B) {
+	h := newHarnessConfig(b, Config{TrustedProxies: []string{"127.0.0.1"}})
+	h.setClock(time.Now().UTC().Truncate(time.Second))
+	owner, _ := h.setupOwner()
+	owner.get("/services")
+	if p := owner.post("/services/import", url.Values{"definition": {gwECS}}); p.status != http.StatusSeeOther {
+		b.Fatalf("import: %d %s", p.status, p.body)
+	}
+	emp := h.createEmployee(owner, "reader")
+	owner.get("/users/reader")
+	owner.post("/users/reader/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunECSReadOnlyAccess"}})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"RequestId":"backend","TotalCount":0,"PageNumber":1,"PageSize":10,"Instances":{"Instance":[]}}`)
+	}))
+	defer backend.Close()
+	backendAddr := strings.TrimPrefix(backend.URL, "http://")
+	alone := startNginx(b, "", backendAddr, "ecs.internal.example")
+	gated := startNginx(b, strings.TrimPrefix(h.srv.URL, "http://"), backendAddr, "ecs.internal.example")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
+	describe := func(proxy string) func(i int) *http.Request {
+		return func(i int) *http.Request {
+			q := signV1Now(emp.keyID, emp.secret, url.Values{"Action": {"DescribeInstances"}, "PageNumber": {strconv.Itoa(i)}})
+			req, _ := http.NewRequest(http.MethodGet, "http://"+proxy+"/?"+q.Encode(), nil)
+			return req
+		}
+	}
+	var aloneRate float64
+	b.Run("nginx-backend", func(b *testing.B) { aloneRate = runSigned(b, client, describe(alone)) })
+	b.Run("nginx-gateway-backend", func(b *testing.B) {
+		rate := runSigned(b, client, describe(gated))
+		b.ReportMetric(rate/aloneRate, "x-alone")
 	})
 }

@@ -25,7 +25,7 @@ import (
 
 // nginxBinary finds nginx; without it the test fails and says what to
 // install (.ci/run installs it).
-func nginxBinary(t *testing.T) string {
+func nginxBinary(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
 		if path, err := exec.LookPath(p); err == nil {
@@ -36,7 +36,7 @@ func nginxBinary(t *testing.T) string {
 	return ""
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,8 +48,9 @@ func freePort(t *testing.T) int {
 
 // startNginx runs nginx as a child process on a free loopback port, in
 // front of backend, asking ramconsole about every request with
-// auth_request, and stops it when the test ends. It returns host:port.
-func startNginx(t *testing.T, ramconsole, backend, serviceHost string) string {
+// auth_request (nothing when ramconsole is ""), and stops it when the test
+// ends. It returns host:port.
+func startNginx(t testing.TB, ramconsole, backend, serviceHost string) string {
 	t.Helper()
 	bin := nginxBinary(t)
 	dir := t.TempDir()
@@ -63,23 +64,7 @@ func startNginx(t *testing.T, ramconsole, backend, serviceHost string) string {
 	if os.Geteuid() == 0 {
 		user = "user root;"
 	}
-	conf := fmt.Sprintf(`%[1]s
-daemon off;
-master_process off;
-worker_processes 1;
-error_log %[2]s/error.log warn;
-pid %[2]s/nginx.pid;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path %[2]s/tmp/body;
-	proxy_temp_path %[2]s/tmp/proxy;
-	fastcgi_temp_path %[2]s/tmp/fastcgi;
-	uwsgi_temp_path %[2]s/tmp/uwsgi;
-	scgi_temp_path %[2]s/tmp/scgi;
-	server {
-		listen 127.0.0.1:%[3]d;
-		location / {
+	locations := fmt.Sprintf(`		location / {
 			auth_request /_ramconsole;
 			auth_request_set $ram_user $upstream_http_x_ram_user_name;
 			auth_request_set $ram_action $upstream_http_x_ram_action;
@@ -89,7 +74,8 @@ http {
 			error_page 403 = @ram403;
 			proxy_set_header X-Ram-User-Name $ram_user;
 			proxy_set_header X-Ram-Action $ram_action;
-			proxy_pass http://%[4]s;
+			proxy_set_header Connection "";
+			proxy_pass http://backend;
 		}
 		location @ram401 {
 			default_type application/json;
@@ -101,17 +87,46 @@ http {
 		}
 		location = /_ramconsole {
 			internal;
-			proxy_pass http://%[5]s/gateway/auth;
+			proxy_pass http://ramconsole/gateway/auth;
 			proxy_pass_request_body off;
 			proxy_set_header Content-Length "";
 			proxy_set_header X-Original-Method $request_method;
 			proxy_set_header X-Original-URI $request_uri;
-			proxy_set_header X-Forwarded-Host %[6]s;
+			proxy_set_header X-Forwarded-Host %[1]s;
 			proxy_set_header X-Forwarded-For $remote_addr;
+			proxy_set_header Connection "";
 		}
+`, serviceHost)
+	upstreams := fmt.Sprintf("\tupstream backend { server %s; keepalive 32; }\n\tupstream ramconsole { server %s; keepalive 32; }\n", backend, ramconsole)
+	if ramconsole == "" {
+		locations = "\t\tlocation / { proxy_pass http://backend; }\n"
+		upstreams = fmt.Sprintf("\tupstream backend { server %s; keepalive 32; }\n", backend)
 	}
+	conf := fmt.Sprintf(`%[1]s
+daemon off;
+master_process off;
+worker_processes 1;
+error_log %[2]s/error.log warn;
+pid %[2]s/nginx.pid;
+events { worker_connections 512; }
+http {
+	access_log off;
+	# Keep connections to ramconsole and the backend open between requests
+	# (each location that sets headers sets Connection "" too: nginx does
+	# not inherit proxy_set_header into a location that has its own).
+	proxy_http_version 1.1;
+	proxy_set_header Connection "";
+%[5]s
+	client_body_temp_path %[2]s/tmp/body;
+	proxy_temp_path %[2]s/tmp/proxy;
+	fastcgi_temp_path %[2]s/tmp/fastcgi;
+	uwsgi_temp_path %[2]s/tmp/uwsgi;
+	scgi_temp_path %[2]s/tmp/scgi;
+	server {
+		listen 127.0.0.1:%[3]d;
+%[4]s	}
 }
-`, user, dir, port, backend, ramconsole, serviceHost)
+`, user, dir, port, locations, upstreams)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
