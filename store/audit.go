@@ -124,14 +124,14 @@ func (tx *Tx) insertEvent(ctx context.Context, ev *Event, body []byte, prev stri
 }
 
 // eventColumns is the number of values appendEventRow adds.
-const eventColumns = 17
+const eventColumns = 18
 
 // appendEventRow appends the column values of an event row to args.
 func appendEventRow(args []any, ev *Event, body []byte, prev, hash string) []any {
 	return append(args, ev.EventID, ev.EventTime, ev.EventType, ev.EventSource, ev.EventName,
 		ev.UserIdentity.Type, ev.UserIdentity.UserName, ev.UserIdentity.PrincipalID, ev.UserIdentity.AccessKeyID,
 		ev.SourceIPAddress, ev.RequestID, ev.ResourceName, ev.ErrorCode, ev.IsError,
-		string(body), prev, hash)
+		ev.ServiceName, string(body), prev, hash)
 }
 
 // insertEventRows writes event rows (eventColumns values each) with as few
@@ -160,8 +160,8 @@ const (
 	qCheckpointHead = "SELECT last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1"
 	qInsertEvent    = `INSERT OR FAIL INTO events(event_id, event_time, event_type, event_source, event_name,
 		user_type, user_name, principal_id, access_key_id, source_ip, request_id, resource_name, error_code, is_error,
-		body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsertEventValues = `, (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		service_name, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertEventValues = `, (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // qInsertEvents inserts eventRowsPerInsert events (prepared on the writer).
@@ -289,7 +289,7 @@ func (s *Store) verifyChain(ctx context.Context, mark, expect ChainMark) (ChainR
 		start = mark
 	}
 	rows, err := rtx.QueryContext(ctx, `SELECT seq, event_id, event_time, event_type, event_name, user_type, user_name,
-		error_code, is_error, body, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq`, start.Seq)
+		error_code, is_error, service_name, body, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq`, start.Seq)
 	if err != nil {
 		return rep, mark, fmt.Errorf("store: verify: %w", err)
 	}
@@ -299,9 +299,9 @@ func (s *Store) verifyChain(ctx context.Context, mark, expect ChainMark) (ChainR
 	var body sql.RawBytes
 	for rows.Next() {
 		var seq int64
-		var id, tm, typ, name, utype, uname, code, prevHash, hash string
+		var id, tm, typ, name, utype, uname, code, service, prevHash, hash string
 		var isErr bool
-		if err := rows.Scan(&seq, &id, &tm, &typ, &name, &utype, &uname, &code, &isErr, &body, &prevHash, &hash); err != nil {
+		if err := rows.Scan(&seq, &id, &tm, &typ, &name, &utype, &uname, &code, &isErr, &service, &body, &prevHash, &hash); err != nil {
 			return rep, mark, fmt.Errorf("store: verify: %w", err)
 		}
 		fail := func(reason string) (ChainReport, ChainMark, error) {
@@ -333,7 +333,8 @@ func (s *Store) verifyChain(ctx context.Context, mark, expect ChainMark) (ChainR
 			return fail("the event body is not valid JSON")
 		}
 		if ev.EventID != id || ev.EventTime != tm || ev.EventType != typ || ev.EventName != name ||
-			ev.UserIdentity.Type != utype || ev.UserIdentity.UserName != uname || ev.ErrorCode != code || ev.IsError != isErr {
+			ev.UserIdentity.Type != utype || ev.UserIdentity.UserName != uname || ev.ErrorCode != code || ev.IsError != isErr ||
+			ev.ServiceName != service {
 			return fail("indexed columns differ from the recorded event")
 		}
 		if seq == anchor {
@@ -412,8 +413,9 @@ type indexedEvent struct {
 		Type     string `json:"type"`
 		UserName string `json:"userName"`
 	} `json:"userIdentity"`
-	ErrorCode string `json:"errorCode"`
-	IsError   bool   `json:"isError"`
+	ErrorCode   string `json:"errorCode"`
+	IsError     bool   `json:"isError"`
+	ServiceName string `json:"serviceName"`
 }
 
 // checkpointAttested checks that the PruneEvents event written with the

@@ -143,7 +143,42 @@ func newUUID() string {
 
 // migrationHooks run in the transaction that applies their migration.
 var migrationHooks = map[int]func(*Tx, context.Context) error{
-	9: (*Tx).reanchorChain,
+	9: func(tx *Tx, ctx context.Context) error {
+		// The re-anchor event is written as events are now, service_name
+		// included.
+		if err := tx.addEventsServiceColumn(ctx); err != nil {
+			return err
+		}
+		return tx.reanchorChain(ctx)
+	},
+	11: func(tx *Tx, ctx context.Context) error {
+		if err := tx.addEventsServiceColumn(ctx); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			"UPDATE events SET service_name = coalesce(json_extract(body, '$.serviceName'), '') WHERE service_name = ''",
+			"CREATE INDEX events_service ON events(service_name, seq)",
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// addEventsServiceColumn adds the events' service_name column (migration
+// 11) unless it is there.
+func (tx *Tx) addEventsServiceColumn(ctx context.Context) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'service_name'").Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "ALTER TABLE events ADD COLUMN service_name TEXT NOT NULL DEFAULT ''")
+	return err
 }
 
 // HeadCheckpoint is a signed statement of the chain's head at a moment.

@@ -39,7 +39,8 @@ func legacyDataDir(t *testing.T, n int) string {
 		}
 		prev = hash
 	}
-	for _, q := range []string{"DROP TABLE audit_head_checkpoints", "DROP TABLE service_hosts", "DROP TABLE services", "DELETE FROM schema_migrations WHERE version >= 9"} {
+	for _, q := range []string{"DROP TABLE audit_head_checkpoints", "DROP TABLE service_hosts", "DROP TABLE services",
+		"DROP INDEX events_service", "ALTER TABLE events DROP COLUMN service_name", "DELETE FROM schema_migrations WHERE version >= 9"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -55,5 +55,5 @@ func (s *Store) ServiceUsage(ctx context.Context, code string, from, to time.Tim
 const qServiceUsage = `SELECT substr(event_time, 1, 10), event_name, user_type,
 	coalesce(nullif(json_extract(body, '$.userIdentity.arn'), ''), user_name),
 	sum(is_error = 0), sum(is_error <> 0)
-	FROM events WHERE json_extract(body, '$.serviceName') = ? AND seq >= ? AND event_time < ? AND event_type = 'ApiCall'
+	FROM events WHERE service_name = ? AND seq >= ? AND event_time < ? AND event_type = 'ApiCall'
 	GROUP BY 1, 2, 3, 4 ORDER BY 1 DESC, 2, 4`
