@@ -67,6 +67,8 @@ Serve flags (and environment):
                          subdomains (the gateway then knows console users on service hosts)
   --console-url URL      RAMCONSOLE_CONSOLE_URL    the console's address as browsers reach it,
                          where the gateway sends a browser to sign in (default: the service's host)
+  --metrics-addr ADDR    RAMCONSOLE_METRICS_ADDR   serve /metrics (Prometheus) on ADDR to anyone
+                         who reaches it; on the main address only --trusted-proxies may read it
   --audit-retention DAYS RAMCONSOLE_AUDIT_RETENTION   delete audit events older than DAYS
                          (at start, then hourly; default 0 = keep forever)
 The master key comes from RAMCONSOLE_MASTER_KEY (base64 of 32 bytes) or DIR/master.key.
@@ -196,6 +198,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	proxies := fs.String("trusted-proxies", envOr("RAMCONSOLE_TRUSTED_PROXIES", ""), "trusted proxies (comma-separated)")
 	cookieDomain := fs.String("cookie-domain", envOr("RAMCONSOLE_COOKIE_DOMAIN", ""), "domain of the session cookie")
 	consoleURL := fs.String("console-url", envOr("RAMCONSOLE_CONSOLE_URL", ""), "the console's address as browsers reach it")
+	metricsAddr := fs.String("metrics-addr", envOr("RAMCONSOLE_METRICS_ADDR", ""), "serve /metrics on this address too")
 	retention, err := strconv.Atoi(envOr("RAMCONSOLE_AUDIT_RETENTION", "0"))
 	if err != nil || retention < 0 {
 		return errors.New("RAMCONSOLE_AUDIT_RETENTION must be a number of days (0 = keep forever)")
@@ -258,7 +261,19 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if retention > 0 {
 		go pruneAuditLog(ctx, svc, retention, log)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", app.MetricsHandler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		defer msrv.Close()
+		log.Info("serving metrics", "addr", mln.Addr().String())
+		go func() { errc <- msrv.Serve(mln) }()
+	}
 	go func() {
 		if *tlsCert != "" {
 			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)

@@ -59,6 +59,7 @@ func (s *Service) GatewayDecide(ctx context.Context, a Actor, call GatewayCall) 
 	if err := s.RecordAPICall(ctx, a, rec); err != nil {
 		return err
 	}
+	s.observeDecision("gateway", allowed)
 	return refusal
 }
 

@@ -140,6 +140,8 @@ type Service struct {
 	// is what keeps an entry right.
 	hostServices sync.Map
 	system       map[string]*policy.Compiled
+
+	observer atomic.Pointer[Observer] // what /metrics counts (observer.go)
 }
 
 // New returns the domain service over a store.

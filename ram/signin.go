@@ -132,11 +132,15 @@ func (s *Service) resolveLogin(ctx context.Context, username string) (*credentia
 
 func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, c *credential) error {
 	max := s.passwordPolicy(ctx).MaxLoginAttemps
+	var until time.Time
 	var err error
 	if c.owner {
-		_, err = tx.RecordOwnerFailure(ctx, max, lockWindow, lockFor)
+		until, err = tx.RecordOwnerFailure(ctx, max, lockWindow, lockFor)
 	} else {
-		_, err = tx.RecordUserFailure(ctx, c.user.UserID, max, lockWindow, lockFor)
+		until, err = tx.RecordUserFailure(ctx, c.user.UserID, max, lockWindow, lockFor)
+	}
+	if err == nil {
+		s.observeFailureCounted(until)
 	}
 	return err
 }
@@ -204,6 +208,7 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 		return nil, err
 	}
 	refuse := func(ea Actor, code, msg string, count bool) (*SignInResult, error) {
+		s.observeSignInFailure(code)
 		ev := s.event(ctx, ea, acctID, EventConsoleSignin, EventConsoleSignin)
 		ev.AdditionalEventData = map[string]any{"loginAccount": truncate(username, 64), "mfaChecked": false}
 		err := s.st.Update(ctx, func(tx *store.Tx) error {
@@ -382,8 +387,10 @@ func (s *Service) CheckMFA(ctx context.Context, a Actor, code string, remember b
 		}
 		ev.EventName = "CheckMFA"
 		if matched {
+			s.observeSignInFailure("MFACodeReplayed")
 			return tx.AppendEvent(ctx, failEvent(ev, "MFACodeReplayed", "the code of this time step was already used"))
 		}
+		s.observeSignInFailure("InvalidMFACode")
 		return tx.AppendEvent(ctx, failEvent(ev, "InvalidMFACode", "wrong MFA code"))
 	})
 	if err != nil {

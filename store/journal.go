@@ -470,7 +470,7 @@ func (s *Store) flusher() {
 		}
 		// On failure the records stay queued and in the journal; try again
 		// a little later.
-		retry = s.Settle(context.Background()) != nil
+		retry = s.settleObserved() != nil
 		if retry {
 			select {
 			case <-j.stop:

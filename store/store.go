@@ -56,6 +56,8 @@ type Store struct {
 	journal    *journal   // nil when another process owns the data directory's journal
 	nonceSwept atomic.Int64
 	gen        atomic.Uint64
+
+	foldObserver atomic.Pointer[FoldObserver] // stats.go
 }
 
 // queryer is what reads need: the reader pool or a write transaction.

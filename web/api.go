@@ -22,7 +22,7 @@ func (a *App) mountAPI(tls bool) {
 	}
 	// The API's own chain: request id, access log and panic recovery as for
 	// every request; the body limit is applied while reading it.
-	chain := requestID(accessLog(a.log)(recoverPanic(a.log)(apiRecover(api, securityHeaders(tls, apiCSP)(serve)))))
+	chain := requestID(accessLog(a.log, a)(recoverPanic(a.log)(apiRecover(api, securityHeaders(tls, apiCSP)(serve)))))
 	a.Echo.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()

@@ -61,6 +61,9 @@ type App struct {
 	log    *slog.Logger
 	h      *handlers.Handlers
 	svc    *ram.Service
+	// metrics are served at /metrics to the trusted proxies, or on their
+	// own listener (MetricsHandler).
+	metrics *metrics
 }
 
 // New builds the echo app with every route and middleware.
@@ -82,9 +85,10 @@ func New(cfg Config, d Deps) (*App, error) {
 	a.routes = routes(a.h)
 	e.HTTPErrorHandler = a.handleError
 
-	e.Use(requestID, accessLog(log), recoverPanic(log), securityHeaders(cfg.TLS, consoleCSP))
+	e.Use(requestID, accessLog(log, a), recoverPanic(log), securityHeaders(cfg.TLS, consoleCSP))
 	e.Use(limitBody(maxBody))
 
+	a.metrics = newMetrics(d.Store, d.RAM)
 	a.mountAPI(cfg.TLS)
 	e.GET(static.Prefix+"*", serveStatic)
 	cookieDomain, consoleURL, err := gatewayConfig(cfg)
@@ -118,6 +122,15 @@ func New(cfg Config, d Deps) (*App, error) {
 	// session read when the request carries one.
 	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted, ConsoleURL: consoleURL, Page: a.h.ErrorPage}
 	e.Any("/gateway/auth", gw.Auth, withSession)
+	// The metrics, for the trusted proxies only: anyone else is told
+	// nothing is there.
+	metricsHandler := echo.WrapHandler(a.metrics.handler())
+	e.GET("/metrics", func(c echo.Context) error {
+		if !trusted(c.Request().RemoteAddr) {
+			return echo.ErrNotFound
+		}
+		return metricsHandler(c)
+	})
 	return a, nil
 }
 

@@ -28,9 +28,9 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// accessLog writes one line per request. It logs the path without the query
-// string, which may carry a setup token.
-func accessLog(log *slog.Logger) echo.MiddlewareFunc {
+// accessLog writes one line per request and counts it in the metrics. It
+// logs the path without the query string, which may carry a setup token.
+func accessLog(log *slog.Logger, a *App) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -45,11 +45,13 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 				principal = p // an OpenAPI call's AccessKey owner or role session
 			}
 			r := c.Request()
+			took := time.Since(start)
+			a.metrics.observe(c, c.Response().Status, took)
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", c.Response().Status),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 				slog.String("request_id", handlers.RequestID(c)),
 				slog.String("principal", string(principal)),
 				slog.String("ip", c.RealIP()))
