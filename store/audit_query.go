@@ -27,6 +27,9 @@ type EventFilter struct {
 	Result      string // "", ResultSuccess or ResultFailure
 	SourceIP    string
 	AccessKeyID string
+	// ServiceName is the events' serviceName ("Ram", "Sts", a resource
+	// service's code for the gateway's decisions), compared case-insensitively.
+	ServiceName string
 	// From is inclusive, To exclusive; zero means open.
 	From, To time.Time
 	// Before is the keyset cursor: only events with a smaller seq (0 = none).
@@ -72,6 +75,11 @@ func (f EventFilter) where(ctx context.Context, q queryer) (cond string, args []
 	}
 	if f.EventName != "" {
 		add(col("event_name")+" = ?", f.EventName)
+	}
+	if f.ServiceName != "" {
+		// No column of its own: read from the canonical body, within the
+		// range the other conditions select.
+		add("lower(json_extract(body, '$.serviceName')) = lower(?)", f.ServiceName)
 	}
 	switch f.Result {
 	case ResultSuccess:

@@ -768,6 +768,11 @@ func TestAuditPageFiltersAndPaging(t *testing.T) {
 	if !strings.Contains(p.body, `data-testid="audit-table"`) || !strings.Contains(p.body, `data-ok="true"`) {
 		t.Fatalf("/audit lacks the table or an intact chain: %.2000s", p.body)
 	}
+	for _, want := range []string{`href="/audit?since=1h"`, `href="/audit?since=24h"`, `href="/audit?since=7d"`, `data-testid="audit-latest"`, "<th>Resource</th>", `<td class="resource">g59`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("/audit lacks %s (time presets, the Latest link, the Resource column)", want)
+		}
+	}
 	first := rowsOf(p.body)
 	if len(first) != 50 {
 		t.Fatalf("first page has %d events, want 50", len(first))
@@ -811,6 +816,13 @@ func TestAuditPageFiltersAndPaging(t *testing.T) {
 			return e.EventTime <= "2026-11-26T09:00:10.000Z"
 		}},
 		{"AccessKey ID", "access_key_id=LTAInone", func(*store.StoredEvent) bool { return false }},
+		{"a service, spelled in any case", "service=ram&event=CreateGroup", func(e *store.StoredEvent) bool {
+			return e.ServiceName == "Ram" && e.EventName == "CreateGroup"
+		}},
+		{"a service without events", "service=ecs", func(*store.StoredEvent) bool { return false }},
+		{"the last hour", "since=1h", func(e *store.StoredEvent) bool {
+			return e.EventTime >= h.clock.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -852,6 +864,8 @@ func TestAuditPageFiltersAndPaging(t *testing.T) {
 		{"from=2026-11-27&to=2026-11-26", "to"},
 		{"result=maybe", "result"},
 		{"source_ip=300.1.1.1", "source_ip"},
+		{"since=2w", "since"},
+		{"since=1h&from=2026-11-26", "from"},
 	}
 	for _, tc := range bad {
 		p := o.get("/audit?" + tc.query)
