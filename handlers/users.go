@@ -3,7 +3,9 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,29 +17,93 @@ const listPageSize = 50
 
 func userHref(name string) string { return "/users/" + url.PathEscape(name) }
 
-// UsersList handles GET /users: search by name or display name, keyset paging.
+// UsersList handles GET /users: search by name or display name, sort by
+// name, creation or last sign-in, keyset paging both ways, the total, and
+// the status of each user's console access, MFA and AccessKeys.
 func (h *Handlers) UsersList(c echo.Context) error {
-	q := strings.TrimSpace(c.QueryParam("q"))
-	page, err := h.RAM.ListUsers(ctx(c), ActorOf(c), ram.ListUsersInput{Query: q, Marker: c.QueryParam("marker"), MaxItems: listPageSize})
+	q, sort := strings.TrimSpace(c.QueryParam("q")), c.QueryParam("sort")
+	in := ram.UserListInput{Query: q, Sort: sort, After: c.QueryParam("after"), Before: c.QueryParam("before"), Size: listPageSize}
+	if in.After == "" {
+		in.After = c.QueryParam("marker") // the links of earlier versions
+	}
+	page, err := h.RAM.ListUserSummaries(ctx(c), ActorOf(c), in)
 	if e, ok := ram.AsError(err); ok && e.Kind == ram.EINVALID {
 		return echo.NewHTTPError(http.StatusBadRequest, e.Message)
 	}
 	if err != nil {
 		return err
 	}
-	m := views.Users{Layout: h.layout(c, "Users"), Query: q}
-	for _, u := range page.Users {
-		m.Rows = append(m.Rows, views.UserRow{Name: u.UserName, DisplayName: u.DisplayName, Href: userHref(u.UserName),
-			Created: date(u.CreatedAt), LastLogin: date(u.LastLoginAt)})
+	if sort == "" {
+		sort = ram.SortUsersByName
 	}
-	if page.IsTruncated {
-		v := url.Values{"marker": {page.Marker}}
-		if q != "" {
-			v.Set("q", q)
+	m := views.Users{Layout: h.layout(c, "Users"), Query: q, Sort: sort, Total: page.Total, Hidden: page.Hidden}
+	a, all := ActorOf(c), ram.AllUsersRef()
+	m.CanCreate = h.RAM.Allowed(ctx(c), a, "ram:CreateUser", all)
+	m.CanAddToGroup = h.RAM.Allowed(ctx(c), a, "ram:AddUserToGroup", all, ram.AllGroupsRef())
+	m.CanGrant = h.RAM.Allowed(ctx(c), a, "ram:AttachPolicyToUser", all, ram.AllPoliciesRef())
+	m.CanDelete = h.RAM.Allowed(ctx(c), a, "ram:DeleteUser", all)
+	now := h.RAM.Now()
+	for _, u := range page.Users {
+		r := views.UserRow{Name: u.UserName, DisplayName: u.DisplayName, Href: userHref(u.UserName),
+			Created: date(u.CreatedAt), LastLogin: never(date(u.LastLoginAt)), Console: "None", MFA: "None",
+			Keys: "None", KeyLastUsed: "—"}
+		if u.LoginStatus != "" {
+			r.Console = u.LoginStatus
 		}
-		m.NextHref = "/users?" + v.Encode()
+		if u.MFABound {
+			r.MFA = "Bound"
+		}
+		if u.Keys > 0 {
+			r.Keys = strconv.Itoa(u.ActiveKeys) + " active of " + strconv.Itoa(u.Keys)
+			r.KeyLastUsed = "Never"
+			if u.KeyLastUsed != "" {
+				if t, err := time.Parse(time.RFC3339Nano, u.KeyLastUsed); err == nil {
+					r.KeyLastUsed = date(t)
+					r.KeyStale = now.Sub(t) > 90*24*time.Hour
+				}
+			}
+		}
+		r.ConsoleWarn = u.LoginStatus == "Active" && !u.MFABound
+		m.Rows = append(m.Rows, r)
+	}
+	link := func(k, v string) string {
+		vals := url.Values{}
+		if q != "" {
+			vals.Set("q", q)
+		}
+		if sort != ram.SortUsersByName {
+			vals.Set("sort", sort)
+		}
+		if k != "" {
+			vals.Set(k, v)
+		}
+		return withQuery("/users", vals)
+	}
+	if page.Prev != "" {
+		m.FirstHref, m.PrevHref = link("", ""), link("before", page.Prev)
+	}
+	if page.Next != "" {
+		m.NextHref = link("after", page.Next)
+	}
+	for _, o := range []struct{ value, label string }{{ram.SortUsersByName, "Name"}, {ram.SortUsersByCreated, "Newest"}, {ram.SortUsersByLastLogin, "Last sign-in"}} {
+		vals := url.Values{}
+		if q != "" {
+			vals.Set("q", q)
+		}
+		if o.value != ram.SortUsersByName {
+			vals.Set("sort", o.value)
+		}
+		m.Sorts = append(m.Sorts, views.Link{Label: o.label, Href: withQuery("/users", vals), Active: o.value == sort})
 	}
 	return Render(c, http.StatusOK, views.UsersPage(m))
+}
+
+// never is a blank date as people read it.
+func never(d string) string {
+	if d == "" {
+		return "Never"
+	}
+	return d
 }
 
 var userFields = []string{"name", "display_name", "comments", "email", "mobile_phone", "console_login", "generate_password",

@@ -116,14 +116,26 @@ type Error struct {
 // UserRow is one line of the users table.
 type UserRow struct {
 	Name, DisplayName, Href, Created, LastLogin string
+	Console, MFA, Keys, KeyLastUsed             string
+	ConsoleWarn                                 bool // console access without MFA
+	KeyStale                                    bool // a key unused for 90 days
 }
 
 // Users is the users list.
 type Users struct {
-	Layout   Layout
-	Query    string
-	Rows     []UserRow
-	NextHref string
+	Layout Layout
+	Query  string
+	Sort   string
+	Sorts  []Link // the orders, the current one marked
+	Total  int    // users the search matches
+	Rows   []UserRow
+	// FirstHref, PrevHref and NextHref page through the list ("" for none).
+	FirstHref, PrevHref, NextHref string
+	// What the viewer may do, for the buttons: hidden or disabled otherwise.
+	CanCreate, CanAddToGroup, CanGrant, CanDelete bool
+	// Hidden names the status columns the viewer may not see, with the
+	// permission each needs.
+	Hidden map[string]string
 }
 
 // UserNew is the create-user form.
@@ -278,3 +290,6 @@ type PasswordChange struct {
 	Form   Form
 	Forced bool
 }
+
+// bulk reports whether the users list offers any bulk action.
+func (m Users) bulk() bool { return m.CanAddToGroup || m.CanGrant || m.CanDelete }
