@@ -187,6 +187,22 @@ func (h *Handlers) userModel(c echo.Context, d *ram.UserDetail, loginForm views.
 		m.Keys = append(m.Keys, keyRow(base+"/accesskeys/"+k.AccessKeyID, k))
 	}
 	m.CanAddKey = len(d.AccessKeys) < ram.MaxAccessKeys
+	m.Can = h.permissions(c, []ram.Ref{ram.UserRef(u.UserName)}, "ram:UpdateUser", "ram:DeleteUser", "ram:UnlockUser",
+		"ram:CreateLoginProfile", "ram:UpdateLoginProfile", "ram:DeleteLoginProfile", "ram:UnbindMFADevice",
+		"ram:CreateAccessKey", "ram:UpdateAccessKey", "ram:DeleteAccessKey")
+	m.Can["ram:AddUserToGroup"] = h.can(c, "ram:AddUserToGroup", ram.UserRef(u.UserName), ram.AllGroupsRef())
+	m.Can["ram:RemoveUserFromGroup"] = h.can(c, "ram:RemoveUserFromGroup", ram.UserRef(u.UserName), ram.AllGroupsRef())
+	if m.Can["ram:AddUserToGroup"] {
+		joined := map[string]bool{}
+		for _, g := range d.Groups {
+			joined[strings.ToLower(g.GroupName)] = true
+		}
+		for _, g := range h.groupNames(c, "", 0) {
+			if !joined[strings.ToLower(g)] {
+				m.GroupChoices = append(m.GroupChoices, g)
+			}
+		}
+	}
 	for _, g := range d.Groups {
 		m.Groups = append(m.Groups, views.GroupRef{Name: g.GroupName, Href: groupHref(g.GroupName), Joined: date(g.JoinedAt),
 			RemoveAction: base + "/groups/" + url.PathEscape(g.GroupName) + "/remove"})
@@ -416,6 +432,14 @@ func (h *Handlers) AccessKeyDelete(c echo.Context) error {
 func (h *Handlers) UserGroupAdd(c echo.Context) error {
 	name, group := c.Param("name"), strings.TrimSpace(c.FormValue("group"))
 	if err := h.RAM.AddUserToGroup(ctx(c), ActorOf(c), group, name); err != nil {
+		if e, ok := ram.AsError(err); ok && e.Code == "EntityNotExist.Group" && group != "" {
+			msg := "No group is named “" + group + "”."
+			if s := closest(group, h.groupNames(c, "", 0)); s != "" {
+				msg += " Did you mean " + s + "?"
+			}
+			_ = SessionOf(c).AddFlash(flashErrorPrefix + msg)
+			return redirect(c, userHref(name))
+		}
 		return h.membershipError(c, err, userHref(name))
 	}
 	return flashDone(c, userHref(name), name+" added to group "+group+".")

@@ -178,6 +178,11 @@ type UserDetail struct {
 	// Hidden names the sections the viewer may not see ("login", "mfa",
 	// "accesskeys", "groups"), each with the permission it needs.
 	Hidden map[string]string
+	// Can says which actions ("ram:UpdateUser", …) the viewer may do on
+	// the user: the others' buttons are left out, with a note.
+	Can map[string]bool
+	// GroupChoices are the groups the user may be added to.
+	GroupChoices []string
 }
 
 // UserEdit is the edit-user form.
@@ -219,6 +224,8 @@ type Groups struct {
 	Query    string
 	Rows     []GroupRow
 	NextHref string
+	// CanCreate and CanGrant: the viewer may create groups, attach policies to them.
+	CanCreate, CanGrant bool
 }
 
 // GroupNew is the create-group form.
@@ -242,6 +249,11 @@ type GroupDetail struct {
 	NextHref                     string
 	Form                         Form // add-member form
 	Policies                     PrincipalPolicies
+	// MembersDenied, when set, is the permission the viewer lacks to see
+	// the members.
+	MembersDenied string
+	// Can says which actions the viewer may do on the group.
+	Can map[string]bool
 }
 
 // GroupEdit is the edit-group form.

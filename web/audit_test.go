@@ -72,6 +72,10 @@ var auditedRoutes = map[string][]string{
 	"POST /users/:name/policies/:type/:policy/detach":       {"DetachPolicyFromUser"},
 	"POST /groups/:name/policies":                           {"AttachPolicyToGroup"},
 	"POST /groups/:name/policies/:type/:policy/detach":      {"DetachPolicyFromGroup"},
+	"POST /permissions/users":                               {"AttachPolicyToUser"},
+	"POST /permissions/groups":                              {"AttachPolicyToGroup"},
+	"POST /bulk/users/add-to-group":                         {"AddUserToGroup"},
+	"POST /bulk/users/delete":                               {"DeleteUser"},
 	"POST /roles":                                           {"CreateRole"},
 	"POST /roles/:name/edit":                                {"UpdateRole"},
 	"POST /roles/:name/delete":                              {"DeleteRole"},
@@ -496,6 +500,22 @@ func TestAuditCoverage(t *testing.T) {
 			o.get("/groups/auditors")
 			return o.post("/groups/auditors/policies", form("policy_type", "System", "policy_name", "AliyunActionTrailReadOnlyAccess"))
 		}},
+		{"POST /permissions/users", "grant from the panel", []string{"AttachPolicyToUser"}, "", "root", func() page {
+			o.get("/permissions/review?user=cov-carol&policy=System:AliyunActionTrailReadOnlyAccess")
+			return o.post("/permissions/users", form("user", "cov-carol", "policy", "System:AliyunActionTrailReadOnlyAccess"))
+		}},
+		{"POST /permissions/groups", "grant to a group from the panel", []string{"AttachPolicyToGroup"}, "", "root", func() page {
+			o.get("/groups/new")
+			o.post("/groups", form("name", "cov-granted"))
+			o.get("/permissions/review?kind=group&group=cov-granted&policy=System:AliyunECSReadOnlyAccess")
+			return o.post("/permissions/groups", form("group", "cov-granted", "policy", "System:AliyunECSReadOnlyAccess"))
+		}},
+		{"POST /bulk/users/add-to-group", "bulk add to group", []string{"AddUserToGroup"}, "", "root", func() page {
+			o.get("/groups/new")
+			o.post("/groups", form("name", "cov-bulk"))
+			o.get("/bulk/users/add-to-group?user=cov-carol")
+			return o.post("/bulk/users/add-to-group", form("user", "cov-carol", "group", "cov-bulk"))
+		}},
 		{"POST /groups/:name/policies/:type/:policy/detach", "detach from group", []string{"DetachPolicyFromGroup"}, "", "root", func() page {
 			return o.post("/groups/auditors/policies/System/AliyunActionTrailReadOnlyAccess/detach", nil)
 		}},
@@ -550,6 +570,12 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /services/:code/delete", "delete service", []string{"DeleteService"}, "", "root", func() page {
 			o.get("/services/ecs/delete")
 			return o.post("/services/ecs/delete", form("confirm", "ecs"))
+		}},
+		{"POST /bulk/users/delete", "bulk delete", []string{"DeleteUser"}, "", "root", func() page {
+			o.get("/users/new")
+			o.post("/users", form("name", "cov-dora"))
+			o.get("/bulk/users/delete?user=cov-dora")
+			return o.post("/bulk/users/delete", form("user", "cov-dora", "confirm", "1"))
 		}},
 		{"POST /users/:name/delete", "delete user", []string{"DeleteUser"}, "", "root", func() page {
 			o.get("/users/cov-bob/delete")
