@@ -111,6 +111,8 @@ type Error struct {
 	Resources []string
 	DenyType  string
 	DeniedBy  string
+	// Diagnostic is the denial as text to copy into a request for access.
+	Diagnostic string
 }
 
 // UserRow is one line of the users table.
