@@ -19,9 +19,11 @@ build:
 generate:
 	$(GO) tool templ generate
 
-## test: every test, race detector on, including the browser journeys and the peer-agreement check
+## test: every test, race detector on, including the browser journeys (their screenshots go to
+## $(SCREENSHOTS), ignored by git) and the peer-agreement check
+SCREENSHOTS ?= $(CURDIR)/screenshots
 test:
-	$(GO) test -race -count=1 ./...
+	RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 -run 'Agree' .
 
 ## check: formatting, vet, templ fmt, and generated files up to date

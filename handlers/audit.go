@@ -24,13 +24,20 @@ import (
 const auditPageSize = 50
 
 // auditFields are the filter's query parameters, in the form's order.
-var auditFields = []string{"user", "event", "result", "source_ip", "access_key_id", "from", "to"}
+var auditFields = []string{"user", "event", "service", "result", "source_ip", "access_key_id", "since", "from", "to"}
+
+// auditPresets are the time presets of the audit page (the since parameter):
+// the events of the last hour, day or week, counted from the request.
+var auditPresets = []struct {
+	Value, Label string
+	Span         time.Duration
+}{{"1h", "Last hour", time.Hour}, {"24h", "Last 24 hours", 24 * time.Hour}, {"7d", "Last 7 days", 7 * 24 * time.Hour}}
 
 func eventHref(id string) string { return "/audit/" + url.PathEscape(id) }
 
 // auditFilter reads the filter from the query string. The form carries the
 // typed values and, for wrong ones, a message each (the page answers 422).
-func auditFilter(c echo.Context) (ram.EventFilter, views.Form) {
+func auditFilter(c echo.Context, now time.Time) (ram.EventFilter, views.Form) {
 	f := views.Form{Values: map[string]string{}, Errors: map[string]string{}}
 	for _, name := range auditFields {
 		f.Values[name] = strings.TrimSpace(c.QueryParam(name))
@@ -39,7 +46,8 @@ func auditFilter(c echo.Context) (ram.EventFilter, views.Form) {
 		}
 	}
 	v := f.Values
-	filter := ram.EventFilter{UserName: v["user"], EventName: v["event"], SourceIP: v["source_ip"], AccessKeyID: v["access_key_id"]}
+	filter := ram.EventFilter{UserName: v["user"], EventName: v["event"], SourceIP: v["source_ip"], AccessKeyID: v["access_key_id"],
+		ServiceName: v["service"]}
 	switch v["result"] {
 	case "", ram.ResultSuccess, ram.ResultFailure:
 		filter.Result = v["result"]
@@ -60,6 +68,22 @@ func auditFilter(c echo.Context) (ram.EventFilter, views.Form) {
 	if v["to"] != "" {
 		if filter.To, ok = parseAuditTime(v["to"], true); !ok {
 			f.Errors["to"] = "Use YYYY-MM-DD, YYYY-MM-DDTHH:MM or RFC 3339 (2006-01-02T15:04:05Z)."
+		}
+	}
+	if since := v["since"]; since != "" {
+		known := false
+		for _, p := range auditPresets {
+			if p.Value == since {
+				known = true
+				if v["from"] != "" {
+					f.Errors["from"] = "Choose a preset or a start time, not both."
+				} else {
+					filter.From = now.Add(-p.Span)
+				}
+			}
+		}
+		if !known {
+			f.Errors["since"] = "Choose 1h, 24h or 7d."
 		}
 	}
 	if f.Errors["from"] == "" && f.Errors["to"] == "" && !filter.From.IsZero() && !filter.To.IsZero() && !filter.From.Before(filter.To) {
@@ -121,7 +145,7 @@ func withQuery(path string, q url.Values) string {
 // AuditList handles GET /audit: the filtered log, newest first, paged by a
 // seq cursor (before), with the hash chain's state.
 func (h *Handlers) AuditList(c echo.Context) error {
-	filter, form := auditFilter(c)
+	filter, form := auditFilter(c, h.RAM.Now())
 	if b := c.QueryParam("before"); b != "" {
 		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n <= 0 {
@@ -145,6 +169,7 @@ func (h *Handlers) renderAudit(c echo.Context, filter ram.EventFilter, form view
 	q := auditQuery(form)
 	m := views.Audit{Layout: h.layout(c, "Audit log"), Filter: form,
 		CSVHref: withQuery("/audit/export.csv", q), NDJSONHref: withQuery("/audit/export.ndjson", q)}
+	auditLinks(&m, form)
 	rep, err := h.RAM.AuditIntegrity(ctx(c), ActorOf(c))
 	if err != nil {
 		return err
@@ -182,11 +207,38 @@ func (h *Handlers) renderAudit(c echo.Context, filter ram.EventFilter, form view
 	return Render(c, http.StatusOK, views.AuditPage(m))
 }
 
+// auditLinks fills the time presets (the filter with each "since") and the
+// "Latest" link (the filter's first page, for events recorded since).
+func auditLinks(m *views.Audit, form views.Form) {
+	for _, p := range auditPresets {
+		q := auditQuery(form)
+		q.Del("from")
+		q.Set("since", p.Value)
+		m.Presets = append(m.Presets, views.Link{Label: p.Label, Href: withQuery("/audit", q), Active: form.Values["since"] == p.Value})
+	}
+	m.LatestHref = withQuery("/audit", auditQuery(form))
+}
+
 func auditRow(e *ram.AuditEvent) views.AuditRow {
 	r := views.AuditRow{Time: eventTime(e.EventTime), TimeISO: e.EventTime, Event: e.EventName, Failed: e.IsError,
-		ErrorCode: e.ErrorCode, SourceIP: e.SourceIPAddress, Href: eventHref(e.EventID), AccessKeyID: e.UserIdentity.AccessKeyID}
+		ErrorCode: e.ErrorCode, SourceIP: e.SourceIPAddress, Href: eventHref(e.EventID), AccessKeyID: e.UserIdentity.AccessKeyID,
+		Service: e.ServiceName, Resource: e.ResourceName}
 	r.WhoType, r.Who = who(e)
+	if r.Resource == "" {
+		r.Resource = eventResource(e.RequestParameters)
+	}
 	return r
+}
+
+// eventResource names what an event without a resourceName acted on, from
+// its request parameters: the user, group, policy or role it names.
+func eventResource(params map[string]any) string {
+	for _, k := range []struct{ key, kind string }{{"UserName", "user/"}, {"GroupName", "group/"}, {"PolicyName", "policy/"}, {"RoleName", "role/"}} {
+		if v, _ := params[k.key].(string); v != "" {
+			return k.kind + v
+		}
+	}
+	return ""
 }
 
 // who is an event's identity for people: its type and its name.
@@ -346,7 +398,7 @@ func (h *Handlers) AuditExportNDJSON(c echo.Context) error {
 // looks complete.
 func (h *Handlers) export(c echo.Context, format, ctype, filename string,
 	writer func(w *bufio.Writer) (each func(e *ram.RawEvent) error, done func() error)) error {
-	filter, form := auditFilter(c)
+	filter, form := auditFilter(c, h.RAM.Now())
 	if len(form.Errors) > 0 {
 		return h.renderAudit(c, filter, form)
 	}

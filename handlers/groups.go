@@ -24,6 +24,8 @@ func (h *Handlers) GroupsList(c echo.Context) error {
 		return err
 	}
 	m := views.Groups{Layout: h.layout(c, "Groups"), Query: q}
+	m.CanCreate = h.can(c, "ram:CreateGroup", ram.AllGroupsRef())
+	m.CanGrant = h.can(c, "ram:AttachPolicyToGroup", ram.AllGroupsRef(), ram.AllPoliciesRef())
 	for _, g := range page.Groups {
 		m.Rows = append(m.Rows, views.GroupRow{Name: g.GroupName, Href: groupHref(g.GroupName), Comments: g.Comments, Created: date(g.CreatedAt)})
 	}
@@ -66,16 +68,24 @@ func (h *Handlers) renderGroup(c echo.Context, status int, f views.Form) error {
 	if err != nil {
 		return err
 	}
-	page, err := h.RAM.ListUsersForGroup(ctx(c), ActorOf(c), g.GroupName, c.QueryParam("marker"), listPageSize)
-	if e, ok := ram.AsError(err); ok && e.Kind == ram.EINVALID {
-		return echo.NewHTTPError(http.StatusBadRequest, e.Message)
-	}
-	if err != nil {
-		return err
-	}
 	base := groupHref(g.GroupName)
 	m := views.GroupDetail{Layout: h.layout(c, g.GroupName), Base: base, Name: g.GroupName, Comments: g.Comments, GroupID: g.GroupID,
 		Created: date(g.CreatedAt), Updated: date(g.UpdatedAt), ARN: "acs:ram::" + h.RAM.AccountID(ctx(c)) + ":group/" + g.GroupName, Form: f}
+	ref := ram.GroupRef(g.GroupName)
+	m.Can = h.permissions(c, []ram.Ref{ref}, "ram:UpdateGroup", "ram:DeleteGroup", "ram:AddUserToGroup")
+	m.Can["ram:RemoveUserFromGroup"] = h.can(c, "ram:RemoveUserFromGroup", ram.AllUsersRef(), ref)
+	page := &ram.MemberPage{}
+	if h.can(c, "ram:ListUsersForGroup", ref) {
+		page, err = h.RAM.ListUsersForGroup(ctx(c), ActorOf(c), g.GroupName, c.QueryParam("marker"), listPageSize)
+		if e, ok := ram.AsError(err); ok && e.Kind == ram.EINVALID {
+			return echo.NewHTTPError(http.StatusBadRequest, e.Message)
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		m.MembersDenied = "ram:ListUsersForGroup" // looking is not audited as a refusal
+	}
 	for _, mem := range page.Members {
 		m.Members = append(m.Members, views.MemberRow{Name: mem.UserName, DisplayName: mem.DisplayName, Href: userHref(mem.UserName),
 			Joined: date(mem.JoinedAt), RemoveAction: base + "/members/" + url.PathEscape(mem.UserName) + "/remove"})
@@ -155,11 +165,42 @@ func (h *Handlers) GroupDelete(c echo.Context) error {
 
 // GroupMemberAdd handles POST /groups/:name/members with user.
 func (h *Handlers) GroupMemberAdd(c echo.Context) error {
-	name, user := c.Param("name"), strings.TrimSpace(c.FormValue("user"))
-	if err := h.RAM.AddUserToGroup(ctx(c), ActorOf(c), name, user); err != nil {
-		return h.membershipError(c, err, groupHref(name))
+	name := c.Param("name")
+	users := FormUsers(c)
+	if len(users) == 0 {
+		_ = SessionOf(c).AddFlash(flashErrorPrefix + "Tick at least one user.")
+		return redirect(c, groupHref(name)+"/members/add")
 	}
-	return flashDone(c, groupHref(name), user+" added to "+name+".")
+	if len(users) > maxBulkUsers {
+		return echo.NewHTTPError(http.StatusBadRequest, "At most 50 users at a time.")
+	}
+	var added []string
+	for _, user := range users {
+		err := h.RAM.AddUserToGroup(ctx(c), ActorOf(c), name, user)
+		if ram.ErrorKind(err) == ram.ENOTFOUND && len(users) == 1 {
+			if _, gerr := h.RAM.GetGroup(ctx(c), ActorOf(c), name); gerr == nil {
+				// A mistyped name: the picker keeps it and suggests the nearest.
+				return redirect(c, groupHref(name)+"/members/add?missing="+url.QueryEscape(user)+"&q="+url.QueryEscape(user))
+			}
+		}
+		if err != nil {
+			if len(added) > 0 {
+				_ = SessionOf(c).AddFlash(flashErrorPrefix + strings.Join(added, ", ") + " added; " + user + ": " + errMessage(err))
+				return redirect(c, groupHref(name))
+			}
+			return h.membershipError(c, err, groupHref(name))
+		}
+		added = append(added, user)
+	}
+	return flashDone(c, groupHref(name), strings.Join(added, ", ")+" added to "+name+".")
+}
+
+// errMessage is a domain error's message for people.
+func errMessage(err error) string {
+	if e, ok := ram.AsError(err); ok {
+		return e.Message
+	}
+	return "something went wrong"
 }
 
 // GroupMemberRemove handles POST /groups/:name/members/:user/remove.

@@ -302,8 +302,24 @@ func (h *Handlers) ErrorPage(c echo.Context, status int, title, message string, 
 			m.DeniedBy = denial.PolicyType + " policy " + denial.PolicyName + ", Statement[" + strconv.Itoa(denial.Statement) + "]"
 		}
 	}
-	if status >= 500 {
+	if status >= 500 || denial != nil {
 		m.RequestID = RequestID(c)
+	}
+	if denial != nil {
+		who := ""
+		if id := IdentityOf(c); id != nil {
+			who = id.Name
+		}
+		if rs := RoleSessionOf(c); rs != nil {
+			who += " acting as role " + rs.Role.RoleName
+		}
+		lines := []string{"Request ID: " + m.RequestID, "Time: " + h.RAM.Now().UTC().Format(time.RFC3339), "Principal: " + who,
+			"Page: " + c.Request().Method + " " + c.Request().URL.Path, "Action: " + denial.Action,
+			"Resources: " + strings.Join(denial.Resources, ", "), "Decision: " + denial.Type}
+		if m.DeniedBy != "" {
+			lines = append(lines, "Denied by: "+m.DeniedBy)
+		}
+		m.Diagnostic = strings.Join(lines, "\n")
 	}
 	return Render(c, status, views.ErrorPage(m))
 }

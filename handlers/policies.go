@@ -32,6 +32,9 @@ func (h *Handlers) PoliciesList(c echo.Context) error {
 		return err
 	}
 	m := views.Policies{Layout: h.layout(c, "Policies"), Type: typ, Query: q}
+	m.CanCreate = h.can(c, "ram:CreatePolicy", ram.AllPoliciesRef())
+	m.CanGrant = h.can(c, "ram:AttachPolicyToUser", ram.AllUsersRef(), ram.AllPoliciesRef()) ||
+		h.can(c, "ram:AttachPolicyToGroup", ram.AllGroupsRef(), ram.AllPoliciesRef())
 	for _, p := range page.Policies {
 		m.Rows = append(m.Rows, views.PolicyRow{Name: p.PolicyName, Type: p.PolicyType, Href: policyHref(p.PolicyType, p.PolicyName),
 			Description: p.Description, DefaultVersion: p.DefaultVersion, Updated: date(p.UpdateDate), Attachments: p.AttachmentCount})
@@ -120,6 +123,11 @@ func (h *Handlers) renderPolicy(c echo.Context, status int, versionForm views.Fo
 	m := views.PolicyDetail{Layout: h.layout(c, p.PolicyName), Base: base, Name: p.PolicyName, Type: p.PolicyType,
 		Description: p.Description, DefaultVersion: p.DefaultVersion, ARN: ram.PolicyARN(h.RAM.AccountID(ctx(c)), p),
 		Custom: p.PolicyType == ram.PolicyTypeCustom, VersionForm: versionForm, Problems: problems, DescForm: descForm}
+	pref := []ram.Ref{ram.PolicyRef(p.PolicyType, p.PolicyName)}
+	m.Can = h.permissions(c, pref, "ram:UpdatePolicyDescription", "ram:CreatePolicyVersion", "ram:SetDefaultPolicyVersion",
+		"ram:DeletePolicyVersion", "ram:DeletePolicy")
+	m.Can["detach"] = h.can(c, "ram:DetachPolicyFromUser", append(pref, ram.AllUsersRef())...) &&
+		h.can(c, "ram:DetachPolicyFromGroup", append(pref, ram.AllGroupsRef())...)
 	if m.DescForm.Values == nil {
 		m.DescForm.Values = map[string]string{"description": p.Description}
 	}
@@ -263,6 +271,18 @@ func (h *Handlers) principalPolicies(c echo.Context, kind, name string) (views.P
 	pk := principalKinds[kind]
 	base := pk.href(name)
 	m := views.PrincipalPolicies{AttachAction: base + "/policies", CSRFToken: SessionOf(c).CSRFToken()}
+	attachAction, detachAction := attachActions[kind][0], attachActions[kind][1]
+	m.CanAttach = h.can(c, attachAction, pk.ref(name), ram.AllPoliciesRef())
+	m.CanDetach = h.can(c, detachAction, pk.ref(name), ram.AllPoliciesRef())
+	if !m.CanAttach {
+		m.AttachNeeds = attachAction
+	}
+	if !m.CanDetach {
+		m.DetachNeeds = detachAction
+	}
+	if kind != "role" {
+		m.PickerHref = "/permissions/new?" + url.Values{"kind": {kind}, kind: {name}}.Encode()
+	}
 	list, action, ref := pk.list(h.RAM), pk.listAction, pk.ref(name)
 	if !h.RAM.Allowed(ctx(c), a, action, ref) {
 		m.Denied = action // the page says what the viewer would need; looking is not audited
@@ -291,6 +311,13 @@ func (h *Handlers) principalPolicies(c echo.Context, kind, name string) (views.P
 		}
 	}
 	return m, nil
+}
+
+// attachActions are each principal kind's attach and detach actions.
+var attachActions = map[string][2]string{
+	"user":  {"ram:AttachPolicyToUser", "ram:DetachPolicyFromUser"},
+	"group": {"ram:AttachPolicyToGroup", "ram:DetachPolicyFromGroup"},
+	"role":  {"ram:AttachPolicyToRole", "ram:DetachPolicyFromRole"},
 }
 
 // principalKind is what the policy handlers need to know of the principals
@@ -338,17 +365,41 @@ var principalKinds = map[string]principalKind{
 }
 
 // PolicyAttach handles POST /users/:name/policies, /groups/:name/policies
-// and /roles/:name/policies with policy_type and policy_name.
+// and /roles/:name/policies with policy_type and policy_name, or with
+// several policy values ("System:Name") from a picker.
 func (h *Handlers) PolicyAttach(kind string) echo.HandlerFunc {
 	pk := principalKinds[kind]
 	return func(c echo.Context) error {
 		name := c.Param("name")
-		typ, policyName := c.FormValue("policy_type"), strings.TrimSpace(c.FormValue("policy_name"))
 		back := pk.href(name)
-		if err := pk.attach(h.RAM)(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
-			return h.membershipError(c, err, back)
+		policies := FormPolicies(c)
+		if len(policies) == 0 {
+			policies = [][2]string{{c.FormValue("policy_type"), ""}}
 		}
-		return flashDone(c, back, "Policy "+policyName+" attached.")
+		if len(policies) > maxGrantPolicies {
+			return echo.NewHTTPError(http.StatusBadRequest, "At most 5 policies at a time.")
+		}
+		var attached []string
+		for _, p := range policies {
+			err := pk.attach(h.RAM)(ctx(c), ActorOf(c), p[0], p[1], name)
+			if e, ok := ram.AsError(err); ok && e.Code == "EntityNotExist.Policy" && len(policies) == 1 && kind != "role" && p[1] != "" {
+				// A mistyped name: the panel keeps it as its search and suggests the nearest.
+				return redirect(c, "/permissions/new?"+url.Values{"kind": {kind}, kind: {name}, "q": {p[1]}, "missing": {p[1]}}.Encode())
+			}
+			if err != nil {
+				if len(attached) > 0 {
+					_ = SessionOf(c).AddFlash(flashErrorPrefix + strings.Join(attached, ", ") + " attached; " + p[1] + ": " + errMessage(err))
+					return redirect(c, back)
+				}
+				return h.membershipError(c, err, back)
+			}
+			attached = append(attached, p[1])
+		}
+		msg := "Policy " + attached[0] + " attached."
+		if len(attached) > 1 {
+			msg = "Policies " + strings.Join(attached, ", ") + " attached."
+		}
+		return flashDone(c, back, msg)
 	}
 }
 

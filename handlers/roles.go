@@ -37,6 +37,7 @@ func (h *Handlers) RolesList(c echo.Context) error {
 		return err
 	}
 	m := views.Roles{Layout: h.layout(c, "Roles"), Query: q}
+	m.CanCreate = h.can(c, "ram:CreateRole", ram.AllRolesRef())
 	for _, r := range page.Roles {
 		m.Rows = append(m.Rows, views.RoleRow{Name: r.RoleName, Href: roleHref(r.RoleName), Description: r.Description,
 			Created: date(r.CreatedAt), MaxSession: sessionLength(r.MaxSessionDuration)})
@@ -146,6 +147,12 @@ func (h *Handlers) RoleShow(c echo.Context) error {
 		ARN: ram.RoleARN(h.RAM.AccountID(ctx(c)), r.RoleName), Description: r.Description, MaxSession: sessionLength(r.MaxSessionDuration),
 		Created: date(r.CreatedAt), Updated: date(r.UpdatedAt), TrustPolicy: indentJSON(r.AssumeRolePolicy),
 		EditHref: base + "/edit", DeleteHref: base + "/delete", SwitchHref: base + "/switch", RevokeAction: base + "/sessions/revoke"}
+	if !h.can(c, "ram:UpdateRole", ram.RoleRef(r.RoleName)) {
+		m.EditHref, m.RevokeAction = "", ""
+	}
+	if !h.can(c, "ram:DeleteRole", ram.RoleRef(r.RoleName)) {
+		m.DeleteHref = ""
+	}
 	if m.Policies, err = h.principalPolicies(c, "role", r.RoleName); err != nil {
 		return err
 	}

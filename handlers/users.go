@@ -3,7 +3,9 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,29 +17,93 @@ const listPageSize = 50
 
 func userHref(name string) string { return "/users/" + url.PathEscape(name) }
 
-// UsersList handles GET /users: search by name or display name, keyset paging.
+// UsersList handles GET /users: search by name or display name, sort by
+// name, creation or last sign-in, keyset paging both ways, the total, and
+// the status of each user's console access, MFA and AccessKeys.
 func (h *Handlers) UsersList(c echo.Context) error {
-	q := strings.TrimSpace(c.QueryParam("q"))
-	page, err := h.RAM.ListUsers(ctx(c), ActorOf(c), ram.ListUsersInput{Query: q, Marker: c.QueryParam("marker"), MaxItems: listPageSize})
+	q, sort := strings.TrimSpace(c.QueryParam("q")), c.QueryParam("sort")
+	in := ram.UserListInput{Query: q, Sort: sort, After: c.QueryParam("after"), Before: c.QueryParam("before"), Size: listPageSize}
+	if in.After == "" {
+		in.After = c.QueryParam("marker") // the links of earlier versions
+	}
+	page, err := h.RAM.ListUserSummaries(ctx(c), ActorOf(c), in)
 	if e, ok := ram.AsError(err); ok && e.Kind == ram.EINVALID {
 		return echo.NewHTTPError(http.StatusBadRequest, e.Message)
 	}
 	if err != nil {
 		return err
 	}
-	m := views.Users{Layout: h.layout(c, "Users"), Query: q}
-	for _, u := range page.Users {
-		m.Rows = append(m.Rows, views.UserRow{Name: u.UserName, DisplayName: u.DisplayName, Href: userHref(u.UserName),
-			Created: date(u.CreatedAt), LastLogin: date(u.LastLoginAt)})
+	if sort == "" {
+		sort = ram.SortUsersByName
 	}
-	if page.IsTruncated {
-		v := url.Values{"marker": {page.Marker}}
-		if q != "" {
-			v.Set("q", q)
+	m := views.Users{Layout: h.layout(c, "Users"), Query: q, Sort: sort, Total: page.Total, Hidden: page.Hidden}
+	a, all := ActorOf(c), ram.AllUsersRef()
+	m.CanCreate = h.RAM.Allowed(ctx(c), a, "ram:CreateUser", all)
+	m.CanAddToGroup = h.RAM.Allowed(ctx(c), a, "ram:AddUserToGroup", all, ram.AllGroupsRef())
+	m.CanGrant = h.RAM.Allowed(ctx(c), a, "ram:AttachPolicyToUser", all, ram.AllPoliciesRef())
+	m.CanDelete = h.RAM.Allowed(ctx(c), a, "ram:DeleteUser", all)
+	now := h.RAM.Now()
+	for _, u := range page.Users {
+		r := views.UserRow{Name: u.UserName, DisplayName: u.DisplayName, Href: userHref(u.UserName),
+			Created: date(u.CreatedAt), LastLogin: never(date(u.LastLoginAt)), Console: "None", MFA: "None",
+			Keys: "None", KeyLastUsed: "—"}
+		if u.LoginStatus != "" {
+			r.Console = u.LoginStatus
 		}
-		m.NextHref = "/users?" + v.Encode()
+		if u.MFABound {
+			r.MFA = "Bound"
+		}
+		if u.Keys > 0 {
+			r.Keys = strconv.Itoa(u.ActiveKeys) + " active of " + strconv.Itoa(u.Keys)
+			r.KeyLastUsed = "Never"
+			if u.KeyLastUsed != "" {
+				if t, err := time.Parse(time.RFC3339Nano, u.KeyLastUsed); err == nil {
+					r.KeyLastUsed = date(t)
+					r.KeyStale = now.Sub(t) > 90*24*time.Hour
+				}
+			}
+		}
+		r.ConsoleWarn = u.LoginStatus == "Active" && !u.MFABound
+		m.Rows = append(m.Rows, r)
+	}
+	link := func(k, v string) string {
+		vals := url.Values{}
+		if q != "" {
+			vals.Set("q", q)
+		}
+		if sort != ram.SortUsersByName {
+			vals.Set("sort", sort)
+		}
+		if k != "" {
+			vals.Set(k, v)
+		}
+		return withQuery("/users", vals)
+	}
+	if page.Prev != "" {
+		m.FirstHref, m.PrevHref = link("", ""), link("before", page.Prev)
+	}
+	if page.Next != "" {
+		m.NextHref = link("after", page.Next)
+	}
+	for _, o := range []struct{ value, label string }{{ram.SortUsersByName, "Name"}, {ram.SortUsersByCreated, "Newest"}, {ram.SortUsersByLastLogin, "Last sign-in"}} {
+		vals := url.Values{}
+		if q != "" {
+			vals.Set("q", q)
+		}
+		if o.value != ram.SortUsersByName {
+			vals.Set("sort", o.value)
+		}
+		m.Sorts = append(m.Sorts, views.Link{Label: o.label, Href: withQuery("/users", vals), Active: o.value == sort})
 	}
 	return Render(c, http.StatusOK, views.UsersPage(m))
+}
+
+// never is a blank date as people read it.
+func never(d string) string {
+	if d == "" {
+		return "Never"
+	}
+	return d
 }
 
 var userFields = []string{"name", "display_name", "comments", "email", "mobile_phone", "console_login", "generate_password",
@@ -121,6 +187,22 @@ func (h *Handlers) userModel(c echo.Context, d *ram.UserDetail, loginForm views.
 		m.Keys = append(m.Keys, keyRow(base+"/accesskeys/"+k.AccessKeyID, k))
 	}
 	m.CanAddKey = len(d.AccessKeys) < ram.MaxAccessKeys
+	m.Can = h.permissions(c, []ram.Ref{ram.UserRef(u.UserName)}, "ram:UpdateUser", "ram:DeleteUser", "ram:UnlockUser",
+		"ram:CreateLoginProfile", "ram:UpdateLoginProfile", "ram:DeleteLoginProfile", "ram:UnbindMFADevice",
+		"ram:CreateAccessKey", "ram:UpdateAccessKey", "ram:DeleteAccessKey")
+	m.Can["ram:AddUserToGroup"] = h.can(c, "ram:AddUserToGroup", ram.UserRef(u.UserName), ram.AllGroupsRef())
+	m.Can["ram:RemoveUserFromGroup"] = h.can(c, "ram:RemoveUserFromGroup", ram.UserRef(u.UserName), ram.AllGroupsRef())
+	if m.Can["ram:AddUserToGroup"] {
+		joined := map[string]bool{}
+		for _, g := range d.Groups {
+			joined[strings.ToLower(g.GroupName)] = true
+		}
+		for _, g := range h.groupNames(c, "", 0) {
+			if !joined[strings.ToLower(g)] {
+				m.GroupChoices = append(m.GroupChoices, g)
+			}
+		}
+	}
 	for _, g := range d.Groups {
 		m.Groups = append(m.Groups, views.GroupRef{Name: g.GroupName, Href: groupHref(g.GroupName), Joined: date(g.JoinedAt),
 			RemoveAction: base + "/groups/" + url.PathEscape(g.GroupName) + "/remove"})
@@ -350,6 +432,14 @@ func (h *Handlers) AccessKeyDelete(c echo.Context) error {
 func (h *Handlers) UserGroupAdd(c echo.Context) error {
 	name, group := c.Param("name"), strings.TrimSpace(c.FormValue("group"))
 	if err := h.RAM.AddUserToGroup(ctx(c), ActorOf(c), group, name); err != nil {
+		if e, ok := ram.AsError(err); ok && e.Code == "EntityNotExist.Group" && group != "" {
+			msg := "No group is named “" + group + "”."
+			if s := closest(group, h.groupNames(c, "", 0)); s != "" {
+				msg += " Did you mean " + s + "?"
+			}
+			_ = SessionOf(c).AddFlash(flashErrorPrefix + msg)
+			return redirect(c, userHref(name))
+		}
 		return h.membershipError(c, err, userHref(name))
 	}
 	return flashDone(c, userHref(name), name+" added to group "+group+".")

@@ -27,6 +27,9 @@ type EventFilter struct {
 	Result      string // "", ResultSuccess or ResultFailure
 	SourceIP    string
 	AccessKeyID string
+	// ServiceName is the events' serviceName ("Ram", "Sts", a resource
+	// service's code for the gateway's decisions), compared case-insensitively.
+	ServiceName string
 	// From is inclusive, To exclusive; zero means open.
 	From, To time.Time
 	// Before is the keyset cursor: only events with a smaller seq (0 = none).
@@ -73,6 +76,9 @@ func (f EventFilter) where(ctx context.Context, q queryer) (cond string, args []
 	if f.EventName != "" {
 		add(col("event_name")+" = ?", f.EventName)
 	}
+	if f.ServiceName != "" {
+		add(col("service_name")+" = ?", canonicalServiceName(f.ServiceName))
+	}
 	switch f.Result {
 	case ResultSuccess:
 		add("+is_error = 0") // most events succeed: the seq order is the better path
@@ -109,6 +115,20 @@ func (f EventFilter) where(ctx context.Context, q queryer) (cond string, args []
 		return "1", nil, false, nil
 	}
 	return strings.Join(conds, " AND "), args, false, nil
+}
+
+// builtinServiceNames are the serviceName of ramconsole's own events, by
+// their lower case; a resource service's code is lower case already.
+var builtinServiceNames = map[string]string{"ram": "Ram", "sts": "Sts", "actiontrail": "ActionTrail", "gateway": "Gateway"}
+
+// canonicalServiceName spells a service name as events record it, so the
+// filter is an index range whatever case it was typed in.
+func canonicalServiceName(name string) string {
+	l := strings.ToLower(strings.TrimSpace(name))
+	if b, ok := builtinServiceNames[l]; ok {
+		return b
+	}
+	return l
 }
 
 // firstSeqAt returns the seq of the first event whose time is t or later

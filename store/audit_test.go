@@ -155,6 +155,14 @@ func TestEventFilterPlans(t *testing.T) {
 		{"source IP and event", EventFilter{SourceIP: "10.0.0.1", EventName: "CreateUser"}, "events_source_ip"},
 		{"AccessKey and user", EventFilter{AccessKeyID: "LTAI1", UserName: "ben"}, "events_access_key"},
 		{"time range", EventFilter{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour)}, "INTEGER PRIMARY KEY"},
+		{"service", EventFilter{ServiceName: "ECS"}, "events_service"},
+	}
+	// A service filter finds the events whatever case it is typed in.
+	for _, name := range []string{"ram", "RAM", " Ram "} {
+		page, err := s.EventPage(ctx, EventFilter{ServiceName: name}, 10)
+		if err != nil || len(page.Events) != 3 {
+			t.Errorf("service %q: %d events, %v; want the 3 Ram events", name, len(page.Events), err)
+		}
 	}
 	// Time bounds are found by a binary search that starts from the first
 	// and last seq: read off the primary key, never a scan of the table.

@@ -11,6 +11,8 @@ type AuditRow struct {
 	Failed        bool
 	ErrorCode     string
 	SourceIP      string
+	Service       string
+	Resource      string // the resource's name or ARN ("" for none)
 	Href          string // the event's page
 }
 
@@ -40,6 +42,8 @@ type Audit struct {
 	Rows       []AuditRow
 	NextHref   string
 	NewestHref string // back to the first page, when paging
+	LatestHref string // the filter's first page, with the events recorded since
+	Presets    []Link // the time presets: last hour, day, week
 	CSVHref    string
 	NDJSONHref string
 	Chain      ChainStatus
@@ -74,3 +78,9 @@ type AuditEvent struct {
 }
 
 func int64Text(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Link is a labelled link, marked when it is the page's current choice.
+type Link struct {
+	Label, Href string
+	Active      bool
+}

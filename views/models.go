@@ -111,19 +111,33 @@ type Error struct {
 	Resources []string
 	DenyType  string
 	DeniedBy  string
+	// Diagnostic is the denial as text to copy into a request for access.
+	Diagnostic string
 }
 
 // UserRow is one line of the users table.
 type UserRow struct {
 	Name, DisplayName, Href, Created, LastLogin string
+	Console, MFA, Keys, KeyLastUsed             string
+	ConsoleWarn                                 bool // console access without MFA
+	KeyStale                                    bool // a key unused for 90 days
 }
 
 // Users is the users list.
 type Users struct {
-	Layout   Layout
-	Query    string
-	Rows     []UserRow
-	NextHref string
+	Layout Layout
+	Query  string
+	Sort   string
+	Sorts  []Link // the orders, the current one marked
+	Total  int    // users the search matches
+	Rows   []UserRow
+	// FirstHref, PrevHref and NextHref page through the list ("" for none).
+	FirstHref, PrevHref, NextHref string
+	// What the viewer may do, for the buttons: hidden or disabled otherwise.
+	CanCreate, CanAddToGroup, CanGrant, CanDelete bool
+	// Hidden names the status columns the viewer may not see, with the
+	// permission each needs.
+	Hidden map[string]string
 }
 
 // UserNew is the create-user form.
@@ -166,6 +180,11 @@ type UserDetail struct {
 	// Hidden names the sections the viewer may not see ("login", "mfa",
 	// "accesskeys", "groups"), each with the permission it needs.
 	Hidden map[string]string
+	// Can says which actions ("ram:UpdateUser", …) the viewer may do on
+	// the user: the others' buttons are left out, with a note.
+	Can map[string]bool
+	// GroupChoices are the groups the user may be added to.
+	GroupChoices []string
 }
 
 // UserEdit is the edit-user form.
@@ -207,6 +226,8 @@ type Groups struct {
 	Query    string
 	Rows     []GroupRow
 	NextHref string
+	// CanCreate and CanGrant: the viewer may create groups, attach policies to them.
+	CanCreate, CanGrant bool
 }
 
 // GroupNew is the create-group form.
@@ -230,6 +251,11 @@ type GroupDetail struct {
 	NextHref                     string
 	Form                         Form // add-member form
 	Policies                     PrincipalPolicies
+	// MembersDenied, when set, is the permission the viewer lacks to see
+	// the members.
+	MembersDenied string
+	// Can says which actions the viewer may do on the group.
+	Can map[string]bool
 }
 
 // GroupEdit is the edit-group form.
@@ -278,3 +304,6 @@ type PasswordChange struct {
 	Form   Form
 	Forced bool
 }
+
+// bulk reports whether the users list offers any bulk action.
+func (m Users) bulk() bool { return m.CanAddToGroup || m.CanGrant || m.CanDelete }

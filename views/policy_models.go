@@ -13,6 +13,8 @@ type Policies struct {
 	Query    string
 	Rows     []PolicyRow
 	NextHref string
+	// CanCreate and CanGrant: the viewer may create policies, attach them.
+	CanCreate, CanGrant bool
 }
 
 // PolicyNew is the create-policy form; Problems are the validator's messages.
@@ -51,6 +53,9 @@ type PolicyDetail struct {
 	VersionForm    Form // the new-version form
 	Problems       []string
 	DescForm       Form
+	// Can says which actions the viewer may do on the policy ("detach":
+	// from its users and groups).
+	Can map[string]bool
 }
 
 // PolicyDelete confirms deleting a custom policy.
@@ -77,6 +82,13 @@ type PrincipalPolicies struct {
 	CSRFToken    string
 	// Denied, when set, is the permission the viewer lacks to see them.
 	Denied string
+	// CanAttach and CanDetach say whether the viewer may change them; the
+	// Needs fields name the permission missing.
+	CanAttach, CanDetach     bool
+	AttachNeeds, DetachNeeds string
+	// PickerHref is the "Add permissions" panel for this principal ("" for
+	// a role: its page keeps the typed form).
+	PickerHref string
 }
 
 // Match is a statement that matched, in the simulator and denied pages.

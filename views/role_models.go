@@ -11,6 +11,8 @@ type Roles struct {
 	Query    string
 	Rows     []RoleRow
 	NextHref string
+	// CanCreate: the viewer may create roles.
+	CanCreate bool
 }
 
 // RoleForm is the create-role form (and its trust-policy presets).

@@ -72,6 +72,10 @@ var auditedRoutes = map[string][]string{
 	"POST /users/:name/policies/:type/:policy/detach":       {"DetachPolicyFromUser"},
 	"POST /groups/:name/policies":                           {"AttachPolicyToGroup"},
 	"POST /groups/:name/policies/:type/:policy/detach":      {"DetachPolicyFromGroup"},
+	"POST /permissions/users":                               {"AttachPolicyToUser"},
+	"POST /permissions/groups":                              {"AttachPolicyToGroup"},
+	"POST /bulk/users/add-to-group":                         {"AddUserToGroup"},
+	"POST /bulk/users/delete":                               {"DeleteUser"},
 	"POST /roles":                                           {"CreateRole"},
 	"POST /roles/:name/edit":                                {"UpdateRole"},
 	"POST /roles/:name/delete":                              {"DeleteRole"},
@@ -496,6 +500,22 @@ func TestAuditCoverage(t *testing.T) {
 			o.get("/groups/auditors")
 			return o.post("/groups/auditors/policies", form("policy_type", "System", "policy_name", "AliyunActionTrailReadOnlyAccess"))
 		}},
+		{"POST /permissions/users", "grant from the panel", []string{"AttachPolicyToUser"}, "", "root", func() page {
+			o.get("/permissions/review?user=cov-carol&policy=System:AliyunActionTrailReadOnlyAccess")
+			return o.post("/permissions/users", form("user", "cov-carol", "policy", "System:AliyunActionTrailReadOnlyAccess"))
+		}},
+		{"POST /permissions/groups", "grant to a group from the panel", []string{"AttachPolicyToGroup"}, "", "root", func() page {
+			o.get("/groups/new")
+			o.post("/groups", form("name", "cov-granted"))
+			o.get("/permissions/review?kind=group&group=cov-granted&policy=System:AliyunECSReadOnlyAccess")
+			return o.post("/permissions/groups", form("group", "cov-granted", "policy", "System:AliyunECSReadOnlyAccess"))
+		}},
+		{"POST /bulk/users/add-to-group", "bulk add to group", []string{"AddUserToGroup"}, "", "root", func() page {
+			o.get("/groups/new")
+			o.post("/groups", form("name", "cov-bulk"))
+			o.get("/bulk/users/add-to-group?user=cov-carol")
+			return o.post("/bulk/users/add-to-group", form("user", "cov-carol", "group", "cov-bulk"))
+		}},
 		{"POST /groups/:name/policies/:type/:policy/detach", "detach from group", []string{"DetachPolicyFromGroup"}, "", "root", func() page {
 			return o.post("/groups/auditors/policies/System/AliyunActionTrailReadOnlyAccess/detach", nil)
 		}},
@@ -550,6 +570,12 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /services/:code/delete", "delete service", []string{"DeleteService"}, "", "root", func() page {
 			o.get("/services/ecs/delete")
 			return o.post("/services/ecs/delete", form("confirm", "ecs"))
+		}},
+		{"POST /bulk/users/delete", "bulk delete", []string{"DeleteUser"}, "", "root", func() page {
+			o.get("/users/new")
+			o.post("/users", form("name", "cov-dora"))
+			o.get("/bulk/users/delete?user=cov-dora")
+			return o.post("/bulk/users/delete", form("user", "cov-dora", "confirm", "1"))
 		}},
 		{"POST /users/:name/delete", "delete user", []string{"DeleteUser"}, "", "root", func() page {
 			o.get("/users/cov-bob/delete")
@@ -768,6 +794,11 @@ func TestAuditPageFiltersAndPaging(t *testing.T) {
 	if !strings.Contains(p.body, `data-testid="audit-table"`) || !strings.Contains(p.body, `data-ok="true"`) {
 		t.Fatalf("/audit lacks the table or an intact chain: %.2000s", p.body)
 	}
+	for _, want := range []string{`href="/audit?since=1h"`, `href="/audit?since=24h"`, `href="/audit?since=7d"`, `data-testid="audit-latest"`, "<th>Resource</th>", `<td class="resource">g59`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("/audit lacks %s (time presets, the Latest link, the Resource column)", want)
+		}
+	}
 	first := rowsOf(p.body)
 	if len(first) != 50 {
 		t.Fatalf("first page has %d events, want 50", len(first))
@@ -811,6 +842,13 @@ func TestAuditPageFiltersAndPaging(t *testing.T) {
 			return e.EventTime <= "2026-11-26T09:00:10.000Z"
 		}},
 		{"AccessKey ID", "access_key_id=LTAInone", func(*store.StoredEvent) bool { return false }},
+		{"a service, spelled in any case", "service=ram&event=CreateGroup", func(e *store.StoredEvent) bool {
+			return e.ServiceName == "Ram" && e.EventName == "CreateGroup"
+		}},
+		{"a service without events", "service=ecs", func(*store.StoredEvent) bool { return false }},
+		{"the last hour", "since=1h", func(e *store.StoredEvent) bool {
+			return e.EventTime >= h.clock.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -852,6 +890,8 @@ func TestAuditPageFiltersAndPaging(t *testing.T) {
 		{"from=2026-11-27&to=2026-11-26", "to"},
 		{"result=maybe", "result"},
 		{"source_ip=300.1.1.1", "source_ip"},
+		{"since=2w", "since"},
+		{"since=1h&from=2026-11-26", "from"},
 	}
 	for _, tc := range bad {
 		p := o.get("/audit?" + tc.query)

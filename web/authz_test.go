@@ -256,11 +256,20 @@ func TestAccessDeniedPage(t *testing.T) {
 	if strings.Contains(p.body, `"Effect"`) {
 		t.Errorf("the denied page shows policy text")
 	}
+	rid := p.header.Get("X-Request-Id")
+	for _, want := range []string{"no Allow can override a Deny", `data-testid="denial-diagnostic"`, "Request ID: " + rid, "Principal: gus", "Decision: ExplicitDeny"} {
+		if rid == "" || !strings.Contains(p.body, want) {
+			t.Errorf("the explicitly denied page lacks %q", want)
+		}
+	}
 	c := h.ramUser(owner, "hal", nil, nil)
 	p = c.get("/groups")
 	expectStatus(t, p, 403, "implicitly denied page")
 	if !strings.Contains(p.body, "ImplicitDeny") || !strings.Contains(p.body, "ram:ListGroups") {
 		t.Errorf("the implicit denial is not explained")
+	}
+	if !strings.Contains(p.body, "to attach a policy that allows it") || strings.Contains(p.body, "no Allow can override") {
+		t.Errorf("the implicit denial's advice does not fit it")
 	}
 	// Navigation shows only what the identity may use.
 	p = b.get("/me")

@@ -96,6 +96,12 @@ func TestGatewayDecidesSignedRequests(t *testing.T) {
 		ev.AcsRegion != "cn-beijing" || ev.RecipientAccountID != acct || ev.UserIdentity.UserName != "ops" || ev.IsError {
 		t.Errorf("the decision's event: %+v", ev.Event)
 	}
+	// The audit page filters by service: the decision is the one ecs event.
+	ap := e.owner.get("/audit?service=ECS")
+	expectStatus(t, ap, 200, "/audit?service=ECS")
+	if n := strings.Count(ap.body, `data-testid="event-link"`); n != 1 || !strings.Contains(ap.body, ev.EventID) {
+		t.Errorf("/audit?service=ECS lists %d events, want the one decision %s", n, ev.EventID)
+	}
 
 	// Replayed: the nonce is spent.
 	expectAPIError(t, e.ask("GET", "ecs.internal.example", uri, nil, ""), "SignatureNonceUsed", 401, "a replayed request")

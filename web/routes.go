@@ -84,9 +84,16 @@ func userAndGroup(c echo.Context) []ram.Ref {
 	return refs(ram.UserRef(c.Param("name")), ram.GroupRef(c.Param("group")))
 }
 
-// formUserAndGroup: adding the user named in the form to the route's group.
+// formUserAndGroup: adding the users named in the form to the route's group.
 func formUserAndGroup(c echo.Context) []ram.Ref {
-	return refs(ram.UserRef(c.FormValue("user")), ram.GroupRef(c.Param("name")))
+	var rs []ram.Ref
+	for _, n := range handlers.FormUsers(c) {
+		rs = append(rs, ram.UserRef(n))
+	}
+	if len(rs) == 0 {
+		rs = append(rs, ram.UserRef(""))
+	}
+	return append(rs, ram.GroupRef(c.Param("name")))
 }
 
 // memberAndGroup: the route's member and group.
@@ -168,6 +175,7 @@ func routes(h *handlers.Handlers) []Route {
 	table = append(table, policyRoutes(h)...)
 	table = append(table, roleRoutes(h)...)
 	table = append(table, serviceRoutes(h)...)
+	table = append(table, pickerRoutes(h)...)
 	return append(table, auditRoutes(h)...)
 }
 

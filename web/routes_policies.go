@@ -26,13 +26,21 @@ func formPolicy(c echo.Context) ram.Ref {
 
 func thePolicy(c echo.Context) []ram.Ref { return refs(routePolicy(c, "type", "name")) }
 
-// userAndFormPolicy: attaching the policy named in the form to the route's user.
+// userAndFormPolicy: attaching the policies named in the form (policy
+// values, or policy_type + policy_name) to the route's user.
 func userAndFormPolicy(c echo.Context) []ram.Ref {
-	return refs(ram.UserRef(c.Param("name")), formPolicy(c))
+	return append(refs(ram.UserRef(c.Param("name"))), formPolicyRefs(c)...)
 }
 
 func groupAndFormPolicy(c echo.Context) []ram.Ref {
-	return refs(ram.GroupRef(c.Param("name")), formPolicy(c))
+	return append(refs(ram.GroupRef(c.Param("name"))), formPolicyRefs(c)...)
+}
+
+func formPolicyRefs(c echo.Context) []ram.Ref {
+	if len(handlers.FormPolicies(c)) == 0 {
+		return refs(formPolicy(c))
+	}
+	return formPolicies(c)
 }
 
 func userAndRoutePolicy(c echo.Context) []ram.Ref {
