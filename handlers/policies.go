@@ -129,6 +129,9 @@ func (h *Handlers) renderPolicy(c echo.Context, status int, versionForm views.Fo
 	pref := []ram.Ref{ram.PolicyRef(p.PolicyType, p.PolicyName)}
 	m.Can = h.permissions(c, pref, "ram:UpdatePolicyDescription", "ram:CreatePolicyVersion", "ram:SetDefaultPolicyVersion",
 		"ram:DeletePolicyVersion", "ram:DeletePolicy")
+	if h.can(c, "ram:AttachPolicyToUser", append(pref, ram.AllUsersRef())...) {
+		m.GrantHref = "/permissions/new?" + url.Values{"policy": {p.PolicyType + ":" + p.PolicyName}}.Encode()
+	}
 	m.Can["detach"] = h.can(c, "ram:DetachPolicyFromUser", append(pref, ram.AllUsersRef())...) &&
 		h.can(c, "ram:DetachPolicyFromGroup", append(pref, ram.AllGroupsRef())...)
 	if m.DescForm.Values == nil {

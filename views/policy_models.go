@@ -66,6 +66,8 @@ type PolicyDetail struct {
 	// Can says which actions the viewer may do on the policy ("detach":
 	// from its users and groups).
 	Can map[string]bool
+	// GrantHref is the "Add permissions" panel with this policy ticked.
+	GrantHref string
 }
 
 // PolicyDelete confirms deleting a custom policy.
