@@ -23,6 +23,7 @@ generate:
 ## $(SCREENSHOTS), ignored by git) and the peer-agreement check
 SCREENSHOTS ?= $(CURDIR)/screenshots
 test:
+	mkdir -p $(SCREENSHOTS)
 	RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 -run 'Agree' .
 

@@ -35,15 +35,19 @@ func (h *Handlers) Overview(c echo.Context) error {
 			{Label: "Custom policies", Value: ov.Stats.CustomPolicies, Href: "/policies?type=Custom"},
 		},
 		Checks: []views.Check{
-			{Label: "Owner MFA bound", OK: ov.OwnerHasMFA, Hint: "the owner's password alone never opens the console"},
+			{Label: "Owner MFA bound", OK: ov.OwnerHasMFA, Hint: "the owner's password alone never opens the console", Href: "/mfa/bind"},
 			{Label: "Every user with console access has MFA", OK: ov.Stats.ConsoleUsersWithoutMFA == 0,
-				Hint: plural(ov.Stats.ConsoleUsersWithoutMFA, "user signs", "users sign") + " in without MFA; require it in Settings"},
+				Hint: plural(ov.Stats.ConsoleUsersWithoutMFA, "user signs", "users sign") + " in without MFA", Href: "/users?status=no_mfa",
+				FixHref: "/settings#login-settings", FixLabel: "Require MFA for every sign-in"},
 			{Label: "No AccessKey unused for 90 days", OK: ov.Stats.KeysUnused90Days == 0,
-				Hint: plural(ov.Stats.KeysUnused90Days, "key has", "keys have") + " not been used for 90 days; disable or delete them"},
-			{Label: "Strong password policy", OK: ov.PolicyStrong, Hint: "at least 12 characters and a lockout after failed sign-ins"},
-			{Label: "Account alias set", OK: ov.AliasSet, Hint: "RAM users sign in as name@" + ov.Alias},
+				Hint: plural(ov.Stats.KeysUnused90Days, "key has", "keys have") + " not been used for 90 days; disable or delete them",
+				Href: "/users?status=stale_keys"},
+			{Label: "Strong password policy", OK: ov.PolicyStrong, Hint: "at least 12 characters and a lockout after failed sign-ins",
+				Href: "/settings#password-policy"},
+			{Label: "Account alias set", OK: ov.AliasSet, Hint: "RAM users sign in as name@" + ov.Alias, Href: "/settings#alias"},
 		},
 	}
+	m.Empty = ov.Stats.Users == 0 && ov.Stats.Groups == 0 && ov.Stats.CustomPolicies == 0
 	return Render(c, http.StatusOK, views.OverviewPage(m))
 }
 

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -77,6 +79,7 @@ func (h *Handlers) PolicyCreate(c echo.Context) error {
 	_, err := h.RAM.CreatePolicy(ctx(c), ActorOf(c), name, vals["document"], vals["description"])
 	if fields, ok := fieldErrors(err); ok {
 		m := views.PolicyNew{Layout: h.layout(c, "New policy"), Form: views.Form{Values: vals, Errors: fields}, Problems: ram.PolicyProblems(err)}
+		m.Excerpt = numberedExcerpt(vals["document"], m.Problems)
 		if msg, ok := fields["document"]; ok && len(m.Problems) == 0 {
 			m.Problems = []string{msg}
 		}
@@ -126,6 +129,9 @@ func (h *Handlers) renderPolicy(c echo.Context, status int, versionForm views.Fo
 	pref := []ram.Ref{ram.PolicyRef(p.PolicyType, p.PolicyName)}
 	m.Can = h.permissions(c, pref, "ram:UpdatePolicyDescription", "ram:CreatePolicyVersion", "ram:SetDefaultPolicyVersion",
 		"ram:DeletePolicyVersion", "ram:DeletePolicy")
+	if h.can(c, "ram:AttachPolicyToUser", append(pref, ram.AllUsersRef())...) {
+		m.GrantHref = "/permissions/new?" + url.Values{"policy": {p.PolicyType + ":" + p.PolicyName}}.Encode()
+	}
 	m.Can["detach"] = h.can(c, "ram:DetachPolicyFromUser", append(pref, ram.AllUsersRef())...) &&
 		h.can(c, "ram:DetachPolicyFromGroup", append(pref, ram.AllGroupsRef())...)
 	if m.DescForm.Values == nil {
@@ -263,6 +269,34 @@ func (h *Handlers) PolicyDelete(c echo.Context) error {
 		return err
 	}
 	return flashDone(c, "/policies", "Policy "+name+" deleted.")
+}
+
+// lineRE finds the line a validator's message points at ("line 3, column 7").
+var lineRE = regexp.MustCompile(`\bline (\d+)`)
+
+// numberedExcerpt is the part of a document the problems point at: each
+// named line with the one before and after, numbered, the named ones marked.
+func numberedExcerpt(doc string, problems []string) []views.NumberedLine {
+	lines := strings.Split(doc, "\n")
+	bad := map[int]bool{}
+	for _, p := range problems {
+		if m := lineRE.FindStringSubmatch(p); m != nil {
+			if n, err := strconv.Atoi(m[1]); err == nil && n >= 1 && n <= len(lines) {
+				bad[n] = true
+			}
+		}
+	}
+	var out []views.NumberedLine
+	for n := 1; n <= len(lines) && len(out) < 30; n++ {
+		if bad[n] || bad[n-1] || bad[n+1] {
+			text := strings.TrimRight(lines[n-1], "\r")
+			if len(text) > 200 {
+				text = text[:200] + "…"
+			}
+			out = append(out, views.NumberedLine{No: n, Text: text, Bad: bad[n]})
+		}
+	}
+	return out
 }
 
 // principalPolicies fills the policies section of a user's or group's page.

@@ -98,6 +98,20 @@ func intField(vals map[string]string, errs map[string]string, name string) int {
 	return n
 }
 
+// mergeProblems adds the domain's messages for the fields that parsed, so
+// every wrong field is named in one pass (a field that is not a number
+// keeps that message).
+func mergeProblems(errs, problems map[string]string) {
+	if len(errs) == 0 {
+		return // the domain checks again and names every problem itself
+	}
+	for k, v := range problems {
+		if _, ok := errs[k]; !ok {
+			errs[k] = v
+		}
+	}
+}
+
 // PasswordPolicySave handles POST /settings/password-policy.
 func (h *Handlers) PasswordPolicySave(c echo.Context) error {
 	names := []string{"MinimumPasswordLength", "MaxPasswordAge", "PasswordReusePrevention", "MaxLoginAttemps"}
@@ -114,6 +128,7 @@ func (h *Handlers) PasswordPolicySave(c echo.Context) error {
 		RequireSymbols:             checked(c, "RequireSymbols"),
 		HardExpiry:                 checked(c, "HardExpiry"),
 	}
+	mergeProblems(errs, ram.PasswordPolicyProblems(p))
 	var err error
 	if len(errs) == 0 {
 		_, err = h.RAM.SetPasswordPolicy(ctx(c), ActorOf(c), p)
@@ -152,6 +167,7 @@ func (h *Handlers) SecurityPreferenceSave(c echo.Context) error {
 		AllowUserToManageMFADevices: checked(c, "AllowUserToManageMFADevices"),
 		EnforceMFAForLogin:          checked(c, "EnforceMFAForLogin"),
 	}
+	mergeProblems(errs, ram.SecurityPreferenceProblems(p))
 	var err error
 	if len(errs) == 0 {
 		_, err = h.RAM.SetSecurityPreference(ctx(c), ActorOf(c), p)

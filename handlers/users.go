@@ -22,7 +22,8 @@ func userHref(name string) string { return "/users/" + url.PathEscape(name) }
 // the status of each user's console access, MFA and AccessKeys.
 func (h *Handlers) UsersList(c echo.Context) error {
 	q, sort := strings.TrimSpace(c.QueryParam("q")), c.QueryParam("sort")
-	in := ram.UserListInput{Query: q, Sort: sort, After: c.QueryParam("after"), Before: c.QueryParam("before"), Size: listPageSize}
+	status := c.QueryParam("status")
+	in := ram.UserListInput{Query: q, Sort: sort, After: c.QueryParam("after"), Before: c.QueryParam("before"), Size: listPageSize, Status: status}
 	if in.After == "" {
 		in.After = c.QueryParam("marker") // the links of earlier versions
 	}
@@ -36,7 +37,13 @@ func (h *Handlers) UsersList(c echo.Context) error {
 	if sort == "" {
 		sort = ram.SortUsersByName
 	}
-	m := views.Users{Layout: h.layout(c, "Users"), Query: q, Sort: sort, Total: page.Total, Hidden: page.Hidden}
+	m := views.Users{Layout: h.layout(c, "Users"), Query: q, Sort: sort, Total: page.Total, Hidden: page.Hidden, Status: status}
+	switch status {
+	case "no_mfa":
+		m.StatusNote = "Users with console access and no MFA device"
+	case "stale_keys":
+		m.StatusNote = "Users with an AccessKey unused for 90 days"
+	}
 	a, all := ActorOf(c), ram.AllUsersRef()
 	m.CanCreate = h.RAM.Allowed(ctx(c), a, "ram:CreateUser", all)
 	m.CanAddToGroup = h.RAM.Allowed(ctx(c), a, "ram:AddUserToGroup", all, ram.AllGroupsRef())
@@ -71,6 +78,9 @@ func (h *Handlers) UsersList(c echo.Context) error {
 		if q != "" {
 			vals.Set("q", q)
 		}
+		if status != "" {
+			vals.Set("status", status)
+		}
 		if sort != ram.SortUsersByName {
 			vals.Set("sort", sort)
 		}
@@ -89,6 +99,9 @@ func (h *Handlers) UsersList(c echo.Context) error {
 		vals := url.Values{}
 		if q != "" {
 			vals.Set("q", q)
+		}
+		if status != "" {
+			vals.Set("status", status)
 		}
 		if o.value != ram.SortUsersByName {
 			vals.Set("sort", o.value)

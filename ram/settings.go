@@ -122,6 +122,44 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, a Actor, p PasswordPoli
 	if err := s.authorize(ctx, a, "ram:SetPasswordPolicy", accountResource(acct)); err != nil {
 		return p, err
 	}
+	if fe := checkPasswordPolicy(p); fe.err() != nil {
+		err := fe.err()
+		return p, s.refuse(ctx, a, acct, "SetPasswordPolicy", "", err)
+	}
+	body, _ := json.Marshal(p)
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.PutSetting(ctx, settingPasswordPolicy, string(body)); err != nil {
+			return err
+		}
+		ev := s.event(ctx, a, acct, s.opType(a), "SetPasswordPolicy")
+		ev.RequestParameters = structParams(p)
+		return tx.AppendEvent(ctx, ev)
+	})
+	return p, err
+}
+
+// PasswordPolicyProblems returns the message of each field of p that
+// SetPasswordPolicy would refuse, so a form shows them all at once.
+func PasswordPolicyProblems(p PasswordPolicy) map[string]string { return checkPasswordPolicy(p).fields }
+
+// SecurityPreferenceProblems is PasswordPolicyProblems for the security
+// preference.
+func SecurityPreferenceProblems(p SecurityPreference) map[string]string {
+	return checkSecurityPreference(p).fields
+}
+
+func checkSecurityPreference(p SecurityPreference) fieldErrors {
+	var fe fieldErrors
+	if p.LoginSessionDuration < 1 || p.LoginSessionDuration > 24 {
+		fe.add("LoginSessionDuration", "InvalidParameter.LoginSessionDuration", "Use 1 to 24 hours.")
+	}
+	if _, msg := normalizeNetworkMasks(p.LoginNetworkMasks); msg != "" {
+		fe.add("LoginNetworkMasks", "InvalidParameter.LoginNetworkMasks", "%s", msg)
+	}
+	return fe
+}
+
+func checkPasswordPolicy(p PasswordPolicy) fieldErrors {
 	var fe fieldErrors
 	if p.MinimumPasswordLength < minPolicyPasswordLength || p.MinimumPasswordLength > maxPolicyPasswordLength {
 		fe.add("MinimumPasswordLength", "InvalidParameter.MinimumPasswordLength.Range", "Use a length from %d to %d.", minPolicyPasswordLength, maxPolicyPasswordLength)
@@ -135,19 +173,7 @@ func (s *Service) SetPasswordPolicy(ctx context.Context, a Actor, p PasswordPoli
 	if p.MaxLoginAttemps < 0 || p.MaxLoginAttemps > maxLoginAttemptsLimit {
 		fe.add("MaxLoginAttemps", "InvalidParameter.MaxLoginAttemps.Range", "Use 0 (off) to %d.", maxLoginAttemptsLimit)
 	}
-	if err := fe.err(); err != nil {
-		return p, s.refuse(ctx, a, acct, "SetPasswordPolicy", "", err)
-	}
-	body, _ := json.Marshal(p)
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.PutSetting(ctx, settingPasswordPolicy, string(body)); err != nil {
-			return err
-		}
-		ev := s.event(ctx, a, acct, s.opType(a), "SetPasswordPolicy")
-		ev.RequestParameters = structParams(p)
-		return tx.AppendEvent(ctx, ev)
-	})
-	return p, err
+	return fe
 }
 
 // GetSecurityPreference returns the security preference.
@@ -165,18 +191,11 @@ func (s *Service) SetSecurityPreference(ctx context.Context, a Actor, p Security
 	if err := s.authorize(ctx, a, "ram:SetSecurityPreference", accountResource(acct)); err != nil {
 		return p, err
 	}
-	var fe fieldErrors
-	if p.LoginSessionDuration < 1 || p.LoginSessionDuration > 24 {
-		fe.add("LoginSessionDuration", "InvalidParameter.LoginSessionDuration", "Use 1 to 24 hours.")
-	}
-	masks, msg := normalizeNetworkMasks(p.LoginNetworkMasks)
-	if msg != "" {
-		fe.add("LoginNetworkMasks", "InvalidParameter.LoginNetworkMasks", "%s", msg)
-	}
-	if err := fe.err(); err != nil {
+	if fe := checkSecurityPreference(p); fe.err() != nil {
+		err := fe.err()
 		return p, s.refuse(ctx, a, acct, "SetSecurityPreference", "", err)
 	}
-	p.LoginNetworkMasks = masks
+	p.LoginNetworkMasks, _ = normalizeNetworkMasks(p.LoginNetworkMasks)
 	body, _ := json.Marshal(p)
 	err := s.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.PutSetting(ctx, settingSecurityPreference, string(body)); err != nil {

@@ -3,6 +3,7 @@ package ram
 import (
 	"context"
 	"strings"
+	"time"
 
 	"ramconsole/store"
 )
@@ -24,6 +25,9 @@ type UserListInput struct {
 	Query, Sort   string
 	After, Before string
 	Size          int
+	// Status narrows the list: "no_mfa" (console access without an MFA
+	// device) or "stale_keys" (an AccessKey unused for 90 days).
+	Status string
 }
 
 // UserListPage is a page of the users list with the number of users the
@@ -65,7 +69,29 @@ func (s *Service) ListUserSummaries(ctx context.Context, a Actor, in UserListInp
 		before != "" && !strings.Contains(before, "\x00") {
 		return nil, &Error{Kind: EINVALID, Code: "InvalidParameter.Marker", Message: "The page link is not one this server made."}
 	}
-	rows, total, err := s.st.UserSummaries(ctx, store.UserSummaryFilter{Query: in.Query, Sort: in.Sort, After: after, Before: before, Limit: in.Size + 1})
+	hidden := map[string]string{}
+	for _, section := range []string{SectionLogin, SectionMFA, SectionAccessKeys} {
+		if action := sectionActions[section]; !s.permits(ctx, a, action, allUsersResource(acct)) {
+			hidden[section] = action
+		}
+	}
+	f := store.UserSummaryFilter{Query: in.Query, Sort: in.Sort, After: after, Before: before, Limit: in.Size + 1}
+	switch in.Status {
+	case "":
+	case "no_mfa":
+		f.NoMFA = true
+		if hidden[SectionLogin] != "" || hidden[SectionMFA] != "" {
+			return nil, &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Filtering by MFA needs ram:GetLoginProfile and ram:GetUserMFAInfo."}
+		}
+	case "stale_keys":
+		f.StaleKeysBefore = s.Now().Add(-90 * 24 * time.Hour)
+		if hidden[SectionAccessKeys] != "" {
+			return nil, &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Filtering by AccessKeys needs ram:ListAccessKeys."}
+		}
+	default:
+		return nil, &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Filter by no_mfa or stale_keys."}
+	}
+	rows, total, err := s.st.UserSummaries(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +104,7 @@ func (s *Service) ListUserSummaries(ctx context.Context, a Actor, in UserListInp
 			rows = rows[:in.Size]
 		}
 	}
-	for _, section := range []string{SectionLogin, SectionMFA, SectionAccessKeys} {
-		action := sectionActions[section]
-		if s.permits(ctx, a, action, allUsersResource(acct)) {
-			continue
-		}
+	for section, action := range hidden {
 		if p.Hidden == nil {
 			p.Hidden = map[string]string{}
 		}

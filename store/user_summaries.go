@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sort orders of the console's users list.
@@ -32,6 +33,11 @@ type UserSummaryFilter struct {
 	Sort          string
 	After, Before string
 	Limit         int
+	// NoMFA keeps the users with console access and no MFA device.
+	NoMFA bool
+	// StaleKeysBefore, when set, keeps the users with an AccessKey last
+	// used (or, never used, created) before it.
+	StaleKeysBefore time.Time
 }
 
 // userSortKeys is each order's key, as SQL, and whether it descends; the
@@ -75,6 +81,14 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 		conds = append(conds, "(u.user_name_lower >= ? AND u.user_name_lower < ? OR u.display_lower >= ? AND u.display_lower < ?)")
 		args = append(args, q, hi, q, hi)
 	}
+	if f.NoMFA {
+		conds = append(conds, `EXISTS (SELECT 1 FROM login_profiles lp WHERE lp.user_id = u.user_id)
+			AND NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.principal = 'user/' || u.user_id)`)
+	}
+	if !f.StaleKeysBefore.IsZero() {
+		conds = append(conds, "EXISTS (SELECT 1 FROM access_keys k WHERE k.user_id = u.user_id AND coalesce(k.last_used_at, k.created_at) < ?)")
+		args = append(args, timeText(f.StaleKeysBefore))
+	}
 	var total int
 	where := "1"
 	if len(conds) > 0 {
@@ -114,7 +128,8 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 		(SELECT count(*) FROM access_keys k WHERE k.user_id = u.user_id),
 		(SELECT count(*) FROM access_keys k WHERE k.user_id = u.user_id AND k.status = 'Active'),
 		coalesce((SELECT max(last_used_at) FROM access_keys k WHERE k.user_id = u.user_id), '')
-		FROM (SELECT u.* FROM users u WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?) u ORDER BY ` + order
+		FROM (SELECT u.rowid AS rid FROM users u WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?) p
+		JOIN users u ON u.rowid = p.rid ORDER BY ` + order
 	args = append(args, f.Limit)
 	rows, err := r.query(ctx, query, args...)
 	if err != nil {

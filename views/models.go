@@ -78,6 +78,9 @@ type Check struct {
 	Label string
 	OK    bool
 	Hint  string
+	// Href leads to what to fix (the users concerned, the setting);
+	// FixHref and FixLabel, when set, to a second place (the setting).
+	Href, FixHref, FixLabel string
 }
 
 // Count is one figure on the overview.
@@ -96,6 +99,8 @@ type Overview struct {
 	LogonName string // the form of a RAM user's logon name
 	Counts    []Count
 	Checks    []Check
+	// Empty: no users, groups or custom policies yet (a "get started" card).
+	Empty bool
 }
 
 // Error is an error page.
@@ -129,8 +134,10 @@ type Users struct {
 	Query  string
 	Sort   string
 	Sorts  []Link // the orders, the current one marked
-	Total  int    // users the search matches
-	Rows   []UserRow
+	// Status narrows the list (no_mfa, stale_keys); StatusNote says how.
+	Status, StatusNote string
+	Total              int // users the search matches
+	Rows               []UserRow
 	// FirstHref, PrevHref and NextHref page through the list ("" for none).
 	FirstHref, PrevHref, NextHref string
 	// What the viewer may do, for the buttons: hidden or disabled otherwise.

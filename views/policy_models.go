@@ -22,6 +22,16 @@ type PolicyNew struct {
 	Layout   Layout
 	Form     Form
 	Problems []string
+	// Excerpt is the document's lines the problems point at, numbered.
+	Excerpt []NumberedLine
+}
+
+// NumberedLine is one numbered line of a document; Bad marks a line a
+// problem points at.
+type NumberedLine struct {
+	No   int
+	Text string
+	Bad  bool
 }
 
 // VersionRow is one version of a policy.
@@ -56,6 +66,8 @@ type PolicyDetail struct {
 	// Can says which actions the viewer may do on the policy ("detach":
 	// from its users and groups).
 	Can map[string]bool
+	// GrantHref is the "Add permissions" panel with this policy ticked.
+	GrantHref string
 }
 
 // PolicyDelete confirms deleting a custom policy.

@@ -43,7 +43,7 @@ func SettingsPage(m Settings) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Settings</h1><section class=\"card\"><h2>Password policy</h2><form class=\"stack\" method=\"post\" action=\"/settings/password-policy\" novalidate>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Settings</h1><section class=\"card\" id=\"password-policy\"><h2>Password policy</h2><form class=\"stack\" method=\"post\" action=\"/settings/password-policy\" novalidate>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -87,7 +87,7 @@ func SettingsPage(m Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<button class=\"primary\" type=\"submit\">Save password policy</button></form></section><section class=\"card\"><h2>Login settings</h2><form class=\"stack\" method=\"post\" action=\"/settings/security\" novalidate>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<button class=\"primary\" type=\"submit\">Save password policy</button></form></section><section class=\"card\" id=\"login-settings\"><h2>Login settings</h2><form class=\"stack\" method=\"post\" action=\"/settings/security\" novalidate>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -123,7 +123,7 @@ func SettingsPage(m Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<button class=\"primary\" type=\"submit\">Save login settings</button></form></section><section class=\"card\"><h2>Account alias</h2><form class=\"stack\" method=\"post\" action=\"/settings/alias\" novalidate>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<button class=\"primary\" type=\"submit\">Save login settings</button></form></section><section class=\"card\" id=\"alias\"><h2>Account alias</h2><form class=\"stack\" method=\"post\" action=\"/settings/alias\" novalidate>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -62,6 +62,7 @@ func TestBrowserMainPagesAtDesktopAndPhone(t *testing.T) {
 	ctx := newChrome(t)
 	h := newHarness(t)
 	owner, _ := h.setupOwner()
+	seedUsers(t, h, 60)
 	h.createEmployee(owner, "alice-with-a-rather-long-user-name")
 	owner.get("/groups/new")
 	owner.post("/groups", url.Values{"name": {"developers"}, "comments": {"Everyone who ships code"}})
@@ -76,6 +77,8 @@ func TestBrowserMainPagesAtDesktopAndPhone(t *testing.T) {
 		{"policies", "/policies", "[data-testid=policies-table]"},
 		{"policy", "/policies/System/AdministratorAccess", "h1"},
 		{"simulator", "/simulator", "form"},
+		{"add-permissions", "/permissions/new?kind=user&user=user-001&q=read", "[data-testid=policy-picker]"},
+		{"bulk-delete", "/bulk/users/delete?user=user-001&user=user-002", "[data-testid=bulk-delete-list]"},
 		{"audit", "/audit", "[data-testid=audit-table]"},
 		{"settings", "/settings", "h1"},
 	}
@@ -130,5 +133,63 @@ func TestBrowserMainPagesAtDesktopAndPhone(t *testing.T) {
 	}
 	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/users") {
 		t.Errorf("the menu led to %s", loc)
+	}
+}
+
+// TestBrowserReadOnlyUserSeesNoMutationButtons: a user with
+// AliyunRAMReadOnlyAccess browses users, groups, policies and roles and
+// meets no form that changes anything, no create, edit or delete link, and
+// no bulk action; at phone width the users list does not scroll sideways.
+func TestBrowserReadOnlyUserSeesNoMutationButtons(t *testing.T) {
+	ctx := newChrome(t)
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	seedUsers(t, h, 60)
+	owner.get("/groups/new")
+	owner.post("/groups", url.Values{"name": {"team"}})
+	owner.get("/groups/team")
+	owner.post("/groups/team/members", url.Values{"user": {"user-001"}})
+	reader := h.ramUser(owner, "reader", []string{"AliyunRAMReadOnlyAccess"}, nil)
+	if err := do(ctx, useSession(h, reader)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/users", "/users/user-001", "/groups", "/groups/team", "/policies", "/policies/System/AdministratorAccess", "/roles"} {
+		if err := do(ctx, chromedp.Navigate(h.srv.URL+path), chromedp.WaitVisible(`main h1`)); err != nil {
+			dumpPage(t, ctx)
+			t.Fatalf("%s: %v", path, err)
+		}
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+			const out = [];
+			for (const f of document.querySelectorAll('form')) {
+				if (f.method === 'post' && f.getAttribute('action') !== '/logout') out.push('form ' + f.getAttribute('action'));
+			}
+			for (const a of document.querySelectorAll('main a')) {
+				const h = a.getAttribute('href') || '';
+				if (/\/(new|edit|delete)$/.test(h) || h.startsWith('/permissions/')) out.push('link ' + h);
+			}
+			for (const b of document.querySelectorAll('main button[formaction]')) out.push('button ' + b.getAttribute('formaction'));
+			return out;
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) > 0 {
+			t.Errorf("%s offers the read-only user %v", path, found)
+		}
+	}
+	if err := do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(h.srv.URL+"/users"), chromedp.WaitVisible(`[data-testid=users-table]`)); err != nil {
+		t.Fatal(err)
+	}
+	saveShot(t, ctx, "users-read-only-390")
+	over, sw, iw, err := overflows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if over {
+		t.Errorf("the users list at 390 px scrolls sideways: scrollWidth %d > innerWidth %d", sw, iw)
+	}
+	note, _ := chromedp.Run(ctx, chromedp.Text(`[data-testid=create-user-note]`))
+	if !strings.Contains(note, "ram:CreateUser") {
+		t.Errorf("the users list does not say creating users needs ram:CreateUser: %q", note)
 	}
 }
