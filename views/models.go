@@ -52,6 +52,7 @@ type Login struct {
 	Layout  Layout
 	Form    Form
 	Message string // the one refusal message
+	Notice  string // why the person is asked to sign in (a session that ended)
 	Next    string
 }
 
@@ -64,13 +65,15 @@ type LoginMFA struct {
 
 // MFABind is the binding page of a virtual MFA device.
 type MFABind struct {
-	Layout    Layout
-	Form      Form
-	Secret    string // Base32 seed
-	URI       string // otpauth URI
-	QRCode    string // base64 PNG
-	Forced    bool   // binding is required before anything else
-	HasDevice bool   // a device is bound already: offer to unbind instead
+	Layout Layout
+	Form   Form
+	Secret string // Base32 seed
+	// SecretGroups is the seed in groups of four for typing by hand.
+	SecretGroups string
+	URI          string // otpauth URI
+	QRCode       string // base64 PNG
+	Forced       bool   // binding is required before anything else
+	HasDevice    bool   // a device is bound already: offer to unbind instead
 }
 
 // Check is one line of the overview's security checklist.

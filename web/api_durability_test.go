@@ -320,7 +320,7 @@ func setupOverHTTP(t *testing.T, base, setupURL string) employee {
 	}
 	token := setupURL[strings.LastIndex(setupURL, "=")+1:]
 	do("GET", setupURL, nil)
-	if st, loc, body := do("POST", "/setup", url.Values{"token": {token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "alias": {testAlias}}); st != 303 || loc != "/mfa/bind" {
+	if st, loc, body := do("POST", "/setup", url.Values{"token": {token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "confirm_password": {testOwnerPW}, "alias": {testAlias}}); st != 303 || loc != "/mfa/bind" {
 		t.Fatalf("POST /setup: %d %q %.300s", st, loc, body)
 	}
 	_, _, page := do("GET", "/mfa/bind", nil)

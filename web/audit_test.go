@@ -34,6 +34,7 @@ var auditedRoutes = map[string][]string{
 	"POST /login/mfa":                                       {"ConsoleSignin", "CheckMFA"},
 	"POST /logout":                                          {"ConsoleSignout"},
 	"POST /mfa/bind":                                        {"BindMFADevice"},
+	"POST /mfa/bind/new":                                    {},
 	"POST /mfa/unbind":                                      {"UnbindMFADevice"},
 	"POST /password/change":                                 {"ChangePassword"},
 	"POST /me/accesskeys":                                   {"CreateAccessKey"},
@@ -222,7 +223,7 @@ func TestAuditCoverage(t *testing.T) {
 	cases := []auditCase{
 		{"POST /setup", "first-run setup", []string{"SetupAccount"}, "", "root", func() page {
 			o.get("/setup?token=" + h.token)
-			return o.post("/setup", form("token", h.token, "email", testOwnerEmail, "password", testOwnerPW, "alias", testAlias))
+			return o.post("/setup", form("token", h.token, "email", testOwnerEmail, "password", testOwnerPW, "confirm_password", testOwnerPW, "alias", testAlias))
 		}},
 		{"POST /mfa/bind", "wrong binding codes", []string{"BindMFADevice"}, "*", "root", func() page {
 			p := o.get("/mfa/bind")

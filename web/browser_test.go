@@ -55,6 +55,7 @@ func TestBrowserOwnerSetupAndMFA(t *testing.T) {
 		chromedp.WaitVisible(`input[name=email]`),
 		chromedp.SendKeys(`input[name=email]`, testOwnerEmail),
 		chromedp.SendKeys(`input[name=password]`, testOwnerPW),
+		chromedp.SendKeys(`input[name=confirm_password]`, testOwnerPW),
 		chromedp.SendKeys(`input[name=alias]`, testAlias),
 		chromedp.Click(`button[type=submit]`),
 		chromedp.WaitVisible(`[data-testid=mfa-secret]`),

@@ -222,7 +222,7 @@ func (h *harness) setupOwner() (*browser, string) {
 	h.t.Helper()
 	b := h.browser()
 	expectStatus(h.t, b.get("/setup?token="+h.token), 200, "GET /setup")
-	p := b.post("/setup", url.Values{"token": {h.token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "alias": {testAlias}})
+	p := b.post("/setup", url.Values{"token": {h.token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "confirm_password": {testOwnerPW}, "alias": {testAlias}})
 	expectRedirect(h.t, p, "/mfa/bind", "POST /setup")
 	p = b.get("/mfa/bind")
 	expectStatus(h.t, p, 200, "GET /mfa/bind")

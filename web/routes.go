@@ -121,8 +121,9 @@ func routes(h *handlers.Handlers) []Route {
 		// The signed-in identity's own MFA device and password (self-service).
 		{Method: get, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABindForm, Nav: "MFA device", NavFor: NavOwner},
 		{Method: post, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABind},
+		{Method: post, Path: "/mfa/bind/new", Access: BindStep, Handler: h.MFABindNew},
 		{Method: post, Path: "/mfa/unbind", Access: SignedIn, Handler: h.MFAUnbind},
-		{Method: get, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordForm},
+		{Method: get, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordForm, Nav: "Change password", NavFor: NavOwner},
 		{Method: post, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordChange},
 
 		// Users.
@@ -191,6 +192,13 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 				return echo.ErrNotFound
 			}
 			if err := checkCSRF(c); err != nil {
+				// A form of this site posted after its session ended is a
+				// sign-in to do, not an attack: back to the form after it.
+				if r.Access >= AnySession && handlers.SessionOf(c).Principal() == "" {
+					if page, ok := sameSiteForm(c.Request()); ok {
+						return c.Redirect(http.StatusSeeOther, sessionEndedLogin(page))
+					}
+				}
 				return err
 			}
 			s := handlers.SessionOf(c)
@@ -251,9 +259,52 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 				if c.Request().Method == http.MethodGet {
 					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 				}
+				if page, ok := sameSiteForm(c.Request()); ok {
+					return c.Redirect(http.StatusSeeOther, sessionEndedLogin(page))
+				}
 				return c.Redirect(http.StatusSeeOther, "/login")
 			}
 			return c.Redirect(http.StatusSeeOther, handlers.StagePath(stage))
 		}
 	}
+}
+
+// sameSiteForm says whether an unsafe request provably comes from a page of
+// this site (Sec-Fetch-Site same-origin, or an Origin or Referer naming this
+// host, and nothing naming another), and which page posted it: the
+// Referer's path, else the overview.
+func sameSiteForm(r *http.Request) (page string, ok bool) {
+	proof := false
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		proof = true
+	case "":
+	default:
+		return "", false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host != r.Host {
+			return "", false
+		}
+		proof = true
+	}
+	page = "/"
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		if err != nil || u.Host != r.Host {
+			return "", false
+		}
+		proof = true
+		if u.Path != "" && u.Path != "/login" {
+			page = u.RequestURI()
+		}
+	}
+	return page, proof
+}
+
+// sessionEndedLogin is the sign-in page that says the session ended and
+// leads back to page.
+func sessionEndedLogin(page string) string {
+	return "/login?next=" + url.QueryEscape(page) + "&ended=1"
 }
