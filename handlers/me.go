@@ -44,7 +44,7 @@ func (h *Handlers) MeAccessKeyCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.reveal(c, views.Reveal{Title: "Your new AccessKey", UserName: k.UserName, Back: "/me"}, k)
+	return h.handOver(c, handoverSheet{Title: "Your new AccessKey", UserName: k.UserName, Back: "/me"}, k)
 }
 
 // MeAccessKeyStatus handles POST /me/accesskeys/:id/status.

@@ -197,17 +197,7 @@ const keyDownloadTTL = 10 * time.Minute
 // OfferKeyDownload makes the one-time CSV link of a new key, bound to the
 // session that created it. It returns the token for the URL.
 func (s *Service) OfferKeyDownload(ctx context.Context, sessionHash string, k *NewAccessKey) (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	token := hex.EncodeToString(b)
-	th := tokenHash(token)
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		return tx.CreateKeyDownload(ctx, store.KeyDownload{TokenHash: th, SessionHash: sessionHash, AccessKeyID: k.AccessKeyID,
-			SecretEnc: s.sealer.Seal("key_downloads/"+th, []byte(k.AccessKeySecret)), ExpiresAt: tx.Now().Add(keyDownloadTTL)})
-	})
-	return token, err
+	return s.offerOnce(ctx, sessionHash, k.AccessKeyID, []byte(k.AccessKeySecret))
 }
 
 // TakeKeyDownload returns the key id and secret of a one-time CSV link: once,
@@ -215,28 +205,15 @@ func (s *Service) OfferKeyDownload(ctx context.Context, sessionHash string, k *N
 // (DownloadAccessKeyCSV, with the AccessKeyId — never the secret) in the
 // transaction that uses the link up.
 func (s *Service) TakeKeyDownload(ctx context.Context, a Actor, sessionHash, token string) (id, secret string, err error) {
-	th := tokenHash(token)
-	var d *store.KeyDownload
-	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		if d, err = tx.TakeKeyDownload(ctx, th, sessionHash); err != nil || sessionHash == "" {
-			return err
-		}
+	id, plain, err := s.takeOnce(ctx, sessionHash, token, "LTAI", func(tx *store.Tx, id string) error {
 		ev := s.event(ctx, a, s.accountID(ctx), s.opType(a), EventDownloadAccessKeyCSV)
-		ev.RequestParameters = map[string]any{"AccessKeyId": d.AccessKeyID}
+		ev.RequestParameters = map[string]any{"AccessKeyId": "LTAI" + id}
 		return tx.AppendEvent(ctx, ev)
 	})
-	if errors.Is(err, store.ErrNotFound) || err == nil && sessionHash == "" {
-		return "", "", notFound("EntityNotExist.Download", "download (it is used once, by the session that created the key, within 10 minutes)")
-	}
 	if err != nil {
 		return "", "", err
 	}
-	plain, err := s.sealer.Open("key_downloads/"+th, d.SecretEnc)
-	if err != nil {
-		return "", "", err
-	}
-	return d.AccessKeyID, string(plain), nil
+	return "LTAI" + id, string(plain), nil
 }
 
 // EventDownloadAccessKeyCSV records the download of a new key's CSV.

@@ -192,11 +192,25 @@ type Reveal struct {
 	Layout    Layout
 	Title     string
 	UserName  string
+	LogonName string
+	LogonURL  string
 	Password  string
+	Generated bool // the password was generated (else typed by the administrator)
 	KeyID     string
 	KeySecret string
 	CSVHref   string
-	Back      string
+	// CredentialsHref is the one-time CSV of the console credentials.
+	CredentialsHref string
+	Back            string
+	NextSteps       []Link
+	// Gone: the page was shown once already; the secret can no longer be shown.
+	Gone bool
+}
+
+// Link is a labelled link.
+type Link struct {
+	Label string
+	Href  string
 }
 
 // GroupRow is one line of the groups table.

@@ -185,6 +185,7 @@ func TestAuditCoverage(t *testing.T) {
 	)
 	sec.add(alicePW, aliceNewPW, bobPW, bobPW2, carolPW, wrongPW)
 	reveal := func(p page) {
+		p = o.follow(p)
 		if m := generatedPWRE.FindStringSubmatch(p.body); m != nil {
 			sec.add(m[1])
 		}
@@ -192,8 +193,11 @@ func TestAuditCoverage(t *testing.T) {
 			sec.add(m[1])
 		}
 	}
-	keyOf := func(p page) string {
-		reveal(p)
+	keyOf := func(b *browser, p page) string {
+		p = b.follow(p)
+		if m := keySecretRE.FindStringSubmatch(p.body); m != nil {
+			sec.add(m[1])
+		}
 		return find(t, keyIDRE, p.body, "AccessKey ID")
 	}
 	form := func(kv ...string) url.Values {
@@ -276,7 +280,7 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /users", "user with password and key", []string{"CreateUser", "CreateLoginProfile", "CreateAccessKey"}, "", "root", func() page {
 			p := o.post("/users", form("name", "cov-alice", "display_name", "Alice", "console_login", "true", "password", alicePW,
 				"create_access_key", "true"))
-			aliceKey = keyOf(p)
+			aliceKey = keyOf(o, p)
 			return p
 		}},
 		{"POST /users", "user with generated password and key", []string{"CreateUser", "CreateLoginProfile", "CreateAccessKey"}, "", "root", func() page {
@@ -314,7 +318,7 @@ func TestAuditCoverage(t *testing.T) {
 		}},
 		{"POST /users/:name/accesskeys", "second key", []string{"CreateAccessKey"}, "", "root", func() page {
 			p := o.post("/users/cov-bob/accesskeys", nil)
-			bobKey = keyOf(p)
+			bobKey = keyOf(o, p)
 			return p
 		}},
 		{"POST /users/:name/accesskeys", "third key", []string{"CreateAccessKey"}, "*", "root", func() page {
@@ -364,7 +368,7 @@ func TestAuditCoverage(t *testing.T) {
 		}},
 		{"POST /me/accesskeys", "own key", []string{"CreateAccessKey"}, "", "cov-alice", func() page {
 			p := alice.post("/me/accesskeys", nil)
-			aliceKey2 = keyOf(p)
+			aliceKey2 = keyOf(alice, p)
 			return p
 		}},
 		{"POST /me/accesskeys/:id/status", "own key inactive", []string{"UpdateAccessKey"}, "", "cov-alice", func() page {

@@ -140,7 +140,7 @@ func TestBrowserEmployeeJourney(t *testing.T) {
 		chromedp.WaitVisible(`input[name=name]`),
 		chromedp.SendKeys(`input[name=name]`, "alice"),
 		chromedp.SendKeys(`input[name=display_name]`, "Alice Example"),
-		chromedp.Click(`input[name=mfa_bind_required]`),
+		chromedp.Click(`input[name=console_login]`),
 		chromedp.Click(`input[name=create_access_key]`),
 		chromedp.Click(`form[action="/users"] button[type=submit]`),
 		chromedp.WaitVisible(`[data-testid=accesskey-csv]`),

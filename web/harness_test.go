@@ -273,3 +273,22 @@ func (h *harness) rawDatabase() []byte {
 	}
 	return all
 }
+
+// follow GETs the page a 303 leads to (the one-time hand-over sheet that
+// follows creating a user, a password or an AccessKey); other pages it
+// returns as they are.
+func (b *browser) follow(p page) page {
+	b.h.t.Helper()
+	if p.status != http.StatusSeeOther {
+		return p
+	}
+	return b.get(p.header.Get("Location"))
+}
+
+// expectHandover checks that a POST led to its one-time hand-over sheet.
+func expectHandover(t testing.TB, p page, what string) {
+	t.Helper()
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/handover/") {
+		t.Fatalf("%s: got %d → %q, want 303 → /handover/…", what, p.status, p.header.Get("Location"))
+	}
+}

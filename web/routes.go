@@ -117,6 +117,9 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/me/accesskeys/:id/status", Access: SignedIn, Handler: h.MeAccessKeyStatus},
 		{Method: post, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDelete},
 		{Method: get, Path: "/accesskeys/download/:token", Access: SignedIn, Handler: h.AccessKeyDownload},
+		// One-time results: the hand-over sheet after a new password or key, and its credentials CSV.
+		{Method: get, Path: "/handover/:token", Access: SignedIn, Handler: h.Handover},
+		{Method: get, Path: "/credentials/download/:token", Access: SignedIn, Handler: h.CredentialsDownload},
 
 		// The signed-in identity's own MFA device and password (self-service).
 		{Method: get, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABindForm, Nav: "MFA device", NavFor: NavOwner},
