@@ -371,13 +371,18 @@ func (h *Handlers) AccessKeyStatus(c echo.Context) error {
 	return flashDone(c, userHref(name), "AccessKey "+id+" is now "+status+".")
 }
 
-// AccessKeyDelete handles POST /users/:name/accesskeys/:id/delete.
+// AccessKeyDelete handles POST /users/:name/accesskeys/:id/delete: the key
+// must be Inactive and its ID typed again (confirm).
 func (h *Handlers) AccessKeyDelete(c echo.Context) error {
 	name, id := c.Param("name"), c.Param("id")
-	if err := h.RAM.DeleteAccessKey(ctx(c), ActorOf(c), name, id); err != nil {
-		return err
+	base, back := userHref(name)+"/accesskeys/"+url.PathEscape(id), userHref(name)
+	if c.FormValue("confirm") != id {
+		return h.keyDeleteRefused(c, false, base, back, nil)
 	}
-	return flashDone(c, userHref(name), "AccessKey "+id+" deleted.")
+	if err := h.RAM.DeleteDisabledAccessKey(ctx(c), ActorOf(c), name, id); err != nil {
+		return h.keyDeleteRefused(c, false, base, back, err)
+	}
+	return flashDone(c, back, "AccessKey "+id+" deleted.")
 }
 
 // UserGroupAdd handles POST /users/:name/groups with group.

@@ -165,12 +165,20 @@ func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, s
 	return nil
 }
 
-// DeleteAccessKey deletes a key.
+// DeleteAccessKey deletes a key, Active or Inactive: the OpenAPI's
+// DeleteAccessKey, as Alibaba Cloud RAM's.
 func (s *Service) DeleteAccessKey(ctx context.Context, a Actor, name, keyID string) error {
-	return s.deleteAccessKeyAs(ctx, a, name, keyID, "ram:DeleteAccessKey")
+	return s.deleteAccessKeyAs(ctx, a, name, keyID, "ram:DeleteAccessKey", false)
 }
 
-func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, action string) error {
+// DeleteDisabledAccessKey deletes a key only when it is Inactive: the
+// console's rule (RAM's console offers Delete only for a disabled key), so
+// a key is switched off, and seen not to be missed, before it is gone.
+func (s *Service) DeleteDisabledAccessKey(ctx context.Context, a Actor, name, keyID string) error {
+	return s.deleteAccessKeyAs(ctx, a, name, keyID, "ram:DeleteAccessKey", true)
+}
+
+func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, action string, disabledOnly bool) error {
 	acct, owner, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
 		return err
@@ -179,6 +187,9 @@ func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, a
 		u, k, err := s.userKey(ctx, tx, owner, keyID)
 		if err != nil {
 			return err
+		}
+		if disabledOnly && k.Status == "Active" {
+			return conflict("DeleteConflict.AccessKey.Active", "AccessKey "+k.AccessKeyID+" is Active. Disable it first, make sure nothing fails without it, then delete it.")
 		}
 		if err := tx.DeleteAccessKey(ctx, k.AccessKeyID); err != nil {
 			return err
@@ -255,12 +266,25 @@ func (s *Service) UpdateOwnAccessKey(ctx context.Context, a Actor, keyID, status
 	return s.updateAccessKeyAs(ctx, a, "", keyID, status, "")
 }
 
-// DeleteOwnAccessKey deletes one of the signed-in user's keys.
+// DeleteOwnAccessKey deletes one of the signed-in user's keys; like the
+// console's DeleteDisabledAccessKey, only an Inactive one.
 func (s *Service) DeleteOwnAccessKey(ctx context.Context, a Actor, keyID string) error {
 	if err := s.selfKeys(ctx, a); err != nil {
 		return err
 	}
-	return s.deleteAccessKeyAs(ctx, a, "", keyID, "")
+	return s.deleteAccessKeyAs(ctx, a, "", keyID, "", true)
+}
+
+// OwnAccessKeys lists the signed-in RAM user's keys (self-service).
+func (s *Service) OwnAccessKeys(ctx context.Context, a Actor) ([]AccessKey, error) {
+	if err := s.selfKeys(ctx, a); err != nil {
+		return nil, err
+	}
+	_, u, err := s.keyOwner(ctx, a, "", "")
+	if err != nil {
+		return nil, err
+	}
+	return s.st.AccessKeys(ctx, u.UserID)
 }
 
 // OwnDetail is what /me shows the signed-in RAM user about itself.

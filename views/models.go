@@ -295,3 +295,26 @@ type PasswordChange struct {
 	Form   Form
 	Forced bool
 }
+
+// Confirm is a confirmation page before an irreversible or locking-out
+// change. Hidden and FixHidden are form fields as name (Label) and value
+// (Href) pairs.
+type Confirm struct {
+	Layout    Layout
+	Title     string
+	Breaks    []string // what stops working
+	Notes     []string
+	Action    string // the POST
+	Button    string
+	Hidden    []Link
+	Want      string // typed confirmation, when set
+	WantLabel string
+	Form      Form
+	Back      string
+	// Blocked says why it cannot be done yet; FixAction is the POST that
+	// gets there (disable the key), labelled FixLabel.
+	Blocked   string
+	FixAction string
+	FixLabel  string
+	FixHidden []Link
+}

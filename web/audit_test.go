@@ -174,7 +174,7 @@ func TestAuditCoverage(t *testing.T) {
 	o := h.uaBrowser()
 	var ownerSecret string
 	var alice, carol, o2 *browser
-	var bobKey, aliceKey, aliceKey2 string
+	var bobKey, aliceKey2 string
 	const (
 		alicePW    = "Canary-Amber-Pass-7351"
 		aliceNewPW = "Canary-Birch-Pass-8462"
@@ -280,7 +280,7 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /users", "user with password and key", []string{"CreateUser", "CreateLoginProfile", "CreateAccessKey"}, "", "root", func() page {
 			p := o.post("/users", form("name", "cov-alice", "display_name", "Alice", "console_login", "true", "password", alicePW,
 				"create_access_key", "true"))
-			aliceKey = keyOf(o, p)
+			_ = keyOf(o, p)
 			return p
 		}},
 		{"POST /users", "user with generated password and key", []string{"CreateUser", "CreateLoginProfile", "CreateAccessKey"}, "", "root", func() page {
@@ -328,10 +328,11 @@ func TestAuditCoverage(t *testing.T) {
 			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/status", form("status", "Inactive"))
 		}},
 		{"POST /users/:name/accesskeys/:id/delete", "delete key", []string{"DeleteAccessKey"}, "", "root", func() page {
-			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/delete", nil)
+			o.get("/users/cov-bob/accesskeys/" + bobKey + "/delete")
+			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/delete", form("confirm", bobKey))
 		}},
 		{"POST /users/:name/accesskeys/:id/delete", "unknown key", []string{"DeleteAccessKey"}, "*", "root", func() page {
-			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/delete", nil)
+			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/delete", form("confirm", bobKey))
 		}},
 		{"POST /users/:name/login-profile/password", "reset password", []string{"UpdateLoginProfile"}, "", "root", func() page {
 			return o.post("/users/cov-bob/login-profile/password", form("password", bobPW))
@@ -371,15 +372,19 @@ func TestAuditCoverage(t *testing.T) {
 			aliceKey2 = keyOf(alice, p)
 			return p
 		}},
+		{"POST /me/accesskeys/:id/delete", "own Active key", []string{"DeleteAccessKey"}, "DeleteConflict.AccessKey.Active", "cov-alice", func() page {
+			alice.get("/me/accesskeys/" + aliceKey2 + "/delete")
+			return alice.post("/me/accesskeys/"+aliceKey2+"/delete", form("confirm", aliceKey2))
+		}},
 		{"POST /me/accesskeys/:id/status", "own key inactive", []string{"UpdateAccessKey"}, "", "cov-alice", func() page {
 			alice.get("/me")
-			return alice.post("/me/accesskeys/"+aliceKey+"/status", form("status", "Inactive"))
+			return alice.post("/me/accesskeys/"+aliceKey2+"/status", form("status", "Inactive"))
 		}},
 		{"POST /me/accesskeys/:id/delete", "own key deleted", []string{"DeleteAccessKey"}, "", "cov-alice", func() page {
-			return alice.post("/me/accesskeys/"+aliceKey2+"/delete", nil)
+			return alice.post("/me/accesskeys/"+aliceKey2+"/delete", form("confirm", aliceKey2))
 		}},
 		{"POST /me/accesskeys/:id/delete", "another user's key", []string{"DeleteAccessKey"}, "*", "cov-alice", func() page {
-			return alice.post("/me/accesskeys/"+bobKey+"/delete", nil)
+			return alice.post("/me/accesskeys/"+bobKey+"/delete", form("confirm", bobKey))
 		}},
 		{"POST /roles/:name/switch", "switch without permission", []string{"SwitchRole"}, "NoPermission", "cov-alice", func() page {
 			alice.get("/roles/cov-switch/switch")

@@ -578,7 +578,12 @@ func TestSelfServiceAccessKeys(t *testing.T) {
 	b.get("/me")
 	expectStatus(t, b.post("/me/accesskeys", nil), 409, "third own key")
 	// Another user's key is not one's own.
-	p = b.post("/me/accesskeys/"+e.keyID+"/delete", nil)
+	b.get("/me/accesskeys/" + e.keyID + "/delete")
+	expectStatus(t, b.post("/me/accesskeys/"+e.keyID+"/delete", url.Values{"confirm": {e.keyID}}), http.StatusConflict, "deleting one's own Active key")
+	b.post("/me/accesskeys/"+e.keyID+"/status", url.Values{"status": {"Inactive"}})
+	b.get("/me/accesskeys/" + e.keyID + "/delete")
+	expectStatus(t, b.post("/me/accesskeys/"+e.keyID+"/delete", nil), http.StatusUnprocessableEntity, "deleting one's own key without typing its ID")
+	p = b.post("/me/accesskeys/"+e.keyID+"/delete", url.Values{"confirm": {e.keyID}})
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("deleting one's own first key: %d", p.status)
 	}

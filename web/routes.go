@@ -115,6 +115,7 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/me", Access: SignedIn, Handler: h.Me, Nav: "My account", NavFor: NavRAMUser},
 		{Method: post, Path: "/me/accesskeys", Access: SignedIn, Handler: h.MeAccessKeyCreate},
 		{Method: post, Path: "/me/accesskeys/:id/status", Access: SignedIn, Handler: h.MeAccessKeyStatus},
+		{Method: get, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDeleteForm},
 		{Method: post, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDelete},
 		{Method: get, Path: "/accesskeys/download/:token", Access: SignedIn, Handler: h.AccessKeyDownload},
 		// One-time results: the hand-over sheet after a new password or key, and its credentials CSV.
@@ -143,12 +144,16 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/users/:name/login-profile/password", Access: SignedIn, Handler: h.LoginProfilePassword, Action: "ram:UpdateLoginProfile", Resources: theUser},
 		{Method: post, Path: "/users/:name/login-profile/flags", Access: SignedIn, Handler: h.LoginProfileFlags, Action: "ram:UpdateLoginProfile", Resources: theUser},
 		{Method: post, Path: "/users/:name/login-profile/status", Access: SignedIn, Handler: h.LoginProfileStatus, Action: "ram:UpdateLoginProfile", Resources: theUser},
+		{Method: get, Path: "/users/:name/login-profile/delete", Access: SignedIn, Handler: h.LoginProfileDeleteForm, Action: "ram:DeleteLoginProfile", Resources: theUser},
 		{Method: post, Path: "/users/:name/login-profile/delete", Access: SignedIn, Handler: h.LoginProfileDelete, Action: "ram:DeleteLoginProfile", Resources: theUser},
+		{Method: get, Path: "/users/:name/mfa/unbind", Access: SignedIn, Handler: h.UserMFAUnbindForm, Action: "ram:UnbindMFADevice", Resources: theUser},
 		{Method: post, Path: "/users/:name/mfa/unbind", Access: SignedIn, Handler: h.UserMFAUnbind, Action: "ram:UnbindMFADevice", Resources: theUser},
 		{Method: post, Path: "/users/:name/accesskeys", Access: SignedIn, Handler: h.AccessKeyCreate, Action: "ram:CreateAccessKey", Resources: theUser},
 		{Method: post, Path: "/users/:name/accesskeys/:id/status", Access: SignedIn, Handler: h.AccessKeyStatus, Action: "ram:UpdateAccessKey", Resources: theUser},
+		{Method: get, Path: "/users/:name/accesskeys/:id/delete", Access: SignedIn, Handler: h.AccessKeyDeleteForm, Action: "ram:DeleteAccessKey", Resources: theUser},
 		{Method: post, Path: "/users/:name/accesskeys/:id/delete", Access: SignedIn, Handler: h.AccessKeyDelete, Action: "ram:DeleteAccessKey", Resources: theUser},
 		{Method: post, Path: "/users/:name/groups", Access: SignedIn, Handler: h.UserGroupAdd, Action: "ram:AddUserToGroup", Resources: userAndFormGroup},
+		{Method: get, Path: "/users/:name/groups/:group/remove", Access: SignedIn, Handler: h.UserGroupRemoveForm, Action: "ram:RemoveUserFromGroup", Resources: userAndGroup},
 		{Method: post, Path: "/users/:name/groups/:group/remove", Access: SignedIn, Handler: h.UserGroupRemove, Action: "ram:RemoveUserFromGroup", Resources: userAndGroup},
 
 		// Groups.
@@ -161,6 +166,7 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/groups/:name/delete", Access: SignedIn, Handler: h.GroupDeleteForm, Action: "ram:DeleteGroup", Resources: theGroup},
 		{Method: post, Path: "/groups/:name/delete", Access: SignedIn, Handler: h.GroupDelete, Action: "ram:DeleteGroup", Resources: theGroup},
 		{Method: post, Path: "/groups/:name/members", Access: SignedIn, Handler: h.GroupMemberAdd, Action: "ram:AddUserToGroup", Resources: formUserAndGroup},
+		{Method: get, Path: "/groups/:name/members/:user/remove", Access: SignedIn, Handler: h.GroupMemberRemoveForm, Action: "ram:RemoveUserFromGroup", Resources: memberAndGroup},
 		{Method: post, Path: "/groups/:name/members/:user/remove", Access: SignedIn, Handler: h.GroupMemberRemove, Action: "ram:RemoveUserFromGroup", Resources: memberAndGroup},
 
 		// Account settings.
