@@ -43,7 +43,7 @@ func (h *Handlers) findKey(c echo.Context, own bool) (*ram.AccessKey, error) {
 	return nil, echo.NewHTTPError(http.StatusNotFound, "The AccessKey does not exist.")
 }
 
-func (h *Handlers) keyDeleteModel(c echo.Context, k *ram.AccessKey, base, back string) views.Confirm {
+func keyDeleteModel(k *ram.AccessKey, base, back string) views.Confirm {
 	m := views.Confirm{Title: "Delete AccessKey " + k.AccessKeyID + "?", Action: base + "/delete", Button: "Delete AccessKey",
 		Want: k.AccessKeyID, WantLabel: "Type the AccessKey ID to confirm", Back: back}
 	m.Breaks = []string{"Programs using " + k.AccessKeyID + " will fail, for good: a deleted AccessKey cannot be restored.",
@@ -56,7 +56,7 @@ func (h *Handlers) keyDeleteModel(c echo.Context, k *ram.AccessKey, base, back s
 	if k.Status == "Active" {
 		m.Blocked = "AccessKey " + k.AccessKeyID + " is Active. Disable it first, check that nothing fails without it, then come back to delete it."
 		m.FixAction, m.FixLabel = base+"/status", "Disable AccessKey"
-		m.FixHidden = []views.Link{{Label: "status", Href: "Inactive"}}
+		m.FixHidden = []views.HiddenField{{Name: "status", Value: "Inactive"}}
 	}
 	return m
 }
@@ -68,7 +68,7 @@ func (h *Handlers) AccessKeyDeleteForm(c echo.Context) error {
 		return err
 	}
 	name := c.Param("name")
-	return h.confirmPage(c, http.StatusOK, h.keyDeleteModel(c, k, userHref(name)+"/accesskeys/"+url.PathEscape(k.AccessKeyID), userHref(name)))
+	return h.confirmPage(c, http.StatusOK, keyDeleteModel(k, userHref(name)+"/accesskeys/"+url.PathEscape(k.AccessKeyID), userHref(name)))
 }
 
 // MeAccessKeyDeleteForm handles GET /me/accesskeys/:id/delete.
@@ -77,7 +77,7 @@ func (h *Handlers) MeAccessKeyDeleteForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.confirmPage(c, http.StatusOK, h.keyDeleteModel(c, k, "/me/accesskeys/"+url.PathEscape(k.AccessKeyID), "/me"))
+	return h.confirmPage(c, http.StatusOK, keyDeleteModel(k, "/me/accesskeys/"+url.PathEscape(k.AccessKeyID), "/me"))
 }
 
 // keyDeleteRefused shows the confirmation again when the typed ID differs
@@ -92,7 +92,7 @@ func (h *Handlers) keyDeleteRefused(c echo.Context, own bool, base, back string,
 	if kerr != nil {
 		return kerr
 	}
-	m := h.keyDeleteModel(c, k, base, back)
+	m := keyDeleteModel(k, base, back)
 	m.Form = views.Form{Values: map[string]string{"confirm": typed}}
 	status := http.StatusConflict
 	if err == nil {
@@ -203,7 +203,7 @@ func (h *Handlers) PolicyDetachForm(kind string) echo.HandlerFunc {
 			Breaks: []string{"The " + who + " loses what " + typ + " policy " + policyName + " allows, at once, unless another policy grants it."},
 			Notes:  []string{"The policy itself stays; attach it again at any time."}}
 		if fromPolicy {
-			m.Hidden = []views.Link{{Label: "from", Href: "policy"}}
+			m.Hidden = []views.HiddenField{{Name: "from", Value: "policy"}}
 		}
 		return h.confirmPage(c, http.StatusOK, m)
 	}

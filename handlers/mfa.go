@@ -19,7 +19,7 @@ const pendingKey = "pending_mfa"
 // bound or the person asks for a new one (POST /mfa/bind/new), so a QR code
 // scanned before a reload still works.
 func (h *Handlers) MFABindForm(c echo.Context) error {
-	return h.renderBind(c, http.StatusOK, views.Form{}, false)
+	return h.renderBind(c, http.StatusOK, views.Form{})
 }
 
 // MFABindNew handles POST /mfa/bind/new: a fresh seed replaces the pending one.
@@ -42,7 +42,7 @@ func (h *Handlers) MFABindNew(c echo.Context) error {
 	return redirect(c, "/mfa/bind")
 }
 
-func (h *Handlers) renderBind(c echo.Context, status int, f views.Form, fresh bool) error {
+func (h *Handlers) renderBind(c echo.Context, status int, f views.Form) error {
 	s := SessionOf(c)
 	id, err := h.RAM.Identity(ctx(c), s.Principal())
 	if err != nil {
@@ -51,7 +51,7 @@ func (h *Handlers) renderBind(c echo.Context, status int, f views.Form, fresh bo
 	m := views.MFABind{Layout: h.layout(c, "MFA device"), Form: f, Forced: s.Stage() == ram.StepBindMFA, HasDevice: id.HasMFA}
 	if !id.HasMFA {
 		var p *ram.PendingMFA
-		if sealed, err := base64.StdEncoding.DecodeString(s.Get(pendingKey)); err == nil && len(sealed) > 0 && !fresh {
+		if sealed, err := base64.StdEncoding.DecodeString(s.Get(pendingKey)); err == nil && len(sealed) > 0 {
 			p, err = h.RAM.ReopenPendingMFA(ctx(c), s.Principal(), id.Name, sealed)
 			if err != nil {
 				p = nil
@@ -79,7 +79,7 @@ func (h *Handlers) MFABind(c echo.Context) error {
 	sealed, _ := base64.StdEncoding.DecodeString(s.Get(pendingKey))
 	next, err := h.RAM.BindMFA(ctx(c), ActorOf(c), sealed, strings.TrimSpace(vals["code1"]), strings.TrimSpace(vals["code2"]), s.IDHash())
 	if fields, ok := fieldErrors(err); ok {
-		return h.renderBind(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: fields}, false)
+		return h.renderBind(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: fields})
 	}
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (h *Handlers) MFAUnbind(c echo.Context) error {
 	err := h.RAM.UnbindOwnMFA(ctx(c), ActorOf(c), vals["password"], strings.TrimSpace(vals["code"]), s.IDHash())
 	if fields, ok := fieldErrors(err); ok {
 		delete(vals, "password")
-		return h.renderBind(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: fields}, false)
+		return h.renderBind(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: fields})
 	}
 	if err != nil {
 		return err

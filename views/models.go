@@ -296,9 +296,11 @@ type PasswordChange struct {
 	Forced bool
 }
 
+// HiddenField is a hidden form field.
+type HiddenField struct{ Name, Value string }
+
 // Confirm is a confirmation page before an irreversible or locking-out
-// change. Hidden and FixHidden are form fields as name (Label) and value
-// (Href) pairs.
+// change.
 type Confirm struct {
 	Layout    Layout
 	Title     string
@@ -306,7 +308,7 @@ type Confirm struct {
 	Notes     []string
 	Action    string // the POST
 	Button    string
-	Hidden    []Link
+	Hidden    []HiddenField
 	Want      string // typed confirmation, when set
 	WantLabel string
 	Form      Form
@@ -316,5 +318,5 @@ type Confirm struct {
 	Blocked   string
 	FixAction string
 	FixLabel  string
-	FixHidden []Link
+	FixHidden []HiddenField
 }

@@ -361,6 +361,13 @@ func TestConfirmPagesSayWhatBreaks(t *testing.T) {
 			t.Errorf("the user page posts %s without a confirmation", c.post)
 		}
 	}
+	// Detaching from the policy's page leads back to it.
+	p = owner.get("/users/kim/policies/System/AliyunRAMReadOnlyAccess/detach?from=policy")
+	if !strings.Contains(p.body, `name="from" value="policy"`) {
+		t.Errorf("the confirm page reached from a policy does not lead back to it")
+	}
+	expectRedirect(t, owner.post("/users/kim/policies/System/AliyunRAMReadOnlyAccess/detach", url.Values{"from": {"policy"}}),
+		"/policies/System/AliyunRAMReadOnlyAccess", "detach from the policy's page")
 	// MFA: the administrator's unbind has its confirm page.
 	p = owner.get("/users/kim/mfa/unbind")
 	expectStatus(t, p, 200, "confirm unbinding")
