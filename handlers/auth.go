@@ -32,11 +32,14 @@ func (h *Handlers) SetupForm(c echo.Context) error {
 // Setup handles POST /setup: creates the account and owner, signs the owner
 // in and leads to MFA binding.
 func (h *Handlers) Setup(c echo.Context) error {
-	vals := form(c, "token", "email", "password", "alias")
-	in := ram.SetupInput{Token: vals["token"], Email: vals["email"], Password: vals["password"], Alias: strings.TrimSpace(vals["alias"])}
+	vals := form(c, "token", "email", "password", "confirm_password", "alias")
+	confirm := vals["confirm_password"]
+	in := ram.SetupInput{Token: vals["token"], Email: vals["email"], Password: vals["password"], ConfirmPassword: &confirm,
+		Alias: strings.TrimSpace(vals["alias"])}
 	err := h.RAM.Setup(ctx(c), ActorOf(c), in)
 	if fields, ok := fieldErrors(err); ok {
 		delete(vals, "password")
+		delete(vals, "confirm_password")
 		f := views.Form{Values: vals, Errors: fields}
 		return Render(c, http.StatusUnprocessableEntity, views.SetupPage(views.Setup{Layout: h.layout(c, "Set up"), Form: f}))
 	}
@@ -57,6 +60,9 @@ func (h *Handlers) LoginForm(c echo.Context) error {
 		return redirect(c, StagePath(s.Stage()))
 	}
 	m := views.Login{Layout: h.layout(c, "Sign in"), Next: h.nextOf(c, c.QueryParam("next"))}
+	if c.QueryParam("ended") == "1" {
+		m.Notice = "Your session ended. Sign in again to continue where you were."
+	}
 	return Render(c, http.StatusOK, views.LoginPage(m))
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,7 +45,7 @@ func (h *Handlers) MeAccessKeyCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.reveal(c, views.Reveal{Title: "Your new AccessKey", UserName: k.UserName, Back: "/me"}, k)
+	return h.handOver(c, handoverSheet{Title: "Your new AccessKey", UserName: k.UserName, Back: "/me"}, k)
 }
 
 // MeAccessKeyStatus handles POST /me/accesskeys/:id/status.
@@ -59,8 +60,12 @@ func (h *Handlers) MeAccessKeyStatus(c echo.Context) error {
 // MeAccessKeyDelete handles POST /me/accesskeys/:id/delete.
 func (h *Handlers) MeAccessKeyDelete(c echo.Context) error {
 	id := c.Param("id")
+	base := "/me/accesskeys/" + url.PathEscape(id)
+	if c.FormValue("confirm") != id {
+		return h.keyDeleteRefused(c, true, base, "/me", nil)
+	}
 	if err := h.RAM.DeleteOwnAccessKey(ctx(c), ActorOf(c), id); err != nil {
-		return err
+		return h.keyDeleteRefused(c, true, base, "/me", err)
 	}
 	return flashDone(c, "/me", "AccessKey "+id+" deleted.")
 }

@@ -447,7 +447,7 @@ func (h *Handlers) PolicyDetach(kind string) echo.HandlerFunc {
 		if err := pk.detach(h.RAM)(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
 			return err
 		}
-		if ref := c.Request().Referer(); strings.Contains(ref, "/policies/") {
+		if c.FormValue("from") == "policy" {
 			back = policyHref(typ, policyName)
 		}
 		return flashDone(c, back, "Policy "+policyName+" detached.")

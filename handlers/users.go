@@ -122,9 +122,12 @@ func never(d string) string {
 var userFields = []string{"name", "display_name", "comments", "email", "mobile_phone", "console_login", "generate_password",
 	"password_reset_required", "mfa_bind_required", "create_access_key"}
 
-// UserNew handles GET /users/new.
+// UserNew handles GET /users/new. No access is chosen for the user: the
+// administrator picks console access (a person) and/or an AccessKey (a
+// program). Console users must bind an MFA device at first sign-in unless
+// that is unticked.
 func (h *Handlers) UserNew(c echo.Context) error {
-	f := views.Form{Values: map[string]string{"console_login": "true", "generate_password": "true", "password_reset_required": "true"}}
+	f := views.Form{Values: map[string]string{"generate_password": "true", "password_reset_required": "true", "mfa_bind_required": "true"}}
 	return Render(c, http.StatusOK, views.UserNewPage(views.UserNew{Layout: h.layout(c, "New user"), Form: f}))
 }
 
@@ -135,9 +138,20 @@ func (h *Handlers) UserCreate(c echo.Context) error {
 	in := ram.UserInput{UserName: strings.TrimSpace(vals["name"]), DisplayName: strings.TrimSpace(vals["display_name"]),
 		Comments: vals["comments"], Email: strings.TrimSpace(vals["email"]), MobilePhone: strings.TrimSpace(vals["mobile_phone"])}
 	var login *ram.NewUserAccess
+	var typed string
 	if checked(c, "console_login") {
-		login = &ram.NewUserAccess{Password: c.FormValue("password"), GeneratePassword: checked(c, "generate_password"),
+		generate, pw, fields := passwordChoice(c)
+		if fields != nil {
+			return Render(c, http.StatusUnprocessableEntity, views.UserNewPage(views.UserNew{Layout: h.layout(c, "New user"),
+				Form: views.Form{Values: vals, Errors: fields}}))
+		}
+		typed = pw
+		login = &ram.NewUserAccess{Password: pw, GeneratePassword: generate,
 			PasswordResetRequired: checked(c, "password_reset_required"), MFABindRequired: checked(c, "mfa_bind_required")}
+	} else if c.FormValue("password") != "" {
+		fields := map[string]string{"console_login": "You typed a password but did not choose console access. Tick console access to use it, or clear the password."}
+		return Render(c, http.StatusUnprocessableEntity, views.UserNewPage(views.UserNew{Layout: h.layout(c, "New user"),
+			Form: views.Form{Values: vals, Errors: fields}}))
 	}
 	u, created, err := h.RAM.CreateUserWithAccess(ctx(c), ActorOf(c), in, login, checked(c, "create_access_key"))
 	if fields, ok := fieldErrors(err); ok {
@@ -147,26 +161,34 @@ func (h *Handlers) UserCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if created.GeneratedPassword == "" && created.AccessKey == nil {
+	if login == nil && created.AccessKey == nil {
 		return flashDone(c, userHref(u.UserName), "User "+u.UserName+" created.")
 	}
-	return h.reveal(c, views.Reveal{Title: "User " + u.UserName + " created", UserName: u.UserName,
-		Password: created.GeneratedPassword, Back: userHref(u.UserName)}, created.AccessKey)
+	sh := handoverSheet{Title: "User " + u.UserName + " created", UserName: u.UserName, Back: userHref(u.UserName), Admin: true}
+	if login != nil {
+		sh.Password, sh.Generated = typed, created.GeneratedPassword != ""
+		if sh.Generated {
+			sh.Password = created.GeneratedPassword
+		}
+	}
+	return h.handOver(c, sh, created.AccessKey)
 }
 
-// reveal renders the one-time page with a generated password and/or a new
-// AccessKey's secret and its CSV link. It is the page that follows the
-// POST, not a redirect: the secret exists nowhere else to be shown again.
-func (h *Handlers) reveal(c echo.Context, m views.Reveal, key *ram.NewAccessKey) error {
-	if key != nil {
-		token, err := h.RAM.OfferKeyDownload(ctx(c), SessionOf(c).IDHash(), key)
-		if err != nil {
-			return err
-		}
-		m.KeyID, m.KeySecret, m.CSVHref = key.AccessKeyID, key.AccessKeySecret, "/accesskeys/download/"+token
+// passwordChoice reads the one radio group of a password form
+// (generate_password "true" generates, "false" takes the typed password; a
+// form without the group takes a typed password) and the typed password.
+// Contradictory input is a field error, so a typed password is never
+// silently replaced.
+func passwordChoice(c echo.Context) (generate bool, password string, fields map[string]string) {
+	password = c.FormValue("password")
+	generate = checked(c, "generate_password")
+	switch {
+	case generate && password != "":
+		return false, "", map[string]string{"password": "You chose to generate the password but also typed one. Choose “Type a password” to use yours, or clear this field."}
+	case !generate && password == "":
+		return false, "", map[string]string{"password": "Type a password, or choose “Generate a password”."}
 	}
-	m.Layout = h.layout(c, m.Title)
-	return Render(c, http.StatusOK, views.RevealPage(m))
+	return generate, password, nil
 }
 
 // UserShow handles GET /users/:name.
@@ -340,35 +362,47 @@ func (h *Handlers) userFormError(c echo.Context, err error, vals map[string]stri
 // with a typed or generated password.
 func (h *Handlers) LoginProfileCreate(c echo.Context) error {
 	name := c.Param("name")
-	in := ram.LoginProfileInput{Password: c.FormValue("password"), GeneratePassword: checked(c, "generate_password"),
+	vals := form(c, "generate_password", "password_reset_required", "mfa_bind_required")
+	generate, pw, fields := passwordChoice(c)
+	if fields != nil {
+		return h.userFormError(c, &ram.Error{Kind: ram.EINVALID, Code: "InvalidParameter.Password", Message: fields["password"], Fields: fields}, vals)
+	}
+	in := ram.LoginProfileInput{Password: pw, GeneratePassword: generate,
 		PasswordResetRequired: checked(c, "password_reset_required"), MFABindRequired: checked(c, "mfa_bind_required")}
 	_, generated, err := h.RAM.CreateLoginProfile(ctx(c), ActorOf(c), name, in)
 	if err != nil {
-		return h.userFormError(c, err, form(c, "generate_password", "password_reset_required", "mfa_bind_required"))
+		return h.userFormError(c, err, vals)
 	}
+	sh := handoverSheet{Title: "Console access for " + name, UserName: name, Password: pw, Back: userHref(name), Admin: true}
 	if generated != "" {
-		return h.reveal(c, views.Reveal{Title: "Console access for " + name, UserName: name, Password: generated, Back: userHref(name)}, nil)
+		sh.Password, sh.Generated = generated, true
 	}
-	return flashDone(c, userHref(name), "Console access enabled for "+name+".")
+	return h.handOver(c, sh, nil)
 }
 
 // LoginProfilePassword handles POST /users/:name/login-profile/password: a reset.
 func (h *Handlers) LoginProfilePassword(c echo.Context) error {
 	name := c.Param("name")
-	pw := c.FormValue("password")
+	vals := form(c, "generate_password", "password_reset_required")
+	generate, pw, fields := passwordChoice(c)
+	if fields != nil {
+		return h.userFormError(c, &ram.Error{Kind: ram.EINVALID, Code: "InvalidParameter.Password", Message: fields["password"], Fields: fields}, vals)
+	}
 	reset := checked(c, "password_reset_required")
-	up := ram.LoginProfileUpdate{GeneratePassword: checked(c, "generate_password"), PasswordResetRequired: &reset}
-	if !up.GeneratePassword {
+	up := ram.LoginProfileUpdate{GeneratePassword: generate, PasswordResetRequired: &reset}
+	if !generate {
 		up.Password = &pw
 	}
 	generated, err := h.RAM.UpdateLoginProfile(ctx(c), ActorOf(c), name, up)
 	if err != nil {
-		return h.userFormError(c, err, form(c, "generate_password", "password_reset_required"))
+		return h.userFormError(c, err, vals)
 	}
+	_ = SessionOf(c).AddFlash("Password of " + name + " reset; the user's sessions ended.")
+	sh := handoverSheet{Title: "New password for " + name, UserName: name, Password: pw, Back: userHref(name), Admin: true}
 	if generated != "" {
-		return h.reveal(c, views.Reveal{Title: "New password for " + name, UserName: name, Password: generated, Back: userHref(name)}, nil)
+		sh.Password, sh.Generated = generated, true
 	}
-	return flashDone(c, userHref(name), "Password of "+name+" reset; the user's sessions ended.")
+	return h.handOver(c, sh, nil)
 }
 
 // LoginProfileFlags handles POST /users/:name/login-profile/flags.
@@ -420,7 +454,7 @@ func (h *Handlers) AccessKeyCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.reveal(c, views.Reveal{Title: "AccessKey for " + name, UserName: name, Back: userHref(name)}, k)
+	return h.handOver(c, handoverSheet{Title: "AccessKey for " + name, UserName: name, Back: userHref(name), Admin: true}, k)
 }
 
 // AccessKeyStatus handles POST /users/:name/accesskeys/:id/status.
@@ -432,13 +466,18 @@ func (h *Handlers) AccessKeyStatus(c echo.Context) error {
 	return flashDone(c, userHref(name), "AccessKey "+id+" is now "+status+".")
 }
 
-// AccessKeyDelete handles POST /users/:name/accesskeys/:id/delete.
+// AccessKeyDelete handles POST /users/:name/accesskeys/:id/delete: the key
+// must be Inactive and its ID typed again (confirm).
 func (h *Handlers) AccessKeyDelete(c echo.Context) error {
 	name, id := c.Param("name"), c.Param("id")
-	if err := h.RAM.DeleteAccessKey(ctx(c), ActorOf(c), name, id); err != nil {
-		return err
+	base, back := userHref(name)+"/accesskeys/"+url.PathEscape(id), userHref(name)
+	if c.FormValue("confirm") != id {
+		return h.keyDeleteRefused(c, false, base, back, nil)
 	}
-	return flashDone(c, userHref(name), "AccessKey "+id+" deleted.")
+	if err := h.RAM.DeleteDisabledAccessKey(ctx(c), ActorOf(c), name, id); err != nil {
+		return h.keyDeleteRefused(c, false, base, back, err)
+	}
+	return flashDone(c, back, "AccessKey "+id+" deleted.")
 }
 
 // UserGroupAdd handles POST /users/:name/groups with group.

@@ -165,12 +165,20 @@ func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, s
 	return nil
 }
 
-// DeleteAccessKey deletes a key.
+// DeleteAccessKey deletes a key, Active or Inactive: the OpenAPI's
+// DeleteAccessKey, as Alibaba Cloud RAM's.
 func (s *Service) DeleteAccessKey(ctx context.Context, a Actor, name, keyID string) error {
-	return s.deleteAccessKeyAs(ctx, a, name, keyID, "ram:DeleteAccessKey")
+	return s.deleteAccessKeyAs(ctx, a, name, keyID, "ram:DeleteAccessKey", false)
 }
 
-func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, action string) error {
+// DeleteDisabledAccessKey deletes a key only when it is Inactive: the
+// console's rule (RAM's console offers Delete only for a disabled key), so
+// a key is switched off, and seen not to be missed, before it is gone.
+func (s *Service) DeleteDisabledAccessKey(ctx context.Context, a Actor, name, keyID string) error {
+	return s.deleteAccessKeyAs(ctx, a, name, keyID, "ram:DeleteAccessKey", true)
+}
+
+func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, action string, disabledOnly bool) error {
 	acct, owner, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
 		return err
@@ -179,6 +187,9 @@ func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, a
 		u, k, err := s.userKey(ctx, tx, owner, keyID)
 		if err != nil {
 			return err
+		}
+		if disabledOnly && k.Status == "Active" {
+			return conflict("DeleteConflict.AccessKey.Active", "AccessKey "+k.AccessKeyID+" is Active. Disable it first, make sure nothing fails without it, then delete it.")
 		}
 		if err := tx.DeleteAccessKey(ctx, k.AccessKeyID); err != nil {
 			return err
@@ -197,17 +208,7 @@ const keyDownloadTTL = 10 * time.Minute
 // OfferKeyDownload makes the one-time CSV link of a new key, bound to the
 // session that created it. It returns the token for the URL.
 func (s *Service) OfferKeyDownload(ctx context.Context, sessionHash string, k *NewAccessKey) (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	token := hex.EncodeToString(b)
-	th := tokenHash(token)
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		return tx.CreateKeyDownload(ctx, store.KeyDownload{TokenHash: th, SessionHash: sessionHash, AccessKeyID: k.AccessKeyID,
-			SecretEnc: s.sealer.Seal("key_downloads/"+th, []byte(k.AccessKeySecret)), ExpiresAt: tx.Now().Add(keyDownloadTTL)})
-	})
-	return token, err
+	return s.offerOnce(ctx, sessionHash, k.AccessKeyID, []byte(k.AccessKeySecret))
 }
 
 // TakeKeyDownload returns the key id and secret of a one-time CSV link: once,
@@ -215,28 +216,15 @@ func (s *Service) OfferKeyDownload(ctx context.Context, sessionHash string, k *N
 // (DownloadAccessKeyCSV, with the AccessKeyId — never the secret) in the
 // transaction that uses the link up.
 func (s *Service) TakeKeyDownload(ctx context.Context, a Actor, sessionHash, token string) (id, secret string, err error) {
-	th := tokenHash(token)
-	var d *store.KeyDownload
-	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		var err error
-		if d, err = tx.TakeKeyDownload(ctx, th, sessionHash); err != nil || sessionHash == "" {
-			return err
-		}
+	id, plain, err := s.takeOnce(ctx, sessionHash, token, "LTAI", func(tx *store.Tx, id string) error {
 		ev := s.event(ctx, a, s.accountID(ctx), s.opType(a), EventDownloadAccessKeyCSV)
-		ev.RequestParameters = map[string]any{"AccessKeyId": d.AccessKeyID}
+		ev.RequestParameters = map[string]any{"AccessKeyId": "LTAI" + id}
 		return tx.AppendEvent(ctx, ev)
 	})
-	if errors.Is(err, store.ErrNotFound) || err == nil && sessionHash == "" {
-		return "", "", notFound("EntityNotExist.Download", "download (it is used once, by the session that created the key, within 10 minutes)")
-	}
 	if err != nil {
 		return "", "", err
 	}
-	plain, err := s.sealer.Open("key_downloads/"+th, d.SecretEnc)
-	if err != nil {
-		return "", "", err
-	}
-	return d.AccessKeyID, string(plain), nil
+	return "LTAI" + id, string(plain), nil
 }
 
 // EventDownloadAccessKeyCSV records the download of a new key's CSV.
@@ -278,12 +266,25 @@ func (s *Service) UpdateOwnAccessKey(ctx context.Context, a Actor, keyID, status
 	return s.updateAccessKeyAs(ctx, a, "", keyID, status, "")
 }
 
-// DeleteOwnAccessKey deletes one of the signed-in user's keys.
+// DeleteOwnAccessKey deletes one of the signed-in user's keys; like the
+// console's DeleteDisabledAccessKey, only an Inactive one.
 func (s *Service) DeleteOwnAccessKey(ctx context.Context, a Actor, keyID string) error {
 	if err := s.selfKeys(ctx, a); err != nil {
 		return err
 	}
-	return s.deleteAccessKeyAs(ctx, a, "", keyID, "")
+	return s.deleteAccessKeyAs(ctx, a, "", keyID, "", true)
+}
+
+// OwnAccessKeys lists the signed-in RAM user's keys (self-service).
+func (s *Service) OwnAccessKeys(ctx context.Context, a Actor) ([]AccessKey, error) {
+	if err := s.selfKeys(ctx, a); err != nil {
+		return nil, err
+	}
+	_, u, err := s.keyOwner(ctx, a, "", "")
+	if err != nil {
+		return nil, err
+	}
+	return s.st.AccessKeys(ctx, u.UserID)
 }
 
 // OwnDetail is what /me shows the signed-in RAM user about itself.

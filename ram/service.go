@@ -306,7 +306,10 @@ type SetupInput struct {
 	Token    string
 	Email    string
 	Password string
-	Alias    string
+	// ConfirmPassword, when the form asks for the password twice, must
+	// equal Password.
+	ConfirmPassword *string
+	Alias           string
 }
 
 // Setup creates the account and its owner with the one-time token. The owner
@@ -335,6 +338,9 @@ func (s *Service) Setup(ctx context.Context, a Actor, in SetupInput) error {
 	}
 	if msg := CheckPassword(in.Password, PasswordRules{MinLength: OwnerMinPasswordLength, Names: []string{emailLocal(email), in.Alias}}); msg != "" {
 		fe.add("password", "InvalidParameter.Password.TooWeak", "%s", msg)
+	}
+	if in.ConfirmPassword != nil && *in.ConfirmPassword != in.Password {
+		fe.add("confirm_password", "InvalidParameter.Password.Mismatch", "The two passwords differ. Type the same password twice.")
 	}
 	if err := fe.err(); err != nil {
 		return err

@@ -495,7 +495,8 @@ func (s *Service) BindMFA(ctx context.Context, a Actor, sealed []byte, code1, co
 			return "", err
 		}
 		return "", &Error{Kind: EINVALID, Code: "CheckAuthenticationCodeFail", Message: "The codes do not match.",
-			Fields: map[string]string{"code1": "These are not two consecutive codes of the scanned key. Enter the current code, wait for the next one, and enter it too."}}
+			Fields: map[string]string{"code1": "These are not two consecutive codes of the key on this page. Enter the current code, wait for the next one, and enter it too. " +
+				"If you scanned a QR code from an earlier visit to this page, that entry in your app holds an older key: delete it and scan the code shown here."}}
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		id, err := tx.NextMFADeviceID(ctx)

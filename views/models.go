@@ -52,6 +52,7 @@ type Login struct {
 	Layout  Layout
 	Form    Form
 	Message string // the one refusal message
+	Notice  string // why the person is asked to sign in (a session that ended)
 	Next    string
 }
 
@@ -64,13 +65,15 @@ type LoginMFA struct {
 
 // MFABind is the binding page of a virtual MFA device.
 type MFABind struct {
-	Layout    Layout
-	Form      Form
-	Secret    string // Base32 seed
-	URI       string // otpauth URI
-	QRCode    string // base64 PNG
-	Forced    bool   // binding is required before anything else
-	HasDevice bool   // a device is bound already: offer to unbind instead
+	Layout Layout
+	Form   Form
+	Secret string // Base32 seed
+	// SecretGroups is the seed in groups of four for typing by hand.
+	SecretGroups string
+	URI          string // otpauth URI
+	QRCode       string // base64 PNG
+	Forced       bool   // binding is required before anything else
+	HasDevice    bool   // a device is bound already: offer to unbind instead
 }
 
 // Check is one line of the overview's security checklist.
@@ -215,11 +218,19 @@ type Reveal struct {
 	Layout    Layout
 	Title     string
 	UserName  string
+	LogonName string
+	LogonURL  string
 	Password  string
+	Generated bool // the password was generated (else typed by the administrator)
 	KeyID     string
 	KeySecret string
 	CSVHref   string
-	Back      string
+	// CredentialsHref is the one-time CSV of the console credentials.
+	CredentialsHref string
+	Back            string
+	NextSteps       []Link
+	// Gone: the page was shown once already; the secret can no longer be shown.
+	Gone bool
 }
 
 // GroupRow is one line of the groups table.
@@ -314,3 +325,28 @@ type PasswordChange struct {
 
 // bulk reports whether the users list offers any bulk action.
 func (m Users) bulk() bool { return m.CanAddToGroup || m.CanGrant || m.CanDelete }
+
+// HiddenField is a hidden form field.
+type HiddenField struct{ Name, Value string }
+
+// Confirm is a confirmation page before an irreversible or locking-out
+// change.
+type Confirm struct {
+	Layout    Layout
+	Title     string
+	Breaks    []string // what stops working
+	Notes     []string
+	Action    string // the POST
+	Button    string
+	Hidden    []HiddenField
+	Want      string // typed confirmation, when set
+	WantLabel string
+	Form      Form
+	Back      string
+	// Blocked says why it cannot be done yet; FixAction is the POST that
+	// gets there (disable the key), labelled FixLabel.
+	Blocked   string
+	FixAction string
+	FixLabel  string
+	FixHidden []HiddenField
+}

@@ -321,7 +321,7 @@ func setupOverHTTP(t *testing.T, base, setupURL string) employee {
 	}
 	token := setupURL[strings.LastIndex(setupURL, "=")+1:]
 	do("GET", setupURL, nil)
-	if st, loc, body := do("POST", "/setup", url.Values{"token": {token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "alias": {testAlias}}); st != 303 || loc != "/mfa/bind" {
+	if st, loc, body := do("POST", "/setup", url.Values{"token": {token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "confirm_password": {testOwnerPW}, "alias": {testAlias}}); st != 303 || loc != "/mfa/bind" {
 		t.Fatalf("POST /setup: %d %q %.300s", st, loc, body)
 	}
 	_, _, page := do("GET", "/mfa/bind", nil)
@@ -335,10 +335,11 @@ func setupOverHTTP(t *testing.T, base, setupURL string) employee {
 		t.Fatalf("POST /mfa/bind: %d %q %.300s", st, loc, body)
 	}
 	do("GET", "/users/new", nil)
-	st, _, page := do("POST", "/users", url.Values{"name": {"writer"}, "display_name": {"Writer"}, "create_access_key": {"true"}})
-	if st != 200 {
-		t.Fatalf("POST /users: %d %.300s", st, page)
+	st, loc, page := do("POST", "/users", url.Values{"name": {"writer"}, "display_name": {"Writer"}, "create_access_key": {"true"}})
+	if st != 303 || !strings.HasPrefix(loc, "/handover/") {
+		t.Fatalf("POST /users: %d %q %.300s", st, loc, page)
 	}
+	_, _, page = do("GET", loc, nil)
 	e := employee{name: "writer", keyID: find(t, keyIDRE, page, "AccessKey ID"), secret: find(t, keySecretRE, page, "AccessKey secret")}
 	do("GET", "/users/writer", nil)
 	if st, _, body := do("POST", "/users/writer/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AdministratorAccess"}}); st != 303 {

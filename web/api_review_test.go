@@ -38,6 +38,7 @@ func TestAPIChangePasswordFollowsSecurityPreference(t *testing.T) {
 	env := newAPIEnv(t)
 	env.owner.get("/users/new")
 	p := env.owner.post("/users", url.Values{"name": {"pwuser"}, "console_login": {"true"}, "password": {ramUserPW}, "create_access_key": {"true"}})
+	p = env.owner.follow(p)
 	expectStatus(t, p, 200, "create pwuser")
 	uc := env.sdkClient(find(t, keyIDRE, p.body, "AccessKey ID"), find(t, keySecretRE, p.body, "AccessKey secret"))
 	setPref := func(allow string) {

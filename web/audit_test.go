@@ -34,6 +34,7 @@ var auditedRoutes = map[string][]string{
 	"POST /login/mfa":                                       {"ConsoleSignin", "CheckMFA"},
 	"POST /logout":                                          {"ConsoleSignout"},
 	"POST /mfa/bind":                                        {"BindMFADevice"},
+	"POST /mfa/bind/new":                                    {},
 	"POST /mfa/unbind":                                      {"UnbindMFADevice"},
 	"POST /password/change":                                 {"ChangePassword"},
 	"POST /me/accesskeys":                                   {"CreateAccessKey"},
@@ -177,7 +178,7 @@ func TestAuditCoverage(t *testing.T) {
 	o := h.uaBrowser()
 	var ownerSecret string
 	var alice, carol, o2 *browser
-	var bobKey, aliceKey, aliceKey2 string
+	var bobKey, aliceKey2 string
 	const (
 		alicePW    = "Canary-Amber-Pass-7351"
 		aliceNewPW = "Canary-Birch-Pass-8462"
@@ -188,6 +189,7 @@ func TestAuditCoverage(t *testing.T) {
 	)
 	sec.add(alicePW, aliceNewPW, bobPW, bobPW2, carolPW, wrongPW)
 	reveal := func(p page) {
+		p = o.follow(p)
 		if m := generatedPWRE.FindStringSubmatch(p.body); m != nil {
 			sec.add(m[1])
 		}
@@ -195,8 +197,11 @@ func TestAuditCoverage(t *testing.T) {
 			sec.add(m[1])
 		}
 	}
-	keyOf := func(p page) string {
-		reveal(p)
+	keyOf := func(b *browser, p page) string {
+		p = b.follow(p)
+		if m := keySecretRE.FindStringSubmatch(p.body); m != nil {
+			sec.add(m[1])
+		}
 		return find(t, keyIDRE, p.body, "AccessKey ID")
 	}
 	form := func(kv ...string) url.Values {
@@ -226,7 +231,7 @@ func TestAuditCoverage(t *testing.T) {
 	cases := []auditCase{
 		{"POST /setup", "first-run setup", []string{"SetupAccount"}, "", "root", func() page {
 			o.get("/setup?token=" + h.token)
-			return o.post("/setup", form("token", h.token, "email", testOwnerEmail, "password", testOwnerPW, "alias", testAlias))
+			return o.post("/setup", form("token", h.token, "email", testOwnerEmail, "password", testOwnerPW, "confirm_password", testOwnerPW, "alias", testAlias))
 		}},
 		{"POST /mfa/bind", "wrong binding codes", []string{"BindMFADevice"}, "*", "root", func() page {
 			p := o.get("/mfa/bind")
@@ -279,7 +284,7 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /users", "user with password and key", []string{"CreateUser", "CreateLoginProfile", "CreateAccessKey"}, "", "root", func() page {
 			p := o.post("/users", form("name", "cov-alice", "display_name", "Alice", "console_login", "true", "password", alicePW,
 				"create_access_key", "true"))
-			aliceKey = keyOf(p)
+			_ = keyOf(o, p)
 			return p
 		}},
 		{"POST /users", "user with generated password and key", []string{"CreateUser", "CreateLoginProfile", "CreateAccessKey"}, "", "root", func() page {
@@ -317,7 +322,7 @@ func TestAuditCoverage(t *testing.T) {
 		}},
 		{"POST /users/:name/accesskeys", "second key", []string{"CreateAccessKey"}, "", "root", func() page {
 			p := o.post("/users/cov-bob/accesskeys", nil)
-			bobKey = keyOf(p)
+			bobKey = keyOf(o, p)
 			return p
 		}},
 		{"POST /users/:name/accesskeys", "third key", []string{"CreateAccessKey"}, "*", "root", func() page {
@@ -327,10 +332,11 @@ func TestAuditCoverage(t *testing.T) {
 			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/status", form("status", "Inactive"))
 		}},
 		{"POST /users/:name/accesskeys/:id/delete", "delete key", []string{"DeleteAccessKey"}, "", "root", func() page {
-			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/delete", nil)
+			o.get("/users/cov-bob/accesskeys/" + bobKey + "/delete")
+			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/delete", form("confirm", bobKey))
 		}},
 		{"POST /users/:name/accesskeys/:id/delete", "unknown key", []string{"DeleteAccessKey"}, "*", "root", func() page {
-			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/delete", nil)
+			return o.post("/users/cov-bob/accesskeys/"+bobKey+"/delete", form("confirm", bobKey))
 		}},
 		{"POST /users/:name/login-profile/password", "reset password", []string{"UpdateLoginProfile"}, "", "root", func() page {
 			return o.post("/users/cov-bob/login-profile/password", form("password", bobPW))
@@ -367,18 +373,22 @@ func TestAuditCoverage(t *testing.T) {
 		}},
 		{"POST /me/accesskeys", "own key", []string{"CreateAccessKey"}, "", "cov-alice", func() page {
 			p := alice.post("/me/accesskeys", nil)
-			aliceKey2 = keyOf(p)
+			aliceKey2 = keyOf(alice, p)
 			return p
+		}},
+		{"POST /me/accesskeys/:id/delete", "own Active key", []string{"DeleteAccessKey"}, "DeleteConflict.AccessKey.Active", "cov-alice", func() page {
+			alice.get("/me/accesskeys/" + aliceKey2 + "/delete")
+			return alice.post("/me/accesskeys/"+aliceKey2+"/delete", form("confirm", aliceKey2))
 		}},
 		{"POST /me/accesskeys/:id/status", "own key inactive", []string{"UpdateAccessKey"}, "", "cov-alice", func() page {
 			alice.get("/me")
-			return alice.post("/me/accesskeys/"+aliceKey+"/status", form("status", "Inactive"))
+			return alice.post("/me/accesskeys/"+aliceKey2+"/status", form("status", "Inactive"))
 		}},
 		{"POST /me/accesskeys/:id/delete", "own key deleted", []string{"DeleteAccessKey"}, "", "cov-alice", func() page {
-			return alice.post("/me/accesskeys/"+aliceKey2+"/delete", nil)
+			return alice.post("/me/accesskeys/"+aliceKey2+"/delete", form("confirm", aliceKey2))
 		}},
 		{"POST /me/accesskeys/:id/delete", "another user's key", []string{"DeleteAccessKey"}, "*", "cov-alice", func() page {
-			return alice.post("/me/accesskeys/"+bobKey+"/delete", nil)
+			return alice.post("/me/accesskeys/"+bobKey+"/delete", form("confirm", bobKey))
 		}},
 		{"POST /roles/:name/switch", "switch without permission", []string{"SwitchRole"}, "NoPermission", "cov-alice", func() page {
 			alice.get("/roles/cov-switch/switch")

@@ -78,6 +78,8 @@ func TestSetupValidation(t *testing.T) {
 		{"alias with upper case", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPW}, "alias": {"Enterprise"}}, "alias"},
 		{"alias with double hyphen", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPW}, "alias": {"a--b"}}, "alias"},
 		{"alias too short", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPW}, "alias": {"ab"}}, "alias"},
+		{"passwords typed twice differ", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPW}, "confirm_password": {testOwnerPW + "x"}}, "confirm_password"},
+		{"password not typed twice", url.Values{"email": {testOwnerEmail}, "password": {testOwnerPW}}, "confirm_password"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

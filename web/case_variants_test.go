@@ -36,8 +36,8 @@ var (
 func caseFixtures(t *testing.T, h *harness, owner *browser) string {
 	t.Helper()
 	owner.get("/users/new")
-	expectStatus(t, owner.post("/users", url.Values{"name": {"Target"}, "console_login": {"true"}, "password": {ramUserPW},
-		"create_access_key": {"true"}}), 200, "create Target")
+	expectHandover(t, owner.post("/users", url.Values{"name": {"Target"}, "console_login": {"true"}, "password": {ramUserPW},
+		"create_access_key": {"true"}}), "create Target")
 	owner.get("/groups/new")
 	expectRedirect(t, owner.post("/groups", url.Values{"name": {"Admins"}}), "/groups/Admins", "create Admins")
 	owner.get("/policies/new")

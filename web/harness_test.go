@@ -222,7 +222,7 @@ func (h *harness) setupOwner() (*browser, string) {
 	h.t.Helper()
 	b := h.browser()
 	expectStatus(h.t, b.get("/setup?token="+h.token), 200, "GET /setup")
-	p := b.post("/setup", url.Values{"token": {h.token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "alias": {testAlias}})
+	p := b.post("/setup", url.Values{"token": {h.token}, "email": {testOwnerEmail}, "password": {testOwnerPW}, "confirm_password": {testOwnerPW}, "alias": {testAlias}})
 	expectRedirect(h.t, p, "/mfa/bind", "POST /setup")
 	p = b.get("/mfa/bind")
 	expectStatus(h.t, p, 200, "GET /mfa/bind")
@@ -272,4 +272,23 @@ func (h *harness) rawDatabase() []byte {
 		}
 	}
 	return all
+}
+
+// follow GETs the page a 303 leads to (the one-time hand-over sheet that
+// follows creating a user, a password or an AccessKey); other pages it
+// returns as they are.
+func (b *browser) follow(p page) page {
+	b.h.t.Helper()
+	if p.status != http.StatusSeeOther {
+		return p
+	}
+	return b.get(p.header.Get("Location"))
+}
+
+// expectHandover checks that a POST led to its one-time hand-over sheet.
+func expectHandover(t testing.TB, p page, what string) {
+	t.Helper()
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/handover/") {
+		t.Fatalf("%s: got %d → %q, want 303 → /handover/…", what, p.status, p.header.Get("Location"))
+	}
 }

@@ -43,6 +43,7 @@ func (h *harness) createEmployee(owner *browser, name string) employee {
 	owner.get("/users/new")
 	p := owner.post("/users", url.Values{"name": {name}, "display_name": {"Employee " + name}, "console_login": {"true"},
 		"generate_password": {"true"}, "password_reset_required": {"true"}, "mfa_bind_required": {"true"}, "create_access_key": {"true"}})
+	p = owner.follow(p)
 	expectStatus(h.t, p, 200, "create user "+name)
 	return employee{name: name, password: find(h.t, generatedPWRE, p.body, "generated password"),
 		keyID: find(h.t, keyIDRE, p.body, "AccessKey ID"), secret: find(h.t, keySecretRE, p.body, "AccessKey secret"),
@@ -195,9 +196,9 @@ func TestUserRules(t *testing.T) {
 
 	// Two AccessKeys, not three.
 	owner.get("/users/Carol")
-	expectStatus(t, owner.post("/users/Carol/accesskeys", nil), 200, "first key")
+	expectHandover(t, owner.post("/users/Carol/accesskeys", nil), "first key")
 	owner.get("/users/Carol")
-	expectStatus(t, owner.post("/users/Carol/accesskeys", nil), 200, "second key")
+	expectHandover(t, owner.post("/users/Carol/accesskeys", nil), "second key")
 	owner.get("/users/Carol")
 	expectStatus(t, owner.post("/users/Carol/accesskeys", nil), http.StatusConflict, "third key")
 	if !h.hasEvent("CreateAccessKey", "LimitExceeded.User.AccessKey") {
@@ -526,7 +527,7 @@ func TestSettingsAndAlias(t *testing.T) {
 	p = owner.post("/users", url.Values{"name": {"mona"}, "console_login": {"true"}, "password": {"NoSymbolsHere1234"}})
 	expectStatus(t, p, 422, "password without a symbol under the new policy")
 	owner.get("/users/new")
-	p = owner.post("/users", url.Values{"name": {"mona"}, "console_login": {"true"}, "generate_password": {"true"}})
+	p = owner.follow(owner.post("/users", url.Values{"name": {"mona"}, "console_login": {"true"}, "generate_password": {"true"}}))
 	pw := find(t, generatedPWRE, p.body, "generated password")
 	if len(pw) < 14 {
 		t.Errorf("generated password %q is shorter than the policy", pw)
@@ -566,7 +567,7 @@ func TestSelfServiceAccessKeys(t *testing.T) {
 	owner.post("/settings/security", url.Values{"LoginSessionDuration": {"6"}, "AllowUserToManageAccessKeys": {"true"},
 		"AllowUserToChangePassword": {"true"}, "AllowUserToManageMFADevices": {"true"}})
 	b.get("/me")
-	p = b.post("/me/accesskeys", nil)
+	p = b.follow(b.post("/me/accesskeys", nil))
 	expectStatus(t, p, 200, "own key")
 	csv := find(t, csvHrefRE, p.body, "CSV link")
 	expectStatus(t, b.get(csv), 200, "own CSV")
@@ -577,7 +578,12 @@ func TestSelfServiceAccessKeys(t *testing.T) {
 	b.get("/me")
 	expectStatus(t, b.post("/me/accesskeys", nil), 409, "third own key")
 	// Another user's key is not one's own.
-	p = b.post("/me/accesskeys/"+e.keyID+"/delete", nil)
+	b.get("/me/accesskeys/" + e.keyID + "/delete")
+	expectStatus(t, b.post("/me/accesskeys/"+e.keyID+"/delete", url.Values{"confirm": {e.keyID}}), http.StatusConflict, "deleting one's own Active key")
+	b.post("/me/accesskeys/"+e.keyID+"/status", url.Values{"status": {"Inactive"}})
+	b.get("/me/accesskeys/" + e.keyID + "/delete")
+	expectStatus(t, b.post("/me/accesskeys/"+e.keyID+"/delete", nil), http.StatusUnprocessableEntity, "deleting one's own key without typing its ID")
+	p = b.post("/me/accesskeys/"+e.keyID+"/delete", url.Values{"confirm": {e.keyID}})
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("deleting one's own first key: %d", p.status)
 	}

@@ -122,14 +122,19 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/me", Access: SignedIn, Handler: h.Me, Nav: "My account", NavFor: NavRAMUser},
 		{Method: post, Path: "/me/accesskeys", Access: SignedIn, Handler: h.MeAccessKeyCreate},
 		{Method: post, Path: "/me/accesskeys/:id/status", Access: SignedIn, Handler: h.MeAccessKeyStatus},
+		{Method: get, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDeleteForm},
 		{Method: post, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDelete},
 		{Method: get, Path: "/accesskeys/download/:token", Access: SignedIn, Handler: h.AccessKeyDownload},
+		// One-time results: the hand-over sheet after a new password or key, and its credentials CSV.
+		{Method: get, Path: "/handover/:token", Access: SignedIn, Handler: h.Handover},
+		{Method: get, Path: "/credentials/download/:token", Access: SignedIn, Handler: h.CredentialsDownload},
 
 		// The signed-in identity's own MFA device and password (self-service).
 		{Method: get, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABindForm, Nav: "MFA device", NavFor: NavOwner},
 		{Method: post, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABind},
+		{Method: post, Path: "/mfa/bind/new", Access: BindStep, Handler: h.MFABindNew},
 		{Method: post, Path: "/mfa/unbind", Access: SignedIn, Handler: h.MFAUnbind},
-		{Method: get, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordForm},
+		{Method: get, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordForm, Nav: "Change password", NavFor: NavOwner},
 		{Method: post, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordChange},
 
 		// Users.
@@ -146,12 +151,16 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/users/:name/login-profile/password", Access: SignedIn, Handler: h.LoginProfilePassword, Action: "ram:UpdateLoginProfile", Resources: theUser},
 		{Method: post, Path: "/users/:name/login-profile/flags", Access: SignedIn, Handler: h.LoginProfileFlags, Action: "ram:UpdateLoginProfile", Resources: theUser},
 		{Method: post, Path: "/users/:name/login-profile/status", Access: SignedIn, Handler: h.LoginProfileStatus, Action: "ram:UpdateLoginProfile", Resources: theUser},
+		{Method: get, Path: "/users/:name/login-profile/delete", Access: SignedIn, Handler: h.LoginProfileDeleteForm, Action: "ram:DeleteLoginProfile", Resources: theUser},
 		{Method: post, Path: "/users/:name/login-profile/delete", Access: SignedIn, Handler: h.LoginProfileDelete, Action: "ram:DeleteLoginProfile", Resources: theUser},
+		{Method: get, Path: "/users/:name/mfa/unbind", Access: SignedIn, Handler: h.UserMFAUnbindForm, Action: "ram:UnbindMFADevice", Resources: theUser},
 		{Method: post, Path: "/users/:name/mfa/unbind", Access: SignedIn, Handler: h.UserMFAUnbind, Action: "ram:UnbindMFADevice", Resources: theUser},
 		{Method: post, Path: "/users/:name/accesskeys", Access: SignedIn, Handler: h.AccessKeyCreate, Action: "ram:CreateAccessKey", Resources: theUser},
 		{Method: post, Path: "/users/:name/accesskeys/:id/status", Access: SignedIn, Handler: h.AccessKeyStatus, Action: "ram:UpdateAccessKey", Resources: theUser},
+		{Method: get, Path: "/users/:name/accesskeys/:id/delete", Access: SignedIn, Handler: h.AccessKeyDeleteForm, Action: "ram:DeleteAccessKey", Resources: theUser},
 		{Method: post, Path: "/users/:name/accesskeys/:id/delete", Access: SignedIn, Handler: h.AccessKeyDelete, Action: "ram:DeleteAccessKey", Resources: theUser},
 		{Method: post, Path: "/users/:name/groups", Access: SignedIn, Handler: h.UserGroupAdd, Action: "ram:AddUserToGroup", Resources: userAndFormGroup},
+		{Method: get, Path: "/users/:name/groups/:group/remove", Access: SignedIn, Handler: h.UserGroupRemoveForm, Action: "ram:RemoveUserFromGroup", Resources: userAndGroup},
 		{Method: post, Path: "/users/:name/groups/:group/remove", Access: SignedIn, Handler: h.UserGroupRemove, Action: "ram:RemoveUserFromGroup", Resources: userAndGroup},
 
 		// Groups.
@@ -164,6 +173,7 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/groups/:name/delete", Access: SignedIn, Handler: h.GroupDeleteForm, Action: "ram:DeleteGroup", Resources: theGroup},
 		{Method: post, Path: "/groups/:name/delete", Access: SignedIn, Handler: h.GroupDelete, Action: "ram:DeleteGroup", Resources: theGroup},
 		{Method: post, Path: "/groups/:name/members", Access: SignedIn, Handler: h.GroupMemberAdd, Action: "ram:AddUserToGroup", Resources: formUserAndGroup},
+		{Method: get, Path: "/groups/:name/members/:user/remove", Access: SignedIn, Handler: h.GroupMemberRemoveForm, Action: "ram:RemoveUserFromGroup", Resources: memberAndGroup},
 		{Method: post, Path: "/groups/:name/members/:user/remove", Access: SignedIn, Handler: h.GroupMemberRemove, Action: "ram:RemoveUserFromGroup", Resources: memberAndGroup},
 
 		// Account settings.
@@ -199,6 +209,13 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 				return echo.ErrNotFound
 			}
 			if err := checkCSRF(c); err != nil {
+				// A form of this site posted after its session ended is a
+				// sign-in to do, not an attack: back to the form after it.
+				if r.Access >= AnySession && handlers.SessionOf(c).Principal() == "" {
+					if page, ok := sameSiteForm(c.Request()); ok {
+						return c.Redirect(http.StatusSeeOther, sessionEndedLogin(page))
+					}
+				}
 				return err
 			}
 			s := handlers.SessionOf(c)
@@ -259,9 +276,52 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 				if c.Request().Method == http.MethodGet {
 					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 				}
+				if page, ok := sameSiteForm(c.Request()); ok {
+					return c.Redirect(http.StatusSeeOther, sessionEndedLogin(page))
+				}
 				return c.Redirect(http.StatusSeeOther, "/login")
 			}
 			return c.Redirect(http.StatusSeeOther, handlers.StagePath(stage))
 		}
 	}
+}
+
+// sameSiteForm says whether an unsafe request provably comes from a page of
+// this site (Sec-Fetch-Site same-origin, or an Origin or Referer naming this
+// host, and nothing naming another), and which page posted it: the
+// Referer's path, else the overview.
+func sameSiteForm(r *http.Request) (page string, ok bool) {
+	proof := false
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		proof = true
+	case "":
+	default:
+		return "", false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host != r.Host {
+			return "", false
+		}
+		proof = true
+	}
+	page = "/"
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		if err != nil || u.Host != r.Host {
+			return "", false
+		}
+		proof = true
+		if u.Path != "" && u.Path != "/login" {
+			page = u.RequestURI()
+		}
+	}
+	return page, proof
+}
+
+// sessionEndedLogin is the sign-in page that says the session ended and
+// leads back to page.
+func sessionEndedLogin(page string) string {
+	return "/login?next=" + url.QueryEscape(page) + "&ended=1"
 }

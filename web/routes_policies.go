@@ -72,8 +72,10 @@ func policyRoutes(h *handlers.Handlers) []Route {
 
 		// Attachments, from the user and group pages (and the policy's references).
 		{Method: post, Path: "/users/:name/policies", Access: SignedIn, Handler: h.PolicyAttach("user"), Action: "ram:AttachPolicyToUser", Resources: userAndFormPolicy},
+		{Method: get, Path: "/users/:name/policies/:type/:policy/detach", Access: SignedIn, Handler: h.PolicyDetachForm("user"), Action: "ram:DetachPolicyFromUser", Resources: userAndRoutePolicy},
 		{Method: post, Path: "/users/:name/policies/:type/:policy/detach", Access: SignedIn, Handler: h.PolicyDetach("user"), Action: "ram:DetachPolicyFromUser", Resources: userAndRoutePolicy},
 		{Method: post, Path: "/groups/:name/policies", Access: SignedIn, Handler: h.PolicyAttach("group"), Action: "ram:AttachPolicyToGroup", Resources: groupAndFormPolicy},
+		{Method: get, Path: "/groups/:name/policies/:type/:policy/detach", Access: SignedIn, Handler: h.PolicyDetachForm("group"), Action: "ram:DetachPolicyFromGroup", Resources: groupAndRoutePolicy},
 		{Method: post, Path: "/groups/:name/policies/:type/:policy/detach", Access: SignedIn, Handler: h.PolicyDetach("group"), Action: "ram:DetachPolicyFromGroup", Resources: groupAndRoutePolicy},
 
 		// The policy simulator.

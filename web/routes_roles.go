@@ -40,6 +40,7 @@ func roleRoutes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/roles/:name/delete", Access: SignedIn, Handler: h.RoleDelete, Action: "ram:DeleteRole", Resources: theRole},
 		{Method: post, Path: "/roles/:name/sessions/revoke", Access: SignedIn, Handler: h.RoleSessionsRevoke, Action: "ram:UpdateRole", Resources: theRole},
 		{Method: post, Path: "/roles/:name/policies", Access: SignedIn, Handler: h.PolicyAttach("role"), Action: "ram:AttachPolicyToRole", Resources: roleAndFormPolicy},
+		{Method: get, Path: "/roles/:name/policies/:type/:policy/detach", Access: SignedIn, Handler: h.PolicyDetachForm("role"), Action: "ram:DetachPolicyFromRole", Resources: roleAndRoutePolicy},
 		{Method: post, Path: "/roles/:name/policies/:type/:policy/detach", Access: SignedIn, Handler: h.PolicyDetach("role"), Action: "ram:DetachPolicyFromRole", Resources: roleAndRoutePolicy},
 	}
 }

@@ -184,7 +184,7 @@ func TestPasswordChangeDoesNotRecreateRemovedLoginProfile(t *testing.T) {
 	h := newHarness(t)
 	owner, _ := h.setupOwner()
 	owner.get("/users/new")
-	expectRedirect(t, owner.post("/users", url.Values{"name": {"rita"}, "console_login": {"true"}, "password": {ramUserPW}}), "/users/rita", "create rita")
+	expectHandover(t, owner.post("/users", url.Values{"name": {"rita"}, "console_login": {"true"}, "password": {ramUserPW}}), "create rita")
 	b := h.browser()
 	b.get("/login")
 	expectRedirect(t, b.post("/login", url.Values{"username": {"rita"}, "password": {ramUserPW}}), "/", "rita signs in")

@@ -39,7 +39,7 @@ func TestPasswordExpiry(t *testing.T) {
 	}
 	b.get("/users/olga")
 	newPW := "Reset-By-The-Owner-39"
-	expectRedirect(t, b.post("/users/olga/login-profile/password", url.Values{"password": {newPW}, "password_reset_required": {"true"}}), "/users/olga", "admin reset")
+	expectHandover(t, b.post("/users/olga/login-profile/password", url.Values{"password": {newPW}, "password_reset_required": {"true"}}), "admin reset")
 	c := h.browser()
 	c.get("/login")
 	expectRedirect(t, c.post("/login", url.Values{"username": {"olga"}, "password": {newPW}}), "/password/change", "after the reset: change it")

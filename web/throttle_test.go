@@ -205,6 +205,7 @@ func TestAPIChangePasswordBusy(t *testing.T) {
 	env := newAPIEnv(t)
 	env.owner.get("/users/new")
 	p := env.owner.post("/users", url.Values{"name": {"busyuser"}, "console_login": {"true"}, "password": {ramUserPW}, "create_access_key": {"true"}})
+	p = env.owner.follow(p)
 	expectStatus(t, p, 200, "create busyuser")
 	uc := env.sdkClient(find(t, keyIDRE, p.body, "AccessKey ID"), find(t, keySecretRE, p.body, "AccessKey secret"))
 	env.svc.SetHashLimit(1, 100*time.Millisecond)

@@ -1,0 +1,131 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ramconsole/ram"
+	"ramconsole/views"
+)
+
+// handoverSheet is the one-time content of the hand-over page: what an
+// administrator gives the person or program a new identity is for.
+type handoverSheet struct {
+	Title          string
+	UserName       string
+	LogonName      string
+	LogonURL       string
+	Password       string
+	Generated      bool
+	KeyID          string
+	KeySecret      string
+	KeyCSV         string
+	CredentialsCSV string
+	Back           string
+	// Admin: the sheet of an administrator (next steps on the user's
+	// page), not of a person's own key on /me.
+	Admin bool
+}
+
+// handOver keeps the sheet (and the one-time CSV downloads of its
+// secrets) for this session and redirects to the page that shows it once:
+// POST/redirect/GET, so a reload never posts again.
+func (h *Handlers) handOver(c echo.Context, sh handoverSheet, key *ram.NewAccessKey) error {
+	sess := SessionOf(c).IDHash()
+	if key != nil {
+		token, err := h.RAM.OfferKeyDownload(ctx(c), sess, key)
+		if err != nil {
+			return err
+		}
+		sh.KeyID, sh.KeySecret, sh.KeyCSV = key.AccessKeyID, key.AccessKeySecret, "/accesskeys/download/"+token
+	}
+	if sh.Password != "" {
+		sh.LogonName, sh.LogonURL = h.RAM.LogonName(ctx(c), sh.UserName), logonURL(c)
+		token, err := h.RAM.OfferCredentialsDownload(ctx(c), sess, sh.UserName, credentialsCSV(sh.LogonName, sh.Password, sh.LogonURL))
+		if err != nil {
+			return err
+		}
+		sh.CredentialsCSV = "/credentials/download/" + token
+	}
+	b, err := json.Marshal(sh)
+	if err != nil {
+		return err
+	}
+	token, err := h.RAM.OfferHandover(ctx(c), sess, b)
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/handover/"+token)
+}
+
+// Handover handles GET /handover/:token: the hand-over sheet, shown once;
+// after that (a reload, the back button) it says the secret can no longer
+// be shown.
+func (h *Handlers) Handover(c echo.Context) error {
+	b, err := h.RAM.TakeHandover(ctx(c), SessionOf(c).IDHash(), c.Param("token"))
+	if ram.ErrorKind(err) == ram.ENOTFOUND {
+		m := views.Reveal{Layout: h.layout(c, "Shown once"), Title: "Shown once", Gone: true}
+		return Render(c, http.StatusGone, views.RevealPage(m))
+	}
+	if err != nil {
+		return err
+	}
+	var sh handoverSheet
+	if err := json.Unmarshal(b, &sh); err != nil {
+		return err
+	}
+	m := views.Reveal{Layout: h.layout(c, sh.Title), Title: sh.Title, UserName: sh.UserName, LogonName: sh.LogonName,
+		LogonURL: sh.LogonURL, Password: sh.Password, Generated: sh.Generated, KeyID: sh.KeyID, KeySecret: sh.KeySecret,
+		CSVHref: sh.KeyCSV, CredentialsHref: sh.CredentialsCSV, Back: sh.Back}
+	if sh.Admin {
+		base := userHref(sh.UserName)
+		m.NextSteps = []views.Link{{Label: "Add to a group", Href: base + "#groups"},
+			{Label: "Grant permissions", Href: base + "#policies"}, {Label: "View user", Href: base}}
+	}
+	return Render(c, http.StatusOK, views.RevealPage(m))
+}
+
+// CredentialsDownload handles GET /credentials/download/:token: the
+// one-time CSV of a new console password (logon name, password, logon URL),
+// only for the session that set it, within 10 minutes; audited.
+func (h *Handlers) CredentialsDownload(c echo.Context) error {
+	_, body, err := h.RAM.TakeCredentialsDownload(ctx(c), ActorOf(c), SessionOf(c).IDHash(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="credentials.csv"`)
+	return c.Blob(http.StatusOK, "text/csv", body)
+}
+
+// logonURL is where RAM users sign in, as the overview shows it.
+func logonURL(c echo.Context) string {
+	scheme := "http"
+	if c.IsTLS() {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request().Host + "/login"
+}
+
+// credentialsCSV is the console credentials file. A cell a spreadsheet
+// would run as a formula (=, +, -, @, tab, carriage return first) is
+// prefixed with an apostrophe, so opening the file never runs anything.
+func credentialsCSV(logonName, password, logonURL string) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"Logon Name", "Password", "Logon URL"})
+	_ = w.Write([]string{csvCell(logonName), csvCell(password), csvCell(logonURL)})
+	w.Flush()
+	return b.Bytes()
+}
+
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}

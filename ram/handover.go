@@ -1,0 +1,119 @@
+package ram
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+
+	"ramconsole/store"
+)
+
+// One-time results. What a person must see exactly once (a new password, a
+// new AccessKey's secret) is not rendered in answer to the POST that made
+// it: it is sealed, kept for ten minutes bound to the session that made it,
+// and taken once by the page the POST redirects to (POST/redirect/GET), so
+// a reload never posts again and never shows the secret twice. The console
+// credentials CSV of a new password is kept the same way. Both use the
+// one-time download rows of AccessKey CSVs, told apart by a prefix where a
+// key's id would be (an AccessKeyId always starts with LTAI).
+const (
+	oneTimeHandover    = "handover:"
+	oneTimeCredentials = "credentials:"
+)
+
+// EventDownloadCredentialsCSV records the download of a new console
+// password's CSV (with the UserName — never the password).
+const EventDownloadCredentialsCSV = "DownloadCredentialsCSV"
+
+func (s *Service) offerOnce(ctx context.Context, sessionHash, what string, secret []byte) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	token := hex.EncodeToString(b)
+	th := tokenHash(token)
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		return tx.CreateKeyDownload(ctx, store.KeyDownload{TokenHash: th, SessionHash: sessionHash, AccessKeyID: what,
+			SecretEnc: s.sealer.Seal("key_downloads/"+th, secret), ExpiresAt: tx.Now().Add(keyDownloadTTL)})
+	})
+	return token, err
+}
+
+var errGoneOnce = notFound("EntityNotExist.Download", "download (it is used once, by the session that created it, within 10 minutes)")
+
+// takeOnce uses up a one-time result of the kind prefix; record, when set,
+// appends the event of taking it in the same transaction.
+func (s *Service) takeOnce(ctx context.Context, sessionHash, token, prefix string, record func(tx *store.Tx, what string) error) (string, []byte, error) {
+	th := tokenHash(token)
+	var d *store.KeyDownload
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		if sessionHash == "" {
+			return store.ErrNotFound
+		}
+		if d, err = tx.TakeKeyDownload(ctx, th, sessionHash); err != nil {
+			return err
+		}
+		if !strings.HasPrefix(d.AccessKeyID, prefix) {
+			return store.ErrNotFound
+		}
+		if record != nil {
+			return record(tx, strings.TrimPrefix(d.AccessKeyID, prefix))
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, errGoneOnce
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	plain, err := s.sealer.Open("key_downloads/"+th, d.SecretEnc)
+	if err != nil {
+		return "", nil, err
+	}
+	return strings.TrimPrefix(d.AccessKeyID, prefix), plain, nil
+}
+
+// OfferHandover keeps a sealed one-time result (the hand-over sheet's
+// content) for the session and returns the token of the page that shows it.
+func (s *Service) OfferHandover(ctx context.Context, sessionHash string, sheet []byte) (string, error) {
+	return s.offerOnce(ctx, sessionHash, oneTimeHandover, sheet)
+}
+
+// TakeHandover returns a one-time result once, to the session that made it,
+// within ten minutes; after that it is ENOTFOUND.
+func (s *Service) TakeHandover(ctx context.Context, sessionHash, token string) ([]byte, error) {
+	_, b, err := s.takeOnce(ctx, sessionHash, token, oneTimeHandover, nil)
+	return b, err
+}
+
+// OfferCredentialsDownload keeps the console credentials CSV of a new
+// password of userName for a one-time download by the session.
+func (s *Service) OfferCredentialsDownload(ctx context.Context, sessionHash, userName string, csv []byte) (string, error) {
+	return s.offerOnce(ctx, sessionHash, oneTimeCredentials+userName, csv)
+}
+
+// TakeCredentialsDownload returns the user name and CSV of a one-time
+// credentials download: once, to the session that made it, within ten
+// minutes. Taking it is recorded (DownloadCredentialsCSV with the UserName
+// — never the password) in the transaction that uses the link up.
+func (s *Service) TakeCredentialsDownload(ctx context.Context, a Actor, sessionHash, token string) (string, []byte, error) {
+	return s.takeOnce(ctx, sessionHash, token, oneTimeCredentials, func(tx *store.Tx, userName string) error {
+		ev := s.event(ctx, a, s.accountID(ctx), s.opType(a), EventDownloadCredentialsCSV)
+		ev.RequestParameters = map[string]any{"UserName": userName}
+		return tx.AppendEvent(ctx, ev)
+	})
+}
+
+// LogonName is the name a RAM user signs in with: UserName@alias, or
+// UserName@AccountId until an alias is set.
+func (s *Service) LogonName(ctx context.Context, userName string) string {
+	acct, err := s.st.Account(ctx)
+	if err != nil {
+		return userName
+	}
+	return userName + "@" + displayAlias(acct)
+}
