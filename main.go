@@ -59,6 +59,9 @@ Usage:
 Serve flags (and environment):
   --addr ADDR            RAMCONSOLE_ADDR   listen address (default 127.0.0.1:8080)
   --data DIR             RAMCONSOLE_DATA   data directory (default ./data)
+  --database URL         RAMCONSOLE_DATABASE   store in PostgreSQL (postgres://…) instead of
+                         SQLite in DIR; every node of a cluster names the same database
+                         (and has the same master key); every command takes it too
   --tls-cert, --tls-key  serve HTTPS with this certificate and key
   --secure-cookies       mark cookies Secure (behind a TLS-terminating proxy)
   --trusted-proxies LIST comma-separated IPs/CIDRs whose X-Forwarded-For is believed
@@ -141,15 +144,24 @@ func envOr(name, def string) string {
 // cliLogger is where a host command logs its warnings.
 func cliLogger(stderr io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(stderr, nil)) }
 
-// dataFlag adds --data to a command's flags.
+// dataFlag adds --data and --database to a command's flags.
 func dataFlag(fs *flag.FlagSet) *string {
+	fs.String("database", os.Getenv("RAMCONSOLE_DATABASE"), "a postgres:// URL to store in PostgreSQL (default: SQLite in the data directory)")
 	return fs.String("data", envOr("RAMCONSOLE_DATA", "./data"), "data directory")
+}
+
+// databaseOf is the value of a command's --database.
+func databaseOf(fs *flag.FlagSet) string {
+	if f := fs.Lookup("database"); f != nil {
+		return f.Value.String()
+	}
+	return ""
 }
 
 // openStore opens the data directory's database and master key; the
 // server's open insists on owning the audit journal. A master.key others
 // may read is made private first, with a warning.
-func openStore(ctx context.Context, dataDir string, server bool, log *slog.Logger) (*store.Store, *store.Sealer, error) {
+func openStore(ctx context.Context, dataDir, database string, server bool, log *slog.Logger) (*store.Store, *store.Sealer, error) {
 	env := os.Getenv("RAMCONSOLE_MASTER_KEY")
 	if env == "" {
 		old, err := store.SecureMasterKeyFile(dataDir)
@@ -173,7 +185,7 @@ func openStore(ctx context.Context, dataDir string, server bool, log *slog.Logge
 	if server {
 		open = store.OpenServer
 	}
-	st, err := open(ctx, dataDir, nil, store.WithMasterKey(key))
+	st, err := open(ctx, dataDir, nil, store.WithMasterKey(key), store.WithDatabase(database))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -207,7 +219,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, sealer, err := openStore(ctx, *dataDir, true, log)
+	st, sealer, err := openStore(ctx, *dataDir, databaseOf(fs), true, log)
 	if err != nil {
 		return err
 	}
@@ -414,7 +426,7 @@ func hostCommand(ctx context.Context, name string, args []string, stderr io.Writ
 	if fs.NArg() != 0 {
 		return nil, ram.Actor{}, nil, fmt.Errorf("usage: ramconsole %s [--data DIR]", name)
 	}
-	st, sealer, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
+	st, sealer, err := openStore(ctx, *dataDir, databaseOf(fs), false, cliLogger(stderr))
 	if err != nil {
 		return nil, ram.Actor{}, nil, err
 	}
@@ -452,7 +464,7 @@ func serviceImport(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	st, sealer, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
+	st, sealer, err := openStore(ctx, *dataDir, databaseOf(fs), false, cliLogger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "ramconsole:", err)
 		return 1
@@ -558,7 +570,7 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	ctx := context.Background()
-	st, _, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
+	st, _, err := openStore(ctx, *dataDir, databaseOf(fs), false, cliLogger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "ramconsole:", err)
 		return 1
@@ -626,7 +638,7 @@ func backup(args []string, stdout io.Writer) error {
 		return errors.New("usage: ramconsole backup [--data DIR] FILE")
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, *dataDir, nil)
+	st, err := store.Open(ctx, *dataDir, nil, store.WithDatabase(databaseOf(fs)))
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"ramconsole/ram"
 	"ramconsole/store"
+	"ramconsole/store/pgtest"
 )
 
 // clock is a test clock that only moves when told.
@@ -38,19 +40,23 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// harness is the real app over a real SQLite file, served on loopback.
+// harness is the real app over a real SQLite file (or, when
+// RAMCONSOLE_TEST_DATABASE names a PostgreSQL server, a fresh database
+// there), served on loopback.
 type harness struct {
-	t       testing.TB
-	dir     string
-	clock   *clock
-	st      *store.Store
-	svc     *ram.Service
-	app     *App
-	srv     *httptest.Server
-	token   string
-	logs    *strings.Builder
-	logsMu  sync.Mutex
-	ownerPW string
+	t   testing.TB
+	dir string
+	// database is the PostgreSQL database's URL, or empty for SQLite.
+	database string
+	clock    *clock
+	st       *store.Store
+	svc      *ram.Service
+	app      *App
+	srv      *httptest.Server
+	token    string
+	logs     *strings.Builder
+	logsMu   sync.Mutex
+	ownerPW  string
 	// ownerSecret is the owner's MFA secret once setupOwner has run.
 	ownerSecret string
 }
@@ -91,7 +97,8 @@ func newHarnessConfig(t testing.TB, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.st, err = store.Open(ctx, dataDir, h.clock.Now, store.WithMasterKey(key))
+	h.database = pgtest.Database(t)
+	h.st, err = store.Open(ctx, dataDir, h.clock.Now, store.WithMasterKey(key), store.WithDatabase(h.database))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +120,18 @@ func newHarnessConfig(t testing.TB, cfg Config) *harness {
 }
 
 func (h *harness) dataDir() string { return filepath.Join(h.dir, "data") }
+
+// openDB opens the harness's database behind the store's back (to look at
+// or tamper with it), closed at the test's cleanup.
+func (h *harness) openDB() *sql.DB {
+	h.t.Helper()
+	db, err := store.OpenSQL(h.dataDir(), h.database)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { db.Close() })
+	return db
+}
 
 // browser is one client with its own cookie jar; it does not follow redirects.
 type browser struct {
