@@ -19,10 +19,15 @@ build:
 generate:
 	$(GO) tool templ generate
 
-## test: every test, race detector on, including the browser journeys and the peer-agreement check
+## test: every test, race detector on, including the browser journeys and the peer-agreement check, on
+## SQLite; then the store and web tests again on PostgreSQL: on the server RAMCONSOLE_TEST_DATABASE names,
+## or a throwaway cluster started for them (initdb + pg_ctl; without them it fails: install Debian's postgresql)
 test:
-	$(GO) test -race -count=1 ./...
+	@echo "== engine: SQLite (every package)"
+	env -u RAMCONSOLE_TEST_DATABASE $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 -run 'Agree' .
+	@echo "== engine: PostgreSQL (store and web)"
+	$(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 ./store/ ./web/
 
 ## check: formatting, vet, templ fmt, and generated files up to date
 check:
