@@ -1,0 +1,113 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"ramconsole/store/pgtest"
+)
+
+// Two nodes on one PostgreSQL database share every piece of security state
+// (SPEC §14). This runs on PostgreSQL whatever the environment: on the
+// server RAMCONSOLE_TEST_DATABASE names, or a cluster it starts.
+func TestTwoNodesShareSecurityState(t *testing.T) {
+	a := newHarnessOn(t, Config{}, pgtest.NewDatabase(t, pgtest.Server(t)))
+	b := a.node(Config{})
+	owner, secret := a.setupOwner()
+
+	// A session started on A works on B; signing out on B ends it on A.
+	ownerB := owner.on(b)
+	expectStatus(t, ownerB.get("/users"), http.StatusOK, "the session from node A on node B")
+	p := ownerB.post("/logout", nil)
+	if p.status != http.StatusSeeOther && p.status != http.StatusFound {
+		t.Fatalf("sign-out on B: %d", p.status)
+	}
+	if p := owner.get("/users"); p.status == http.StatusOK {
+		t.Fatalf("the session signed out on node B still works on node A")
+	}
+
+	// A TOTP code used on A is refused on B.
+	code := a.code(secret, 0)
+	onA := a.browser()
+	onA.get("/login")
+	expectRedirect(t, onA.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}}), "/login/mfa", "password on A")
+	onA.get("/login/mfa")
+	expectRedirect(t, onA.post("/login/mfa", url.Values{"code": {code}}), "/", "the code on A")
+	onB := b.browser()
+	onB.get("/login")
+	expectRedirect(t, onB.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}}), "/login/mfa", "password on B")
+	onB.get("/login/mfa")
+	if p := onB.post("/login/mfa", url.Values{"code": {code}}); p.status == http.StatusSeeOther && p.header.Get("Location") == "/" {
+		t.Fatal("a TOTP code used on node A signed in on node B")
+	}
+	a.clock.Advance(30 * time.Second)
+	owner = onA
+
+	// Setup, done on A, is done on B.
+	if p := b.browser().get("/setup?token=" + a.token); p.status == http.StatusOK {
+		t.Errorf("node B still offers setup after node A's")
+	}
+
+	// A one-time download made on A is taken on B, once.
+	e := a.createEmployee(owner, "lou")
+	if p := owner.on(b).get(e.csv); p.status != http.StatusOK || !strings.Contains(p.body, e.keyID) {
+		t.Errorf("the AccessKey's CSV on node B: %d", p.status)
+	}
+	if p := owner.get(e.csv); p.status == http.StatusOK {
+		t.Errorf("the AccessKey's CSV was downloaded again on node A")
+	}
+
+	// Lockout counts across nodes: failures alternate between them.
+	for i := range 5 {
+		n := []*harness{a, b}[i%2]
+		br := n.browser()
+		br.get("/login")
+		expectStatus(t, br.post("/login", url.Values{"username": {"lou"}, "password": {"Wrong-Password-123"}}), http.StatusUnauthorized, "a wrong password")
+	}
+	a.expectSignInLocked("lou", e.password)
+	b.expectSignInLocked("lou", e.password)
+
+	// A nonce used through A is refused by B.
+	params := a.signedV1(e.keyID, e.secret, http.MethodGet, url.Values{"Action": {"GetUser"}, "UserName": {"lou"}})
+	send := func(n *harness, params url.Values) page {
+		req, _ := http.NewRequest(http.MethodGet, n.srv.URL+"/?"+params.Encode(), nil)
+		return n.send(req)
+	}
+	if p := send(a, params); p.status != http.StatusForbidden {
+		t.Fatalf("lou's GetUser on A before any policy: %d %s", p.status, p.body)
+	}
+	if p := send(b, params); !strings.Contains(p.body, "SignatureNonceUsed") {
+		t.Errorf("the same nonce replayed to node B: %d %s; want SignatureNonceUsed", p.status, p.body)
+	}
+
+	// A policy attached on A is enforced on B within a second, though B
+	// has just decided (and cached) lou's policies.
+	if p := send(b, b.signedV1(e.keyID, e.secret, http.MethodGet, url.Values{"Action": {"GetUser"}, "UserName": {"lou"}})); p.status != http.StatusForbidden {
+		t.Fatalf("lou's GetUser on B before any policy: %d %s", p.status, p.body)
+	}
+	owner.get("/users/lou")
+	expectRedirect(t, owner.post("/users/lou/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunRAMReadOnlyAccess"}}), "/users/lou", "attach on A")
+	within := func(what string, want int) {
+		t.Helper()
+		start := time.Now()
+		for {
+			p := send(b, b.signedV1(e.keyID, e.secret, http.MethodGet, url.Values{"Action": {"GetUser"}, "UserName": {"lou"}}))
+			if p.status == want {
+				t.Logf("node B enforced %s on A after %v", what, time.Since(start))
+				return
+			}
+			if time.Since(start) > time.Second {
+				t.Fatalf("node B answers lou's GetUser %d %v after %s on A, want %d: %s", p.status, time.Since(start), what, want, p.body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	within("the attachment", http.StatusOK)
+	// And the detachment: what matters most is that access ends everywhere.
+	owner.get("/users/lou")
+	expectRedirect(t, owner.post("/users/lou/policies/System/AliyunRAMReadOnlyAccess/detach", nil), "/users/lou", "detach on A")
+	within("the detachment", http.StatusForbidden)
+}
