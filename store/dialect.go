@@ -6,11 +6,14 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -297,4 +300,34 @@ func OpenSQL(dataDir, database string) (*sql.DB, error) {
 		return openPostgres(database)
 	}
 	return sql.Open("sqlite", "file:"+filepath.Join(dataDir, DBFile)+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+}
+
+// ErrUnavailable marks an error of a database that does not answer.
+var ErrUnavailable = errors.New("store: the database is unavailable")
+
+// IsUnavailable reports whether err comes from a database that cannot be
+// reached (down, restarting, the network between): the request that met it
+// is answered 503 and may be retried; nothing was decided without it.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// 08: connection exception; 57P01–57P03: shutting down, cannot connect now.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return pgconn.Timeout(err) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || strings.Contains(err.Error(), "conn closed")
 }

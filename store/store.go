@@ -295,8 +295,18 @@ func (s *Store) Close() error {
 // Now is the store's clock, truncated to milliseconds as stored.
 func (s *Store) Now() time.Time { return s.now().UTC() }
 
-// Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+// Ping reports whether the database answers, within two seconds.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if s.pg {
+		// A query, not only a connection: a server shutting down may still
+		// accept one.
+		var one int
+		return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	}
+	return s.read.PingContext(ctx)
+}
 
 // Backup writes a consistent copy of the live database to dst, a new file:
 // it is created here, 0600 and exclusively (an existing file or symlink is

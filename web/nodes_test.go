@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,4 +111,45 @@ func TestTwoNodesShareSecurityState(t *testing.T) {
 	owner.get("/users/lou")
 	expectRedirect(t, owner.post("/users/lou/policies/System/AliyunRAMReadOnlyAccess/detach", nil), "/users/lou", "detach on A")
 	within("the detachment", http.StatusForbidden)
+}
+
+// A node whose database goes away answers 503 — console, OpenAPI and
+// /healthz — and recovers by itself when it returns.
+func TestDatabaseOutage(t *testing.T) {
+	c := pgtest.StartCluster(t) // its own: this test stops it
+	h := newHarnessOn(t, Config{}, pgtest.NewDatabase(t, c.URL))
+	owner, _ := h.setupOwner()
+	e := h.createEmployee(owner, "lou")
+	owner.get("/users/lou")
+	expectRedirect(t, owner.post("/users/lou/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunRAMReadOnlyAccess"}}), "/users/lou", "attach")
+	call := func() page {
+		return h.send(mustRequest(t, http.MethodGet, h.srv.URL+"/?"+h.signedV1(e.keyID, e.secret, http.MethodGet, url.Values{"Action": {"GetUser"}, "UserName": {"lou"}}).Encode()))
+	}
+	expectStatus(t, call(), http.StatusOK, "GetUser with the database up")
+	expectStatus(t, owner.get("/healthz"), http.StatusOK, "healthz with the database up")
+
+	if err := c.StopServer(); err != nil {
+		t.Fatal(err)
+	}
+	expectStatus(t, owner.get("/healthz"), http.StatusServiceUnavailable, "healthz with the database down")
+	expectStatus(t, owner.get("/users"), http.StatusServiceUnavailable, "the console with the database down")
+	if p := call(); p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "ServiceUnavailable") {
+		t.Errorf("GetUser with the database down: %d %s; want 503 ServiceUnavailable", p.status, p.body)
+	}
+
+	if err := c.StartServer(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for owner.get("/healthz").status != http.StatusOK {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("healthz did not recover within 10 s of the database's return")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	expectStatus(t, owner.get("/users"), http.StatusOK, "the console after the database returned")
+	expectStatus(t, call(), http.StatusOK, "GetUser after the database returned")
+	if rep, err := h.st.VerifyChain(context.Background()); err != nil || !rep.OK {
+		t.Errorf("the audit chain after the outage: %+v, %v", rep, err)
+	}
 }
