@@ -47,6 +47,9 @@ Usage:
                                       check the audit log's hash chain (and that it
                                       still holds a head kept from an earlier run)
   ramconsole backup [--data DIR] FILE write a consistent copy of the database
+  ramconsole migrate --from DIR --to postgres://…
+                                      copy a SQLite installation (stopped) into an empty
+                                      PostgreSQL database and verify the copy's audit chain
   ramconsole service import [--data DIR] FILE
                                       create a resource service from a definition, or
                                       replace the definition of the service with its code
@@ -107,6 +110,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return auditVerify(args[1:], stdout, stderr)
 	case "backup":
 		err = backup(args, stdout)
+	case "migrate":
+		err = migrate(args, stdout, stderr)
 	case "service":
 		if len(args) == 0 || args[0] != "import" {
 			fmt.Fprint(stderr, usage)
@@ -626,6 +631,52 @@ func parseHead(v string) (store.ChainMark, bool) {
 		return store.ChainMark{}, false
 	}
 	return store.ChainMark{Seq: seq, Hash: strings.ToLower(hash)}, true
+}
+
+// migrate copies the SQLite installation of a data directory into an empty
+// PostgreSQL database and verifies the copy (SPEC §14). The server must be
+// stopped: the copy folds and takes the audit journal.
+func migrate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "the data directory of the SQLite installation")
+	to := fs.String("to", "", "the postgres:// URL of an empty database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || !store.IsPostgres(*to) || fs.NArg() != 0 {
+		return errors.New("usage: ramconsole migrate --from DIR --to postgres://USER@HOST/DATABASE")
+	}
+	if _, err := os.Stat(filepath.Join(*from, store.DBFile)); err != nil {
+		return fmt.Errorf("%s holds no ramconsole database (%s)", *from, store.DBFile)
+	}
+	ctx := context.Background()
+	key, err := store.LoadMasterKey(*from, os.Getenv("RAMCONSOLE_MASTER_KEY"))
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenServer(ctx, *from, nil, store.WithMasterKey(key))
+	if errors.Is(err, store.ErrJournalBusy) {
+		return errors.New("a ramconsole server is using " + *from + ": stop it before migrating (changes made after the copy would be lost)")
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := st.CopyTo(ctx, *to)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, n := range rep.Rows {
+		total += n
+	}
+	fmt.Fprintf(stdout, "copied %d rows (%d users, %d AccessKeys, %d custom policies, %d audit events) and %d unexpired API nonces\n",
+		total, rep.Rows["users"], rep.Rows["access_keys"], rep.Rows["policies"], rep.Rows["events"], rep.Nonces)
+	fmt.Fprintf(stdout, "audit chain of the copy verified: %d events, head seq %d hash %s\n", rep.Chain.Events, rep.Chain.Head.Seq, rep.Chain.Head.Hash)
+	fmt.Fprintln(stdout, "console sessions were not copied: everyone signs in again. Start every node with --database and the same master key ("+
+		filepath.Join(*from, store.MasterKeyFile)+" or RAMCONSOLE_MASTER_KEY).")
+	return nil
 }
 
 func backup(args []string, stdout io.Writer) error {

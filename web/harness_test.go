@@ -135,7 +135,14 @@ func (h *harness) node(cfg Config) *harness {
 	if h.database == "" {
 		h.t.Fatal("a second node needs a PostgreSQL database")
 	}
-	n := &harness{t: h.t, dir: h.t.TempDir(), clock: h.clock, logs: &strings.Builder{}, database: h.database,
+	return h.nodeOn(cfg, h.database)
+}
+
+// nodeOn starts a node on the PostgreSQL database at database with the
+// harness's master key and clock.
+func (h *harness) nodeOn(cfg Config, database string) *harness {
+	h.t.Helper()
+	n := &harness{t: h.t, dir: h.t.TempDir(), clock: h.clock, logs: &strings.Builder{}, database: database,
 		token: h.token, ownerPW: h.ownerPW, ownerSecret: h.ownerSecret}
 	key, err := store.LoadMasterKey(h.dataDir(), "")
 	if err != nil {
@@ -145,7 +152,7 @@ func (h *harness) node(cfg Config) *harness {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	n.st, err = store.Open(context.Background(), n.dataDir(), h.clock.Now, store.WithMasterKey(key), store.WithDatabase(h.database))
+	n.st, err = store.Open(context.Background(), n.dataDir(), h.clock.Now, store.WithMasterKey(key), store.WithDatabase(database))
 	if err != nil {
 		h.t.Fatal(err)
 	}

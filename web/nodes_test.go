@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"ramconsole/store"
 	"ramconsole/store/pgtest"
 )
 
@@ -151,5 +153,58 @@ func TestDatabaseOutage(t *testing.T) {
 	expectStatus(t, call(), http.StatusOK, "GetUser after the database returned")
 	if rep, err := h.st.VerifyChain(context.Background()); err != nil || !rep.OK {
 		t.Errorf("the audit chain after the outage: %+v, %v", rep, err)
+	}
+}
+
+// migrate copies a SQLite installation into PostgreSQL: the same users,
+// keys that still work, policies, the audit chain verified; console
+// sessions end; a target holding data is refused.
+func TestMigrateSQLiteToPostgres(t *testing.T) {
+	h := newHarnessOn(t, Config{}, "")
+	ctx := context.Background()
+	owner, secret := h.setupOwner()
+	e := h.createEmployee(owner, "lou")
+	owner.get("/users/lou")
+	expectRedirect(t, owner.post("/users/lou/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunRAMReadOnlyAccess"}}), "/users/lou", "attach")
+	owner.get("/groups/new")
+	expectRedirect(t, owner.post("/groups", url.Values{"name": {"staff"}}), "/groups/staff", "create a group")
+	call := func(n *harness) page {
+		return n.send(mustRequest(t, http.MethodGet, n.srv.URL+"/?"+n.signedV1(e.keyID, e.secret, http.MethodGet, url.Values{"Action": {"GetUser"}, "UserName": {"lou"}}).Encode()))
+	}
+	expectStatus(t, call(h), http.StatusOK, "GetUser on SQLite")
+
+	target := pgtest.NewDatabase(t, pgtest.Server(t))
+	rep, err := h.st.CopyTo(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Chain.OK || rep.Chain.Events == 0 || rep.Rows["users"] != 1 || rep.Rows["groups"] != 1 || rep.Rows["access_keys"] != 1 {
+		t.Fatalf("copy report %+v", rep)
+	}
+	n := h.nodeOn(Config{}, target)
+	expectStatus(t, call(n), http.StatusOK, "lou's AccessKey and policy on the copy")
+	if p := owner.on(n).get("/users"); p.status == http.StatusOK {
+		t.Error("a console session survived the copy")
+	}
+	h.clock.Advance(30 * time.Second)
+	b := n.browser()
+	b.get("/login")
+	expectRedirect(t, b.post("/login", url.Values{"username": {testOwnerEmail}, "password": {testOwnerPW}}), "/login/mfa", "the owner's password on the copy")
+	b.get("/login/mfa")
+	expectRedirect(t, b.post("/login/mfa", url.Values{"code": {h.code(secret, 0)}}), "/", "the owner's MFA on the copy")
+	if p := b.get("/groups"); !strings.Contains(p.body, "staff") {
+		t.Error("the group is missing on the copy")
+	}
+	if rep, err := n.st.VerifyChain(ctx); err != nil || !rep.OK {
+		t.Errorf("the copy's chain after new events: %+v, %v", rep, err)
+	}
+	// A second copy into the now populated database is refused, and
+	// changes nothing.
+	before := len(n.events())
+	if _, err := h.st.CopyTo(ctx, target); !errors.Is(err, store.ErrTargetNotEmpty) {
+		t.Errorf("a copy into a populated database: %v, want ErrTargetNotEmpty", err)
+	}
+	if after := len(n.events()); after != before {
+		t.Errorf("the refused copy changed the target: %d events, was %d", after, before)
 	}
 }
