@@ -331,3 +331,57 @@ func IsUnavailable(err error) bool {
 	return pgconn.Timeout(err) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || strings.Contains(err.Error(), "conn closed")
 }
+
+// On PostgreSQL an OpenAPI read's record is committed before the call is
+// answered (there is no journal in a data directory: SPEC §14). Records
+// queued while a fold is in flight wait for the next one, which takes them
+// all: one transaction — one write lock, one commit — for every call that
+// arrived meanwhile, in the order they were queued (group commit).
+type pgBatcher struct {
+	mu      sync.Mutex
+	pending []queued
+	waiters []chan error
+	busy    bool
+}
+
+// queuePG adds a record to the next fold and returns once it is committed.
+func (s *Store) queuePG(ctx context.Context, q queued) error {
+	ch := make(chan error, 1)
+	b := &s.batch
+	b.mu.Lock()
+	b.pending = append(b.pending, q)
+	b.waiters = append(b.waiters, ch)
+	if !b.busy {
+		b.busy = true
+		go s.foldPG()
+	}
+	b.mu.Unlock()
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done(): // not acknowledged; the record may still be folded
+		return ctx.Err()
+	}
+}
+
+// foldPG folds queued records until none is left.
+func (s *Store) foldPG() {
+	b := &s.batch
+	for {
+		b.mu.Lock()
+		items, waiters := b.pending, b.waiters
+		b.pending, b.waiters = nil, nil
+		if len(items) == 0 {
+			b.busy = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := s.tx(ctx, func(tx *Tx) error { return tx.foldRecords(ctx, items, false) }, false)
+		cancel()
+		for _, w := range waiters {
+			w <- err
+		}
+	}
+}

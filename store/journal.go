@@ -347,7 +347,12 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 		q.body = body
 	}
 	if j == nil {
-		err := s.tx(ctx, func(tx *Tx) error { return tx.foldRecords(ctx, []queued{q}, false) }, false)
+		var err error
+		if s.pg {
+			err = s.queuePG(ctx, q)
+		} else {
+			err = s.tx(ctx, func(tx *Tx) error { return tx.foldRecords(ctx, []queued{q}, false) }, false)
+		}
 		if m := markOf(ctx); m != nil && err == nil && q.Event != nil {
 			m.set.Store(true)
 		}

@@ -63,6 +63,7 @@ type Store struct {
 	pg       bool
 	pollStop chan struct{}
 	pollDone chan struct{}
+	batch    pgBatcher
 	closed   sync.Once
 }
 

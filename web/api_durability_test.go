@@ -199,6 +199,13 @@ type binary struct {
 // startBinary runs "ramconsole serve" on a free loopback port.
 func startBinary(t *testing.T, bin, data string) *binary {
 	t.Helper()
+	return startBinaryWith(t, bin, data, []string{"RAMCONSOLE_MASTER_KEY="})
+}
+
+// startBinaryWith is startBinary with more environment (and so flags:
+// RAMCONSOLE_DATABASE, RAMCONSOLE_MASTER_KEY).
+func startBinaryWith(t *testing.T, bin, data string, env []string) *binary {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +213,7 @@ func startBinary(t *testing.T, bin, data string) *binary {
 	addr := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data)
-	cmd.Env = append(os.Environ(), "RAMCONSOLE_MASTER_KEY=")
+	cmd.Env = append(os.Environ(), env...)
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
