@@ -385,3 +385,24 @@ func (s *Store) foldPG() {
 		}
 	}
 }
+
+// savepoint runs fn, a statement whose failure the caller recovers from
+// inside the transaction (a conflict it retries): PostgreSQL aborts a
+// whole transaction at a failed statement unless a savepoint limits it;
+// SQLite does not, and needs none.
+func (tx *Tx) savepoint(ctx context.Context, fn func() error) error {
+	if !tx.store.pg {
+		return fn()
+	}
+	if _, err := tx.Tx.ExecContext(ctx, "SAVEPOINT retry"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rerr := tx.Tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT retry"); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	_, err := tx.Tx.ExecContext(ctx, "RELEASE SAVEPOINT retry")
+	return err
+}

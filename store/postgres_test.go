@@ -106,6 +106,22 @@ func TestPostgresSchemaConstraints(t *testing.T) {
 	if users, err := s.Users(ctx, UserFilter{Query: "B", Limit: 10}); err != nil || len(users) != 3 {
 		t.Errorf("search for B: %d users, %v", len(users), err)
 	}
+	// A conflict the domain retries inside its transaction (a serial
+	// taken) leaves the transaction usable, as on SQLite.
+	err = s.Update(ctx, func(tx *Tx) error {
+		for i, serial := range []string{"acs:ram::1:mfa/a", "acs:ram::1:mfa/b"} {
+			if err := tx.CreateVirtualMFADevice(ctx, MFADevice{ID: int64(i + 1), Serial: serial, SeedEnc: []byte("s")}); err != nil {
+				return err
+			}
+		}
+		if err := tx.SetMFADeviceSerial(ctx, 2, "acs:ram::1:mfa/a"); !errors.Is(err, ErrConflict) {
+			return fmt.Errorf("a taken serial: %v, want ErrConflict", err)
+		}
+		return tx.SetMFADeviceSerial(ctx, 2, "acs:ram::1:mfa/c")
+	})
+	if err != nil {
+		t.Error(err)
+	}
 }
 
 // Two nodes appending at once make one chain in one order, with no gap
