@@ -208,3 +208,29 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 		t.Errorf("the refused copy changed the target: %d events, was %d", after, before)
 	}
 }
+
+// STS sessions are shared: credentials from AssumeRole on node A work on
+// node B, and the owner's Revoke sessions on A ends them on B within a
+// second.
+func TestTwoNodesShareSTSSessions(t *testing.T) {
+	a := newSTSEnvOn(t, newAPIEnvOn(t, newHarnessOn(t, Config{}, pgtest.NewDatabase(t, pgtest.Server(t)))))
+	nb := a.node(Config{})
+	b := &stsEnv{apiEnv: &apiEnv{harness: nb, owner: a.owner.on(nb), admin: a.admin, client: nb.sdkClient(a.admin.keyID, a.admin.secret)}, acct: a.acct, dev: a.dev}
+	s1, err := a.assume(t, a.stsClient(t, a.dev.keyID, a.dev.secret), "ops", "s1", nil)
+	must(t, err, "AssumeRole on node A")
+	must(t, b.getUser(b.ramAs(t, s1.Credentials), "dev"), "the session's credentials on node B")
+	a.owner.get("/roles/ops")
+	expectRedirect(t, a.owner.post("/roles/ops/sessions/revoke", nil), "/roles/ops", "Revoke sessions on node A")
+	start := time.Now()
+	for {
+		err := b.getUser(b.ramAs(t, s1.Credentials), "dev")
+		if err != nil && strings.Contains(err.Error(), "InvalidSecurityToken.Expired") {
+			t.Logf("node B refused the revoked session after %v", time.Since(start))
+			break
+		}
+		if time.Since(start) > time.Second {
+			t.Fatalf("node B still answers a session revoked on node A %v ago: %v", time.Since(start), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
