@@ -44,23 +44,27 @@ func WithDatabase(url string) Option {
 
 // openPostgres opens a pool of connections to the server at url.
 func openPostgres(url string) (*sql.DB, error) {
-	cfg, err := pgx.ParseConfig(url)
+	cfg, err := pgx.ParseConfig(url) // its errors show the URL with the password masked
 	if err != nil {
-		return nil, fmt.Errorf("store: database URL: %w", redactURLError(err))
+		return nil, fmt.Errorf("store: database URL: %w", err)
+	}
+	// Defaults the URL may override: a server that does not answer is
+	// known within seconds (a 503, not a hung request), and a node cut off
+	// in the middle of a write cannot hold the write lock for longer than
+	// idle_in_transaction_session_timeout.
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	for name, value := range map[string]string{"statement_timeout": "30s", "idle_in_transaction_session_timeout": "30s"} {
+		if _, ok := cfg.RuntimeParams[name]; !ok {
+			cfg.RuntimeParams[name] = value
+		}
 	}
 	db := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
+	db.SetConnMaxLifetime(30 * time.Minute) // after a failover, connections move to the new primary
 	return db, nil
-}
-
-// redactURLError keeps a password out of a parse error's text.
-func redactURLError(err error) error {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) {
-		return errors.New(pe.Error())
-	}
-	return err
 }
 
 type pgConnector struct{ driver.Connector }

@@ -113,9 +113,12 @@ func Start() (*Cluster, error) {
 		return fail(err)
 	}
 	// Settings for tests: nothing here must survive a crash of the
-	// machine, so PostgreSQL need not wait for the disk.
+	// machine, so PostgreSQL need not wait for the disk (fsync off); it
+	// must survive PostgreSQL's own crash (an outage test stops it with
+	// -m immediate), so commits are still written before they are
+	// acknowledged (synchronous_commit stays on).
 	opts := strings.Join([]string{"-c listen_addresses=127.0.0.1", "-p " + strconv.Itoa(port), "-c unix_socket_directories=" + dir,
-		"-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300",
+		"-c fsync=off", "-c full_page_writes=off", "-c max_connections=300",
 		"-c shared_buffers=64MB", "-c log_min_messages=fatal"}, " ")
 	if out, err := c.run(pgctl, "-D", data, "-l", filepath.Join(dir, "log"), "-o", opts, "-w", "-t", "60", "start").CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
@@ -166,7 +169,7 @@ func (c *Cluster) StopServer() error {
 func (c *Cluster) StartServer() error {
 	u, _ := url.Parse(c.URL)
 	opts := strings.Join([]string{"-c listen_addresses=127.0.0.1", "-p " + u.Port(), "-c unix_socket_directories=" + c.dir,
-		"-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300",
+		"-c fsync=off", "-c full_page_writes=off", "-c max_connections=300",
 		"-c shared_buffers=64MB", "-c log_min_messages=fatal"}, " ")
 	out, err := c.run(c.pgctl, "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-o", opts, "-w", "-t", "60", "start").CombinedOutput()
 	if err != nil {
