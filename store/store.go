@@ -170,7 +170,8 @@ func Open(ctx context.Context, dataDir string, now Clock, opts ...Option) (*Stor
 
 // OpenServer opens the data directory for the server: it must own the
 // audit journal, and waits up to 30 seconds for a CLI command holding it to
-// finish. ErrJournalBusy when another process keeps it.
+// finish. ErrJournalBusy when another process keeps it. On PostgreSQL there
+// is no journal, and any number of servers share the database.
 func OpenServer(ctx context.Context, dataDir string, now Clock, opts ...Option) (*Store, error) {
 	s, err := open(ctx, dataDir, now, serverLockWait, opts)
 	if err == nil && s.journal == nil && !s.pg {
@@ -426,7 +427,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // bookkeeping): a value cached in memory with the generation it was read at
 // (read before the value) is current while Generation has not moved. It
 // moves after the commit and before Update returns, so a change is never
-// acknowledged while a cache may still serve what it replaced.
+// acknowledged while a cache may still serve what it replaced. On
+// PostgreSQL it also moves when another node's change moved the shared
+// generation row (polled every generationPoll).
 func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (err error) {
