@@ -697,8 +697,12 @@ func backup(args []string, stdout io.Writer) error {
 	if err := st.Backup(ctx, fs.Arg(0)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database copied to %s (the master key is not in it: keep %s/%s or RAMCONSOLE_MASTER_KEY safe separately)\n",
-		fs.Arg(0), *dataDir, store.MasterKeyFile)
+	how := "restore it by stopping the server and putting it at " + filepath.Join(*dataDir, store.DBFile)
+	if st.Engine() == "postgres" {
+		how = "pg_dump's custom format: restore it with pg_restore --no-owner into an empty database"
+	}
+	fmt.Fprintf(stdout, "database copied to %s (%s; the master key is not in it: keep %s/%s or RAMCONSOLE_MASTER_KEY safe separately)\n",
+		fs.Arg(0), how, *dataDir, store.MasterKeyFile)
 	return nil
 }
 

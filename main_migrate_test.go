@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,7 +33,18 @@ func TestMigrateCommand(t *testing.T) {
 		t.Errorf("a second migrate into the copy = %d (%s), want refused as not empty", code, errOut.String())
 	}
 	errOut.Reset()
-	if code := run([]string{"backup", "--data", dir, "--database", target, t.TempDir() + "/x"}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "pg_dump") {
-		t.Errorf("backup on PostgreSQL = %d (%s), want an explanation naming pg_dump", code, errOut.String())
+	out.Reset()
+	file := filepath.Join(t.TempDir(), "backup.dump")
+	if code := run([]string{"backup", "--data", dir, "--database", target, file}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "pg_restore") {
+		t.Fatalf("backup on PostgreSQL = %d (%s%s)", code, out.String(), errOut.String())
+	}
+	if b, err := os.ReadFile(file); err != nil || !bytes.HasPrefix(b, []byte("PGDMP")) {
+		t.Errorf("the backup is not pg_dump's custom format: %.5q %v", b, err)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the backup's mode: %v %v", fi, err)
+	}
+	if code := run([]string{"backup", "--data", dir, "--database", target, file}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "already exists") {
+		t.Errorf("a backup over an existing file = %d (%s)", code, errOut.String())
 	}
 }

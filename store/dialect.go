@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	neturl "net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,7 +202,7 @@ func openPG(ctx context.Context, url string, now Clock, masterKey []byte) (*Stor
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{write: db, read: db, now: now, writeStmts: map[string]*sql.Stmt{}, keys: newChainKeys(masterKey), pg: true,
+	s := &Store{write: db, read: db, now: now, writeStmts: map[string]*sql.Stmt{}, keys: newChainKeys(masterKey), pg: true, url: url,
 		pollStop: make(chan struct{}), pollDone: make(chan struct{})}
 	s.Reads = Reads{q: db, store: s}
 	fail := func(err error) (*Store, error) {
@@ -409,4 +413,51 @@ func (tx *Tx) savepoint(ctx context.Context, fn func() error) error {
 	}
 	_, err := tx.Tx.ExecContext(ctx, "RELEASE SAVEPOINT retry")
 	return err
+}
+
+// backupPG writes a consistent copy of the database to dst, a new file
+// (0600, created exclusively), with pg_dump's custom format: restore it
+// with pg_restore into an empty database. The password goes to pg_dump in
+// its environment, never on its command line.
+func (s *Store) backupPG(ctx context.Context, dst string) error {
+	dump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump"); len(found) > 0 {
+			sort.Strings(found)
+			dump, err = found[len(found)-1], nil
+		}
+	}
+	if err != nil {
+		return errors.New("backup: the database is on PostgreSQL and pg_dump was not found: install PostgreSQL's client tools (Debian: postgresql-client), or back it up with PostgreSQL's own means (pg_basebackup with WAL archiving); keep the master key apart from it")
+	}
+	u, err := neturl.Parse(s.url)
+	if err != nil {
+		return fmt.Errorf("backup: database URL: %w", err)
+	}
+	env := os.Environ()
+	if u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			env = append(env, "PGPASSWORD="+pw)
+			u.User = neturl.User(u.User.Username())
+		}
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("backup: %s already exists; not overwriting it (choose a new file name)", dst)
+	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	var stderr strings.Builder
+	cmd := exec.CommandContext(ctx, dump, "--format=custom", "--no-owner", "--dbname="+u.String())
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, f, &stderr
+	err = cmd.Run()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(dst)
+		return fmt.Errorf("backup: pg_dump: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
 }

@@ -61,6 +61,7 @@ type Store struct {
 	// pg is set on PostgreSQL (dialect.go): read and write are one pool,
 	// there is no journal, and Generation also follows other nodes.
 	pg       bool
+	url      string // the PostgreSQL database's
 	pollStop chan struct{}
 	pollDone chan struct{}
 	batch    pgBatcher
@@ -316,7 +317,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // others, not even for a moment.
 func (s *Store) Backup(ctx context.Context, dst string) error {
 	if s.pg {
-		return errors.New("backup: the database is on PostgreSQL: back it up with PostgreSQL's tools (pg_dump --format=custom, or pg_basebackup with WAL archiving for point-in-time recovery), and keep the master key apart from it")
+		return s.backupPG(ctx, dst)
 	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
