@@ -20,12 +20,17 @@ generate:
 	$(GO) tool templ generate
 
 ## test: every test, race detector on, including the browser journeys (their screenshots go to
-## $(SCREENSHOTS), ignored by git) and the peer-agreement check
+## $(SCREENSHOTS), ignored by git) and the peer-agreement check, on SQLite; then the store and web tests
+## again on PostgreSQL: on the server RAMCONSOLE_TEST_DATABASE names, or a throwaway cluster started for
+## them (initdb + pg_ctl; without them it fails: install Debian's postgresql)
 SCREENSHOTS ?= $(CURDIR)/screenshots
 test:
 	mkdir -p $(SCREENSHOTS)
-	RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 ./...
+	@echo "== engine: SQLite (every package)"
+	env -u RAMCONSOLE_TEST_DATABASE RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 -run 'Agree' .
+	@echo "== engine: PostgreSQL (store and web)"
+	$(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 ./store/ ./web/
 
 ## check: formatting, vet, templ fmt, and generated files up to date
 check:

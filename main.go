@@ -47,6 +47,9 @@ Usage:
                                       check the audit log's hash chain (and that it
                                       still holds a head kept from an earlier run)
   ramconsole backup [--data DIR] FILE write a consistent copy of the database
+  ramconsole migrate --from DIR --to postgres://…
+                                      copy a SQLite installation (stopped) into an empty
+                                      PostgreSQL database and verify the copy's audit chain
   ramconsole service import [--data DIR] FILE
                                       create a resource service from a definition, or
                                       replace the definition of the service with its code
@@ -59,6 +62,9 @@ Usage:
 Serve flags (and environment):
   --addr ADDR            RAMCONSOLE_ADDR   listen address (default 127.0.0.1:8080)
   --data DIR             RAMCONSOLE_DATA   data directory (default ./data)
+  --database URL         RAMCONSOLE_DATABASE   store in PostgreSQL (postgres://…) instead of
+                         SQLite in DIR; every node of a cluster names the same database
+                         (and has the same master key); every command takes it too
   --tls-cert, --tls-key  serve HTTPS with this certificate and key
   --secure-cookies       mark cookies Secure (behind a TLS-terminating proxy)
   --trusted-proxies LIST comma-separated IPs/CIDRs whose X-Forwarded-For is believed
@@ -111,6 +117,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return auditVerify(args[1:], stdout, stderr)
 	case "backup":
 		err = backup(args, stdout)
+	case "migrate":
+		err = migrate(args, stdout, stderr)
 	case "service":
 		if len(args) == 0 || args[0] != "import" {
 			fmt.Fprint(stderr, usage)
@@ -148,15 +156,24 @@ func envOr(name, def string) string {
 // cliLogger is where a host command logs its warnings.
 func cliLogger(stderr io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(stderr, nil)) }
 
-// dataFlag adds --data to a command's flags.
+// dataFlag adds --data and --database to a command's flags.
 func dataFlag(fs *flag.FlagSet) *string {
+	fs.String("database", os.Getenv("RAMCONSOLE_DATABASE"), "a postgres:// URL to store in PostgreSQL (default: SQLite in the data directory)")
 	return fs.String("data", envOr("RAMCONSOLE_DATA", "./data"), "data directory")
+}
+
+// databaseOf is the value of a command's --database.
+func databaseOf(fs *flag.FlagSet) string {
+	if f := fs.Lookup("database"); f != nil {
+		return f.Value.String()
+	}
+	return ""
 }
 
 // openStore opens the data directory's database and master key; the
 // server's open insists on owning the audit journal. A master.key others
 // may read is made private first, with a warning.
-func openStore(ctx context.Context, dataDir string, server bool, log *slog.Logger) (*store.Store, *store.Sealer, error) {
+func openStore(ctx context.Context, dataDir, database string, server bool, log *slog.Logger) (*store.Store, *store.Sealer, error) {
 	env := os.Getenv("RAMCONSOLE_MASTER_KEY")
 	if env == "" {
 		old, err := store.SecureMasterKeyFile(dataDir)
@@ -180,7 +197,7 @@ func openStore(ctx context.Context, dataDir string, server bool, log *slog.Logge
 	if server {
 		open = store.OpenServer
 	}
-	st, err := open(ctx, dataDir, nil, store.WithMasterKey(key))
+	st, err := open(ctx, dataDir, nil, store.WithMasterKey(key), store.WithDatabase(database))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -217,7 +234,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, sealer, err := openStore(ctx, *dataDir, true, log)
+	st, sealer, err := openStore(ctx, *dataDir, databaseOf(fs), true, log)
 	if err != nil {
 		return err
 	}
@@ -437,7 +454,7 @@ func hostCommand(ctx context.Context, name string, args []string, stderr io.Writ
 	if fs.NArg() != 0 {
 		return nil, ram.Actor{}, nil, fmt.Errorf("usage: ramconsole %s [--data DIR]", name)
 	}
-	st, sealer, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
+	st, sealer, err := openStore(ctx, *dataDir, databaseOf(fs), false, cliLogger(stderr))
 	if err != nil {
 		return nil, ram.Actor{}, nil, err
 	}
@@ -475,7 +492,7 @@ func serviceImport(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	st, sealer, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
+	st, sealer, err := openStore(ctx, *dataDir, databaseOf(fs), false, cliLogger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "ramconsole:", err)
 		return 1
@@ -581,7 +598,7 @@ func auditVerify(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	ctx := context.Background()
-	st, _, err := openStore(ctx, *dataDir, false, cliLogger(stderr))
+	st, _, err := openStore(ctx, *dataDir, databaseOf(fs), false, cliLogger(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "ramconsole:", err)
 		return 1
@@ -639,6 +656,52 @@ func parseHead(v string) (store.ChainMark, bool) {
 	return store.ChainMark{Seq: seq, Hash: strings.ToLower(hash)}, true
 }
 
+// migrate copies the SQLite installation of a data directory into an empty
+// PostgreSQL database and verifies the copy (SPEC §14). The server must be
+// stopped: the copy folds and takes the audit journal.
+func migrate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "the data directory of the SQLite installation")
+	to := fs.String("to", "", "the postgres:// URL of an empty database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || !store.IsPostgres(*to) || fs.NArg() != 0 {
+		return errors.New("usage: ramconsole migrate --from DIR --to postgres://USER@HOST/DATABASE")
+	}
+	if _, err := os.Stat(filepath.Join(*from, store.DBFile)); err != nil {
+		return fmt.Errorf("%s holds no ramconsole database (%s)", *from, store.DBFile)
+	}
+	ctx := context.Background()
+	key, err := store.LoadMasterKey(*from, os.Getenv("RAMCONSOLE_MASTER_KEY"))
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenServer(ctx, *from, nil, store.WithMasterKey(key))
+	if errors.Is(err, store.ErrJournalBusy) {
+		return errors.New("a ramconsole server is using " + *from + ": stop it before migrating (changes made after the copy would be lost)")
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := st.CopyTo(ctx, *to)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, n := range rep.Rows {
+		total += n
+	}
+	fmt.Fprintf(stdout, "copied %d rows (%d users, %d AccessKeys, %d custom policies, %d audit events) and %d unexpired API nonces\n",
+		total, rep.Rows["users"], rep.Rows["access_keys"], rep.Rows["policies"], rep.Rows["events"], rep.Nonces)
+	fmt.Fprintf(stdout, "audit chain of the copy verified: %d events, head seq %d hash %s\n", rep.Chain.Events, rep.Chain.Head.Seq, rep.Chain.Head.Hash)
+	fmt.Fprintln(stdout, "console sessions were not copied: everyone signs in again. Start every node with --database and the same master key ("+
+		filepath.Join(*from, store.MasterKeyFile)+" or RAMCONSOLE_MASTER_KEY).")
+	return nil
+}
+
 func backup(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	dataDir := dataFlag(fs)
@@ -649,7 +712,7 @@ func backup(args []string, stdout io.Writer) error {
 		return errors.New("usage: ramconsole backup [--data DIR] FILE")
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, *dataDir, nil)
+	st, err := store.Open(ctx, *dataDir, nil, store.WithDatabase(databaseOf(fs)))
 	if err != nil {
 		return err
 	}
@@ -657,8 +720,12 @@ func backup(args []string, stdout io.Writer) error {
 	if err := st.Backup(ctx, fs.Arg(0)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database copied to %s (the master key is not in it: keep %s/%s or RAMCONSOLE_MASTER_KEY safe separately)\n",
-		fs.Arg(0), *dataDir, store.MasterKeyFile)
+	how := "restore it by stopping the server and putting it at " + filepath.Join(*dataDir, store.DBFile)
+	if st.Engine() == "postgres" {
+		how = "pg_dump's custom format: restore it with pg_restore --no-owner into an empty database"
+	}
+	fmt.Fprintf(stdout, "database copied to %s (%s; the master key is not in it: keep %s/%s or RAMCONSOLE_MASTER_KEY safe separately)\n",
+		fs.Arg(0), how, *dataDir, store.MasterKeyFile)
 	return nil
 }
 

@@ -120,7 +120,7 @@ func TestAuditVerifyDetectsTruncationByCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	seedAccount(t, dir)
 	ctx := context.Background()
-	st, _, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	st, _, err := openStore(ctx, dir, "", false, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

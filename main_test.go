@@ -24,7 +24,7 @@ import (
 func seedAccount(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	st, sealer, err := openStore(ctx, dir, "", false, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestMasterKeyTightened(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	st, _, err := openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	st, _, err := openStore(context.Background(), dir, "", false, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ func TestMasterKeyTightened(t *testing.T) {
 	}
 	// Private already: nothing to say.
 	logs.Reset()
-	st, _, err = openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	st, _, err = openStore(context.Background(), dir, "", false, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestMasterKeyLooseRefused(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command("chattr", "-i", keyPath).Run() })
 	var logs bytes.Buffer
-	st, _, err := openStore(context.Background(), dir, false, slog.New(slog.NewTextHandler(&logs, nil)))
+	st, _, err := openStore(context.Background(), dir, "", false, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err == nil {
 		st.Close()
 		t.Fatal("started with a master.key others may read")
@@ -340,7 +340,7 @@ func TestMasterKeyLooseRefused(t *testing.T) {
 func lockOwner(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	st, sealer, err := openStore(ctx, dir, "", false, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func lockOwner(t *testing.T, dir string) {
 func ownerSignIn(t *testing.T, dir, password string) bool {
 	t.Helper()
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	st, sealer, err := openStore(ctx, dir, "", false, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +530,7 @@ func TestServiceImportCommand(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	st, sealer, err := openStore(ctx, dir, false, slog.New(slog.DiscardHandler))
+	st, sealer, err := openStore(ctx, dir, "", false, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

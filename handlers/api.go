@@ -441,7 +441,11 @@ func (h *API) answerError(req *apiRequest, err error) error {
 	c := req.c
 	body := apiErrorBody{RequestID: RequestID(c), HostID: c.Request().Host}
 	status := http.StatusInternalServerError
-	if e, ok := ram.AsError(err); ok {
+	if ram.Unavailable(err) { // nothing was decided: the caller may retry
+		body.Code, body.Message = "ServiceUnavailable", "The request has failed due to a temporary failure of the server."
+		c.Response().Header().Set("Retry-After", "5")
+		status = http.StatusServiceUnavailable
+	} else if e, ok := ram.AsError(err); ok {
 		body.Code, body.Message = e.Code, apiMessage(e)
 		status = apiStatus(e)
 		if e.Kind == ram.EBUSY {

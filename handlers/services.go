@@ -168,6 +168,8 @@ func operatorLabel(r ram.UsageRow) string {
 	switch {
 	case r.OperatorType == "root-account":
 		return "the account owner"
+	case r.OperatorType == "assumed-role":
+		return "assumed-role/" + r.Operator
 	case r.Operator == "":
 		return "unidentified"
 	}

@@ -131,6 +131,10 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 // Ping reports whether the database answers.
 func (s *Service) Ping(ctx context.Context) error { return s.st.Ping(ctx) }
 
+// Unavailable reports whether err is the database not answering (down, or
+// unreachable): the request decided nothing and may be retried (503).
+func Unavailable(err error) bool { return store.IsUnavailable(err) }
+
 // DisplayAlias is the alias, or the AccountId until one is set ("" before setup).
 func (s *Service) DisplayAlias(ctx context.Context) string {
 	acct, err := s.st.Account(ctx)

@@ -236,7 +236,7 @@ func (s *Store) verifyChain(ctx context.Context, mark, expect ChainMark) (ChainR
 	}
 	// One read transaction: a snapshot, so a checkpoint written while the
 	// walk runs cannot point past what it reads.
-	rtx, err := s.read.BeginTx(ctx, nil)
+	rtx, err := s.read.BeginTx(ctx, s.readSnapshot())
 	if err != nil {
 		return ChainReport{}, mark, fmt.Errorf("store: verify: %w", err)
 	}
@@ -361,7 +361,7 @@ func (s *Store) verifyChain(ctx context.Context, mark, expect ChainMark) (ChainR
 	// newest events shows as a gap at the end — unless the counter was reset
 	// too, which the signed head checkpoint catches.
 	var maxSeq int64
-	err = rtx.QueryRowContext(ctx, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)").Scan(&maxSeq)
+	err = rtx.QueryRowContext(ctx, s.qMaxSeqEver()).Scan(&maxSeq)
 	if err != nil {
 		return rep, mark, fmt.Errorf("store: verify: %w", err)
 	}

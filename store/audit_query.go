@@ -112,7 +112,7 @@ func (f EventFilter) where(ctx context.Context, q queryer) (cond string, args []
 		add("seq <= ?", f.Through)
 	}
 	if len(conds) == 0 {
-		return "1", nil, false, nil
+		return "1 = 1", nil, false, nil
 	}
 	return strings.Join(conds, " AND "), args, false, nil
 }
@@ -336,12 +336,8 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, record func(p
 		if p.Count, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		res, err = tx.quiet(ctx, "INSERT INTO audit_checkpoints(after_seq, last_hash, created_at) VALUES (?, ?, ?)",
-			p.AfterSeq, p.LastHash, timeText(tx.now))
-		if err != nil {
-			return err
-		}
-		if p.CheckpointID, err = res.LastInsertId(); err != nil {
+		if p.CheckpointID, err = tx.insertID(ctx, true, "id", "INSERT INTO audit_checkpoints(after_seq, last_hash, created_at) VALUES (?, ?, ?)",
+			p.AfterSeq, p.LastHash, timeText(tx.now)); err != nil {
 			return err
 		}
 		ev := record(p)

@@ -140,7 +140,7 @@ func TestEventPageFilters(t *testing.T) {
 // Each filter is an index range ending at the cursor, never a scan of the
 // table: the plans prove it without timing anything.
 func TestEventFilterPlans(t *testing.T) {
-	s, _ := openTest(t, nil)
+	s, _ := openSQLiteTest(t, nil) // SQLite's plans
 	ctx := context.Background()
 	appendN(t, s, 3)
 	cases := []struct {

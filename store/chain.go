@@ -62,7 +62,10 @@ func newChainKeys(master []byte) *chainKeys {
 // Option configures Open.
 type Option func(*options)
 
-type options struct{ masterKey []byte }
+type options struct {
+	masterKey []byte
+	database  string // a postgres:// URL, or empty for SQLite
+}
 
 // WithMasterKey gives the store the master key its audit chain's keys are
 // derived from. Without it, Open loads the key as the binary does:
@@ -223,12 +226,11 @@ func (s *Store) CheckpointHead(ctx context.Context) (HeadCheckpoint, bool, error
 		}
 		cp.Time = timeText(tx.now)
 		cp.MAC = s.keys.checkpointMAC(cp.Seq, cp.Hash, cp.Time)
-		res, err := tx.ExecContext(ctx, "INSERT INTO audit_head_checkpoints(seq, hash, created_at, mac) VALUES (?, ?, ?, ?)",
+		id, err := tx.insertID(ctx, false, "id", "INSERT INTO audit_head_checkpoints(seq, hash, created_at, mac) VALUES (?, ?, ?, ?)",
 			cp.Seq, cp.Hash, cp.Time, cp.MAC)
 		if err != nil {
 			return err
 		}
-		id, _ := res.LastInsertId()
 		if _, err := tx.ExecContext(ctx, "DELETE FROM audit_head_checkpoints WHERE id <= ?", id-headCheckpointsKept); err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ import (
 // checkpoints table.
 func legacyDataDir(t *testing.T, n int) string {
 	t.Helper()
-	s, dir := openTest(t, nil)
+	s, dir := openSQLiteTest(t, nil)
 	s.Close()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DBFile))
 	if err != nil {

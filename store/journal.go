@@ -347,7 +347,12 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 		q.body = body
 	}
 	if j == nil {
-		err := s.tx(ctx, func(tx *Tx) error { return tx.foldRecords(ctx, []queued{q}, false) }, false)
+		var err error
+		if s.pg {
+			err = s.queuePG(ctx, q)
+		} else {
+			err = s.tx(ctx, func(tx *Tx) error { return tx.foldRecords(ctx, []queued{q}, false) }, false)
+		}
 		if m := markOf(ctx); m != nil && err == nil && q.Event != nil {
 			m.set.Store(true)
 		}
@@ -713,6 +718,9 @@ func (n *nonceSet) add(k nonceKey, expires, now time.Time) bool {
 // kept in the database by the Record of the call that used it. Only the
 // journal's owner — the server — checks nonces: it alone serves the API.
 func (s *Store) UseNonce(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error) {
+	if s.pg {
+		return s.useNoncePG(ctx, accessKeyID, nonce, expires)
+	}
 	if s.journal == nil {
 		return false, ErrJournalBusy
 	}
@@ -721,6 +729,9 @@ func (s *Store) UseNonce(ctx context.Context, accessKeyID, nonce string, expires
 
 // logNonces writes the records' nonces as one row.
 func (tx *Tx) logNonces(ctx context.Context, items []queued) error {
+	if tx.store.pg { // UseNonce wrote them
+		return nil
+	}
 	var list [][3]string
 	var newest time.Time
 	for i := range items {
@@ -794,6 +805,9 @@ const nonceSweepEvery = time.Minute
 // nonceSweepEvery.
 func (tx *Tx) sweepNonces(ctx context.Context) error {
 	s := tx.store
+	if s.pg { // UseNonce sweeps
+		return nil
+	}
 	now := tx.now.Unix()
 	if last := s.nonceSwept.Load(); now-last < int64(nonceSweepEvery/time.Second) || !s.nonceSwept.CompareAndSwap(last, now) {
 		return nil

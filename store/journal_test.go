@@ -119,7 +119,7 @@ func TestJournalIgnoresATornTail(t *testing.T) {
 }
 
 func TestQueuedEventsPrecedeTheNextChange(t *testing.T) {
-	s, _ := openTest(t, nil)
+	s, _ := openSQLiteTest(t, nil)
 	ctx := context.Background()
 	if err := s.Queue(ctx, Record{Event: apiEvent(1)}); err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestQueuedEventsPrecedeTheNextChange(t *testing.T) {
 }
 
 func TestSecondProcessWritesDirectly(t *testing.T) {
-	s, dir := openTest(t, nil)
+	s, dir := openSQLiteTest(t, nil)
 	ctx := context.Background()
 	other, err := Open(ctx, dir, nil) // a CLI command next to the running server
 	if err != nil {
@@ -170,7 +170,7 @@ func TestSecondProcessWritesDirectly(t *testing.T) {
 }
 
 func TestJournalSegmentsRollOver(t *testing.T) {
-	s, dir := openTest(t, nil)
+	s, dir := openSQLiteTest(t, nil)
 	ctx := context.Background()
 	big := apiEvent(0)
 	big.RequestParameters = map[string]any{"PolicyDocument": strings.Repeat("a", 600<<10)}
@@ -319,7 +319,7 @@ func TestReplaySkipsWhatWasFolded(t *testing.T) {
 // gives the records it folded back unchanged (a clamped time included), and
 // the next fold writes them with bodies matching their columns.
 func TestRolledBackFoldLeavesRecordsAsQueued(t *testing.T) {
-	s, _ := openTest(t, nil)
+	s, _ := openSQLiteTest(t, nil)
 	ctx := context.Background()
 	future := apiEvent(1)
 	future.EventTime = "2099-01-01T00:00:00.000Z" // the head of the chain is later than anything queued
@@ -350,7 +350,7 @@ func TestRolledBackFoldLeavesRecordsAsQueued(t *testing.T) {
 // TestFoldsUnderFailingChanges: calls queued while changes fail and folds
 // run concurrently are each folded once, in the order they were queued.
 func TestFoldsUnderFailingChanges(t *testing.T) {
-	s, _ := openTest(t, nil)
+	s, _ := openSQLiteTest(t, nil)
 	ctx := context.Background()
 	const n = 2000
 	stop := make(chan struct{})

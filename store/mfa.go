@@ -108,7 +108,11 @@ func (r Reads) SerialTaken(ctx context.Context, serial string) (bool, error) {
 
 // SetMFADeviceSerial renames a device; ErrConflict when the serial is taken.
 func (tx *Tx) SetMFADeviceSerial(ctx context.Context, id int64, serial string) error {
-	res, err := tx.ExecContext(ctx, "UPDATE mfa_devices SET serial = ? WHERE id = ?", serial, id)
+	var res sql.Result
+	err := tx.savepoint(ctx, func() (err error) {
+		res, err = tx.ExecContext(ctx, "UPDATE mfa_devices SET serial = ? WHERE id = ?", serial, id)
+		return err
+	})
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}

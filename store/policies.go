@@ -111,7 +111,7 @@ func (tx *Tx) CreateCustomPolicy(ctx context.Context, p *CustomPolicy, document 
 		return fmt.Errorf("store: create policy %q: %w", p.PolicyName, err)
 	}
 	p.UID = hex.EncodeToString(uid[:])
-	res, err := tx.ExecContext(ctx, `INSERT INTO policies(uid, policy_name, policy_name_lower, description, default_version, next_version,
+	id, err := tx.insertID(ctx, false, "policy_id", `INSERT INTO policies(uid, policy_name, policy_name_lower, description, default_version, next_version,
 		created_at, updated_at) VALUES (?, ?, ?, ?, 'v1', 2, ?, ?)`, p.UID, p.PolicyName, strings.ToLower(p.PolicyName), p.Description, now, now)
 	if isUniqueViolation(err) {
 		return ErrConflict
@@ -119,7 +119,7 @@ func (tx *Tx) CreateCustomPolicy(ctx context.Context, p *CustomPolicy, document 
 	if err != nil {
 		return fmt.Errorf("store: create policy %q: %w", p.PolicyName, err)
 	}
-	p.PolicyID, _ = res.LastInsertId()
+	p.PolicyID = id
 	p.DefaultVersion, p.NextVersion, p.CreatedAt, p.UpdatedAt = "v1", 2, tx.now, tx.now
 	_, err = tx.ExecContext(ctx, "INSERT INTO policy_versions(policy_id, version_id, seq, document, created_at) VALUES (?, 'v1', 1, ?, ?)",
 		p.PolicyID, document, now)
@@ -308,7 +308,7 @@ func (tx *Tx) Detach(ctx context.Context, a Attachment) error {
 // CountAttachments returns how many system and custom policies the user,
 // group or role of a (its PolicyType and PolicyName unused) has.
 func (r Reads) CountAttachments(ctx context.Context, a Attachment) (system, custom int, err error) {
-	err = r.queryRow(ctx, `SELECT coalesce(sum(policy_type = 'System'), 0), coalesce(sum(policy_type = 'Custom'), 0)
+	err = r.queryRow(ctx, `SELECT coalesce(sum(CASE WHEN policy_type = 'System' THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN policy_type = 'Custom' THEN 1 ELSE 0 END), 0)
 		FROM policy_attachments WHERE coalesce(user_id, '') = ? AND coalesce(group_id, '') = ? AND coalesce(role_id, '') = ?`,
 		a.UserID, a.GroupID, a.RoleID).Scan(&system, &custom)
 	return system, custom, err

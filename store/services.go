@@ -23,7 +23,7 @@ type ResourceService struct {
 }
 
 const serviceColumns = `s.code, s.name, s.region, s.style, s.definition, s.created_at, s.updated_at,
-	COALESCE((SELECT group_concat(host_lower, ' ') FROM (SELECT host_lower FROM service_hosts h WHERE h.code = s.code ORDER BY host_lower)), '')`
+	COALESCE((SELECT group_concat(host_lower, ' ') FROM (SELECT host_lower FROM service_hosts h WHERE h.code = s.code ORDER BY host_lower) hosts), '')`
 
 func scanService(scan func(...any) error) (*ResourceService, error) {
 	var sv ResourceService

@@ -1,6 +1,7 @@
-// Package store keeps ramconsole's data in SQLite: the account and its owner,
-// sessions, MFA devices and the audit log. SQLite specifics stay in this
-// package so another engine could later sit behind the same methods.
+// Package store keeps ramconsole's data in SQLite (the default) or
+// PostgreSQL: the account and its owner, sessions, MFA devices and the audit
+// log. Each engine's specifics stay in this package (dialect.go) behind the
+// same methods.
 package store
 
 import (
@@ -30,7 +31,7 @@ var ErrConflict = errors.New("store: conflict")
 // DBFile is the database file's name inside the data directory.
 const DBFile = "ramconsole.db"
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations_pg/*.sql
 var migrationFiles embed.FS
 
 // Clock tells the time. Tests inject one they can move.
@@ -53,9 +54,18 @@ type Store struct {
 	writeStmts map[string]*sql.Stmt
 
 	keys       *chainKeys // the audit chain's, derived from the master key
-	journal    *journal   // nil when another process owns the data directory's journal
+	journal    *journal   // nil when another process owns the data directory's journal, and on PostgreSQL
 	nonceSwept atomic.Int64
 	gen        atomic.Uint64
+
+	// pg is set on PostgreSQL (dialect.go): read and write are one pool,
+	// there is no journal, and Generation also follows other nodes.
+	pg       bool
+	url      string // the PostgreSQL database's
+	pollStop chan struct{}
+	pollDone chan struct{}
+	batch    pgBatcher
+	closed   sync.Once
 
 	foldObserver atomic.Pointer[FoldObserver] // stats.go
 }
@@ -163,10 +173,11 @@ func Open(ctx context.Context, dataDir string, now Clock, opts ...Option) (*Stor
 
 // OpenServer opens the data directory for the server: it must own the
 // audit journal, and waits up to 30 seconds for a CLI command holding it to
-// finish. ErrJournalBusy when another process keeps it.
+// finish. ErrJournalBusy when another process keeps it. On PostgreSQL there
+// is no journal, and any number of servers share the database.
 func OpenServer(ctx context.Context, dataDir string, now Clock, opts ...Option) (*Store, error) {
 	s, err := open(ctx, dataDir, now, serverLockWait, opts)
-	if err == nil && s.journal == nil {
+	if err == nil && s.journal == nil && !s.pg {
 		s.Close()
 		return nil, ErrJournalBusy
 	}
@@ -193,6 +204,12 @@ func open(ctx context.Context, dataDir string, now Clock, wait time.Duration, op
 	}
 	if err := os.Chmod(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: chmod data dir: %w", err)
+	}
+	if IsPostgres(o.database) {
+		return openPG(ctx, o.database, now, masterKey)
+	}
+	if o.database != "" {
+		return nil, errors.New("store: --database takes a postgres:// URL (without it, the data directory holds a SQLite database)")
 	}
 	path := filepath.Join(dataDir, DBFile)
 	// Create the file ourselves so it is 0600 from its first byte.
@@ -260,25 +277,50 @@ func open(ctx context.Context, dataDir string, now Clock, wait time.Duration, op
 // Close folds what the journal holds and closes the prepared statements
 // and both connection pools.
 func (s *Store) Close() error {
-	jerr := s.closeJournal()
-	s.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
-	for _, st := range s.writeStmts {
-		st.Close()
-	}
-	return errors.Join(jerr, s.read.Close(), s.write.Close())
+	var err error
+	s.closed.Do(func() {
+		if s.pg {
+			close(s.pollStop)
+			<-s.pollDone
+		}
+		jerr := s.closeJournal()
+		s.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+		for _, st := range s.writeStmts {
+			st.Close()
+		}
+		if s.pg { // one pool
+			err = errors.Join(jerr, s.write.Close())
+			return
+		}
+		err = errors.Join(jerr, s.read.Close(), s.write.Close())
+	})
+	return err
 }
 
 // Now is the store's clock, truncated to milliseconds as stored.
 func (s *Store) Now() time.Time { return s.now().UTC() }
 
-// Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.read.PingContext(ctx) }
+// Ping reports whether the database answers, within two seconds.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if s.pg {
+		// A query, not only a connection: a server shutting down may still
+		// accept one.
+		var one int
+		return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	}
+	return s.read.PingContext(ctx)
+}
 
 // Backup writes a consistent copy of the live database to dst, a new file:
 // it is created here, 0600 and exclusively (an existing file or symlink is
 // refused), before SQLite writes into it, so the copy is never readable by
 // others, not even for a moment.
 func (s *Store) Backup(ctx context.Context, dst string) error {
+	if s.pg {
+		return s.backupPG(ctx, dst)
+	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("backup: %s already exists; not overwriting it (choose a new file name)", dst)
@@ -302,17 +344,27 @@ func (s *Store) Backup(ctx context.Context, dst string) error {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+	// In a transaction: on PostgreSQL it takes the write lock, so nodes
+	// starting together migrate one after the other.
+	err := s.tx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
+		return err
+	}, false)
+	if err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	dir, hooks := "migrations", migrationHooks
+	if s.pg {
+		dir, hooks = "migrations_pg", nil
+	}
+	names, err := fs.Glob(migrationFiles, dir+"/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
+		base := strings.TrimPrefix(name, dir+"/")
 		var version int
 		if _, err := fmt.Sscanf(base, "%04d_", &version); err != nil {
 			return fmt.Errorf("store: migration %s: bad name", base)
@@ -332,7 +384,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			if hook := migrationHooks[version]; hook != nil {
+			if hook := hooks[version]; hook != nil {
 				if err := hook(tx, ctx); err != nil {
 					return err
 				}
@@ -378,13 +430,21 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // bookkeeping): a value cached in memory with the generation it was read at
 // (read before the value) is current while Generation has not moved. It
 // moves after the commit and before Update returns, so a change is never
-// acknowledged while a cache may still serve what it replaced.
+// acknowledged while a cache may still serve what it replaced. On
+// PostgreSQL it also moves when another node's change moved the shared
+// generation row (polled every generationPoll).
 func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (err error) {
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
+	}
+	if s.pg {
+		if _, err := sqlTx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", writeLockKey); err != nil {
+			_ = sqlTx.Rollback()
+			return fmt.Errorf("store: write lock: %w", err)
+		}
 	}
 	tx := &Tx{Tx: sqlTx, Reads: Reads{q: sqlTx, store: s, tx: sqlTx}, store: s, now: s.Now()}
 	var finish func(committed bool)
@@ -411,6 +471,11 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (er
 	}
 	if err = fn(tx); err != nil {
 		return err
+	}
+	if s.pg && changes && tx.changed {
+		if _, err = sqlTx.ExecContext(ctx, qBumpGeneration); err != nil {
+			return fmt.Errorf("store: generation: %w", err)
+		}
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
@@ -475,5 +540,5 @@ func timeOrNull(t time.Time) any {
 }
 
 func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint failed") || pgUniqueViolation(err))
 }

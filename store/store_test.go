@@ -7,12 +7,28 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"ramconsole/store/pgtest"
 )
 
+// openTest opens a store in a fresh data directory: on SQLite, or on a
+// fresh PostgreSQL database when RAMCONSOLE_TEST_DATABASE names a server.
 func openTest(t *testing.T, now Clock) (*Store, string) {
 	t.Helper()
+	return openTestOn(t, now, pgtest.Database(t))
+}
+
+// openSQLiteTest opens a store on SQLite whatever the environment: for
+// tests of SQLite's own mechanisms (its file, the journal, legacy chains).
+func openSQLiteTest(t *testing.T, now Clock) (*Store, string) {
+	t.Helper()
+	return openTestOn(t, now, "")
+}
+
+func openTestOn(t *testing.T, now Clock, database string) (*Store, string) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	s, err := Open(context.Background(), dir, now)
+	s, err := Open(context.Background(), dir, now, WithDatabase(database))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +37,7 @@ func openTest(t *testing.T, now Clock) (*Store, string) {
 }
 
 func TestOpenPermissionsAndMigrations(t *testing.T) {
-	s, dir := openTest(t, nil)
+	s, dir := openTestOn(t, nil, "") // SQLite's file and pragmas
 	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, DBFile): 0o600} {
 		fi, err := os.Stat(path)
 		if err != nil {

@@ -12,8 +12,8 @@ type UsageRow struct {
 	Day    string // YYYY-MM-DD, UTC
 	Action string // the action's name part, the events' eventName
 	// OperatorType is the userIdentity type (ram-user, assumed-role,
-	// root-account, or empty when nobody could be identified); Operator is
-	// the user's name, or the role session's ARN.
+	// root-account, or unknown when nobody could be identified); Operator
+	// is the user's name, or a role session's RoleName/SessionName.
 	OperatorType, Operator string
 	Allowed, Denied        int64
 }
@@ -52,8 +52,7 @@ func (s *Store) ServiceUsage(ctx context.Context, code string, from, to time.Tim
 
 // qServiceUsage reads one service's events from a seq on (through the
 // events_service index: the period's events of the service, no others).
-const qServiceUsage = `SELECT substr(event_time, 1, 10), event_name, user_type,
-	coalesce(nullif(json_extract(body, '$.userIdentity.arn'), ''), user_name),
-	sum(is_error = 0), sum(is_error <> 0)
+const qServiceUsage = `SELECT substr(event_time, 1, 10), event_name, user_type, user_name,
+	sum(CASE WHEN is_error = 0 THEN 1 ELSE 0 END), sum(CASE WHEN is_error = 0 THEN 0 ELSE 1 END)
 	FROM events WHERE service_name = ? AND seq >= ? AND event_time < ? AND event_type = 'ApiCall'
 	GROUP BY 1, 2, 3, 4 ORDER BY 1 DESC, 2, 4`

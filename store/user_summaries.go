@@ -128,8 +128,8 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 		(SELECT count(*) FROM access_keys k WHERE k.user_id = u.user_id),
 		(SELECT count(*) FROM access_keys k WHERE k.user_id = u.user_id AND k.status = 'Active'),
 		coalesce((SELECT max(last_used_at) FROM access_keys k WHERE k.user_id = u.user_id), '')
-		FROM (SELECT u.rowid AS rid FROM users u WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?) p
-		JOIN users u ON u.rowid = p.rid ORDER BY ` + order
+		FROM (SELECT u.user_id AS rid FROM users u WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?) p
+		JOIN users u ON u.user_id = p.rid ORDER BY ` + order
 	args = append(args, f.Limit)
 	rows, err := r.query(ctx, query, args...)
 	if err != nil {

@@ -73,10 +73,16 @@ func (r Reads) Users(ctx context.Context, f UserFilter) ([]User, error) {
 	var err error
 	if q := strings.ToLower(f.Query); q != "" {
 		hi := q + "\U0010FFFF"
-		rows, err = r.query(ctx, `SELECT `+userColumns+` FROM users WHERE user_name_lower > ?1 AND user_name_lower >= ?2 AND user_name_lower < ?3
+		union := `SELECT ` + userColumns + ` FROM users WHERE user_name_lower > ?1 AND user_name_lower >= ?2 AND user_name_lower < ?3
 			UNION
-			SELECT `+userColumns+` FROM users WHERE display_lower >= ?2 AND display_lower < ?3 AND user_name_lower > ?1
-			ORDER BY 2 COLLATE NOCASE LIMIT ?4`, after, q, hi, f.Limit)
+			SELECT ` + userColumns + ` FROM users WHERE display_lower >= ?2 AND display_lower < ?3 AND user_name_lower > ?1`
+		if r.store != nil && r.store.pg {
+			// A UNION orders by its output columns only; lower() under
+			// COLLATE "C" folds ASCII, as SQLite's NOCASE does.
+			rows, err = r.query(ctx, `SELECT * FROM (`+union+`) u ORDER BY lower(u.user_name) LIMIT ?4`, after, q, hi, f.Limit)
+		} else {
+			rows, err = r.query(ctx, union+` ORDER BY 2 COLLATE NOCASE LIMIT ?4`, after, q, hi, f.Limit)
+		}
 	} else {
 		rows, err = r.query(ctx, `SELECT `+userColumns+` FROM users WHERE user_name_lower > ? ORDER BY user_name_lower LIMIT ?`, after, f.Limit)
 	}

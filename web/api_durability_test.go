@@ -200,6 +200,13 @@ type binary struct {
 // flags.
 func startBinary(t *testing.T, bin, data string, extra ...string) *binary {
 	t.Helper()
+	return startBinaryWith(t, bin, data, []string{"RAMCONSOLE_MASTER_KEY="}, extra...)
+}
+
+// startBinaryWith is startBinary with more environment (and so flags:
+// RAMCONSOLE_DATABASE, RAMCONSOLE_MASTER_KEY).
+func startBinaryWith(t *testing.T, bin, data string, env []string, extra ...string) *binary {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +214,7 @@ func startBinary(t *testing.T, bin, data string, extra ...string) *binary {
 	addr := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data}, extra...)...)
-	cmd.Env = append(os.Environ(), "RAMCONSOLE_MASTER_KEY=")
+	cmd.Env = append(os.Environ(), env...)
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

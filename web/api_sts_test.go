@@ -26,7 +26,12 @@ type stsEnv struct {
 
 func newSTSEnv(t testing.TB) *stsEnv {
 	t.Helper()
-	env := newAPIEnv(t)
+	return newSTSEnvOn(t, newAPIEnv(t))
+}
+
+// newSTSEnvOn is newSTSEnv in a given API environment.
+func newSTSEnvOn(t testing.TB, env *apiEnv) *stsEnv {
+	t.Helper()
 	e := &stsEnv{apiEnv: env, acct: env.accountID()}
 	e.createRole(t, "ops", trustAccount(e.acct), "AliyunRAMReadOnlyAccess")
 	e.dev = env.createEmployee(env.owner, "dev")

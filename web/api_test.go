@@ -46,7 +46,12 @@ type apiEnv struct {
 // the console and attaches AdministratorAccess to it.
 func newAPIEnv(t testing.TB) *apiEnv {
 	t.Helper()
-	h := newHarness(t)
+	return newAPIEnvOn(t, newHarness(t))
+}
+
+// newAPIEnvOn is newAPIEnv on a given harness.
+func newAPIEnvOn(t testing.TB, h *harness) *apiEnv {
+	t.Helper()
 	h.setClock(time.Now().UTC().Truncate(time.Second))
 	owner, _ := h.setupOwner()
 	admin := h.createEmployee(owner, "apiadmin")

@@ -256,6 +256,11 @@ func (a *App) handleError(err error, c echo.Context) {
 				title, msg = http.StatusText(status), fmt.Sprint(he.Message)
 			}
 		}
+	} else if store.IsUnavailable(err) {
+		// The database does not answer: nothing was decided; try again.
+		a.log.Error("database unavailable", "request_id", handlers.RequestID(c), "error", err)
+		status, title, msg = http.StatusServiceUnavailable, "Unavailable", "The service cannot reach its database just now. Try again in a moment."
+		c.Response().Header().Set("Retry-After", "5")
 	} else {
 		a.log.Error("request failed", "request_id", handlers.RequestID(c), "error", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -760,12 +759,7 @@ func ownerWithEvents(t *testing.T) (*harness, *browser, string) {
 // tamper with it.
 func openRaw(t *testing.T, h *harness) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dataDir(), store.DBFile)+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return h.openDB()
 }
 
 func TestAuditPageFiltersAndPaging(t *testing.T) {
@@ -1165,7 +1159,7 @@ func TestAuditRetention(t *testing.T) {
 	db := openRaw(t, h)
 	for _, tc := range []struct{ name, sql, undo string }{
 		{"checkpoint moved", "UPDATE audit_checkpoints SET after_seq = after_seq + 1", "UPDATE audit_checkpoints SET after_seq = after_seq - 1"},
-		{"checkpoint forged", "INSERT INTO audit_checkpoints(after_seq, last_hash, created_at) SELECT max(seq), hash, '' FROM events",
+		{"checkpoint forged", "INSERT INTO audit_checkpoints(after_seq, last_hash, created_at) SELECT seq, hash, '' FROM events ORDER BY seq DESC LIMIT 1",
 			"DELETE FROM audit_checkpoints WHERE created_at = ''"},
 		{"newest event deleted", "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)", ""},
 	} {
@@ -1190,11 +1184,7 @@ func TestAuditRetention(t *testing.T) {
 // with an AccessKey.
 func seedAuditEvents(tb testing.TB, h *harness, n int, start time.Time, step time.Duration) {
 	tb.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dataDir(), store.DBFile)+"?_pragma=busy_timeout(10000)&_pragma=synchronous(OFF)")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer db.Close()
+	db := h.openDB()
 	db.SetMaxOpenConns(1)
 	prev := strings.Repeat("0", 64)
 	if err := db.QueryRow("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").Scan(&prev); err != nil && err != sql.ErrNoRows {

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"ramconsole/ram"
-	"ramconsole/store"
 )
 
 func TestFirstRunJourney(t *testing.T) {
@@ -431,11 +429,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 			if rep, err := h.st.VerifyChain(ctx); err != nil || !rep.OK {
 				t.Fatalf("intact chain: %+v %v", rep, err)
 			}
-			db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dataDir(), store.DBFile)+"?_pragma=busy_timeout(5000)")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := h.openDB()
 			if _, err := db.Exec(tc.sql); err != nil {
 				t.Fatal(err)
 			}

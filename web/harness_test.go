@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"ramconsole/ram"
 	"ramconsole/store"
+	"ramconsole/store/pgtest"
 )
 
 // clock is a test clock that only moves when told.
@@ -38,19 +40,23 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// harness is the real app over a real SQLite file, served on loopback.
+// harness is the real app over a real SQLite file (or, when
+// RAMCONSOLE_TEST_DATABASE names a PostgreSQL server, a fresh database
+// there), served on loopback.
 type harness struct {
-	t       testing.TB
-	dir     string
-	clock   *clock
-	st      *store.Store
-	svc     *ram.Service
-	app     *App
-	srv     *httptest.Server
-	token   string
-	logs    *strings.Builder
-	logsMu  sync.Mutex
-	ownerPW string
+	t   testing.TB
+	dir string
+	// database is the PostgreSQL database's URL, or empty for SQLite.
+	database string
+	clock    *clock
+	st       *store.Store
+	svc      *ram.Service
+	app      *App
+	srv      *httptest.Server
+	token    string
+	logs     *strings.Builder
+	logsMu   sync.Mutex
+	ownerPW  string
 	// ownerSecret is the owner's MFA secret once setupOwner has run.
 	ownerSecret string
 }
@@ -80,7 +86,14 @@ func newHarness(t testing.TB) *harness {
 // newHarnessConfig is newHarness with a configuration (its Logger is set).
 func newHarnessConfig(t testing.TB, cfg Config) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), clock: &clock{t: time.Date(2026, 11, 26, 9, 0, 10, 0, time.UTC)}, logs: &strings.Builder{}}
+	return newHarnessOn(t, cfg, pgtest.Database(t))
+}
+
+// newHarnessOn is newHarnessConfig storing in the PostgreSQL database at
+// database (empty: SQLite in the data directory).
+func newHarnessOn(t testing.TB, cfg Config, database string) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: t.TempDir(), clock: &clock{t: time.Date(2026, 11, 26, 9, 0, 10, 0, time.UTC)}, logs: &strings.Builder{}, database: database}
 	ctx := context.Background()
 	dataDir := filepath.Join(h.dir, "data")
 	key, err := store.LoadMasterKey(dataDir, "")
@@ -91,7 +104,7 @@ func newHarnessConfig(t testing.TB, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.st, err = store.Open(ctx, dataDir, h.clock.Now, store.WithMasterKey(key))
+	h.st, err = store.Open(ctx, dataDir, h.clock.Now, store.WithMasterKey(key), store.WithDatabase(h.database))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +126,58 @@ func newHarnessConfig(t testing.TB, cfg Config) *harness {
 }
 
 func (h *harness) dataDir() string { return filepath.Join(h.dir, "data") }
+
+// node starts another ramconsole node on the harness's PostgreSQL database,
+// as a second machine behind a load balancer would run: its own data
+// directory, store, service, app and server; the same master key and clock.
+func (h *harness) node(cfg Config) *harness {
+	h.t.Helper()
+	if h.database == "" {
+		h.t.Fatal("a second node needs a PostgreSQL database")
+	}
+	return h.nodeOn(cfg, h.database)
+}
+
+// nodeOn starts a node on the PostgreSQL database at database with the
+// harness's master key and clock.
+func (h *harness) nodeOn(cfg Config, database string) *harness {
+	h.t.Helper()
+	n := &harness{t: h.t, dir: h.t.TempDir(), clock: h.clock, logs: &strings.Builder{}, database: database,
+		token: h.token, ownerPW: h.ownerPW, ownerSecret: h.ownerSecret}
+	key, err := store.LoadMasterKey(h.dataDir(), "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	sealer, err := store.NewSealer(key)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	n.st, err = store.Open(context.Background(), n.dataDir(), h.clock.Now, store.WithMasterKey(key), store.WithDatabase(database))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { n.st.Close() })
+	n.svc = ram.New(n.st, sealer)
+	cfg.Logger = slog.New(slog.NewTextHandler(syncWriter{&n.logsMu, n.logs}, nil))
+	if n.app, err = New(cfg, Deps{Store: n.st, RAM: n.svc}); err != nil {
+		h.t.Fatal(err)
+	}
+	n.srv = httptest.NewServer(n.app)
+	h.t.Cleanup(n.srv.Close)
+	return n
+}
+
+// openDB opens the harness's database behind the store's back (to look at
+// or tamper with it), closed at the test's cleanup.
+func (h *harness) openDB() *sql.DB {
+	h.t.Helper()
+	db, err := store.OpenSQL(h.dataDir(), h.database)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { db.Close() })
+	return db
+}
 
 // browser is one client with its own cookie jar; it does not follow redirects.
 type browser struct {
@@ -150,6 +215,10 @@ func (b *browser) do(req *http.Request) page {
 	}
 	return p
 }
+
+// on is the same browser (its cookies, its last CSRF token) talking to
+// node n: cookies are per host, and both nodes listen on 127.0.0.1.
+func (b *browser) on(n *harness) *browser { return &browser{h: n, c: b.c, csrf: b.csrf} }
 
 func (b *browser) get(path string) page {
 	b.h.t.Helper()
@@ -262,8 +331,41 @@ func (h *harness) events() []store.StoredEvent {
 	return evs
 }
 
+// rawDatabase is everything the database holds, as bytes: the SQLite files,
+// or on PostgreSQL every row of every table as text.
 func (h *harness) rawDatabase() []byte {
 	h.t.Helper()
+	if h.database != "" {
+		db := h.openDB()
+		rows, err := db.Query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var tables []string
+		for rows.Next() {
+			var name string
+			rows.Scan(&name)
+			tables = append(tables, name)
+		}
+		rows.Close()
+		var all []byte
+		for _, table := range tables {
+			rows, err := db.Query("SELECT t::text FROM " + table + " t")
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			for rows.Next() {
+				var row string
+				rows.Scan(&row)
+				all = append(all, row...)
+			}
+			rows.Close()
+		}
+		if len(tables) < 10 || len(all) == 0 {
+			h.t.Fatalf("the database holds %d tables, %d bytes", len(tables), len(all))
+		}
+		return all
+	}
 	var all []byte
 	for _, suffix := range []string{"", "-wal"} {
 		b, err := os.ReadFile(filepath.Join(h.dataDir(), store.DBFile+suffix))

@@ -2,17 +2,13 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"html"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"ramconsole/store"
 )
 
 var (
@@ -438,11 +434,7 @@ func TestDeleteUserLeavesNothingBehind(t *testing.T) {
 	}
 	expectStatus(t, owner.post("/users/jack/delete", url.Values{"confirm": {"jac"}}), 422, "wrong confirmation")
 	expectRedirect(t, owner.post("/users/jack/delete", url.Values{"confirm": {"jack"}}), "/users", "delete")
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dataDir(), store.DBFile)+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := h.openDB()
 	for _, q := range []string{
 		"SELECT count(*) FROM users WHERE user_id = ?1",
 		"SELECT count(*) FROM login_profiles WHERE user_id = ?1",

@@ -2,10 +2,8 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,11 +17,7 @@ import (
 // older version could leave.
 func (h *harness) sqlExec(query string, args ...any) {
 	h.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dataDir(), store.DBFile)+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer db.Close()
+	db := h.openDB()
 	if _, err := db.Exec(query, args...); err != nil {
 		h.t.Fatalf("%s: %v", query, err)
 	}

@@ -2,11 +2,9 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -17,11 +15,7 @@ import (
 // sessionRows counts the stored console sessions (all, or of principal).
 func (h *harness) sessionRows(principal string) int {
 	h.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dataDir(), store.DBFile)+"?mode=ro&_pragma=busy_timeout(5000)")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer db.Close()
+	db := h.openDB()
 	q, args := "SELECT count(*) FROM sessions", []any{}
 	if principal != "" {
 		q, args = q+" WHERE principal = ?", []any{principal}
