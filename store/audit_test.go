@@ -249,7 +249,7 @@ func TestPruneEventsKeepsTheChainVerifiable(t *testing.T) {
 // A service's usage reads its own events through their index, never the
 // whole log.
 func TestServiceUsageUsesItsIndex(t *testing.T) {
-	s, _ := openTest(t, time.Now)
+	s, _ := openSQLiteTest(t, time.Now)
 	rows, err := s.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+qServiceUsage, "ecs", 1, "9999")
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 		args = append(args, timeText(f.StaleKeysBefore))
 	}
 	var total int
-	where := "1"
+	where := "1 = 1"
 	if len(conds) > 0 {
 		where = strings.Join(conds, " AND ")
 	}
@@ -114,13 +114,16 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 		conds = append(conds, "("+key.expr+", u.user_name_lower) "+cmp+" (?, ?)")
 		args = append(args, k, name)
 	}
-	where = "1"
+	where = "1 = 1"
 	if len(conds) > 0 {
 		where = strings.Join(conds, " AND ")
 	}
 	// The page is chosen first, on the users alone; the status columns are
 	// read for its rows only (not for every row the sort looks at).
 	order := key.expr + " " + dir + ", u.user_name_lower " + dir
+	if key.expr == "''" {
+		order = "u.user_name_lower " + dir // PostgreSQL refuses a constant to order by
+	}
 	query := `SELECT u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments, u.created_at, u.updated_at,
 		u.last_login_at, u.failed_count, u.locked_until,
 		coalesce((SELECT status FROM login_profiles lp WHERE lp.user_id = u.user_id), ''),

@@ -222,6 +222,20 @@ func TestBrowserEmployeeJourney(t *testing.T) {
 	}
 }
 
+// waitLocation waits until the browser's URL contains part.
+func waitLocation(t *testing.T, ctx context.Context, part string) {
+	t.Helper()
+	loc := ""
+	for range 200 {
+		loc, _ = chromedp.Run(ctx, chromedp.Location())
+		if strings.Contains(loc, part) {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("the browser stayed at %s, waiting for %q", loc, part)
+}
+
 // dumpPage logs where the browser is and what the page says, for a failure.
 func dumpPage(t *testing.T, ctx context.Context) {
 	t.Helper()
@@ -290,6 +304,14 @@ func TestBrowserPolicyJourney(t *testing.T) {
 		chromedp.WaitVisible(`input[name=q]`),
 		chromedp.SendKeys(`input[name=q]`, "listpeo"),
 		chromedp.Click(`[data-testid=grant-form] input[name=q] ~ button`),
+	)
+	if err != nil {
+		dumpPage(t, ctx)
+		t.Fatalf("owner searches the policies: %v", err)
+	}
+	// The search's page, not the one before it, whose boxes would be lost.
+	waitLocation(t, ctx, "q=listpeo")
+	err = do(ctx,
 		chromedp.WaitVisible(`input[name=policy][value="Custom:ListPeople"]`),
 		chromedp.Click(`input[name=policy][value="Custom:ListPeople"]`),
 		chromedp.Click(`[data-testid=grant-review]`),
