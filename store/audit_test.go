@@ -166,21 +166,7 @@ func TestEventFilterPlans(t *testing.T) {
 	}
 	// Time bounds are found by a binary search that starts from the first
 	// and last seq: read off the primary key, never a scan of the table.
-	var plan []string
-	rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+qSeqRange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	rows.Close()
-	if p := strings.Join(plan, "; "); strings.Contains(p, "SCAN events") {
+	if p := queryPlan(t, s, qSeqRange); strings.Contains(p, "SCAN events") {
 		t.Errorf("the seq range scans the table: %q", p)
 	}
 	for _, tc := range cases {
@@ -188,21 +174,7 @@ func TestEventFilterPlans(t *testing.T) {
 		if err != nil || empty {
 			t.Fatalf("%s: where = %v, empty %v", tc.name, err, empty)
 		}
-		rows, err := s.read.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT seq, body FROM events WHERE "+cond+" ORDER BY seq DESC LIMIT 51", args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		p := strings.Join(plan, "; ")
+		p := queryPlan(t, s, "SELECT seq, body FROM events WHERE "+cond+" ORDER BY seq DESC LIMIT 51", args...)
 		if !strings.Contains(p, tc.index) || strings.Contains(p, "TEMP B-TREE") {
 			t.Errorf("%s: plan %q, want a range of %s without sorting", tc.name, p, tc.index)
 		}
@@ -250,10 +222,19 @@ func TestPruneEventsKeepsTheChainVerifiable(t *testing.T) {
 // whole log.
 func TestServiceUsageUsesItsIndex(t *testing.T) {
 	s, _ := openSQLiteTest(t, time.Now)
-	rows, err := s.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+qServiceUsage, "ecs", 1, "9999")
+	if p := queryPlan(t, s, qServiceUsage, "ecs", 1, "9999"); !strings.Contains(p, "events_service") {
+		t.Errorf("the usage query does not read the service's index: %q", p)
+	}
+}
+
+// queryPlan is SQLite's plan of a query, its steps joined by "; ".
+func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	var plan []string
 	for rows.Next() {
 		var id, parent, unused int
@@ -263,8 +244,5 @@ func TestServiceUsageUsesItsIndex(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	rows.Close()
-	if p := strings.Join(plan, "; "); !strings.Contains(p, "events_service") {
-		t.Errorf("the usage query does not read the service's index: %q", p)
-	}
+	return strings.Join(plan, "; ")
 }

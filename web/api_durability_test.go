@@ -104,16 +104,11 @@ func TestAPIDurabilityKill9(t *testing.T) {
 	}
 	close(start)
 	// Kill once a good number of creations were acknowledged (or after 3 s).
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
+	waitFor(3*time.Second, func() bool {
 		mu.Lock()
-		n := len(acks)
-		mu.Unlock()
-		if n >= 150 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(acks) >= 150
+	})
 	srv.kill(t)
 	wg.Wait()
 	if len(acks) == 0 {
@@ -353,4 +348,11 @@ func setupOverHTTP(t *testing.T, base, setupURL string) employee {
 		t.Fatalf("attach AdministratorAccess: %d %.300s", st, body)
 	}
 	return e
+}
+
+// waitFor polls done every 20 ms until it holds or d has passed.
+func waitFor(d time.Duration, done func() bool) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline) && !done(); {
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -121,7 +121,18 @@ func New(cfg Config, d Deps) (*App, error) {
 	// front of the enterprise's services (SPEC §13): any method, a console
 	// session read when the request carries one.
 	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted, ConsoleURL: consoleURL, Page: a.h.ErrorPage}
-	e.Any("/gateway/auth", gw.Auth, withSession)
+	// The session is read only when the request carries its cookie: the
+	// signed calls of programs, most of the gateway's traffic, have none.
+	gwSession := func(next echo.HandlerFunc) echo.HandlerFunc {
+		withS := withSession(next)
+		return func(c echo.Context) error {
+			if _, err := c.Request().Cookie(CookieName); err != nil {
+				return next(c)
+			}
+			return withS(c)
+		}
+	}
+	e.Any("/gateway/auth", gw.Auth, gwSession)
 	// The metrics, for the trusted proxies only: anyone else is told
 	// nothing is there.
 	metricsHandler := echo.WrapHandler(a.metrics.handler())

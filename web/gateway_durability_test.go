@@ -85,16 +85,11 @@ func TestGatewayDurabilityKill9(t *testing.T) {
 		}(w)
 	}
 	close(start)
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
+	waitFor(3*time.Second, func() bool {
 		mu.Lock()
-		n := len(answers)
-		mu.Unlock()
-		if n >= 300 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(answers) >= 300
+	})
 	srv.kill(t)
 	wg.Wait()
 	if len(answers) == 0 {
