@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -104,7 +106,8 @@ type signedRequest struct {
 }
 
 // runSigned sends b.N prepared requests from parallel clients, expects 200
-// to each, and reports req/s and the CPU per request.
+// to each, and reports req/s, the CPU per request and the p50 and p99
+// latency.
 func runSigned(b *testing.B, client *http.Client, prepare func(i int) *http.Request) float64 {
 	reqs := make([]signedRequest, b.N)
 	for i := range reqs {
@@ -117,17 +120,26 @@ func runSigned(b *testing.B, client *http.Client, prepare func(i int) *http.Requ
 		}
 	}
 	var next atomic.Int64
+	var mu sync.Mutex
+	var took []time.Duration // every request's latency, for the percentiles
 	b.SetParallelism(8)
 	b.ReportAllocs()
 	b.ResetTimer()
 	start, cpu0 := time.Now(), cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		defer func() {
+			mu.Lock()
+			took = append(took, mine...)
+			mu.Unlock()
+		}()
 		for pb.Next() {
 			sr := reqs[next.Add(1)-1]
 			req, _ := http.NewRequest(sr.method, sr.url, nil)
 			for j := 0; j < len(sr.header); j += 2 {
 				req.Header[sr.header[j]] = append(req.Header[sr.header[j]], sr.header[j+1])
 			}
+			t0 := time.Now()
 			resp, err := client.Do(req)
 			if err != nil {
 				b.Error(err)
@@ -135,6 +147,7 @@ func runSigned(b *testing.B, client *http.Client, prepare func(i int) *http.Requ
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
+			mine = append(mine, time.Since(t0))
 			if resp.StatusCode != http.StatusOK {
 				b.Errorf("status %d", resp.StatusCode)
 				return
@@ -144,5 +157,10 @@ func runSigned(b *testing.B, client *http.Client, prepare func(i int) *http.Requ
 	rate := float64(b.N) / time.Since(start).Seconds()
 	b.ReportMetric(rate, "req/s")
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	if len(took) > 0 {
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+	}
 	return rate
 }
