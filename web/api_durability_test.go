@@ -39,10 +39,9 @@ func TestAPIDurabilityKill9(t *testing.T) {
 	setupURL := srv.waitFor(t, regexp.MustCompile(`(http://\S+/setup\?token=[0-9a-f]+)`))
 	admin := setupOverHTTP(t, srv.base, setupURL)
 
-	type ack struct{ name, requestID string }
 	var (
 		mu    sync.Mutex
-		acks  []ack
+		acks  []ackedUser
 		reads []string // RequestIds of acknowledged GetUser calls
 		wg    sync.WaitGroup
 		start = make(chan struct{})
@@ -97,7 +96,7 @@ func TestAPIDurabilityKill9(t *testing.T) {
 					return // the server is gone
 				}
 				mu.Lock()
-				acks = append(acks, ack{r.UserName, resp.RequestId})
+				acks = append(acks, ackedUser{r.UserName, resp.RequestId})
 				mu.Unlock()
 			}
 		}(w)
@@ -140,33 +139,7 @@ func TestAPIDurabilityKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	events, err := st.Events(context.Background(), 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	created := map[string]string{} // requestId → resourceName of successful CreateUser events
-	read := map[string]bool{}      // requestIds of successful GetUser events
-	for _, e := range events {
-		if e.EventName == "CreateUser" && !e.IsError {
-			created[e.RequestID] = e.ResourceName
-		}
-		if e.EventName == "GetUser" && !e.IsError {
-			read[e.RequestID] = true
-		}
-	}
-	for _, id := range reads {
-		if !read[id] {
-			t.Errorf("acknowledged GetUser %s has no audit event after SIGKILL", id)
-		}
-	}
-	for _, a := range acks {
-		if _, err := st.UserByName(context.Background(), a.name); err != nil {
-			t.Errorf("acknowledged user %s is missing after SIGKILL: %v", a.name, err)
-		}
-		if created[a.requestID] != a.name {
-			t.Errorf("acknowledged user %s has no CreateUser event with RequestId %s", a.name, a.requestID)
-		}
-	}
+	checkAcknowledged(t, st, acks, reads)
 	if rep, err := st.VerifyChain(context.Background()); err != nil || !rep.OK {
 		t.Errorf("audit chain after SIGKILL: %+v %v", rep, err)
 	}
@@ -354,5 +327,41 @@ func setupOverHTTP(t *testing.T, base, setupURL string) employee {
 func waitFor(d time.Duration, done func() bool) {
 	for deadline := time.Now().Add(d); time.Now().Before(deadline) && !done(); {
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ackedUser is a CreateUser call the server acknowledged.
+type ackedUser struct{ name, requestID string }
+
+// checkAcknowledged checks that every acknowledged CreateUser left its user
+// and its event (same RequestId), and every acknowledged GetUser its event.
+func checkAcknowledged(t *testing.T, st *store.Store, acks []ackedUser, reads []string) {
+	t.Helper()
+	events, err := st.Events(context.Background(), 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := map[string]string{} // requestId → resourceName of successful CreateUser events
+	read := map[string]bool{}      // requestIds of successful GetUser events
+	for _, e := range events {
+		if e.EventName == "CreateUser" && !e.IsError {
+			created[e.RequestID] = e.ResourceName
+		}
+		if e.EventName == "GetUser" && !e.IsError {
+			read[e.RequestID] = true
+		}
+	}
+	for _, id := range reads {
+		if !read[id] {
+			t.Errorf("acknowledged GetUser %s has no audit event", id)
+		}
+	}
+	for _, a := range acks {
+		if _, err := st.UserByName(context.Background(), a.name); err != nil {
+			t.Errorf("acknowledged user %s is missing: %v", a.name, err)
+		}
+		if created[a.requestID] != a.name {
+			t.Errorf("acknowledged user %s has no CreateUser event with RequestId %s", a.name, a.requestID)
+		}
 	}
 }

@@ -36,10 +36,9 @@ func TestTwoNodesKill9(t *testing.T) {
 	nodeB := startBinaryWith(t, bin, filepath.Join(t.TempDir(), "b"), env)
 	nodeB.waitFor(t, regexp.MustCompile(`serving the console at`))
 
-	type ack struct{ name, requestID string }
 	var (
 		mu        sync.Mutex
-		acks      []ack
+		acks      []ackedUser
 		reads     []string
 		bFailures []string
 		wg        sync.WaitGroup
@@ -86,7 +85,7 @@ func TestTwoNodesKill9(t *testing.T) {
 					var resp *ramsdk.CreateUserResponse
 					if resp, err = c.CreateUser(r); err == nil {
 						mu.Lock()
-						acks = append(acks, ack{r.UserName, resp.RequestId})
+						acks = append(acks, ackedUser{r.UserName, resp.RequestId})
 						mu.Unlock()
 					}
 				}
@@ -133,32 +132,7 @@ func TestTwoNodesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	events, err := st.Events(context.Background(), 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, read := map[string]string{}, map[string]bool{}
-	for _, e := range events {
-		if e.EventName == "CreateUser" && !e.IsError {
-			created[e.RequestID] = e.ResourceName
-		}
-		if e.EventName == "GetUser" && !e.IsError {
-			read[e.RequestID] = true
-		}
-	}
-	for _, id := range reads {
-		if !read[id] {
-			t.Errorf("acknowledged GetUser %s has no audit event", id)
-		}
-	}
-	for _, a := range acks {
-		if _, err := st.UserByName(context.Background(), a.name); err != nil {
-			t.Errorf("acknowledged user %s is missing: %v", a.name, err)
-		}
-		if created[a.requestID] != a.name {
-			t.Errorf("acknowledged user %s has no CreateUser event with RequestId %s", a.name, a.requestID)
-		}
-	}
+	checkAcknowledged(t, st, acks, reads)
 	if rep, err := st.VerifyChain(context.Background()); err != nil || !rep.OK {
 		t.Errorf("audit chain after SIGKILL: %+v %v", rep, err)
 	}
