@@ -24,16 +24,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkGateway -benchtime 3s ./web/
 func BenchmarkGateway(b *testing.B) {
-	h := newHarnessConfig(b, Config{TrustedProxies: []string{"127.0.0.1"}})
-	h.setClock(time.Now().UTC().Truncate(time.Second))
-	owner, _ := h.setupOwner()
-	owner.get("/services")
-	if p := owner.post("/services/import", url.Values{"definition": {gwOSS}}); p.status != http.StatusSeeOther {
-		b.Fatalf("import: %d %s", p.status, p.body)
-	}
-	emp := h.createEmployee(owner, "reader")
-	owner.get("/users/reader")
-	owner.post("/users/reader/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunOSSReadOnlyAccess"}})
+	h, emp := newGatewayBench(b, gwOSS, "AliyunOSSReadOnlyAccess")
 	bare := echo.New()
 	bare.HideBanner = true
 	bare.GET("/gateway/auth", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
@@ -78,16 +69,7 @@ func BenchmarkGateway(b *testing.B) {
 //
 //	go test -run '^$' -bench BenchmarkGatewayNginx -benchtime 3s ./web/
 func BenchmarkGatewayNginx(b *testing.B) {
-	h := newHarnessConfig(b, Config{TrustedProxies: []string{"127.0.0.1"}})
-	h.setClock(time.Now().UTC().Truncate(time.Second))
-	owner, _ := h.setupOwner()
-	owner.get("/services")
-	if p := owner.post("/services/import", url.Values{"definition": {gwECS}}); p.status != http.StatusSeeOther {
-		b.Fatalf("import: %d %s", p.status, p.body)
-	}
-	emp := h.createEmployee(owner, "reader")
-	owner.get("/users/reader")
-	owner.post("/users/reader/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunECSReadOnlyAccess"}})
+	h, emp := newGatewayBench(b, gwECS, "AliyunECSReadOnlyAccess")
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"RequestId":"backend","TotalCount":0,"PageNumber":1,"PageSize":10,"Instances":{"Instance":[]}}`)
@@ -110,4 +92,23 @@ func BenchmarkGatewayNginx(b *testing.B) {
 		rate := runSigned(b, client, describe(gated))
 		b.ReportMetric(rate/aloneRate, "x-alone")
 	})
+}
+
+// newGatewayBench is an account behind a trusted proxy on loopback with the
+// service def and an employee, "reader", granted the system policy.
+func newGatewayBench(b *testing.B, def, policy string) (*harness, employee) {
+	b.Helper()
+	h := newHarnessConfig(b, Config{TrustedProxies: []string{"127.0.0.1"}})
+	h.setClock(time.Now().UTC().Truncate(time.Second))
+	owner, _ := h.setupOwner()
+	owner.get("/services")
+	if p := owner.post("/services/import", url.Values{"definition": {def}}); p.status != http.StatusSeeOther {
+		b.Fatalf("import: %d %s", p.status, p.body)
+	}
+	emp := h.createEmployee(owner, "reader")
+	owner.get("/users/reader")
+	if p := owner.post("/users/reader/policies", url.Values{"policy_type": {"System"}, "policy_name": {policy}}); p.status != http.StatusSeeOther {
+		b.Fatalf("attach %s: %d", policy, p.status)
+	}
+	return h, emp
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -167,7 +166,7 @@ func TestBrowserSessionsAndMFAReload(t *testing.T) {
 	if body, _ := chromedp.Run(ctx, chromedp.Text(`main`)); !strings.Contains(body, "Your session ended") || strings.Contains(body, "Access denied") {
 		t.Errorf("the sign-in page says %.300s", body)
 	}
-	err = do(ctx, ownerSignsIn2(h, secret), chromedp.WaitVisible(`form[action="/users"] input[name=name]`))
+	err = do(ctx, ownerSubmitsSignIn(h, secret), chromedp.WaitVisible(`form[action="/users"] input[name=name]`))
 	if err != nil {
 		dumpPage(t, ctx)
 		t.Fatalf("sign in again: %v", err)
@@ -179,20 +178,4 @@ func TestBrowserSessionsAndMFAReload(t *testing.T) {
 	if u, _ := h.st.UserByName(t.Context(), "late"); u != nil {
 		t.Errorf("the post after the session ended created the user")
 	}
-}
-
-// ownerSignsIn2 is the owner's sign-in from the sign-in form to wherever
-// it leads (ownerSignsIn waits for the overview).
-func ownerSignsIn2(h *harness, secret string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		return chromedp.Do(ctx,
-			chromedp.WaitVisible(`input[name=username]`),
-			chromedp.SendKeys(`input[name=username]`, testOwnerEmail),
-			chromedp.SendKeys(`input[name=password]`, testOwnerPW),
-			chromedp.Click(`button[type=submit]`),
-			chromedp.WaitVisible(`input[name=code]`),
-			chromedp.SendKeys(`input[name=code]`, h.code(secret, 0)),
-			chromedp.Click(`form[action="/login/mfa"] button[type=submit]`),
-		)
-	})
 }

@@ -12,25 +12,11 @@ import (
 // What the pickers' and bulk actions' routes act on: every user, group and
 // policy the form names, each resolved to its stored entity.
 func formUsers(c echo.Context) []ram.Ref {
-	var rs []ram.Ref
-	for _, n := range handlers.FormUsers(c) {
-		rs = append(rs, ram.UserRef(n))
-	}
-	if len(rs) == 0 {
-		rs = append(rs, ram.AllUsersRef())
-	}
-	return rs
+	return namedRefs(handlers.FormUsers(c), ram.UserRef, ram.AllUsersRef)
 }
 
 func formGroups(c echo.Context) []ram.Ref {
-	var rs []ram.Ref
-	for _, n := range handlers.FormGroups(c) {
-		rs = append(rs, ram.GroupRef(n))
-	}
-	if len(rs) == 0 {
-		rs = append(rs, ram.AllGroupsRef())
-	}
-	return rs
+	return namedRefs(handlers.FormGroups(c), ram.GroupRef, ram.AllGroupsRef)
 }
 
 func formPolicies(c echo.Context) []ram.Ref {
@@ -40,6 +26,19 @@ func formPolicies(c echo.Context) []ram.Ref {
 	}
 	if len(rs) == 0 {
 		rs = append(rs, ram.AllPoliciesRef())
+	}
+	return rs
+}
+
+// namedRefs resolves each name the form gives, or the whole collection
+// when it gives none.
+func namedRefs(names []string, ref func(string) ram.Ref, all func() ram.Ref) []ram.Ref {
+	if len(names) == 0 {
+		return []ram.Ref{all()}
+	}
+	rs := make([]ram.Ref, len(names))
+	for i, n := range names {
+		rs[i] = ref(n)
 	}
 	return rs
 }
