@@ -64,7 +64,7 @@ var ErrAPIBodyTooLarge = errors.New("handlers: api request body too large")
 // and returns the body it had to read to know. A request that is not a call
 // gets its body back to read again.
 func ReadAPIRequest(r *http.Request) (body []byte, isAPI bool, err error) {
-	isAPI = r.Header.Get("x-acs-action") != "" || hasAction(r.URL.RawQuery)
+	isAPI = r.Header.Get("X-Acs-Action") != "" || hasAction(r.URL.RawQuery)
 	if !isAPI && (r.Method != http.MethodPost || !isForm(r)) {
 		return nil, false, nil
 	}
@@ -217,13 +217,13 @@ func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 			return req, apiError("IncompleteSignature", "The Authorization header is not a valid ACS3-HMAC-SHA256 authorization.")
 		}
 		req.v3, req.keyID = &a, a.Credential
-		if act := r.Header.Get("x-acs-action"); act != "" {
+		if act := r.Header.Get("X-Acs-Action"); act != "" {
 			if req.action != "" && req.action != act {
 				return req, apiError("InvalidParameter", "The Action parameter and the x-acs-action header differ.")
 			}
 			req.action = act
 		}
-		if ver := r.Header.Get("x-acs-version"); ver != "" {
+		if ver := r.Header.Get("X-Acs-Version"); ver != "" {
 			if req.version != "" && req.version != ver {
 				return req, apiError("InvalidParameter", "The Version parameter and the x-acs-version header differ.")
 			}

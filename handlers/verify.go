@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"sort"
 	"strings"
@@ -97,35 +99,38 @@ func (v *Verifier) verifyV3(ctx context.Context, req *Signed) (*ram.APICaller, s
 		if len(name) < 6 || !strings.EqualFold(name[:6], "x-acs-") {
 			continue
 		}
-		if lname := strings.ToLower(name); !signed(lname) {
-			return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include %s.", lname)
+		if !signedFold(req.v3.SignedHeaders, name) {
+			return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include %s.", strings.ToLower(name))
 		}
 	}
 	if len(req.body) > 0 && req.header.Get("Content-Type") != "" && !signed("content-type") {
 		// How the body is read (form parameters or not) is part of what is signed.
 		return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include content-type.")
 	}
-	for _, name := range []string{"x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"} {
-		if req.header.Get(name) == "" {
-			return nil, "", time.Time{}, missing(name)
-		}
+	// Canonical names: a lookup of any other spelling canonicalises it first.
+	date, nonce, payloadHash := req.header.Get("X-Acs-Date"), req.header.Get("X-Acs-Signature-Nonce"), req.header.Get("X-Acs-Content-Sha256")
+	switch {
+	case date == "":
+		return nil, "", time.Time{}, missing("x-acs-date")
+	case nonce == "":
+		return nil, "", time.Time{}, missing("x-acs-signature-nonce")
+	case payloadHash == "":
+		return nil, "", time.Time{}, missing("x-acs-content-sha256")
 	}
-	ts, err := v.checkTime(req.header.Get("x-acs-date"), "x-acs-date")
+	ts, err := v.checkTime(date, "x-acs-date")
 	if err != nil {
 		return nil, "", ts, err
 	}
-	nonce := req.header.Get("x-acs-signature-nonce")
 	if err := checkNonce(nonce); err != nil {
 		return nil, "", ts, err
 	}
-	payloadHash := req.header.Get("x-acs-content-sha256")
 	if req.bodySeen {
 		sum := sha256.Sum256(req.body)
 		if !signaturesEqual(strings.ToLower(payloadHash), hex.EncodeToString(sum[:])) {
 			return nil, "", ts, apiError("SignatureDoesNotMatch", "The request body does not match its x-acs-content-sha256 header.")
 		}
 	}
-	req.token = req.header.Get("x-acs-security-token")
+	req.token = req.header.Get("X-Acs-Security-Token")
 	caller, err := v.caller(ctx, req)
 	if err != nil {
 		return nil, "", ts, err
@@ -134,7 +139,7 @@ func (v *Verifier) verifyV3(ctx context.Context, req *Signed) (*ram.APICaller, s
 		if name == "host" {
 			return req.host
 		}
-		vals := req.header.Values(name)
+		vals := req.header[canonicalSigned(name)]
 		if len(vals) > 1 {
 			vals = append([]string(nil), vals...)
 			for i := range vals {
@@ -152,6 +157,46 @@ func (v *Verifier) verifyV3(ctx context.Context, req *Signed) (*ram.APICaller, s
 		return caller, "", ts, signatureMismatch(sts)
 	}
 	return caller, nonce, ts, nil
+}
+
+// signedFold reports whether name, in any case, is among the lower-case
+// sorted signed headers, without allocating a lower-case copy.
+func signedFold(signed []string, name string) bool {
+	_, ok := slices.BinarySearchFunc(signed, name, func(s, name string) int {
+		for i := 0; i < len(s) && i < len(name); i++ {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if s[i] != c {
+				return cmp.Compare(s[i], c)
+			}
+		}
+		return cmp.Compare(len(s), len(name))
+	})
+	return ok
+}
+
+// canonicalSigned is the canonical form of a signed header's lower-case
+// name: the usual ones without canonicalising them again.
+func canonicalSigned(name string) string {
+	switch name {
+	case "x-acs-date":
+		return "X-Acs-Date"
+	case "x-acs-signature-nonce":
+		return "X-Acs-Signature-Nonce"
+	case "x-acs-content-sha256":
+		return "X-Acs-Content-Sha256"
+	case "x-acs-action":
+		return "X-Acs-Action"
+	case "x-acs-version":
+		return "X-Acs-Version"
+	case "x-acs-security-token":
+		return "X-Acs-Security-Token"
+	case "content-type":
+		return "Content-Type"
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
 // caller finds who a request claims to be: the owner of a permanent

@@ -216,7 +216,7 @@ func openPG(ctx context.Context, url string, now Clock, masterKey []byte) (*Stor
 	if err := s.migrate(ctx); err != nil {
 		return fail(err)
 	}
-	for _, q := range []string{qChainHead, qCheckpointHead, qInsertEvent, qInsertEvents} {
+	for _, q := range append([]string{qChainHead, qCheckpointHead}, qInsertEventsOf...) {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			return fail(fmt.Errorf("store: prepare: %w", err))

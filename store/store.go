@@ -132,7 +132,7 @@ func (r Reads) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // writerHot are the statements written on every audited call, prepared on
 // the writer at Open.
-var writerHot = []string{qChainHead, qCheckpointHead, qInsertEvent, qInsertEvents, qLogNonces, qFoldMark}
+var writerHot = append([]string{qChainHead, qCheckpointHead, qLogNonces, qFoldMark}, qInsertEventsOf...)
 
 // exec runs a write of the audit trail's bookkeeping in the transaction,
 // prepared when it is a hot one. Like quiet, it does not move Generation.

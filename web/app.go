@@ -132,7 +132,18 @@ func New(cfg Config, d Deps) (*App, error) {
 			return withS(c)
 		}
 	}
-	e.Any("/gateway/auth", gw.Auth, gwSession)
+	// It is answered before routing, by a chain of its own built once:
+	// what every request gets but the body limit (the gateway reads no
+	// body) and the page headers on its 200s (see gatewayHeaders).
+	gwChain := requestID(accessLog(log, a)(recoverPanic(log)(gatewayHeaders(cfg.TLS)(gwSession(gw.Auth)))))
+	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().URL.Path == gatewayPath {
+				return gwChain(c)
+			}
+			return next(c)
+		}
+	})
 	// The metrics, for the trusted proxies only: anyone else is told
 	// nothing is there.
 	metricsHandler := echo.WrapHandler(a.metrics.handler())
@@ -144,6 +155,9 @@ func New(cfg Config, d Deps) (*App, error) {
 	})
 	return a, nil
 }
+
+// gatewayPath is the gateway's decision endpoint (SPEC §13).
+const gatewayPath = "/gateway/auth"
 
 // trustedPeers reports whether a connection's peer address is one of the
 // trusted proxies (none when the list is empty).

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -32,25 +33,7 @@ func BenchmarkGateway(b *testing.B) {
 	defer bareSrv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 
-	// ask is the proxy's question about a V3-signed GET of an object.
-	ask := func(base string) func(i int) *http.Request {
-		return func(i int) *http.Request {
-			orig, _ := http.NewRequest(http.MethodGet, "http://oss.internal.example/b1/k"+strconv.Itoa(i), nil)
-			sum := sha256.Sum256(nil)
-			orig.Header.Set("x-acs-date", h.clock.Now().UTC().Format("2006-01-02T15:04:05Z"))
-			orig.Header.Set("x-acs-signature-nonce", uuid.NewString())
-			orig.Header.Set("x-acs-content-sha256", hex.EncodeToString(sum[:]))
-			signV3(orig, emp.keyID, emp.secret)
-			req, _ := http.NewRequest(http.MethodGet, base+"/gateway/auth", nil)
-			for k, vs := range orig.Header {
-				req.Header[k] = vs
-			}
-			req.Header.Set("X-Forwarded-Method", http.MethodGet)
-			req.Header.Set("X-Forwarded-Uri", orig.URL.RequestURI())
-			req.Header.Set("X-Forwarded-Host", "oss.internal.example")
-			return req
-		}
-	}
+	ask := func(base string) func(i int) *http.Request { return askAboutObject(h, emp, base) }
 	if p := h.send(ask(h.srv.URL)(0)); p.status != http.StatusOK {
 		b.Fatalf("a signed question: %d %s", p.status, p.body)
 	}
@@ -60,6 +43,65 @@ func BenchmarkGateway(b *testing.B) {
 		rate := runSigned(b, client, ask(h.srv.URL))
 		b.ReportMetric(rate/bareRate, "x-bare")
 	})
+}
+
+// askAboutObject is the proxy's question about a V3-signed GET of an
+// object: the i-th request's question, to base.
+func askAboutObject(h *harness, emp employee, base string) func(i int) *http.Request {
+	return func(i int) *http.Request {
+		orig, _ := http.NewRequest(http.MethodGet, "http://oss.internal.example/b1/k"+strconv.Itoa(i), nil)
+		sum := sha256.Sum256(nil)
+		orig.Header.Set("x-acs-date", h.clock.Now().UTC().Format("2006-01-02T15:04:05Z"))
+		orig.Header.Set("x-acs-signature-nonce", uuid.NewString())
+		orig.Header.Set("x-acs-content-sha256", hex.EncodeToString(sum[:]))
+		signV3(orig, emp.keyID, emp.secret)
+		req, _ := http.NewRequest(http.MethodGet, base+"/gateway/auth", nil)
+		for k, vs := range orig.Header {
+			req.Header[k] = vs
+		}
+		req.Header.Set("X-Forwarded-Method", http.MethodGet)
+		req.Header.Set("X-Forwarded-Uri", orig.URL.RequestURI())
+		req.Header.Set("X-Forwarded-Host", "oss.internal.example")
+		return req
+	}
+}
+
+// BenchmarkGatewayDecision measures what one decision costs ramconsole
+// alone, without HTTP: the app answers V3-signed questions one after the
+// other, in process, and folds their audit records every 256 (as the
+// flusher does under load). Single-threaded, so steadier than
+// BenchmarkGateway; for comparing changes to the gateway's path.
+//
+//	go test -run '^$' -bench BenchmarkGatewayDecision -benchmem ./web/
+func BenchmarkGatewayDecision(b *testing.B) {
+	h, emp := newGatewayBench(b, gwOSS, "AliyunOSSReadOnlyAccess")
+	ask := askAboutObject(h, emp, "http://ramconsole.internal")
+	reqs := make([]*http.Request, b.N)
+	for i := range reqs {
+		reqs[i] = ask(i)
+		reqs[i].RemoteAddr = "127.0.0.1:40000"
+		reqs[i].RequestURI = reqs[i].URL.RequestURI()
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i, req := range reqs {
+		rec := httptest.NewRecorder()
+		h.app.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		if i%256 == 255 {
+			if err := h.st.Settle(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := h.st.Settle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // BenchmarkGatewayNginx measures, end to end over loopback with 16 clients,

@@ -90,7 +90,15 @@ func TestGatewayDecidesSignedRequests(t *testing.T) {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
 	}
+	// The 200 is for the proxy, never shown: no page headers, and never
+	// cached. A refusal, which Caddy and Traefik show, has them all.
+	if p.header.Get("Content-Security-Policy") != "" || p.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("an allowing decision's headers: %v", p.header)
+	}
 	rid := p.header.Get("X-Ram-Request-Id")
+	if rid == "" || p.header.Get("X-Request-Id") != rid {
+		t.Errorf("X-Ram-Request-Id %q, X-Request-Id %q: want the same id", rid, p.header.Get("X-Request-Id"))
+	}
 	ev := e.eventOf(t, rid)
 	if ev.EventSource != "ecs.internal.example" || ev.ServiceName != "ecs" || ev.EventName != "DescribeInstances" ||
 		ev.AcsRegion != "cn-beijing" || ev.RecipientAccountID != acct || ev.UserIdentity.UserName != "ops" || ev.IsError {
@@ -109,6 +117,11 @@ func TestGatewayDecidesSignedRequests(t *testing.T) {
 	stop := e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"StopInstance"}, "InstanceId": {"i-1"}})
 	p = e.ask("GET", "ecs.internal.example", stop, nil, "")
 	expectAPIError(t, p, "NoPermission", 403, "StopInstance with a read-only policy")
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"} {
+		if p.header.Get(h) == "" {
+			t.Errorf("a refusal has no %s", h)
+		}
+	}
 	var body struct {
 		AccessDeniedDetail struct{ AuthAction, NoPermissionType string }
 	}

@@ -114,7 +114,7 @@ func routeGroup(c echo.Context) string {
 	switch {
 	case c.Get(keyAPIBody) != nil:
 		return "api"
-	case p == "/gateway/auth":
+	case p == gatewayPath:
 		return "gateway"
 	case strings.HasPrefix(p, "/static/"):
 		return "static"

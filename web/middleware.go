@@ -51,7 +51,7 @@ func accessLog(log *slog.Logger, a *App) echo.MiddlewareFunc {
 			// The gateway's decisions are each an audit event and counted in
 			// the metrics: a line per decision would repeat them, at a cost
 			// the gateway's throughput feels. Its failures are logged.
-			if status < 500 && r.URL.Path == "/gateway/auth" {
+			if status < 500 && r.URL.Path == gatewayPath {
 				return nil
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
@@ -92,15 +92,40 @@ func securityHeaders(tls bool, csp string) echo.MiddlewareFunc {
 	cspValue := []string{csp}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			h := c.Response().Header()
-			h["Content-Security-Policy"] = cspValue
-			h["X-Frame-Options"] = deny
-			h["X-Content-Type-Options"] = nosniff
-			h["Referrer-Policy"] = sameOrigin
-			h["Cache-Control"] = noStore
-			if tls {
-				h["Strict-Transport-Security"] = hsts
-			}
+			setSecurityHeaders(c.Response().Header(), tls, cspValue)
+			return next(c)
+		}
+	}
+}
+
+func setSecurityHeaders(h http.Header, tls bool, csp []string) {
+	h["Content-Security-Policy"] = csp
+	h["X-Frame-Options"] = deny
+	h["X-Content-Type-Options"] = nosniff
+	h["Referrer-Policy"] = sameOrigin
+	h["Cache-Control"] = noStore
+	if tls {
+		h["Strict-Transport-Security"] = hsts
+	}
+}
+
+// gatewayHeaders sets the headers of SPEC §8 on every answer of the
+// gateway but an allowing decision: that 200 has no body, and the proxy
+// reads its X-Ram-* headers and shows it to nobody. It keeps
+// Cache-Control: no-store, so no proxy cache ever answers for the gateway.
+// A refusal, a redirect or an error page (which Caddy and Traefik show
+// the browser) gets them all.
+func gatewayHeaders(tls bool) echo.MiddlewareFunc {
+	cspValue := []string{consoleCSP}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			res := c.Response()
+			res.Header()["Cache-Control"] = noStore
+			res.Before(func() {
+				if res.Status != http.StatusOK {
+					setSecurityHeaders(res.Header(), tls, cspValue)
+				}
+			})
 			return next(c)
 		}
 	}
