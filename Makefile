@@ -65,6 +65,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzEncodeEvent$$' -fuzztime 30s ./store/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseStoredTime$$' -fuzztime 30s ./store/
 	$(GO) test -run '^$$' -fuzz '^FuzzServiceDef$$' -fuzztime 30s ./ram/
+	$(GO) test -run '^$$' -fuzz '^FuzzExpandResource$$' -fuzztime 100000x ./ram/
 
 clean:
 	rm -rf bin

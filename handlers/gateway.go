@@ -97,8 +97,11 @@ func (g *Gateway) Auth(c echo.Context) error {
 	call.Service = svc
 	params := apiParams(orig.query)
 	call.Params = params.audit()
-	call.Action, call.Resource, err = svc.Map(g.RAM.AccountID(ctx), ram.GatewayRequest{Method: orig.method, Path: orig.path,
-		Query: urlValues(orig.query), Action: r.Header.Get("X-Acs-Action")})
+	mreq := ram.GatewayRequest{Method: orig.method, Path: orig.path}
+	if svc.Style == ram.StyleRPC { // a rest service maps its path alone
+		mreq.Query, mreq.Action = urlValues(orig.query), r.Header.Get("X-Acs-Action")
+	}
+	call.Action, call.Resource, err = svc.Map(g.RAM.AccountID(ctx), mreq)
 	if err != nil {
 		return g.refuse(c, a, call, http.StatusForbidden, err)
 	}

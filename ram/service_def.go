@@ -239,7 +239,7 @@ func shadows(a, b ServiceRule) bool {
 	}
 	as, bs := strings.Split(a.Path[1:], "/"), strings.Split(b.Path[1:], "/")
 	for i, seg := range as {
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "...}") {
+		if len(seg) >= 5 && strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "...}") {
 			return i < len(bs) // takes a non-empty rest, whatever b has from here
 		}
 		if i >= len(bs) {
@@ -300,59 +300,100 @@ func (d *ServiceDef) Map(acct string, r GatewayRequest) (action, resource string
 		if !ok {
 			continue
 		}
-		return rule.Action, expandResource(d.Code, region, acct, rule.Resource, func(v string) string { return vals[v] }), nil
+		return rule.Action, expandResource(d.Code, region, acct, rule.Resource, vals.get), nil
 	}
 	return "", "", ErrNoMatchingRoute
 }
 
+// pathVars are the variables a path pattern matched, in pattern order.
+type pathVars []struct{ name, value string }
+
+func (v pathVars) get(name string) string {
+	for _, kv := range v {
+		if kv.name == name {
+			return kv.value
+		}
+	}
+	return ""
+}
+
 // matchPath matches a request path against a pattern and returns the
-// variables' values.
-func matchPath(pattern, path string) (map[string]string, bool) {
-	ps := strings.Split(pattern[1:], "/")
+// variables' values. It runs on every gateway decision of a rest service:
+// it walks both strings without splitting them.
+func matchPath(pattern, path string) (pathVars, bool) {
 	if !strings.HasPrefix(path, "/") {
 		return nil, false
 	}
-	rest := path[1:]
-	vals := map[string]string{}
-	for i, seg := range ps {
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "...}") {
+	var vals pathVars
+	pat, rest := pattern[1:], path[1:]
+	for {
+		seg, patMore, lastSeg := pat, "", true
+		if i := strings.IndexByte(pat, '/'); i >= 0 {
+			seg, patMore, lastSeg = pat[:i], pat[i+1:], false
+		}
+		if len(seg) >= 5 && strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "...}") {
 			if rest == "" {
 				return nil, false
 			}
-			vals[seg[1:len(seg)-4]] = rest
-			return vals, true
+			return append(vals, struct{ name, value string }{seg[1 : len(seg)-4], rest}), true
 		}
-		var part string
-		var more bool
-		part, rest, more = strings.Cut(rest, "/")
-		if i < len(ps)-1 && !more || i == len(ps)-1 && more {
+		part, after, more := strings.Cut(rest, "/")
+		if !lastSeg && !more || lastSeg && more {
 			return nil, false
 		}
-		if strings.HasPrefix(seg, "{") {
+		if len(seg) >= 2 && strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 			if part == "" {
 				return nil, false
 			}
-			vals[seg[1:len(seg)-1]] = part
+			vals = append(vals, struct{ name, value string }{seg[1 : len(seg)-1], part})
 		} else if part != seg {
 			return nil, false
 		}
+		if lastSeg {
+			return vals, true
+		}
+		pat, rest = patMore, after
 	}
-	return vals, true
 }
 
 // expandResource expands a template to acs:<code>:<region>:<AccountId>:…;
-// an absent value is "*".
+// an absent value is "*". A variable is {name}: braces around no brace
+// (a lone brace is kept as it is).
 func expandResource(code, region, acct, tmpl string, value func(string) string) string {
-	if tmpl == "*" {
-		return "acs:" + code + ":" + region + ":" + acct + ":*"
-	}
-	rel := templateVarRE.ReplaceAllStringFunc(tmpl, func(m string) string {
-		if v := value(m[1 : len(m)-1]); v != "" {
-			return v
+	var b strings.Builder
+	b.Grow(len("acs::::") + len(code) + len(region) + len(acct) + len(tmpl) + 32)
+	b.WriteString("acs:")
+	b.WriteString(code)
+	b.WriteByte(':')
+	b.WriteString(region)
+	b.WriteByte(':')
+	b.WriteString(acct)
+	b.WriteByte(':')
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			break
 		}
-		return "*"
-	})
-	return "acs:" + code + ":" + region + ":" + acct + ":" + rel
+		j := strings.IndexAny(tmpl[i+1:], "{}")
+		if j < 0 {
+			break
+		}
+		j += i + 1
+		if tmpl[j] == '{' {
+			b.WriteString(tmpl[:j])
+			tmpl = tmpl[j:]
+			continue
+		}
+		b.WriteString(tmpl[:i])
+		v := value(tmpl[i+1 : j])
+		if v == "" {
+			v = "*"
+		}
+		b.WriteString(v)
+		tmpl = tmpl[j+1:]
+	}
+	b.WriteString(tmpl)
+	return b.String()
 }
 
 // MapServiceRequest maps a request written as "METHOD URL" (as a person

@@ -102,3 +102,73 @@ func FuzzServiceDef(f *testing.F) {
 		_, _, _ = d.Map("123", GatewayRequest{Method: method, Path: path, Query: q})
 	})
 }
+
+// FuzzExpandResource: the template scanner expands exactly the variables
+// templateVarRE (which validates definitions) finds, and matchPath's
+// variables fill them as a split of the path would.
+func FuzzExpandResource(f *testing.F) {
+	f.Add("{bucket}/{key}", "/{bucket}/{key...}", "/b1/dir/k1")
+	f.Add("a{{b}c}d{", "/x/{a}", "/x/1")
+	f.Add("instance/{InstanceId}", "/{a}/{b}", "/1/")
+	f.Fuzz(func(t *testing.T, tmpl, pattern, path string) {
+		value := func(name string) string {
+			if name == "" {
+				return ""
+			}
+			return "<" + name + ">"
+		}
+		want := "acs:c:r:1:" + templateVarRE.ReplaceAllStringFunc(tmpl, func(m string) string {
+			if v := value(m[1 : len(m)-1]); v != "" {
+				return v
+			}
+			return "*"
+		})
+		if got := expandResource("c", "r", "1", tmpl, value); got != want {
+			t.Fatalf("expandResource(%q) = %q, want %q", tmpl, got, want)
+		}
+		if !strings.HasPrefix(pattern, "/") {
+			return
+		}
+		vals, ok := matchPath(pattern, path)
+		wantVals, wantOK := splitMatch(pattern, path)
+		if ok != wantOK || ok && len(vals) != len(wantVals) {
+			t.Fatalf("matchPath(%q, %q) = %v %v, want %v %v", pattern, path, vals, ok, wantVals, wantOK)
+		}
+		for _, kv := range vals {
+			if wantVals[kv.name] != kv.value && vals.get(kv.name) == kv.value {
+				t.Fatalf("matchPath(%q, %q): %s = %q, want %q", pattern, path, kv.name, kv.value, wantVals[kv.name])
+			}
+		}
+	})
+}
+
+// splitMatch is matchPath written the plain way, for FuzzExpandResource.
+func splitMatch(pattern, path string) (map[string]string, bool) {
+	if !strings.HasPrefix(path, "/") {
+		return nil, false
+	}
+	ps, rest, vals := strings.Split(pattern[1:], "/"), path[1:], map[string]string{}
+	for i, seg := range ps {
+		if len(seg) >= 5 && strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "...}") {
+			if rest == "" {
+				return nil, false
+			}
+			vals[seg[1:len(seg)-4]] = rest
+			return vals, true
+		}
+		part, after, more := strings.Cut(rest, "/")
+		if i < len(ps)-1 && !more || i == len(ps)-1 && more {
+			return nil, false
+		}
+		if len(seg) >= 2 && strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			if part == "" {
+				return nil, false
+			}
+			vals[seg[1:len(seg)-1]] = part
+		} else if part != seg {
+			return nil, false
+		}
+		rest = after
+	}
+	return vals, true
+}
