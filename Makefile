@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV3$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseValues$$' -fuzztime 30s ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzHasAction$$' -fuzztime 30s ./handlers/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTimestamp$$' -fuzztime 100000x ./handlers/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadRecords$$' -fuzztime 30s ./store/
 	$(GO) test -run '^$$' -fuzz '^FuzzEncodeEvent$$' -fuzztime 30s ./store/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseStoredTime$$' -fuzztime 30s ./store/

@@ -225,7 +225,9 @@ func ParseAuthorization(h string) (AuthorizationV3, error) {
 		return out, errAuthAlgorithm
 	}
 	var haveCred, haveSigned, haveSig bool
-	for _, part := range strings.Split(rest, ",") {
+	for more := true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ",")
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			return out, errAuthFormat
@@ -251,7 +253,7 @@ func ParseAuthorization(h string) (AuthorizationV3, error) {
 			if haveSig || len(v) != 2*sha256.Size {
 				return out, errAuthFormat
 			}
-			if _, err := hex.DecodeString(v); err != nil || strings.ToLower(v) != v {
+			if !lowerHex(v) {
 				return out, errAuthFormat
 			}
 			haveSig, out.Signature = true, v
@@ -263,6 +265,16 @@ func ParseAuthorization(h string) (AuthorizationV3, error) {
 		return out, errAuthFormat
 	}
 	return out, nil
+}
+
+// lowerHex reports whether s is lower-case hexadecimal.
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // validHeaderName accepts lower-case header names: a–z 0–9 and '-'.

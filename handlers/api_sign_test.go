@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The vectors of reference/signature-vectors.md.
@@ -343,4 +344,20 @@ func TestCanonicalURIV3(t *testing.T) {
 			t.Errorf("canonical URI of %q = %q, want %q", tc.path, got, tc.want)
 		}
 	}
+}
+
+// FuzzParseTimestamp: the direct reading of a timestamp agrees with
+// time.Parse on every input, accepted or refused.
+func FuzzParseTimestamp(f *testing.F) {
+	for _, s := range []string{"2026-12-03T14:05:09Z", "2026-02-30T00:00:00Z", "2024-02-29T23:59:59Z", "2026-13-01T00:00:00Z",
+		"2026-12-03T24:00:00Z", "2026-12-03T14:05:60Z", "0000-01-01T00:00:00Z", "2026-12-03 14:05:09Z", "+026-12-03T14:05:09Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gotErr := parseTimestamp(s)
+		want, wantErr := time.Parse(timestampLayout, s)
+		if (gotErr == nil) != (wantErr == nil) || !got.Equal(want) {
+			t.Fatalf("parseTimestamp(%q) = %v, %v; time.Parse: %v, %v", s, got, gotErr, want, wantErr)
+		}
+	})
 }

@@ -226,7 +226,7 @@ func signatureMismatch(stringToSign string) *ram.Error {
 }
 
 func (v *Verifier) checkTime(value, name string) (time.Time, error) {
-	ts, err := time.Parse(timestampLayout, value)
+	ts, err := parseTimestamp(value)
 	if err != nil {
 		return ts, apiError("InvalidTimeStamp.Format", "Specified %s is not in the format yyyy-MM-ddTHH:mm:ssZ.", name)
 	}
@@ -234,6 +234,31 @@ func (v *Verifier) checkTime(value, name string) (time.Time, error) {
 		return ts, apiError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired (more than 15 minutes from the server's time).")
 	}
 	return ts, nil
+}
+
+// parseTimestamp is time.Parse(timestampLayout, s), read directly when s
+// is a plain valid timestamp (every signed request has one).
+func parseTimestamp(s string) (time.Time, error) {
+	if len(s) == len(timestampLayout) && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z' {
+		num := func(i, n int) int {
+			v := 0
+			for _, c := range []byte(s[i : i+n]) {
+				if c < '0' || c > '9' {
+					return -1
+				}
+				v = v*10 + int(c-'0')
+			}
+			return v
+		}
+		y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+		if y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60 {
+			t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+			if t.Day() == d { // not a day past the month's end
+				return t, nil
+			}
+		}
+	}
+	return time.Parse(timestampLayout, s)
 }
 
 func checkNonce(nonce string) error {

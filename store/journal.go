@@ -500,7 +500,13 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 	if err := tx.logNonces(ctx, items); err != nil {
 		return err
 	}
-	rows := make([]any, 0, len(items)*eventColumns)
+	rp := foldRows.Get().(*[]any)
+	rows := (*rp)[:0]
+	defer func() {
+		clear(rows) // keep no event alive in the pool
+		*rp = rows[:0]
+		foldRows.Put(rp)
+	}()
 	for i := range items {
 		q := &items[i]
 		if !q.KeyUsed.IsZero() {
@@ -541,6 +547,9 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 	}
 	return tx.insertEventRows(ctx, rows)
 }
+
+// foldRows are the column values of a fold's rows, kept between folds.
+var foldRows = sync.Pool{New: func() any { return new([]any) }}
 
 // drain folds the journal's queued records at the start of a write
 // transaction; after the transaction, finish removes their segments or, if

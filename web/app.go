@@ -64,6 +64,24 @@ type App struct {
 	// metrics are served at /metrics to the trusted proxies, or on their
 	// own listener (MetricsHandler).
 	metrics *metrics
+	// gateway answers the gateway's decision endpoint (see ServeHTTP).
+	gateway echo.HandlerFunc
+}
+
+// ServeHTTP answers a request. The gateway's decision endpoint, asked
+// about every request to the enterprise's services, is answered by a chain
+// of its own built once, without routing; everything else by echo.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != gatewayPath {
+		a.Echo.ServeHTTP(w, r)
+		return
+	}
+	c := a.Echo.AcquireContext()
+	c.Reset(r, w)
+	if err := a.gateway(c); err != nil {
+		a.Echo.HTTPErrorHandler(err, c)
+	}
+	a.Echo.ReleaseContext(c)
 }
 
 // New builds the echo app with every route and middleware.
@@ -132,18 +150,10 @@ func New(cfg Config, d Deps) (*App, error) {
 			return withS(c)
 		}
 	}
-	// It is answered before routing, by a chain of its own built once:
-	// what every request gets but the body limit (the gateway reads no
-	// body) and the page headers on its 200s (see gatewayHeaders).
-	gwChain := requestID(accessLog(log, a)(recoverPanic(log)(gatewayHeaders(cfg.TLS)(gwSession(gw.Auth)))))
-	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if c.Request().URL.Path == gatewayPath {
-				return gwChain(c)
-			}
-			return next(c)
-		}
-	})
+	// Its chain (see ServeHTTP): what every request gets but the body
+	// limit (the gateway reads no body) and the page headers on its 200s
+	// (see gatewayHeaders).
+	a.gateway = requestID(accessLog(log, a)(recoverPanic(log)(gatewayHeaders(cfg.TLS)(gwSession(gw.Auth)))))
 	// The metrics, for the trusted proxies only: anyone else is told
 	// nothing is there.
 	metricsHandler := echo.WrapHandler(a.metrics.handler())

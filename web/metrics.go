@@ -28,6 +28,10 @@ type metrics struct {
 	lockouts  prometheus.Counter
 	folds     prometheus.Histogram
 	foldErrs  prometheus.Counter
+	// The series of the gateway's allowing answers, resolved once: they
+	// are counted on its hot path.
+	gatewayOK      prometheus.Counter
+	gatewayLatency prometheus.Observer
 }
 
 func newMetrics(st *store.Store, svc *ram.Service) *metrics {
@@ -77,13 +81,22 @@ func newMetrics(st *store.Store, svc *ram.Service) *metrics {
 				Help: "Times a request waited for a database connection, by pool."}, health(func(h store.Health) float64 { _, _, v := pool.get(h); return v })),
 		)
 	}
+	m.gatewayOK, m.gatewayLatency = m.requests.WithLabelValues("gateway", "200"), m.latency.WithLabelValues("gateway")
+	decided := map[string][2]prometheus.Counter{}
+	for _, surface := range []string{"console", "api", "gateway"} {
+		decided[surface] = [2]prometheus.Counter{m.decisions.WithLabelValues(surface, "denied"), m.decisions.WithLabelValues(surface, "allowed")}
+	}
 	svc.SetObserver(ram.Observer{
 		Decision: func(surface string, allowed bool) {
-			result := "denied"
+			i := 0
 			if allowed {
-				result = "allowed"
+				i = 1
 			}
-			m.decisions.WithLabelValues(surface, result).Inc()
+			if c, ok := decided[surface]; ok {
+				c[i].Inc()
+				return
+			}
+			m.decisions.WithLabelValues(surface, [2]string{"denied", "allowed"}[i]).Inc()
 		},
 		SignInFailure: func(reason string) { m.failures.WithLabelValues(reason).Inc() },
 		Lockout:       m.lockouts.Inc,
@@ -103,6 +116,11 @@ func (m *metrics) observe(c echo.Context, status int, took time.Duration) {
 		return
 	}
 	group := routeGroup(c)
+	if group == "gateway" && status == http.StatusOK {
+		m.gatewayOK.Inc()
+		m.gatewayLatency.Observe(took.Seconds())
+		return
+	}
 	m.requests.WithLabelValues(group, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(group).Observe(took.Seconds())
 }

@@ -38,12 +38,6 @@ func accessLog(log *slog.Logger, a *App) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
-			var principal ram.Principal
-			if s := handlers.SessionOf(c); s != nil {
-				principal = s.Principal()
-			} else if p, ok := c.Get(handlers.KeyAPIPrincipal).(ram.Principal); ok {
-				principal = p // an OpenAPI call's AccessKey owner or role session
-			}
 			r := c.Request()
 			took := time.Since(start)
 			status := c.Response().Status
@@ -53,6 +47,12 @@ func accessLog(log *slog.Logger, a *App) echo.MiddlewareFunc {
 			// the gateway's throughput feels. Its failures are logged.
 			if status < 500 && r.URL.Path == gatewayPath {
 				return nil
+			}
+			var principal ram.Principal
+			if s := handlers.SessionOf(c); s != nil {
+				principal = s.Principal()
+			} else if p, ok := c.Get(handlers.KeyAPIPrincipal).(ram.Principal); ok {
+				principal = p // an OpenAPI call's AccessKey owner or role session
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
