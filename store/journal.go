@@ -97,7 +97,6 @@ type journal struct {
 	oldest   int64    // the oldest segment still on disk
 	size     int      // bytes written to m
 	lastTime string   // the newest queued event time: queued times never go back
-	buf      []byte
 
 	wake    chan struct{}
 	stop    chan struct{}
@@ -360,21 +359,26 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 		}
 		return err
 	}
+	// The record is framed before taking the lock; under it, only when a
+	// concurrent call took a later time first is it framed again.
+	bp := recordBuffers.Get().(*[]byte)
+	defer recordBuffers.Put(bp)
+	*bp = appendRecord((*bp)[:0], &q)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if q.Event != nil {
-		if q.Event.EventTime < j.lastTime { // a concurrent call took a later time first
+		if q.Event.EventTime < j.lastTime {
 			q.Event.EventTime = j.lastTime
 			body, err := encodeEvent(q.Event)
 			if err != nil {
 				return fmt.Errorf("store: encode event: %w", err)
 			}
 			q.body = body
+			*bp = appendRecord((*bp)[:0], &q)
 		}
 		j.lastTime = q.Event.EventTime
 	}
-	j.buf = appendRecord(j.buf[:0], &q)
-	if err := j.append(j.buf); err != nil {
+	if err := j.append(*bp); err != nil {
 		return err
 	}
 	q.at = journalPos{j.seg, int64(j.size)}
@@ -391,6 +395,9 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 	return nil
 }
 
+// recordBuffers frame records before they are copied into the journal.
+var recordBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 // take hands the queued records to a fold. It returns the current segment
 // number: once the fold is committed, the segments before it hold nothing
 // that is not in the database. put gives the records back when the fold
@@ -404,7 +411,7 @@ func (j *journal) take() ([]queued, int64, error) {
 		return nil, 0, nil
 	}
 	items := j.items
-	j.items = nil
+	j.items = make([]queued, 0, cap(items)) // the next batch is likely as large
 	j.folding++
 	return items, j.seg, nil
 }
