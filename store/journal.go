@@ -37,10 +37,14 @@ import (
 // writes its records directly.
 
 // journalFlushDelay is how long the flusher lets records gather before it
-// folds them; journalBatch folds at once.
+// folds them; journalBatch folds at once. A record costs less in a larger
+// fold (queued and folded, about 25 µs in folds of 1,024 against 30 µs in
+// folds of 128: BenchmarkJournal); whoever reads events settles the
+// journal first, so the delay is never seen, and the records are durable
+// in the journal meanwhile.
 const (
-	journalFlushDelay = 10 * time.Millisecond
-	journalBatch      = 1024
+	journalFlushDelay = 50 * time.Millisecond
+	journalBatch      = 4096
 )
 
 // journalSegmentSize is a segment's size. A segment is allocated on disk at

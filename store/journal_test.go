@@ -221,36 +221,40 @@ func FuzzReadRecords(f *testing.F) {
 
 // BenchmarkJournal measures what an OpenAPI read's audit record costs: queued
 // (encoded and copied into the journal) and folded into the events table
-// in batches of 256.
+// in folds of 128, 1,024 and 4,096 records.
 //
 //	go test -run '^$' -bench Journal -benchmem ./store/
 func BenchmarkJournal(b *testing.B) {
-	s, err := Open(context.Background(), b.TempDir(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
-	close(s.journal.stop) // fold here, not in the flusher
-	<-s.journal.done
-	s.journal.stop, s.journal.done = make(chan struct{}), make(chan struct{})
-	close(s.journal.done)
-	expires := time.Now().Add(15 * time.Minute)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		ev := apiEvent(i)
-		if err := s.Queue(ctx, Record{Event: ev, KeyID: "LTAIapp", Nonce: ev.EventID, NonceExpires: expires}); err != nil {
-			b.Fatal(err)
-		}
-		if i%256 == 255 {
+	for _, batch := range []int{128, 1024, 4096} {
+		b.Run(fmt.Sprintf("fold-%d", batch), func(b *testing.B) {
+			s, err := Open(context.Background(), b.TempDir(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			close(s.journal.stop) // fold here, not in the flusher
+			<-s.journal.done
+			s.journal.stop, s.journal.done = make(chan struct{}), make(chan struct{})
+			close(s.journal.done)
+			expires := time.Now().Add(15 * time.Minute)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				ev := apiEvent(i)
+				if err := s.Queue(ctx, Record{Event: ev, KeyID: "LTAIapp", Nonce: ev.EventID, NonceExpires: expires}); err != nil {
+					b.Fatal(err)
+				}
+				if i%batch == batch-1 {
+					if err := s.Settle(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
 			if err := s.Settle(ctx); err != nil {
 				b.Fatal(err)
 			}
-		}
-	}
-	if err := s.Settle(ctx); err != nil {
-		b.Fatal(err)
+		})
 	}
 }
 
