@@ -153,7 +153,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	// Its chain (see ServeHTTP): what every request gets but the body
 	// limit (the gateway reads no body) and the page headers on its 200s
 	// (see gatewayHeaders).
-	a.gateway = requestID(accessLog(log, a)(recoverPanic(log)(gatewayHeaders(cfg.TLS)(gwSession(gw.Auth)))))
+	a.gateway = gatewayRequestID(accessLog(log, a)(recoverPanic(log)(gatewayHeaders(cfg.TLS)(gwSession(gw.Auth)))))
 	// The metrics, for the trusted proxies only: anyone else is told
 	// nothing is there.
 	metricsHandler := echo.WrapHandler(a.metrics.handler())

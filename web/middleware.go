@@ -111,8 +111,9 @@ func setSecurityHeaders(h http.Header, tls bool, csp []string) {
 
 // gatewayHeaders sets the headers of SPEC §8 on every answer of the
 // gateway but an allowing decision: that 200 has no body, and the proxy
-// reads its X-Ram-* headers and shows it to nobody. It keeps
-// Cache-Control: no-store, so no proxy cache ever answers for the gateway.
+// reads its X-Ram-* headers (X-Ram-Request-Id is its request id) and shows
+// it to nobody. It keeps Cache-Control: no-store, so no proxy cache ever
+// answers for the gateway.
 // A refusal, a redirect or an error page (which Caddy and Traefik show
 // the browser) gets them all.
 func gatewayHeaders(tls bool) echo.MiddlewareFunc {
@@ -124,10 +125,21 @@ func gatewayHeaders(tls bool) echo.MiddlewareFunc {
 			res.Before(func() {
 				if res.Status != http.StatusOK {
 					setSecurityHeaders(res.Header(), tls, cspValue)
+					res.Header()["X-Request-Id"] = []string{handlers.RequestID(c)}
 				}
 			})
 			return next(c)
 		}
+	}
+}
+
+// gatewayRequestID gives a gateway question its request id. An allowing
+// answer carries it as X-Ram-Request-Id (SPEC §13); any other answer in
+// X-Request-Id too (gatewayHeaders), like every other response.
+func gatewayRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(handlers.KeyRequestID, ram.NewRequestID())
+		return next(c)
 	}
 }
 
