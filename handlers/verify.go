@@ -239,23 +239,22 @@ func (v *Verifier) checkTime(value, name string) (time.Time, error) {
 // parseTimestamp is time.Parse(timestampLayout, s), read directly when s
 // is a plain valid timestamp (every signed request has one).
 func parseTimestamp(s string) (time.Time, error) {
-	if len(s) == len(timestampLayout) && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z' {
-		num := func(i, n int) int {
-			v := 0
-			for _, c := range []byte(s[i : i+n]) {
-				if c < '0' || c > '9' {
-					return -1
-				}
-				v = v*10 + int(c-'0')
-			}
-			return v
+	// The layout is the template: its digits' places take digits, and
+	// each of its other characters must be there and ends a field.
+	var f [6]int // year, month, day, hour, minute, second
+	ok, n := len(s) == len(timestampLayout), 0
+	for i := 0; ok && i < len(s); i++ {
+		if l := timestampLayout[i]; l < '0' || l > '9' {
+			ok, n = s[i] == l, n+1
+		} else if c := s[i]; '0' <= c && c <= '9' {
+			f[n] = f[n]*10 + int(c-'0')
+		} else {
+			ok = false
 		}
-		y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
-		if y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60 {
-			t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
-			if t.Day() == d { // not a day past the month's end
-				return t, nil
-			}
+	}
+	if ok && f[1] >= 1 && f[1] <= 12 && f[2] >= 1 && f[3] < 24 && f[4] < 60 && f[5] < 60 {
+		if t := time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], 0, time.UTC); t.Day() == f[2] {
+			return t, nil // else a day past the month's end, which time.Parse refuses
 		}
 	}
 	return time.Parse(timestampLayout, s)
