@@ -110,7 +110,17 @@ type signedRequest struct {
 // to each, and reports req/s, the CPU per request and the p50 and p99
 // latency.
 func runSigned(b *testing.B, client *http.Client, prepare func(i int) *http.Request) float64 {
-	reqs := make([]signedRequest, b.N)
+	reqs := prepareSigned(b.N, prepare)
+	b.ReportAllocs()
+	b.ResetTimer()
+	l := sendSigned(b, client, reqs)
+	l.report(b, "")
+	return l.rate()
+}
+
+// prepareSigned prepares n requests.
+func prepareSigned(n int, prepare func(i int) *http.Request) []signedRequest {
+	reqs := make([]signedRequest, n)
 	for i := range reqs {
 		r := prepare(i)
 		var hb strings.Builder
@@ -121,51 +131,111 @@ func runSigned(b *testing.B, client *http.Client, prepare func(i int) *http.Requ
 		}
 		reqs[i] = signedRequest{method: r.Method, url: r.URL.String(), header: hb.String()}
 	}
+	return reqs
+}
+
+// load is what sending requests took: their number, the wall-clock and
+// CPU time, and every request's latency.
+type load struct {
+	n         int
+	wall, cpu time.Duration
+	took      []time.Duration
+}
+
+func (l *load) add(m load) {
+	l.n, l.wall, l.cpu = l.n+m.n, l.wall+m.wall, l.cpu+m.cpu
+	l.took = append(l.took, m.took...)
+}
+
+func (l load) rate() float64 { return float64(l.n) / l.wall.Seconds() }
+
+// report reports the rate, the CPU per request and the p50 and p99
+// latency, their units prefixed with prefix.
+func (l load) report(b *testing.B, prefix string) {
+	b.ReportMetric(l.rate(), prefix+"req/s")
+	b.ReportMetric(float64(l.cpu.Microseconds())/float64(l.n), prefix+"cpu-µs/op")
+	if len(l.took) > 0 {
+		slices.Sort(l.took)
+		b.ReportMetric(float64(l.took[len(l.took)/2].Microseconds()), prefix+"p50-µs")
+		b.ReportMetric(float64(l.took[len(l.took)*99/100].Microseconds()), prefix+"p99-µs")
+	}
+}
+
+// benchClients is how many clients send at once (16, as the issues that
+// name throughput figures ask).
+const benchClients = 16
+
+// sendSigned sends the requests from benchClients clients and expects 200
+// to each.
+func sendSigned(b *testing.B, client *http.Client, reqs []signedRequest) load {
 	var next atomic.Int64
 	var mu sync.Mutex
-	var took []time.Duration // every request's latency, for the percentiles
-	b.SetParallelism(8)
-	b.ReportAllocs()
-	b.ResetTimer()
+	var wg sync.WaitGroup
+	l := load{n: len(reqs), took: make([]time.Duration, 0, len(reqs))}
 	start, cpu0 := time.Now(), cpuTime()
-	b.RunParallel(func(pb *testing.PB) {
-		var mine []time.Duration
-		defer func() {
-			mu.Lock()
-			took = append(took, mine...)
-			mu.Unlock()
-		}()
-		for pb.Next() {
-			sr := reqs[next.Add(1)-1]
-			req, _ := http.NewRequest(sr.method, sr.url, nil)
-			for rest := sr.header; rest != ""; {
-				var k, v string
-				k, rest, _ = strings.Cut(rest, "\x00")
-				v, rest, _ = strings.Cut(rest, "\x00")
-				req.Header[k] = append(req.Header[k], v)
+	for range benchClients {
+		wg.Go(func() {
+			var mine []time.Duration
+			defer func() {
+				mu.Lock()
+				l.took = append(l.took, mine...)
+				mu.Unlock()
+			}()
+			for i := next.Add(1) - 1; i < int64(len(reqs)); i = next.Add(1) - 1 {
+				sr := reqs[i]
+				req, _ := http.NewRequest(sr.method, sr.url, nil)
+				for rest := sr.header; rest != ""; {
+					var k, v string
+					k, rest, _ = strings.Cut(rest, "\x00")
+					v, rest, _ = strings.Cut(rest, "\x00")
+					req.Header[k] = append(req.Header[k], v)
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mine = append(mine, time.Since(t0))
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("status %d", resp.StatusCode)
+					return
+				}
 			}
-			t0 := time.Now()
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			mine = append(mine, time.Since(t0))
-			if resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d", resp.StatusCode)
-				return
-			}
-		}
-	})
-	rate := float64(b.N) / time.Since(start).Seconds()
-	b.ReportMetric(rate, "req/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
-	if len(took) > 0 {
-		slices.Sort(took)
-		b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
-		b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+		})
 	}
-	return rate
+	wg.Wait()
+	l.wall, l.cpu = time.Since(start), cpuTime()-cpu0
+	return l
+}
+
+// sideBySide sends b.N requests to each of two targets in four alternating
+// rounds, so that both see the same machine: on a shared host, the speed
+// of a machine drifts from one second to the next. settle, timed with the
+// second target's rounds, finishes the work its requests left behind (the
+// audit journal's fold), so that none of it is done in the first's time.
+// It reports the second target's figures, the first's prefixed with
+// firstName, and their ratio (x-<firstName>).
+func sideBySide(b *testing.B, client *http.Client, firstName string, first, second func(i int) *http.Request, settle func() error) {
+	a, z := prepareSigned(b.N, first), prepareSigned(b.N, second)
+	const rounds = 4
+	b.ResetTimer()
+	var la, lz load
+	for r := range rounds {
+		lo, hi := r*b.N/rounds, (r+1)*b.N/rounds
+		la.add(sendSigned(b, client, a[lo:hi]))
+		m := sendSigned(b, client, z[lo:hi])
+		t0, cpu0 := time.Now(), cpuTime()
+		if err := settle(); err != nil {
+			b.Fatal(err)
+		}
+		m.wall, m.cpu = m.wall+time.Since(t0), m.cpu+cpuTime()-cpu0
+		lz.add(m)
+	}
+	b.StopTimer()
+	la.report(b, firstName+"-")
+	lz.report(b, "")
+	b.ReportMetric(lz.rate()/la.rate(), "x-"+firstName)
 }

@@ -17,13 +17,14 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// BenchmarkGateway measures, in one run over loopback HTTP with 16 clients,
+// BenchmarkGateway measures, over loopback HTTP with 16 clients,
 // /gateway/auth deciding V3-signed requests to the OSS-shaped rest service
 // (signature, nonce, mapping, evaluator, the decision's audit record in
-// the journal) against a bare Echo handler answering 200 to the same
-// requests (x-bare is the ratio).
+// the journal and its fold) against a bare Echo handler answering 200 to
+// the same requests, in alternating rounds (x-bare is the ratio of their
+// rates; bare-* are the bare handler's figures).
 //
-//	go test -run '^$' -bench BenchmarkGateway -benchtime 3s ./web/
+//	go test -run '^$' -bench 'BenchmarkGateway$' -benchtime 3s ./web/
 func BenchmarkGateway(b *testing.B) {
 	h, emp := newGatewayBench(b, gwOSS, "AliyunOSSReadOnlyAccess")
 	bare := echo.New()
@@ -32,16 +33,11 @@ func BenchmarkGateway(b *testing.B) {
 	bareSrv := httptest.NewServer(bare)
 	defer bareSrv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
-
-	ask := func(base string) func(i int) *http.Request { return askAboutObject(h, emp, base) }
-	if p := h.send(ask(h.srv.URL)(0)); p.status != http.StatusOK {
+	if p := h.send(askAboutObject(h, emp, h.srv.URL)(0)); p.status != http.StatusOK {
 		b.Fatalf("a signed question: %d %s", p.status, p.body)
 	}
-	var bareRate float64
-	b.Run("bare-echo", func(b *testing.B) { bareRate = runSigned(b, client, ask(bareSrv.URL)) })
 	b.Run("gateway-V3", func(b *testing.B) {
-		rate := runSigned(b, client, ask(h.srv.URL))
-		b.ReportMetric(rate/bareRate, "x-bare")
+		sideBySide(b, client, "bare", askAboutObject(h, emp, bareSrv.URL), askAboutObject(h, emp, h.srv.URL), settleJournal(h))
 	})
 }
 
@@ -106,8 +102,9 @@ func BenchmarkGatewayDecision(b *testing.B) {
 
 // BenchmarkGatewayNginx measures, end to end over loopback with 16 clients,
 // V1-signed ECS requests through nginx to a backend, with nginx asking the
-// gateway about each (auth_request) against nginx and the backend alone
-// (x-alone is the ratio). One nginx worker each.
+// gateway about each (auth_request) against nginx and the backend alone,
+// in alternating rounds (x-alone is the ratio of their rates; alone-* are
+// the figures without the gateway). One nginx worker each.
 //
 //	go test -run '^$' -bench BenchmarkGatewayNginx -benchtime 3s ./web/
 func BenchmarkGatewayNginx(b *testing.B) {
@@ -128,12 +125,15 @@ func BenchmarkGatewayNginx(b *testing.B) {
 			return req
 		}
 	}
-	var aloneRate float64
-	b.Run("nginx-backend", func(b *testing.B) { aloneRate = runSigned(b, client, describe(alone)) })
 	b.Run("nginx-gateway-backend", func(b *testing.B) {
-		rate := runSigned(b, client, describe(gated))
-		b.ReportMetric(rate/aloneRate, "x-alone")
+		sideBySide(b, client, "alone", describe(alone), describe(gated), settleJournal(h))
 	})
+}
+
+// settleJournal folds what the gateway's decisions left in the audit
+// journal.
+func settleJournal(h *harness) func() error {
+	return func() error { return h.st.Settle(context.Background()) }
 }
 
 // newGatewayBench is an account behind a trusted proxy on loopback with the
