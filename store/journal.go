@@ -415,7 +415,7 @@ func (j *journal) take() ([]queued, int64, error) {
 		return nil, 0, nil
 	}
 	items := j.items
-	j.items = make([]queued, 0, cap(items)) // the next batch is likely as large
+	j.items = make([]queued, 0, min(cap(items), journalBatch)) // the next batch is likely as large
 	j.folding++
 	return items, j.seg, nil
 }
@@ -516,6 +516,9 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 	rp := foldRows.Get().(*[]any)
 	rows := (*rp)[:0]
 	defer func() {
+		if cap(rows) > journalBatch*eventColumns {
+			return // a replay's: too large to keep
+		}
 		clear(rows) // keep no event alive in the pool
 		*rp = rows[:0]
 		foldRows.Put(rp)
