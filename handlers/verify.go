@@ -86,10 +86,7 @@ func (v *Verifier) Verify(ctx context.Context, req *Signed) (*ram.APICaller, str
 
 func (v *Verifier) verifyV3(ctx context.Context, req *Signed) (*ram.APICaller, string, time.Time, error) {
 	// SignedHeaders are lower-case and sorted (ParseAuthorization).
-	signed := func(name string) bool {
-		_, ok := slices.BinarySearch(req.v3.SignedHeaders, name)
-		return ok
-	}
+	signed := func(name string) bool { return signedFold(req.v3.SignedHeaders, name) }
 	// Everything that steers the call must be signed: the host and every
 	// x-acs-* header (action, version, date, nonce, payload hash, token).
 	if !signed("host") {
@@ -99,7 +96,7 @@ func (v *Verifier) verifyV3(ctx context.Context, req *Signed) (*ram.APICaller, s
 		if len(name) < 6 || !strings.EqualFold(name[:6], "x-acs-") {
 			continue
 		}
-		if !signedFold(req.v3.SignedHeaders, name) {
+		if !signed(name) {
 			return nil, "", time.Time{}, apiError("IncompleteSignature", "SignedHeaders must include %s.", strings.ToLower(name))
 		}
 	}
