@@ -444,25 +444,33 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 	}
 }
 
-func TestSecurityHeadersAndLimits(t *testing.T) {
-	h := newHarness(t)
-	b := h.browser()
-	p := b.get("/setup")
+// expectPageHeaders checks the headers SPEC §8 asks of every page: a
+// strict Content-Security-Policy, X-Frame-Options, X-Content-Type-Options,
+// Referrer-Policy, and the request's id.
+func expectPageHeaders(t *testing.T, h http.Header, what string) {
+	t.Helper()
 	for k, want := range map[string]string{
 		"X-Frame-Options":        "DENY",
 		"X-Content-Type-Options": "nosniff",
 		"Referrer-Policy":        "same-origin",
 	} {
-		if got := p.header.Get(k); got != want {
-			t.Errorf("%s = %q, want %q", k, got, want)
+		if got := h.Get(k); got != want {
+			t.Errorf("%s: %s = %q, want %q", what, k, got, want)
 		}
 	}
-	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe-inline") {
-		t.Errorf("CSP = %q", csp)
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("%s: CSP = %q", what, csp)
 	}
-	if p.header.Get("X-Request-Id") == "" {
-		t.Errorf("no X-Request-Id")
+	if h.Get("X-Request-Id") == "" {
+		t.Errorf("%s: no X-Request-Id", what)
 	}
+}
+
+func TestSecurityHeadersAndLimits(t *testing.T) {
+	h := newHarness(t)
+	b := h.browser()
+	p := b.get("/setup")
+	expectPageHeaders(t, p.header, "/setup")
 	big := url.Values{"token": {strings.Repeat("x", 1<<20+10)}}
 	expectStatus(t, b.post("/setup", big), http.StatusRequestEntityTooLarge, "1 MiB body")
 	expectStatus(t, b.get("/no/such/page"), 404, "unknown path")

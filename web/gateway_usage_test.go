@@ -100,6 +100,7 @@ func TestGatewayBrowserJourney(t *testing.T) {
 	if want := "https://ram.internal.example/login?next=" + url.QueryEscape("https://oss.internal.example/b1/k1"); rec.Code != 302 || rec.Header().Get("Location") != want {
 		t.Errorf("redirect with --console-url: %d %q, want %q", rec.Code, rec.Header().Get("Location"), want)
 	}
+	expectPageHeaders(t, rec.Header(), "the redirect to sign in")
 	rec = httptest.NewRecorder()
 	app2.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
 	if sc := rec.Header().Get("Set-Cookie"); !strings.Contains(sc, "Domain=internal.example") {
@@ -130,5 +131,6 @@ func TestGatewayBrowserJourney(t *testing.T) {
 		p.header.Get("X-Ram-Error-Code") != "NoPermission" {
 		t.Errorf("a refused browser: %d %q, want the denied page naming oss:GetObject", p.status, p.header.Get("Content-Type"))
 	}
+	expectPageHeaders(t, p.header, "the denied page")
 	expectAPIError(t, e.ask("GET", "oss.internal.example", "/b1/k1", nil, eb.cookie()), "NoPermission", 403, "a refused program gets JSON")
 }
