@@ -111,6 +111,14 @@ func TestGatewayDecidesSignedRequests(t *testing.T) {
 		t.Errorf("/audit?service=ECS lists %d events, want the one decision %s", n, ev.EventID)
 	}
 
+	// Any method asks (Traefik asks with the original request's): a POST
+	// question is decided as a GET one.
+	post, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/gateway/auth", nil)
+	post.Header.Set("X-Forwarded-Method", "POST")
+	post.Header.Set("X-Forwarded-Uri", e.signedRPC(e.emp.keyID, e.emp.secret, "POST", url.Values{"Action": {"DescribeInstances"}}))
+	post.Header.Set("X-Forwarded-Host", "ecs.internal.example")
+	expectStatus(t, e.send(post), 200, "a POST question about DescribeInstances")
+
 	// Replayed: the nonce is spent.
 	expectAPIError(t, e.ask("GET", "ecs.internal.example", uri, nil, ""), "SignatureNonceUsed", 401, "a replayed request")
 	// Refused by the policies: nothing would reach the backend.
