@@ -40,7 +40,8 @@ func legacyDataDir(t *testing.T, n int) string {
 		prev = hash
 	}
 	for _, q := range []string{"DROP TABLE audit_head_checkpoints", "DROP TABLE service_hosts", "DROP TABLE services",
-		"DROP INDEX events_service", "ALTER TABLE events DROP COLUMN service_name", "DELETE FROM schema_migrations WHERE version >= 9"} {
+		"DROP INDEX events_service", "ALTER TABLE events DROP COLUMN service_name", "DROP TABLE store_generation",
+		"DELETE FROM schema_migrations WHERE version >= 9"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

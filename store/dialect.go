@@ -187,26 +187,15 @@ func (tx *Tx) insertID(ctx context.Context, quiet bool, col, query string, args 
 	return id, err
 }
 
-// qBumpGeneration moves the shared generation at the end of a write
-// transaction that changed something a cache may hold.
-const qBumpGeneration = "UPDATE store_generation SET n = n + 1 WHERE id = 1"
-
-// generationPoll is how often a node on PostgreSQL reads the shared
-// generation: another node's change reaches its caches within this (SPEC
-// §14 allows one second).
-var generationPoll = 200 * time.Millisecond
-
 // openPG opens the store on PostgreSQL.
 func openPG(ctx context.Context, url string, now Clock, masterKey []byte) (*Store, error) {
 	db, err := openPostgres(url)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{write: db, read: db, now: now, writeStmts: map[string]*sql.Stmt{}, keys: newChainKeys(masterKey), pg: true, url: url,
-		pollStop: make(chan struct{}), pollDone: make(chan struct{})}
+	s := &Store{write: db, read: db, now: now, writeStmts: map[string]*sql.Stmt{}, keys: newChainKeys(masterKey), pg: true, url: url}
 	s.Reads = Reads{q: db, store: s}
 	fail := func(err error) (*Store, error) {
-		close(s.pollDone)
 		s.Close()
 		return nil, err
 	}
@@ -223,37 +212,10 @@ func openPG(ctx context.Context, url string, now Clock, masterKey []byte) (*Stor
 		}
 		s.writeStmts[q] = st
 	}
-	var n int64
-	if err := db.QueryRowContext(ctx, qGeneration).Scan(&n); err != nil {
-		return fail(fmt.Errorf("store: generation: %w", err))
+	if err := s.startPoll(ctx); err != nil {
+		return fail(err)
 	}
-	go s.pollGeneration(n)
 	return s, nil
-}
-
-const qGeneration = "SELECT n FROM store_generation WHERE id = 1"
-
-// pollGeneration follows the shared generation: when another node (or this
-// one) committed a change, Generation moves, and caches re-read.
-func (s *Store) pollGeneration(last int64) {
-	defer close(s.pollDone)
-	t := time.NewTicker(generationPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.pollStop:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		var n int64
-		err := s.read.QueryRowContext(ctx, qGeneration).Scan(&n)
-		cancel()
-		if err == nil && n != last {
-			last = n
-			s.gen.Add(1)
-		}
-	}
 }
 
 // useNoncePG records a nonce in the shared table: false when any node

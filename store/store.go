@@ -58,13 +58,16 @@ type Store struct {
 	nonceSwept atomic.Int64
 	gen        atomic.Uint64
 
-	// pg is set on PostgreSQL (dialect.go): read and write are one pool,
-	// there is no journal, and Generation also follows other nodes.
-	pg       bool
-	url      string // the PostgreSQL database's
+	// pg is set on PostgreSQL (dialect.go): read and write are one pool
+	// and there is no journal.
+	pg    bool
+	url   string // the PostgreSQL database's
+	batch pgBatcher
+
+	// pollStop and pollDone stop and await pollGeneration; nil until it
+	// runs.
 	pollStop chan struct{}
 	pollDone chan struct{}
-	batch    pgBatcher
 	closed   sync.Once
 
 	foldObserver atomic.Pointer[FoldObserver] // stats.go
@@ -132,7 +135,7 @@ func (r Reads) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // writerHot are the statements written on every audited call, prepared on
 // the writer at Open.
-var writerHot = append([]string{qChainHead, qCheckpointHead, qLogNonces, qFoldMark}, qInsertEventsOf...)
+var writerHot = append([]string{qChainHead, qCheckpointHead, qLogNonces, qFoldMark, qBumpGeneration}, qInsertEventsOf...)
 
 // exec runs a write of the audit trail's bookkeeping in the transaction,
 // prepared when it is a hot one. Like quiet, it does not move Generation.
@@ -271,6 +274,10 @@ func open(ctx context.Context, dataDir string, now Clock, wait time.Duration, op
 			_ = os.Chmod(path+suffix, 0o600)
 		}
 	}
+	if err := s.startPoll(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -279,7 +286,7 @@ func open(ctx context.Context, dataDir string, now Clock, wait time.Duration, op
 func (s *Store) Close() error {
 	var err error
 	s.closed.Do(func() {
-		if s.pg {
+		if s.pollStop != nil {
 			close(s.pollStop)
 			<-s.pollDone
 		}
@@ -430,10 +437,57 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // bookkeeping): a value cached in memory with the generation it was read at
 // (read before the value) is current while Generation has not moved. It
 // moves after the commit and before Update returns, so a change is never
-// acknowledged while a cache may still serve what it replaced. On
-// PostgreSQL it also moves when another node's change moved the shared
-// generation row (polled every generationPoll).
+// acknowledged while a cache may still serve what it replaced. It also
+// moves, within generationPoll, when another process's change moved the
+// database's generation row: a CLI command next to a running server on
+// SQLite, another node on PostgreSQL.
 func (s *Store) Generation() uint64 { return s.gen.Load() }
+
+// qBumpGeneration moves the database's generation at the end of a write
+// transaction that changed something a cache may hold.
+const qBumpGeneration = "UPDATE store_generation SET n = n + 1 WHERE id = 1"
+
+const qGeneration = "SELECT n FROM store_generation WHERE id = 1"
+
+// generationPoll is how often a store reads the database's generation:
+// another process's change reaches its caches within this (SPEC §13 and §14
+// allow one second).
+var generationPoll = 200 * time.Millisecond
+
+// startPoll reads the database's generation and starts following it.
+func (s *Store) startPoll(ctx context.Context) error {
+	var n int64
+	if err := s.read.QueryRowContext(ctx, qGeneration).Scan(&n); err != nil {
+		return fmt.Errorf("store: generation: %w", err)
+	}
+	s.pollStop, s.pollDone = make(chan struct{}), make(chan struct{})
+	go s.pollGeneration(n)
+	return nil
+}
+
+// pollGeneration follows the database's generation: when another process
+// (or this one) committed a change, Generation moves, and caches re-read.
+// It reads through the reader pool, never holding the writer.
+func (s *Store) pollGeneration(last int64) {
+	defer close(s.pollDone)
+	t := time.NewTicker(generationPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.pollStop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var n int64
+		err := s.read.QueryRowContext(ctx, qGeneration).Scan(&n)
+		cancel()
+		if err == nil && n != last {
+			last = n
+			s.gen.Add(1)
+		}
+	}
+}
 
 func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (err error) {
 	sqlTx, err := s.write.BeginTx(ctx, nil)
@@ -472,8 +526,8 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (er
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if s.pg && changes && tx.changed {
-		if _, err = sqlTx.ExecContext(ctx, qBumpGeneration); err != nil {
+	if changes && tx.changed {
+		if _, err = tx.exec(ctx, qBumpGeneration); err != nil {
 			return fmt.Errorf("store: generation: %w", err)
 		}
 	}
