@@ -76,6 +76,9 @@ func (s *Service) keyOwner(ctx context.Context, a Actor, name, action string) (s
 	if a.Principal == PrincipalRoot || a.Principal == "" {
 		return acct, nil, &Error{Kind: EINVALID, Code: "MissingParameter", Message: "UserName is required: the account owner has no AccessKeys."}
 	}
+	if a.Principal.UserID() == "" {
+		return acct, nil, &Error{Kind: EINVALID, Code: "MissingParameter", Message: "UserName is required: a role session has no AccessKeys."}
+	}
 	u, err := s.st.UserByID(ctx, a.Principal.UserID())
 	if errors.Is(err, store.ErrNotFound) {
 		return acct, nil, notFound("EntityNotExist.User", "user")
@@ -157,7 +160,17 @@ func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, s
 		if err := tx.SetAccessKeyStatus(ctx, k.AccessKeyID, status); err != nil {
 			return err
 		}
-		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UpdateAccessKey", u.UserName, map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID, "Status": status}))
+		ev := s.change(ctx, a, acct, "UpdateAccessKey", u.UserName, map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID, "Status": status})
+		// Deactivating a key ends the role sessions it started for good
+		// (SPEC §12). Re-activating one ends any it left behind too: a
+		// session of a key that was Inactive was ended by its deactivation,
+		// and must not come back with the key.
+		if status == "Inactive" || k.Status != "Active" {
+			if err := endKeySessions(ctx, tx, ev, k.AccessKeyID); err != nil {
+				return err
+			}
+		}
+		return tx.AppendEvent(ctx, ev)
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "UpdateAccessKey", owner.UserName, err)
@@ -194,10 +207,32 @@ func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, a
 		if err := tx.DeleteAccessKey(ctx, k.AccessKeyID); err != nil {
 			return err
 		}
-		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "DeleteAccessKey", u.UserName, map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID}))
+		ev := s.change(ctx, a, acct, "DeleteAccessKey", u.UserName, map[string]any{"UserName": u.UserName, "UserAccessKeyId": k.AccessKeyID})
+		if err := endKeySessions(ctx, tx, ev, k.AccessKeyID); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ctx, ev)
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, "DeleteAccessKey", owner.UserName, err)
+	}
+	return nil
+}
+
+// endKeySessions ends, in the transaction that deactivates or deletes an
+// AccessKey, the role sessions it started and those chained from them, so
+// that nothing brings them back; ev, the change's event, says how many.
+// The write moves the store's generation: cached sessions are re-read.
+func endKeySessions(ctx context.Context, tx *store.Tx, ev *store.Event, keyID string) error {
+	n, err := tx.EndRoleSessionsOfKey(ctx, keyID)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		if ev.AdditionalEventData == nil {
+			ev.AdditionalEventData = map[string]any{}
+		}
+		ev.AdditionalEventData["endedSessions"] = n
 	}
 	return nil
 }
@@ -238,11 +273,20 @@ func tokenHash(token string) string {
 // Self-service AccessKeys (/me): governed by the security preference's
 // AllowUserToManageAccessKeys instead of policies (SPEC §4.3).
 
+// errRoleSessionSelf refuses a user's self-service while it acts as a role
+// (a console role switch): the role session has no password, MFA device or
+// AccessKeys of its own, and the user's are not the role's to change.
+var errRoleSessionSelf = &Error{Kind: EINVALID, Code: "NotSupport.RoleSession",
+	Message: "You are acting as a role: switch back to manage your own password, MFA device and AccessKeys."}
+
 var errSelfServiceKeys = &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "Your administrator does not let users manage their own AccessKeys."}
 
 func (s *Service) selfKeys(ctx context.Context, a Actor) error {
 	if a.Principal == "" || a.Principal == PrincipalRoot {
 		return &Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "The account owner has no AccessKeys."}
+	}
+	if a.Principal.UserID() == "" {
+		return errRoleSessionSelf
 	}
 	if !s.securityPreference(ctx).AllowUserToManageAccessKeys {
 		return errSelfServiceKeys
@@ -287,8 +331,13 @@ func (s *Service) OwnAccessKeys(ctx context.Context, a Actor) ([]AccessKey, erro
 	return s.st.AccessKeys(ctx, u.UserID)
 }
 
-// OwnDetail is what /me shows the signed-in RAM user about itself.
+// OwnDetail is what /me shows the signed-in RAM user about itself. A role
+// session is not a user: it has no detail of its own (/me shows the
+// session instead).
 func (s *Service) OwnDetail(ctx context.Context, a Actor) (*UserDetail, error) {
+	if a.Principal.UserID() == "" {
+		return nil, errRoleSessionSelf
+	}
 	u, err := s.st.UserByID(ctx, a.Principal.UserID())
 	if err != nil {
 		return nil, err

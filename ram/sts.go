@@ -20,7 +20,8 @@ import (
 // role's trust policy allow into a role session with temporary credentials.
 // A security token is a reference to the session kept here, not a sealed
 // claim: ending the session (Revoke sessions, a new trust policy, the
-// role's deletion) ends the credentials at once.
+// role's deletion, deactivating or deleting the AccessKey that assumed the
+// role) ends the credentials at once, and for good.
 
 // STS limits.
 const (
@@ -524,7 +525,10 @@ const maxChain = 8
 // still stands: its user, the AccessKey it signed AssumeRole with (still
 // Active), and for a chained session the session it came from, in turn.
 // Deleting the user or its key, disabling the key, or ending the parent
-// session thereby ends the session.
+// session thereby ends the session. Those changes also delete the sessions
+// in their own transaction (DeleteUser, endKeySessions), so that
+// re-activating a key revives nothing; AssumeRole asks this in the
+// transaction that writes the session, and every load asks it again.
 func (s *Service) sessionSourceLive(ctx context.Context, r store.Reads, sess *store.RoleSession, depth int) (bool, error) {
 	if depth > maxChain {
 		return false, nil

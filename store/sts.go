@@ -103,6 +103,24 @@ func (tx *Tx) DeleteRoleSession(ctx context.Context, accessKeyID string) error {
 	return nil
 }
 
+// EndRoleSessionsOfKey ends for good every role session started with the
+// AccessKey keyID, and every session chained from one of them (assumed
+// with its temporary key), in turn; it returns how many it ended.
+func (tx *Tx) EndRoleSessionsOfKey(ctx context.Context, keyID string) (int, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM role_sessions WHERE access_key_id IN (
+		WITH RECURSIVE ended(id) AS (
+			SELECT access_key_id FROM role_sessions WHERE source_key_id = ?
+			UNION
+			SELECT s.access_key_id FROM role_sessions s JOIN ended e ON s.source_key_id = e.id
+		)
+		SELECT id FROM ended)`, keyID)
+	if err != nil {
+		return 0, fmt.Errorf("store: end role sessions of key %q: %w", keyID, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // DeleteRoleSessionsFrom removes every role session a principal started
 // (its user is deleted). Sessions whose key or parent session is gone are
 // refused when loaded (ram's sessionSourceLive) and forgotten at expiry.
