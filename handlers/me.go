@@ -10,11 +10,15 @@ import (
 	"ramconsole/views"
 )
 
-// Me handles GET /me: the signed-in RAM user's own page. The owner's is the overview.
+// Me handles GET /me: the signed-in RAM user's own page. The owner's is the
+// overview; while the user acts as a role it is the role session's.
 func (h *Handlers) Me(c echo.Context) error {
 	a := ActorOf(c)
 	if a.Principal == ram.PrincipalRoot {
 		return redirect(c, "/")
+	}
+	if rs := RoleSessionOf(c); rs != nil {
+		return h.meAsRole(c, a, rs)
 	}
 	d, err := h.RAM.OwnDetail(ctx(c), a)
 	if err != nil {
@@ -37,6 +41,23 @@ func (h *Handlers) Me(c echo.Context) error {
 		m.Groups = append(m.Groups, g.GroupName)
 	}
 	return Render(c, http.StatusOK, views.MePage(m))
+}
+
+// meAsRole is /me while the signed-in user acts as a role: who the console
+// session is now (the assumed-role ARN, the role, the user it came from and
+// until when), not the user's own password, MFA and AccessKey forms, which
+// are not the role's.
+func (h *Handlers) meAsRole(c echo.Context, a ram.Actor, rs *ram.RoleSessionActor) error {
+	who, err := h.RAM.GetCallerIdentity(ctx(c), a)
+	if err != nil {
+		return err
+	}
+	sess := rs.Session
+	m := views.MeRoleSession{Layout: h.layout(c, "My account"), Arn: who.Arn, AssumedRoleID: who.PrincipalID,
+		Role: rs.Role.RoleName, RoleHref: roleHref(rs.Role.RoleName), RoleArn: ram.RoleARN(who.AccountID, rs.Role.RoleName),
+		SessionName: sess.SessionName, SourceUser: sess.SourceName, Started: date(sess.CreatedAt), Expires: date(sess.ExpiresAt),
+		MFAPresent: sess.MFAPresent, BackAction: "/roles/switch-back"}
+	return Render(c, http.StatusOK, views.MeRoleSessionPage(m))
 }
 
 // MeAccessKeyCreate handles POST /me/accesskeys.
