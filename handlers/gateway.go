@@ -3,9 +3,11 @@ package handlers
 import (
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -27,6 +29,9 @@ type Gateway struct {
 	// ConsoleURL is the console's address as browsers reach it ("" = the
 	// service's own host: the proxy serves the console's pages there too).
 	ConsoleURL string
+	// CookieDomain is --cookie-domain ("" when unset): a page of a host
+	// within it is of the same site.
+	CookieDomain string
 	// Page renders the console's error page (for a refused browser).
 	Page func(c echo.Context, status int, title, message string, denial *ram.Denial) error
 }
@@ -34,32 +39,136 @@ type Gateway struct {
 // gatewayRequest is the original request, as the proxy forwarded it.
 type gatewayRequest struct {
 	method, uri, host, proto string
-	path                     string
+	path                     string // decoded once, segment by segment
 	query                    map[string]string
+	nginx                    bool // asked with nginx's X-Original-* family
 }
 
+// Canonical names of the headers that say what the original request was.
+const (
+	hForwardedMethod   = "X-Forwarded-Method"
+	hForwardedURI      = "X-Forwarded-Uri"
+	hOriginalMethod    = "X-Original-Method"
+	hOriginalURI       = "X-Original-Uri"
+	hOriginalLength    = "X-Original-Content-Length"
+	hOriginalTransfer  = "X-Original-Transfer-Encoding"
+	hAcsAction         = "X-Acs-Action"
+	hForwardedHost     = "X-Forwarded-Host"
+	hForwardedProto    = "X-Forwarded-Proto"
+	hSecFetchSite      = "Sec-Fetch-Site"
+	hOrigin            = "Origin"
+	hLoginURL          = "X-Ram-Login-Url"
+	hTransferEncoding  = "Transfer-Encoding"
+	hMethodOverride    = "X-Http-Method-Override"
+	hMethodOverrideAlt = "X-Http-Method"
+	hMethodOverrideMS  = "X-Method-Override"
+)
+
+// shapeError is a refusal of the question's shape (SPEC §13): decided
+// before any signature is checked.
+func shapeError(code, format string, args ...any) *ram.Error { return apiError(code, format, args...) }
+
 // originalRequest reads the original request from Traefik's and Caddy's
-// X-Forwarded-* headers or nginx's X-Original-* ones.
+// X-Forwarded-* headers or nginx's X-Original-* ones: one family per
+// question, so a client's own headers can never stand in for the proxy's.
+// The path is refused, never normalised, when a backend could read it as
+// another path than the one decided (pathSegments).
 func originalRequest(r *http.Request) (*gatewayRequest, error) {
 	h := r.Header
-	g := &gatewayRequest{method: first(h.Get("X-Forwarded-Method"), h.Get("X-Original-Method")),
-		uri: first(h.Get("X-Forwarded-Uri"), h.Get("X-Original-URI")), host: first(h.Get("X-Forwarded-Host"), r.Host),
-		proto: first(h.Get("X-Forwarded-Proto"), "http")}
+	fwd := len(h[hForwardedMethod]) > 0 || len(h[hForwardedURI]) > 0
+	orig := len(h[hOriginalMethod]) > 0 || len(h[hOriginalURI]) > 0
+	if fwd && orig {
+		return nil, shapeError("AmbiguousForwardedRequest",
+			"The question carries both X-Original-* and X-Forwarded-Method/X-Forwarded-Uri: the proxy must clear the family it does not set.")
+	}
+	for _, name := range []string{hForwardedMethod, hForwardedURI, hOriginalMethod, hOriginalURI, hForwardedHost, hForwardedProto} {
+		if len(h[name]) > 1 {
+			return nil, shapeError("AmbiguousForwardedRequest", "The question carries %s more than once.", name)
+		}
+	}
+	for _, name := range []string{hMethodOverride, hMethodOverrideAlt, hMethodOverrideMS} {
+		if len(h[name]) > 0 {
+			return nil, shapeError("AmbiguousForwardedRequest",
+				"The request carries %s: a backend could run another method than the one decided.", name)
+		}
+	}
+	g := &gatewayRequest{method: h.Get(hForwardedMethod), uri: h.Get(hForwardedURI), nginx: orig,
+		host: first(h.Get(hForwardedHost), r.Host), proto: first(h.Get(hForwardedProto), "http")}
+	if orig {
+		g.method, g.uri = h.Get(hOriginalMethod), h.Get(hOriginalURI)
+	}
 	switch {
 	case g.method == "":
 		return nil, apiError("MissingParameter", "The proxy sent no X-Forwarded-Method or X-Original-Method header.")
 	case g.uri == "":
 		return nil, apiError("MissingParameter", "The proxy sent no X-Forwarded-Uri or X-Original-URI header.")
+	case !methodRE.MatchString(g.method):
+		return nil, apiError("InvalidParameter.ForwardedMethod", "The forwarded method %q is not an HTTP method.", truncate(g.method, 32))
 	}
-	u, err := url.ParseRequestURI(g.uri)
-	if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
-		return nil, apiError("InvalidParameter.ForwardedUri", "The forwarded URI %q is not a request path.", truncate(g.uri, 200))
+	rawPath, rawQuery, _ := strings.Cut(g.uri, "?")
+	if !strings.HasPrefix(rawPath, "/") {
+		return nil, shapeError("InvalidPath", "The forwarded URI %q is not a request path.", truncate(g.uri, 200))
 	}
-	g.path, g.query = u.Path, map[string]string{}
-	if err := parseValues(u.RawQuery, g.query, "forwarded query"); err != nil {
+	path, err := pathSegments(rawPath)
+	if err != nil {
+		return nil, err
+	}
+	g.path, g.query = path, map[string]string{}
+	if strings.ContainsAny(rawQuery, "#") {
+		return nil, shapeError("InvalidPath", "The forwarded URI carries a fragment.")
+	}
+	if err := parseValues(rawQuery, g.query, "forwarded query"); err != nil {
+		if e, ok := ram.AsError(err); ok && e.Code == "InvalidParameter" {
+			e.Code = "AmbiguousParameter"
+		}
 		return nil, err
 	}
 	return g, nil
+}
+
+// methodRE is an HTTP method as proxies forward it.
+var methodRE = regexp.MustCompile(`^[A-Z]{1,16}$`)
+
+// pathSegments decodes the original path the way a backend that splits on
+// "/" and decodes each segment once reads it, and refuses every path that
+// another backend could read as a different one: dot segments (also
+// encoded), encoded slashes and backslashes, backslashes, ";" (path
+// parameters), empty segments ("//") and control characters. A trailing
+// "/" is allowed.
+func pathSegments(raw string) (string, error) {
+	bad := func(why string) error {
+		return shapeError("InvalidPath", "The path %q is refused: %s.", truncate(raw, 200), why)
+	}
+	var b strings.Builder
+	rest := raw[1:]
+	for {
+		seg, more := rest, false
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			seg, rest, more = rest[:i], rest[i+1:], true
+		}
+		if seg == "" && more {
+			return "", bad("it has an empty segment")
+		}
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			return "", bad("it has a malformed escape")
+		}
+		switch {
+		case dec == "." || dec == "..":
+			return "", bad("it has a dot segment")
+		case strings.ContainsAny(dec, "/\\"):
+			return "", bad("it has a backslash or an encoded slash")
+		case strings.IndexByte(dec, ';') >= 0:
+			return "", bad("it has a \";\"")
+		case strings.ContainsFunc(dec, func(c rune) bool { return c < 0x20 || c == 0x7f }) || strings.IndexByte(seg, ' ') >= 0:
+			return "", bad("it has a control character")
+		}
+		b.WriteByte('/')
+		b.WriteString(dec)
+		if !more {
+			return b.String(), nil
+		}
+	}
 }
 
 func first(vals ...string) string {
@@ -99,7 +208,10 @@ func (g *Gateway) Auth(c echo.Context) error {
 	call.Params = params.audit()
 	mreq := ram.GatewayRequest{Method: orig.method, Path: orig.path}
 	if svc.Style == ram.StyleRPC { // a rest service maps its path alone
-		mreq.Query, mreq.Action = urlValues(orig.query), r.Header.Get("X-Acs-Action")
+		if err := rpcShape(r, orig); err != nil {
+			return g.refuse(c, a, call, http.StatusForbidden, err)
+		}
+		mreq.Query, mreq.Action = urlValues(orig.query), r.Header.Get(hAcsAction)
 	}
 	call.Action, call.Resource, err = svc.Map(g.RAM.AccountID(ctx), mreq)
 	if err != nil {
@@ -113,6 +225,7 @@ func (g *Gateway) Auth(c echo.Context) error {
 		if auth != "" {
 			v3, err := ParseAuthorization(auth)
 			if err != nil {
+				call.Unverified = true
 				return g.refuse(c, a, call, http.StatusUnauthorized, apiError("IncompleteSignature", "The Authorization header is not a valid ACS3-HMAC-SHA256 authorization."))
 			}
 			sr.v3, sr.keyID = &v3, v3.Credential
@@ -125,6 +238,7 @@ func (g *Gateway) Auth(c echo.Context) error {
 				a = caller.Actor(rid, a.SourceIP, a.UserAgent, a.SecureTransport)
 			}
 			a.AccessKeyID = sr.keyID
+			call.Unverified = true
 			return g.refuse(c, a, call, http.StatusUnauthorized, err)
 		}
 		a = caller.Actor(rid, a.SourceIP, a.UserAgent, a.SecureTransport)
@@ -132,7 +246,7 @@ func (g *Gateway) Auth(c echo.Context) error {
 	default:
 		s := SessionOf(c)
 		if s == nil || s.Principal() == "" || s.Stage() != ram.StepDone {
-			return g.refuse(c, a, call, http.StatusUnauthorized, apiError("InvalidAccessKeyId.NotFound",
+			return g.refuse(c, a, call, http.StatusUnauthorized, apiError("MissingAuthorization",
 				"Nobody could be identified: sign the request, or sign in to the console."))
 		}
 		id, err := g.RAM.Identity(ctx, s.Principal())
@@ -145,6 +259,9 @@ func (g *Gateway) Auth(c echo.Context) error {
 			if rs, err := g.RAM.SwitchedSession(ctx, id.Principal, key); err == nil {
 				a = rs.Act(a)
 			}
+		}
+		if err := g.sameSite(r, orig); err != nil {
+			return g.refuse(c, a, call, http.StatusForbidden, err)
 		}
 	}
 
@@ -171,6 +288,7 @@ func (g *Gateway) Auth(c echo.Context) error {
 		h.set("X-Ram-Principal-Type", "Root")
 		h.set("X-Ram-Principal-Arn", "acs:ram::"+acct+":root")
 		h.set("X-Ram-User-Name", a.Name)
+		h.set("X-Ram-User-Id", acct) // the account's own id, as Alibaba's root identity
 	default:
 		h.set("X-Ram-Principal-Type", "SubUser")
 		h.set("X-Ram-Principal-Arn", "acs:ram::"+acct+":user/"+a.Name)
@@ -204,8 +322,22 @@ func (g *Gateway) refuse(c echo.Context, a ram.Actor, call ram.GatewayCall, stat
 		g.Log.Error("gateway refusal not recorded", "request_id", RequestID(c), "error", err)
 		return g.deny(c, http.StatusForbidden, err)
 	}
-	if status == http.StatusUnauthorized && a.AccessKeyID == "" && wantsHTML(c) {
-		return c.Redirect(http.StatusFound, g.ConsoleURL+"/login?next="+url.QueryEscape(originalURL(c.Request())))
+	// A request that carries a signature, valid or not, is a program's.
+	if status == http.StatusUnauthorized && a.AccessKeyID == "" && !call.Unverified && wantsHTML(c) {
+		r := c.Request()
+		next := "/login?next=" + url.QueryEscape(originalURL(r))
+		if len(r.Header[hOriginalURI]) == 0 {
+			return c.Redirect(http.StatusFound, g.ConsoleURL+next)
+		}
+		// nginx's auth_request takes a 302 for an error (its 500): it gets
+		// a 401 naming where to sign in, which its recipe redirects to.
+		base := g.ConsoleURL
+		if base == "" {
+			if u, err := url.Parse(originalURL(r)); err == nil && u.Host != "" {
+				base = u.Scheme + "://" + u.Host
+			}
+		}
+		c.Response().Header().Set(hLoginURL, base+next)
 	}
 	return g.deny(c, status, cause)
 }
@@ -283,4 +415,84 @@ func remoteIP(addr string) string {
 		return strings.Trim(addr[:i], "[]")
 	}
 	return addr
+}
+
+// rpcShape refuses an rpc-style request whose parameters the gateway
+// cannot all see or could read otherwise than the backend: a body (which
+// the gateway never sees, and a backend may read parameters from), and an
+// Action parameter that an x-acs-action header contradicts.
+func rpcShape(r *http.Request, orig *gatewayRequest) error {
+	h := r.Header
+	said := false
+	if v, ok := h[hOriginalLength]; ok {
+		said = true
+		n, err := strconv.ParseInt(strings.TrimSpace(first(v...)), 10, 64)
+		if len(v) != 1 || err != nil || n < 0 {
+			return shapeError("UnsupportedRequestBody", "The proxy sent a malformed X-Original-Content-Length.")
+		}
+		if n > 0 {
+			return errRequestBody
+		}
+	}
+	if len(h[hOriginalTransfer]) > 0 || len(h[hTransferEncoding]) > 0 || len(r.TransferEncoding) > 0 || r.ContentLength != 0 {
+		return errRequestBody
+	}
+	switch orig.method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if !said {
+			return shapeError("UnsupportedRequestBody",
+				"The proxy did not say whether the %s request has a body (X-Original-Content-Length): it is refused.", orig.method)
+		}
+	}
+	actions := h[hAcsAction]
+	if len(actions) > 1 || len(actions) == 1 && orig.query["Action"] != "" && orig.query["Action"] != actions[0] {
+		return shapeError("AmbiguousAction", "The Action parameter and the x-acs-action header name different actions.")
+	}
+	return nil
+}
+
+var errRequestBody = shapeError("UnsupportedRequestBody",
+	"The request has a body, which the gateway does not see: send an rpc request's parameters in its query.")
+
+// sameSite refuses a change authorised by the console's session cookie
+// that a page of another site may have sent (SPEC §13): it needs
+// Sec-Fetch-Site same-origin (or same-site within --cookie-domain), or an
+// Origin naming the original host.
+func (g *Gateway) sameSite(r *http.Request, orig *gatewayRequest) error {
+	switch orig.method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	host := strings.ToLower(orig.host)
+	switch r.Header.Get(hSecFetchSite) {
+	case "same-origin":
+		return nil
+	case "same-site":
+		if g.CookieDomain != "" && withinDomain(hostOnly(host), g.CookieDomain) {
+			return nil
+		}
+	}
+	if o := r.Header.Get(hOrigin); o != "" && o != "null" {
+		if u, err := url.Parse(o); err == nil && u.Host != "" && (strings.EqualFold(u.Host, host) ||
+			u.Port() == "" && strings.EqualFold(u.Hostname(), hostOnly(host))) {
+			return nil
+		}
+	}
+	return shapeError("CrossSiteRequest",
+		"A %s authorised by the console's session must come from a page of the same site.", orig.method)
+}
+
+// hostOnly is a host without its port.
+func hostOnly(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
+}
+
+// withinDomain reports whether host is domain or one of its subdomains.
+func withinDomain(host, domain string) bool {
+	host, domain = strings.ToLower(host), strings.ToLower(domain)
+	return host == domain || strings.HasSuffix(host, "."+domain)
 }

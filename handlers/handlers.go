@@ -6,6 +6,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -124,6 +125,9 @@ type Deps struct {
 	SecureCookies bool
 	// Nav returns the navigation entries the signed-in identity may use.
 	Nav func(c echo.Context) []views.NavItem
+	// CookieDomain is --cookie-domain ("" when unset): after signing in, a
+	// browser may be sent back to a page of a host within it.
+	CookieDomain string
 }
 
 // Handlers holds every console handler.
@@ -247,9 +251,11 @@ func localPath(next string) string {
 }
 
 // nextOf returns where to go after signing in: next when it is a local
-// path, or an http(s) URL of a registered resource service's host (the
-// gateway sends a browser nobody could identify to sign in and back to the
-// service page it asked for, SPEC §13); else "/".
+// path, or an http(s) URL on the host this sign-in arrived at (a service's
+// host whose proxy serves the sign-in pages) or on a host within
+// --cookie-domain (the gateway sends a browser nobody could identify to
+// sign in and back to the page it asked for, SPEC §13); else "/".
+// Registering a service host never makes it a redirect target by itself.
 func (h *Handlers) nextOf(c echo.Context, next string) string {
 	if isLocalPath(next) {
 		return localPath(next)
@@ -261,7 +267,12 @@ func (h *Handlers) nextOf(c echo.Context, next string) string {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Opaque != "" || u.Hostname() == "" {
 		return "/"
 	}
-	if _, err := h.RAM.ServiceForHost(ctx(c), u.Hostname()); err != nil {
+	host := strings.ToLower(u.Hostname())
+	here := strings.ToLower(c.Request().Host)
+	if hh, _, err := net.SplitHostPort(here); err == nil {
+		here = hh
+	}
+	if host != here && (h.CookieDomain == "" || host != h.CookieDomain && !strings.HasSuffix(host, "."+h.CookieDomain)) {
 		return "/"
 	}
 	return u.String()

@@ -28,6 +28,10 @@ type GatewayCall struct {
 	Caller    *APICaller
 	Nonce     string
 	Timestamp time.Time
+	// Unverified marks a refusal of a signature, key, token or timestamp
+	// that did not hold: throttled in the audit log like the OpenAPI's
+	// (SPEC §7), even when the AccessKeyId names a known key.
+	Unverified bool
 }
 
 // GatewayDecide evaluates a mapped request and records the decision before
@@ -76,7 +80,7 @@ func (s *Service) GatewayRefuse(ctx context.Context, a Actor, call GatewayCall, 
 		name = "UnknownAction"
 	}
 	rec := APICall{Action: name, Resource: call.Resource, Params: call.Params, ErrorCode: code, ErrorMessage: msg,
-		Unauthenticated: call.Caller == nil && a.Principal == "", shape: s.gatewayShape(ctx, call)}
+		Unauthenticated: call.Caller == nil && (a.Principal == "" || call.Unverified), shape: s.gatewayShape(ctx, call)}
 	if rerr := s.RecordAPICall(ctx, a, rec); rerr != nil {
 		return rerr
 	}

@@ -99,7 +99,11 @@ func New(cfg Config, d Deps) (*App, error) {
 	e.IPExtractor = extractor
 	a := &App{Echo: e, log: log}
 	a.svc = d.RAM
-	a.h = handlers.New(handlers.Deps{RAM: d.RAM, Nav: a.nav, SecureCookies: cfg.TLS || cfg.SecureCookies})
+	cookieDomain, consoleURL, err := gatewayConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.h = handlers.New(handlers.Deps{RAM: d.RAM, Nav: a.nav, SecureCookies: cfg.TLS || cfg.SecureCookies, CookieDomain: cookieDomain})
 	a.routes = routes(a.h)
 	e.HTTPErrorHandler = a.handleError
 
@@ -109,10 +113,6 @@ func New(cfg Config, d Deps) (*App, error) {
 	a.metrics = newMetrics(d.Store, d.RAM)
 	a.mountAPI(cfg.TLS)
 	e.GET(static.Prefix+"*", serveStatic)
-	cookieDomain, consoleURL, err := gatewayConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
 	sessions := newSQLiteStore(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
 	sessions.options.Domain = cookieDomain
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
@@ -138,7 +138,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	// The resource gateway's decision endpoint, for the trusted proxies in
 	// front of the enterprise's services (SPEC §13): any method, a console
 	// session read when the request carries one.
-	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted, ConsoleURL: consoleURL, Page: a.h.ErrorPage}
+	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted, ConsoleURL: consoleURL, CookieDomain: cookieDomain, Page: a.h.ErrorPage}
 	// The session is read only when the request carries its cookie: the
 	// signed calls of programs, most of the gateway's traffic, have none.
 	gwSession := func(next echo.HandlerFunc) echo.HandlerFunc {

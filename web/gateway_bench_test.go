@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -115,13 +116,15 @@ func BenchmarkGatewayNginx(b *testing.B) {
 	}))
 	defer backend.Close()
 	backendAddr := strings.TrimPrefix(backend.URL, "http://")
-	alone := startNginx(b, "", backendAddr, "ecs.internal.example")
-	gated := startNginx(b, strings.TrimPrefix(h.srv.URL, "http://"), backendAddr, "ecs.internal.example")
+	alone := startNginx(b, "", backendAddr)
+	gated := startNginx(b, strings.TrimPrefix(h.srv.URL, "http://"), backendAddr)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 	describe := func(proxy string) func(i int) *http.Request {
+		_, port, _ := net.SplitHostPort(proxy)
 		return func(i int) *http.Request {
 			q := signV1Now(emp.keyID, emp.secret, url.Values{"Action": {"DescribeInstances"}, "PageNumber": {strconv.Itoa(i)}})
 			req, _ := http.NewRequest(http.MethodGet, "http://"+proxy+"/?"+q.Encode(), nil)
+			req.Host = "ecs.internal.example:" + port // the service's server block
 			return req
 		}
 	}

@@ -31,35 +31,31 @@ func caddyBinary(t *testing.T) string {
 	return path
 }
 
-// startCaddy runs Caddy as a child process on a free loopback port, serving
-// host: the console's sign-in pages from ramconsole, everything else from
-// backend after forward_auth asks ramconsole. It returns the port.
-func startCaddy(t *testing.T, ramconsole, backend, host string) int {
+// startCaddy runs Caddy as a child process on a free loopback port,
+// configured as docs/gateway.md says: the service on oss.internal.example
+// (the console's sign-in pages from ramconsole, everything else from
+// backend after forward_auth asks ramconsole) and the console on
+// ram.internal.example. It returns the port.
+func startCaddy(t *testing.T, ramconsole, backend string) int {
 	t.Helper()
 	bin := caddyBinary(t)
 	dir := t.TempDir()
 	port := freePort(t)
+	blocks := docBlocks(t, "caddyfile")
+	if len(blocks) < 2 {
+		t.Fatalf("docs/gateway.md: want the service's and the console's Caddy blocks, found %d", len(blocks))
+	}
+	site := func(host string) string { return fmt.Sprintf("http://%s:%d {\n\tbind 127.0.0.1", host, port) }
+	recipe := strings.NewReplacer("oss.internal.example {", site("oss.internal.example"), "ram.internal.example {", site("ram.internal.example"),
+		"ramconsole.internal:8080", ramconsole, "oss-backend.internal:9000", backend).Replace(blocks[0] + blocks[1])
 	conf := fmt.Sprintf(`{
 	admin off
 	auto_https off
 	storage file_system %[1]s/storage
 }
 
-http://%[2]s:%[3]d {
-	bind 127.0.0.1
-	@console path /login /login/* /mfa/* /password/* /static/* /logout
-	handle @console {
-		reverse_proxy %[4]s
-	}
-	handle {
-		forward_auth %[4]s {
-			uri /gateway/auth
-			copy_headers X-Ram-User-Name X-Ram-Action X-Ram-Request-Id
-		}
-		reverse_proxy %[5]s
-	}
-}
-`, dir, host, port, ramconsole, backend)
+%[2]s
+`, dir, recipe)
 	confPath := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -98,12 +94,11 @@ http://%[2]s:%[3]d {
 // allow (the backend learns who), refused one they do not with the denied
 // page; nothing refused reaches the backend.
 func TestGatewayBehindCaddyWithABrowser(t *testing.T) {
-	const host = "oss.example"
+	const host = "oss.internal.example"
 	h := newHarnessConfig(t, Config{TrustedProxies: []string{"127.0.0.1"}})
 	owner, _ := h.setupOwner()
 	owner.get("/services")
-	def := strings.ReplaceAll(gwOSS, "oss.internal.example", host)
-	expectStatus(t, owner.post("/services/import", url.Values{"definition": {def}}), 303, "import the service")
+	expectStatus(t, owner.post("/services/import", url.Values{"definition": {gwOSS}}), 303, "import the service")
 	emp := h.createEmployee(owner, "ops")
 	a := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
 	ctx := context.Background()
@@ -120,7 +115,7 @@ func TestGatewayBehindCaddyWithABrowser(t *testing.T) {
 		fmt.Fprintf(w, `<!doctype html><title>object</title><p id="object">%s for %s</p>`, html.EscapeString(r.URL.Path), html.EscapeString(r.Header.Get("X-Ram-User-Name")))
 	}))
 	t.Cleanup(backend.Close)
-	port := startCaddy(t, strings.TrimPrefix(h.srv.URL, "http://"), strings.TrimPrefix(backend.URL, "http://"), host)
+	port := startCaddy(t, strings.TrimPrefix(h.srv.URL, "http://"), strings.TrimPrefix(backend.URL, "http://"))
 	site := fmt.Sprintf("http://%s:%d", host, port)
 
 	cx := newChrome(t, chromedp.Flag("host-resolver-rules", "MAP "+host+" 127.0.0.1"))

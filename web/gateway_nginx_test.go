@@ -46,11 +46,59 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// docBlocks returns the fenced blocks of lang in docs/gateway.md, in
+// order: the tests run the proxies exactly as the docs configure them.
+func docBlocks(t testing.TB, lang string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "docs", "gateway.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	var cur *strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case cur == nil && line == "```"+lang:
+			cur = &strings.Builder{}
+		case cur != nil && line == "```":
+			blocks = append(blocks, cur.String())
+			cur = nil
+		case cur != nil:
+			cur.WriteString(line + "\n")
+		}
+	}
+	if len(blocks) == 0 {
+		t.Fatalf("docs/gateway.md has no %s block", lang)
+	}
+	return blocks
+}
+
+// nginxRecipe is the docs' nginx configuration for a service on
+// ecs.internal.example and the console on ram.internal.example, with
+// loopback addresses and plain HTTP.
+func nginxRecipe(t testing.TB, ramconsole, backend string, port int) string {
+	blocks := docBlocks(t, "nginx")
+	if len(blocks) < 2 {
+		t.Fatalf("docs/gateway.md: want the service's and the console's nginx blocks, found %d", len(blocks))
+	}
+	conf := blocks[0] + blocks[1]
+	conf = strings.NewReplacer("ramconsole.internal:8080", ramconsole, "ecs-backend.internal:8000", backend,
+		"listen 443 ssl", fmt.Sprintf("listen 127.0.0.1:%d", port), "ssl_reject_handshake on;", "return 421;").Replace(conf)
+	var out []string
+	for _, line := range strings.Split(conf, "\n") {
+		if !strings.Contains(line, "ssl_certificate") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 // startNginx runs nginx as a child process on a free loopback port, in
-// front of backend, asking ramconsole about every request with
-// auth_request (nothing when ramconsole is ""), and stops it when the test
-// ends. It returns host:port.
-func startNginx(t testing.TB, ramconsole, backend, serviceHost string) string {
+// front of backend, configured as docs/gateway.md says (only nginx and the
+// backend when ramconsole is ""), and stops it when the test ends. It
+// returns host:port; requests name their host in the Host header
+// (ecs.internal.example, or ram.internal.example for the console).
+func startNginx(t testing.TB, ramconsole, backend string) string {
 	t.Helper()
 	bin := nginxBinary(t)
 	dir := t.TempDir()
@@ -64,43 +112,15 @@ func startNginx(t testing.TB, ramconsole, backend, serviceHost string) string {
 	if os.Geteuid() == 0 {
 		user = "user root;"
 	}
-	locations := fmt.Sprintf(`		location / {
-			auth_request /_ramconsole;
-			auth_request_set $ram_user $upstream_http_x_ram_user_name;
-			auth_request_set $ram_action $upstream_http_x_ram_action;
-			auth_request_set $ram_error $upstream_http_x_ram_error_code;
-			auth_request_set $ram_request $upstream_http_x_ram_request_id;
-			error_page 401 = @ram401;
-			error_page 403 = @ram403;
-			proxy_set_header X-Ram-User-Name $ram_user;
-			proxy_set_header X-Ram-Action $ram_action;
-			proxy_set_header Connection "";
-			proxy_pass http://backend;
-		}
-		location @ram401 {
-			default_type application/json;
-			return 401 '{"RequestId":"$ram_request","HostId":"$host","Code":"$ram_error","Message":"Refused by ramconsole.","Recommend":""}';
-		}
-		location @ram403 {
-			default_type application/json;
-			return 403 '{"RequestId":"$ram_request","HostId":"$host","Code":"$ram_error","Message":"Refused by ramconsole.","Recommend":""}';
-		}
-		location = /_ramconsole {
-			internal;
-			proxy_pass http://ramconsole/gateway/auth;
-			proxy_pass_request_body off;
-			proxy_set_header Content-Length "";
-			proxy_set_header X-Original-Method $request_method;
-			proxy_set_header X-Original-URI $request_uri;
-			proxy_set_header X-Forwarded-Host %[1]s;
-			proxy_set_header X-Forwarded-For $remote_addr;
-			proxy_set_header Connection "";
-		}
-`, serviceHost)
-	upstreams := fmt.Sprintf("\tupstream backend { server %s; keepalive 32; }\n\tupstream ramconsole { server %s; keepalive 32; }\n", backend, ramconsole)
+	recipe := nginxRecipe(t, ramconsole, backend, port)
 	if ramconsole == "" {
-		locations = "\t\tlocation / { proxy_pass http://backend; }\n"
-		upstreams = fmt.Sprintf("\tupstream backend { server %s; keepalive 32; }\n", backend)
+		recipe = fmt.Sprintf(`upstream backend { server %s; keepalive 32; }
+proxy_http_version 1.1;
+server {
+	listen 127.0.0.1:%d;
+	location / { proxy_set_header Connection ""; proxy_pass http://backend; }
+}
+`, backend, port)
 	}
 	conf := fmt.Sprintf(`%[1]s
 daemon off;
@@ -111,22 +131,14 @@ pid %[2]s/nginx.pid;
 events { worker_connections 512; }
 http {
 	access_log off;
-	# Keep connections to ramconsole and the backend open between requests
-	# (each location that sets headers sets Connection "" too: nginx does
-	# not inherit proxy_set_header into a location that has its own).
-	proxy_http_version 1.1;
-	proxy_set_header Connection "";
-%[5]s
 	client_body_temp_path %[2]s/tmp/body;
 	proxy_temp_path %[2]s/tmp/proxy;
 	fastcgi_temp_path %[2]s/tmp/fastcgi;
 	uwsgi_temp_path %[2]s/tmp/uwsgi;
 	scgi_temp_path %[2]s/tmp/scgi;
-	server {
-		listen 127.0.0.1:%[3]d;
-%[4]s	}
+%[3]s
 }
-`, user, dir, port, locations, upstreams)
+`, user, dir, recipe)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -149,9 +161,22 @@ http {
 		time.Sleep(50 * time.Millisecond)
 	}
 	log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-	t.Fatalf("nginx did not start: %s", log)
+	t.Fatalf("nginx did not start: %s\n%s", log, conf)
 	return ""
 }
+
+// loopbackTransport reaches every host name on addr (as a resolver rule
+// would), so clients name the service's host as a real one would. It is
+// no *http.Transport, whose dialer the Alibaba SDK would replace.
+func loopbackTransport(addr string) http.RoundTripper {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	return loopbackRT{&http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) { return d.DialContext(ctx, network, addr) }}}
+}
+
+type loopbackRT struct{ t *http.Transport }
+
+func (l loopbackRT) RoundTrip(r *http.Request) (*http.Response, error) { return l.t.RoundTrip(r) }
 
 // The official ECS SDK against nginx, which asks ramconsole about every
 // request: a read-only employee may describe, not stop; an administrator
@@ -171,10 +196,14 @@ func TestGatewayBehindNginxWithTheECSSDK(t *testing.T) {
 	}))
 	defer backend.Close()
 	ramAddr := strings.TrimPrefix(e.srv.URL, "http://")
-	proxy := startNginx(t, ramAddr, strings.TrimPrefix(backend.URL, "http://"), "ecs.internal.example")
+	nginx := startNginx(t, ramAddr, strings.TrimPrefix(backend.URL, "http://"))
+	_, port, _ := net.SplitHostPort(nginx)
+	proxy := "ecs.internal.example:" + port
+	transport := loopbackTransport(nginx)
 
 	client, err := ecssdk.NewClientWithAccessKey("cn-hangzhou", e.emp.keyID, e.emp.secret)
 	must(t, err, "ECS client")
+	client.SetTransport(transport)
 	describe := ecssdk.CreateDescribeInstancesRequest()
 	describe.Domain, describe.Scheme = proxy, "HTTP"
 	_, err = client.DescribeInstances(describe)
@@ -197,7 +226,7 @@ func TestGatewayBehindNginxWithTheECSSDK(t *testing.T) {
 	// A replayed and a tampered request are refused at nginx.
 	signed := e.signedV1(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"DescribeInstances"}})
 	get := func(q string) int {
-		resp, err := http.Get("http://" + proxy + "/?" + q)
+		resp, err := (&http.Client{Transport: transport}).Get("http://" + proxy + "/?" + q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,6 +266,7 @@ func TestGatewayBehindNginxWithTheECSSDK(t *testing.T) {
 	must(t, err, "AssumeRole")
 	sts, err := ecssdk.NewClientWithStsToken("cn-hangzhou", creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken)
 	must(t, err, "ECS client with STS credentials")
+	sts.SetTransport(transport)
 	describe = ecssdk.CreateDescribeInstancesRequest()
 	describe.Domain, describe.Scheme = proxy, "HTTP"
 	_, err = sts.DescribeInstances(describe)

@@ -62,6 +62,12 @@ func (e *gatewayEnv) ask(method, host, uri string, header http.Header, cookie st
 	if cookie != "" {
 		req.AddCookie(&http.Cookie{Name: CookieName, Value: cookie})
 	}
+	return e.sendNoFollow(req)
+}
+
+// sendNoFollow sends a request and returns its answer, redirects unfollowed.
+func (e *gatewayEnv) sendNoFollow(req *http.Request) page {
+	e.t.Helper()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Do(req)
 	if err != nil {
@@ -112,9 +118,11 @@ func TestGatewayDecidesSignedRequests(t *testing.T) {
 	}
 
 	// Any method asks (Traefik asks with the original request's): a POST
-	// question is decided as a GET one.
+	// question is decided as a GET one. An rpc request with no body says
+	// so (the recipes pass X-Original-Content-Length).
 	post, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/gateway/auth", nil)
 	post.Header.Set("X-Forwarded-Method", "POST")
+	post.Header.Set("X-Original-Content-Length", "0")
 	post.Header.Set("X-Forwarded-Uri", e.signedRPC(e.emp.keyID, e.emp.secret, "POST", url.Values{"Action": {"DescribeInstances"}}))
 	post.Header.Set("X-Forwarded-Host", "ecs.internal.example")
 	expectStatus(t, e.send(post), 200, "a POST question about DescribeInstances")
@@ -141,7 +149,7 @@ func TestGatewayDecidesSignedRequests(t *testing.T) {
 		"i-1", "i-2", 1)
 	expectAPIError(t, e.ask("GET", "ecs.internal.example", tampered, nil, ""), "SignatureDoesNotMatch", 401, "a tampered query")
 	// No identity, an unknown host, a missing header.
-	expectAPIError(t, e.ask("GET", "ecs.internal.example", "/?Action=DescribeInstances", nil, ""), "InvalidAccessKeyId.NotFound", 401, "unsigned")
+	expectAPIError(t, e.ask("GET", "ecs.internal.example", "/?Action=DescribeInstances", nil, ""), "MissingAuthorization", 401, "unsigned")
 	expectAPIError(t, e.ask("GET", "nowhere.example", uri, nil, ""), "UnknownService", 403, "an unknown host")
 	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/gateway/auth", nil)
 	req.Header.Set("X-Forwarded-Host", "ecs.internal.example")
@@ -183,20 +191,43 @@ func TestGatewayRefusesUntrustedPeersAndReadsSessions(t *testing.T) {
 	}
 	expectAPIError(t, e.ask("DELETE", "oss.internal.example", "/b1/k1", nil, e.owner.cookie()), "NoMatchingRoute", 403, "no rule")
 
-	// A browser nobody could identify is sent to sign in, and back.
-	p = e.ask("GET", "oss.internal.example", "/b1/k1?v=1", http.Header{"Accept": {"text/html,application/xhtml+xml"}}, "")
-	if p.status != http.StatusFound || p.header.Get("Location") != "/login?next="+url.QueryEscape("http://oss.internal.example/b1/k1?v=1") {
-		t.Errorf("an unidentified browser: %d → %q, want 302 to sign in and back", p.status, p.header.Get("Location"))
+	// A browser nobody could identify is sent to sign in, and back: with
+	// a 302 for Caddy and Traefik; nginx's auth_request takes a 302 for an
+	// error, so asked by nginx it is a 401 naming where to sign in.
+	browserHTML := http.Header{"Accept": {"text/html,application/xhtml+xml"}}
+	back := "/login?next=" + url.QueryEscape("http://oss.internal.example/b1/k1?v=1")
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/gateway/auth", nil)
+	req.Header = http.Header{"Accept": browserHTML["Accept"], "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/b1/k1?v=1"},
+		"X-Forwarded-Host": {"oss.internal.example"}}
+	if p = e.sendNoFollow(req); p.status != http.StatusFound || p.header.Get("Location") != back || p.header.Get("X-Ram-Login-Url") != "" {
+		t.Errorf("an unidentified browser asked about by Caddy: %d → %q, want 302 to sign in and back", p.status, p.header.Get("Location"))
+	}
+	p = e.ask("GET", "oss.internal.example", "/b1/k1?v=1", browserHTML, "")
+	if p.status != http.StatusUnauthorized || p.header.Get("Location") != "" || p.header.Get("X-Ram-Login-Url") != "http://oss.internal.example"+back {
+		t.Errorf("an unidentified browser asked about by nginx: %d, X-Ram-Login-Url %q; want 401 naming %q", p.status,
+			p.header.Get("X-Ram-Login-Url"), "http://oss.internal.example"+back)
+	}
+	p = e.ask("GET", "oss.internal.example:8443", "/b1/k1", http.Header{"Accept": {"text/html"}, "X-Forwarded-Proto": {"https"}}, "")
+	if want := "https://oss.internal.example:8443/login?next=" + url.QueryEscape("https://oss.internal.example:8443/b1/k1"); p.header.Get("X-Ram-Login-Url") != want {
+		t.Errorf("X-Ram-Login-Url %q, want %q (the scheme and host the browser used)", p.header.Get("X-Ram-Login-Url"), want)
+	}
+	// Every other refusal names no sign-in: a program's, a refused browser's.
+	if p = e.ask("GET", "oss.internal.example", "/b1/k1", nil, ""); p.status != 401 || p.header.Get("X-Ram-Login-Url") != "" {
+		t.Errorf("a program's 401 names a sign-in: %d %q", p.status, p.header.Get("X-Ram-Login-Url"))
+	}
+	signedBrowser := e.signedRPC(e.emp.keyID, "wrong", "GET", url.Values{"Action": {"DescribeInstances"}})
+	if p = e.ask("GET", "ecs.internal.example", signedBrowser, browserHTML, ""); p.status != 401 || p.header.Get("X-Ram-Login-Url") != "" {
+		t.Errorf("a signed request that accepts HTML is treated as a browser: %d %q", p.status, p.header.Get("X-Ram-Login-Url"))
 	}
 	p = e.ask("GET", "oss.internal.example", "//evil.example/x", http.Header{"Accept": {"text/html"}}, "")
-	if loc := p.header.Get("Location"); p.status == http.StatusFound {
-		t.Errorf("a hostile forwarded URI leads to %q", loc)
+	if p.status != http.StatusForbidden || p.header.Get("Location") != "" || p.header.Get("X-Ram-Error-Code") != "InvalidPath" {
+		t.Errorf("a hostile forwarded URI: %d %q → %q, want 403 InvalidPath and no redirect", p.status, p.header.Get("X-Ram-Error-Code"), p.header.Get("Location"))
 	}
 
 	// The same question from a peer that is not a trusted proxy.
 	h2 := newHarness(t)
 	h2.setupOwner()
-	req, _ := http.NewRequest(http.MethodGet, h2.srv.URL+"/gateway/auth", nil)
+	req, _ = http.NewRequest(http.MethodGet, h2.srv.URL+"/gateway/auth", nil)
 	req.Header.Set("X-Original-Method", "GET")
 	req.Header.Set("X-Original-URI", "/b1/k1")
 	req.Header.Set("X-Forwarded-Host", "oss.internal.example")

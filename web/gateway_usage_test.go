@@ -112,12 +112,31 @@ func TestGatewayBrowserJourney(t *testing.T) {
 		}
 	}
 
-	// Sign in and come back: only to a registered service host.
+	// Sign in and come back: only to the host the sign-in arrived at, or
+	// one within --cookie-domain. A registered service host is no redirect
+	// target by itself (SPEC §13).
 	emp := e.emp
 	b := e.browser()
-	p := b.get("/login?next=" + url.QueryEscape("http://oss.internal.example/b1/k1"))
-	if !strings.Contains(p.body, `value="http://oss.internal.example/b1/k1"`) {
-		t.Errorf("the sign-in form does not keep a service page to come back to")
+	back := "http://oss.internal.example/b1/k1"
+	p := b.get("/login?next=" + url.QueryEscape(back))
+	if strings.Contains(p.body, `value="`+back) {
+		t.Errorf("signing in on the console's host keeps %q, a service host outside --cookie-domain", back)
+	}
+	keeps := func(app http.Handler, host string) bool {
+		req := httptest.NewRequest(http.MethodGet, "/login?next="+url.QueryEscape(back), nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, req)
+		return strings.Contains(rec.Body.String(), `value="`+back+`"`)
+	}
+	if !keeps(e.app, "oss.internal.example:8443") {
+		t.Errorf("signing in on the service's own host does not keep the page to come back to")
+	}
+	if !keeps(app2, "ram.internal.example") {
+		t.Errorf("signing in within --cookie-domain does not keep a page of the domain")
+	}
+	if keeps(e.app, "ecs.internal.example") {
+		t.Errorf("signing in on one service's host keeps a page of another host")
 	}
 	for _, bad := range []string{"http://evil.example/", "https://oss.internal.example.evil.example/", "javascript:alert(1)", "http://user@oss.internal.example/"} {
 		if p := b.get("/login?next=" + url.QueryEscape(bad)); strings.Contains(p.body, `value="`+bad) {
