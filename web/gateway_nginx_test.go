@@ -171,7 +171,9 @@ http {
 func loopbackTransport(addr string) http.RoundTripper {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	return loopbackRT{&http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) { return d.DialContext(ctx, network, addr) }}}
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		}}}
 }
 
 type loopbackRT struct{ t *http.Transport }
