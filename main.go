@@ -209,9 +209,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("RAMCONSOLE_ADDR", "127.0.0.1:8080"), "listen address")
 	dataDir := dataFlag(fs)
-	tlsCert := fs.String("tls-cert", "", "TLS certificate file")
-	tlsKey := fs.String("tls-key", "", "TLS key file")
-	secure := fs.Bool("secure-cookies", false, "mark cookies Secure")
+	tlsCert := fs.String("tls-cert", envOr("RAMCONSOLE_TLS_CERT", ""), "TLS certificate file")
+	tlsKey := fs.String("tls-key", envOr("RAMCONSOLE_TLS_KEY", ""), "TLS key file")
+	secureDefault, err := strconv.ParseBool(envOr("RAMCONSOLE_SECURE_COOKIES", "false"))
+	if err != nil {
+		return errors.New("RAMCONSOLE_SECURE_COOKIES must be true or false")
+	}
+	secure := fs.Bool("secure-cookies", secureDefault, "mark cookies Secure")
 	proxies := fs.String("trusted-proxies", envOr("RAMCONSOLE_TRUSTED_PROXIES", ""), "trusted proxies (comma-separated)")
 	cookieDomain := fs.String("cookie-domain", envOr("RAMCONSOLE_COOKIE_DOMAIN", ""), "domain of the session cookie")
 	consoleURL := fs.String("console-url", envOr("RAMCONSOLE_CONSOLE_URL", ""), "the console's address as browsers reach it")
