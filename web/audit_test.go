@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
@@ -1065,6 +1066,70 @@ func TestAuditIntegrityOnPage(t *testing.T) {
 	p = o.get("/audit")
 	if !strings.Contains(p.body, `data-ok="false"`) || !strings.Contains(p.body, `href="/audit/`+victim.EventID+`"`) {
 		t.Errorf("a changed event is not reported: %.3000s", p.body)
+	}
+}
+
+// A change to a field of the stored event that no column holds (its
+// userAgent, sourceIpAddress, a request parameter) is caught by the content
+// hash alone: VerifyChain and the audit page report the changed event — its
+// seq and eventId — and that its hash does not match its content. Putting
+// the original back makes the chain verify again, so the break was that
+// field's.
+func TestAuditVerifyDetectsContentTampering(t *testing.T) {
+	h, o, _ := ownerWithEvents(t)
+	ctx := context.Background()
+	o.get("/groups/new")
+	expectRedirect(t, o.post("/groups", url.Values{"name": {"g1"}}), "/groups/g1", "create g1")
+	o.get("/groups/new")
+	expectRedirect(t, o.post("/groups", url.Values{"name": {"g2"}}), "/groups/g2", "create g2")
+	var victim store.StoredEvent
+	for _, e := range h.events() {
+		if e.EventName == "CreateGroup" && e.RequestParameters["GroupName"] == "g1" {
+			victim = e
+			break
+		}
+	}
+	if victim.EventID == "" {
+		t.Fatal("no CreateGroup event for g1")
+	}
+	if rep, err := h.st.VerifyChain(ctx); err != nil || !rep.OK {
+		t.Fatalf("VerifyChain before tampering = %+v, %v; want intact", rep, err)
+	}
+	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	db := openRaw(t, h)
+	for _, tc := range []struct{ field, from, to string }{
+		{"userAgent", `"userAgent":` + quote(victim.UserAgent), `"userAgent":"curl/8.0.1"`},
+		{"sourceIpAddress", `"sourceIpAddress":` + quote(victim.SourceIPAddress), `"sourceIpAddress":"203.0.113.9"`},
+		{"requestParameters.GroupName", `"GroupName":"g1"`, `"GroupName":"gX"`},
+	} {
+		if !strings.Contains(victim.Body, tc.from) {
+			t.Fatalf("the stored event has no %s", tc.from)
+		}
+		tampered := strings.Replace(victim.Body, tc.from, tc.to, 1)
+		if _, err := db.Exec(`UPDATE events SET body = ? WHERE seq = ?`, tampered, victim.Seq); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := h.st.VerifyChain(ctx)
+		if err != nil {
+			t.Fatalf("VerifyChain after changing %s: %v", tc.field, err)
+		}
+		if rep.OK || rep.BrokenAt != victim.Seq || rep.EventID != victim.EventID ||
+			!strings.Contains(rep.Reason, "hash does not match the event's content") {
+			t.Errorf("VerifyChain after changing %s of event %d (%s) = OK %v, BrokenAt %d, EventID %q, Reason %q; "+
+				"want broken at that event because its hash does not match its content",
+				tc.field, victim.Seq, victim.EventID, rep.OK, rep.BrokenAt, rep.EventID, rep.Reason)
+		}
+		p := o.get("/audit")
+		if want := html.EscapeString(fmt.Sprintf("Hash chain BROKEN at event #%d: %s", victim.Seq, rep.Reason)); !strings.Contains(p.body, `data-ok="false"`) ||
+			!strings.Contains(p.body, want) || !strings.Contains(p.body, `href="/audit/`+victim.EventID+`"`) {
+			t.Errorf("the audit page after changing %s does not report %q with a link to event %s", tc.field, want, victim.EventID)
+		}
+		if _, err := db.Exec(`UPDATE events SET body = ? WHERE seq = ?`, victim.Body, victim.Seq); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := h.st.VerifyChain(ctx); err != nil || !rep.OK {
+			t.Fatalf("VerifyChain with %s restored = %+v, %v; want intact", tc.field, rep, err)
+		}
 	}
 }
 
