@@ -41,6 +41,7 @@ func TestTwoNodesKill9(t *testing.T) {
 		acks      []ackedUser
 		reads     []string
 		bFailures []string
+		bAcked    atomic.Int64 // calls node B acknowledged
 		wg        sync.WaitGroup
 		stop      atomic.Bool
 		start     = make(chan struct{})
@@ -89,6 +90,9 @@ func TestTwoNodesKill9(t *testing.T) {
 						mu.Unlock()
 					}
 				}
+				if err == nil && node == nodeB {
+					bAcked.Add(1)
+				}
 				if err != nil {
 					if node == nodeB {
 						mu.Lock()
@@ -101,28 +105,33 @@ func TestTwoNodesKill9(t *testing.T) {
 		}()
 	}
 	close(start)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	// Conditions, not clocks: wait (generously, see nodeWait) for 100
+	// acknowledged changes before the kill, and for node B to acknowledge
+	// 50 more calls after it.
+	const beforeKill, afterKill = 100, 50
+	if !eventually(func() bool {
 		mu.Lock()
-		n := len(acks)
-		mu.Unlock()
-		if n >= 100 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+		defer mu.Unlock()
+		return len(acks) >= beforeKill || len(bFailures) > 0
+	}) {
+		t.Fatalf("fewer than %d changes acknowledged through the two nodes in %v", beforeKill, nodeWait)
 	}
 	nodeA.kill(t)
 	mu.Lock()
 	atKill := len(acks) + len(reads)
 	mu.Unlock()
-	time.Sleep(time.Second) // node B keeps serving
+	bAtKill := bAcked.Load()
+	bServed := eventually(func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return bAcked.Load() >= bAtKill+afterKill || len(bFailures) > 0
+	})
 	stop.Store(true)
 	wg.Wait()
 	if len(bFailures) > 0 {
 		t.Errorf("node B failed while node A died: %v", bFailures[0])
-	}
-	if after := len(acks) + len(reads); after <= atKill {
-		t.Errorf("no call was acknowledged by node B after node A's death")
+	} else if !bServed {
+		t.Errorf("node B acknowledged %d calls in the %v after node A's death, want %d", bAcked.Load()-bAtKill, nodeWait, afterKill)
 	}
 	t.Logf("%d CreateUser and %d GetUser calls acknowledged through two nodes; node A killed after %d", len(acks), len(reads), atKill)
 	nodeB.stop(t)
