@@ -311,6 +311,12 @@ func TestMasterKeyTightened(t *testing.T) {
 
 // TestMasterKeyLooseRefused: a master.key others may read that cannot be
 // made private stops the start.
+//
+// As root (CI), the key is made immutable with chattr (Debian's e2fsprogs):
+// then not even root can chmod it. As another user, master.key is a link to
+// a file others may read that belongs to someone else, which that user
+// cannot chmod either. Neither way is skipped: a machine where the rule
+// cannot be exercised fails, saying what to install.
 func TestMasterKeyLooseRefused(t *testing.T) {
 	dir := t.TempDir()
 	seedAccount(t, dir)
@@ -318,20 +324,61 @@ func TestMasterKeyLooseRefused(t *testing.T) {
 	if err := os.Chmod(keyPath, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// An immutable file cannot be chmodded, not even by root.
-	if out, err := exec.Command("chattr", "+i", keyPath).CombinedOutput(); err != nil {
-		t.Skipf("cannot make the key immutable here (chattr: %v %s)", err, out)
+	mode := "0644"
+	if os.Geteuid() == 0 {
+		chattr, err := exec.LookPath("chattr")
+		if err != nil {
+			t.Fatal("chattr is not installed: install Debian's e2fsprogs (root can chmod anything but an immutable file)")
+		}
+		if out, err := exec.Command(chattr, "+i", keyPath).CombinedOutput(); err != nil {
+			t.Fatalf("cannot make %s immutable (chattr: %v %s): run the tests with TMPDIR on a filesystem that supports it (ext4, xfs, btrfs)",
+				keyPath, err, out)
+		}
+		t.Cleanup(func() {
+			if out, err := exec.Command(chattr, "-i", keyPath).CombinedOutput(); err != nil {
+				t.Errorf("chattr -i %s: %v %s", keyPath, err, out)
+			}
+		})
+		if err := os.Chmod(keyPath, 0o600); err == nil {
+			t.Fatalf("root could chmod the immutable %s: the test would not exercise the rule", keyPath)
+		}
+	} else {
+		foreign := foreignReadableFile(t)
+		if err := os.Remove(keyPath); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(foreign, keyPath); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(foreign)
+		mode = fmt.Sprintf("%04o", fi.Mode().Perm())
 	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-i", keyPath).Run() })
 	var logs bytes.Buffer
 	st, _, err := openStore(context.Background(), dir, "", false, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err == nil {
 		st.Close()
 		t.Fatal("started with a master.key others may read")
 	}
-	if !strings.Contains(err.Error(), "master.key") {
-		t.Errorf("error %q does not name the key file", err)
+	if !strings.Contains(err.Error(), keyPath) || !strings.Contains(err.Error(), "mode "+mode) || !strings.Contains(err.Error(), "cannot be made 0600") {
+		t.Errorf("error %q does not say that %s has mode %s and cannot be made 0600", err, keyPath, mode)
 	}
+}
+
+// foreignReadableFile returns a file that others may read and that belongs
+// to another user than the test's, so the test's user cannot chmod it.
+func foreignReadableFile(t *testing.T) string {
+	t.Helper()
+	for _, path := range []string{"/etc/passwd", "/etc/hostname", "/etc/os-release", "/etc/hosts"} {
+		fi, err := os.Stat(path)
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+			return path
+		}
+	}
+	t.Fatal("no file others may read that belongs to another user (as /etc/passwd does): run the test as root with Debian's e2fsprogs")
+	return ""
 }
 
 // lockOwner fails the owner's password until the owner is locked (no MFA
