@@ -50,23 +50,25 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem .
 
-## fuzz: a short run of each parser fuzzer
+## fuzz: a short run ($(FUZZTIME) each) of every fuzzer in the module, found package by package with
+## go test -list, so a new or moved fuzzer runs without editing this target. A run that fails with
+## "context deadline exceeded" and writes no failing input is Go's fuzz coordinator racing its own
+## -fuzztime deadline (golang/go#75804, go1.26): it is reported and counted, not taken as a finding.
+FUZZTIME ?= 10s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./policy/
-	$(GO) test -run '^$$' -fuzz '^FuzzEvaluateAgreesWithExplain$$' -fuzztime 30s ./policy/
-	$(GO) test -run '^$$' -fuzz '^FuzzPattern$$' -fuzztime 30s ./policy/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime 30s ./handlers/
-	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV1$$' -fuzztime 30s ./handlers/
-	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV1Definition$$' -fuzztime 30s ./handlers/
-	$(GO) test -run '^$$' -fuzz '^FuzzStringToSignV3$$' -fuzztime 30s ./handlers/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseValues$$' -fuzztime 30s ./handlers/
-	$(GO) test -run '^$$' -fuzz '^FuzzHasAction$$' -fuzztime 30s ./handlers/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseTimestamp$$' -fuzztime 100000x ./handlers/
-	$(GO) test -run '^$$' -fuzz '^FuzzReadRecords$$' -fuzztime 30s ./store/
-	$(GO) test -run '^$$' -fuzz '^FuzzEncodeEvent$$' -fuzztime 30s ./store/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseStoredTime$$' -fuzztime 30s ./store/
-	$(GO) test -run '^$$' -fuzz '^FuzzServiceDef$$' -fuzztime 30s ./ram/
-	$(GO) test -run '^$$' -fuzz '^FuzzExpandResource$$' -fuzztime 100000x ./ram/
+	@n=0; raced=0; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for pkg in $$($(GO) list ./...); do \
+		list=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$list"; exit 1; }; \
+		for fz in $$(echo "$$list" | grep '^Fuzz'); do \
+			echo "== $$pkg $$fz ($(FUZZTIME))"; n=$$((n + 1)); \
+			if $(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1; then tail -n 2 $$log; continue; fi; \
+			cat $$log; \
+			if grep -q 'Failing input written' $$log || ! grep -q '^    context deadline exceeded$$' $$log; then exit 1; fi; \
+			echo "(no failing input: Go's fuzz coordinator raced its -fuzztime deadline, golang/go#75804; not a finding)"; \
+			raced=$$((raced + 1)); \
+		done; \
+	done; \
+	echo "== $$n fuzzers ran ($$raced ended in Go's deadline race)"; test $$n -gt 0
 
 clean:
 	rm -rf bin
