@@ -4,12 +4,14 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
+ARGS    ?=
 
 .PHONY: run build test check generate bench fuzz clean
 
-## run: build and serve the console on $(ADDR) with data in $(DATA)
+## run: build and serve the console on $(ADDR) with data in $(DATA); ARGS go to serve
+## (make run ARGS="--trusted-proxies 127.0.0.1")
 run: build
-	./bin/ramconsole serve --addr $(ADDR) --data $(DATA)
+	./bin/ramconsole serve --addr $(ADDR) --data $(DATA) $(ARGS)
 
 ## build: compile bin/ramconsole
 build:
@@ -21,7 +23,7 @@ generate:
 
 ## test: every test, race detector on, including the browser journeys (their screenshots go to
 ## $(SCREENSHOTS), ignored by git) and the peer-agreement check, on SQLite; then the store and web tests
-## again on PostgreSQL: on the server RAMCONSOLE_TEST_DATABASE names, or a throwaway cluster started for
+## again on PostgreSQL (with the ram tests): on the server RAMCONSOLE_TEST_DATABASE names, or a throwaway cluster started for
 ## them (initdb + pg_ctl; without them it fails: install Debian's postgresql)
 SCREENSHOTS ?= $(CURDIR)/screenshots
 test:
@@ -29,8 +31,8 @@ test:
 	@echo "== engine: SQLite (every package)"
 	env -u RAMCONSOLE_TEST_DATABASE RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 ./...
 	cd bench && $(GO) test -count=1 -run 'Agree' .
-	@echo "== engine: PostgreSQL (store and web)"
-	$(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 ./store/ ./web/
+	@echo "== engine: PostgreSQL (ram, store and web)"
+	$(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 ./ram/ ./store/ ./web/
 
 ## check: formatting, vet, templ fmt, and generated files up to date
 check:

@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ramconsole/ram"
+	"ramconsole/sign"
 )
 
 // The RAM OpenAPI (SPEC §6): RPC-style calls at "/" that carry an Action
@@ -40,7 +41,7 @@ const MaxAPIBody = 1 << 20
 
 // timestampLayout is the format of Timestamp, x-acs-date and every date in
 // answers.
-const timestampLayout = "2006-01-02T15:04:05Z"
+const timestampLayout = sign.TimestampLayout
 
 // API serves the RAM OpenAPI.
 type API struct {
@@ -121,7 +122,8 @@ func isForm(r *http.Request) bool {
 
 // apiRequest is a parsed call: its parameters and how it is signed.
 type apiRequest struct {
-	Signed
+	ram.SignedRequest
+	params  apiParams // every parameter: the query's and a form body's (SignedRequest.Params)
 	c       echo.Context
 	action  string
 	version string
@@ -191,32 +193,33 @@ func unescapeQuery(s string) (string, error) {
 
 func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 	r := c.Request()
-	req := &apiRequest{c: c, Signed: Signed{method: r.Method, path: "/", host: r.Host, header: r.Header, body: body, bodySeen: true,
-		query: make(map[string]string, 12)}}
-	req.params = req.query
-	if err := parseValues(r.URL.RawQuery, req.query, "query string"); err != nil {
+	req := &apiRequest{c: c, SignedRequest: ram.SignedRequest{Method: r.Method, Path: "/", Host: r.Host, Header: r.Header, Body: body,
+		BodySeen: true, Query: make(map[string]string, 12)}}
+	req.params = req.Query
+	defer func() { req.Params = req.params }()
+	if err := parseValues(r.URL.RawQuery, req.Query, "query string"); err != nil {
 		// Answer in the format asked for even when the parameters do not parse.
 		req.xml = strings.EqualFold(r.URL.Query().Get("Format"), "XML")
 		return req, err
 	}
 	if len(body) > 0 && isForm(r) {
-		req.params = make(apiParams, len(req.query)+8)
-		for k, v := range req.query {
+		req.params = make(apiParams, len(req.Query)+8)
+		for k, v := range req.Query {
 			req.params[k] = v
 		}
 		if err := parseValues(string(body), req.params, "form body"); err != nil {
-			req.xml = strings.EqualFold(req.query["Format"], "XML")
+			req.xml = strings.EqualFold(req.Query["Format"], "XML")
 			return req, err
 		}
 	}
 	req.xml = strings.EqualFold(req.params["Format"], "XML")
 	req.action, req.version = req.params["Action"], req.params["Version"]
 	if auth := r.Header.Get("Authorization"); auth != "" {
-		a, err := ParseAuthorization(auth)
+		a, err := sign.ParseAuthorization(auth)
 		if err != nil {
 			return req, apiError("IncompleteSignature", "The Authorization header is not a valid ACS3-HMAC-SHA256 authorization.")
 		}
-		req.v3, req.keyID = &a, a.Credential
+		req.V3, req.KeyID = &a, a.Credential
 		if act := r.Header.Get("X-Acs-Action"); act != "" {
 			if req.action != "" && req.action != act {
 				return req, apiError("InvalidParameter", "The Action parameter and the x-acs-action header differ.")
@@ -232,19 +235,11 @@ func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 	} else {
 		// V1 signs the parameters only: the x-acs-action and x-acs-version
 		// headers the classic SDK also sends are not signed and not read.
-		req.keyID = req.params["AccessKeyId"]
-		req.token = req.params["SecurityToken"]
+		req.KeyID = req.params["AccessKeyId"]
+		req.Token = req.params["SecurityToken"]
 	}
 	return req, nil
 }
-
-// authenticate verifies the call's signature through the verifier the
-// gateway uses too (verify.go).
-func (h *API) authenticate(ctx context.Context, req *apiRequest) (*ram.APICaller, string, time.Time, error) {
-	return h.verifier().Verify(ctx, &req.Signed)
-}
-
-func (h *API) verifier() *Verifier { return &Verifier{RAM: h.RAM} }
 
 // Serve answers an OpenAPI call whose body was read already. It always
 // writes the answer itself.
@@ -253,57 +248,49 @@ func (h *API) Serve(c echo.Context, body []byte) error {
 	rid := RequestID(c)
 	req, err := h.parse(c, body)
 	req.ctx, req.recorded = ctx, mark
-	unknown := ram.Actor{RequestID: rid, SourceIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512), API: true}
+	who := ram.Actor{RequestID: rid, SourceIP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 512), SecureTransport: secureTransport(c)}
 	if err != nil {
-		return h.refuse(req, unknown, nil, "", time.Time{}, err)
+		return h.refuse(req, h.RAM.Anonymous(who), err)
 	}
-	caller, nonce, ts, err := h.authenticate(ctx, req)
-	if err != nil {
-		unknown.AccessKeyID = req.keyID
-		if caller != nil {
-			unknown = caller.Actor(rid, unknown.SourceIP, unknown.UserAgent, secureTransport(c))
-		}
-		return h.refuse(req, unknown, nil, "", time.Time{}, err)
+	call := h.RAM.Authenticate(ctx, who, &req.SignedRequest)
+	if err := call.Err(); err != nil {
+		return h.refuse(req, call, err)
 	}
-	actor := caller.Actor(rid, unknown.SourceIP, unknown.UserAgent, secureTransport(c))
-	req.principalName, req.assumed = caller.Name(), caller.Session != nil
-	c.Set(KeyAPIPrincipal, actor.Principal)
+	req.principalName, req.assumed = call.Caller.Name(), call.Caller.Session != nil
+	c.Set(KeyAPIPrincipal, call.Actor.Principal)
 	if req.action == "" {
-		return h.refuse(req, actor, caller, nonce, ts, missing("Action"))
+		return h.refuse(req, call, missing("Action"))
 	}
 	if req.version == "" {
-		return h.refuse(req, actor, caller, nonce, ts, missing("Version"))
+		return h.refuse(req, call, missing("Version"))
 	}
 	actions, ok := actionsOf(req.version)
 	if !ok {
-		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidParameter",
+		return h.refuse(req, call, apiError("InvalidParameter",
 			"Specified Version %q is not valid; RAM serves %s and STS %s.", truncate(req.version, 32), APIVersion, STSVersion))
 	}
 	def, ok := actions[req.action]
 	if !ok {
-		return h.refuse(req, actor, caller, nonce, ts, apiError("InvalidAction.NotFound",
+		return h.refuse(req, call, apiError("InvalidAction.NotFound",
 			"Specified api is not found, please check your url and method."))
 	}
 	for _, name := range def.required {
 		if req.params[name] == "" {
-			return h.refuse(req, actor, caller, nonce, ts, missing(name))
+			return h.refuse(req, call, missing(name))
 		}
 	}
 	if def.write {
 		// A change runs only once its nonce is on record.
-		if err := h.RAM.UseNonce(ctx, actor, caller, req.action, nonce, ts); err != nil {
+		if err := call.SpendNonce(ctx, req.action); err != nil {
 			return h.answerError(req, err) // audited already
 		}
-		nonce = ""
 	}
-	resp, err := def.call(&apiCall{ctx: ctx, svc: h.RAM, actor: actor, p: req.params})
+	resp, err := def.call(&apiCall{ctx: ctx, svc: h.RAM, actor: call.Actor, p: req.params})
 	if err != nil {
-		return h.refuse(req, actor, caller, nonce, ts, err)
+		return h.refuse(req, call, err)
 	}
 	if !def.write {
-		err := h.RAM.RecordAPICall(ctx, actor, ram.APICall{Action: req.action, Resource: req.params.resource(),
-			Params: req.params.audit(), Caller: caller, Nonce: nonce, Timestamp: ts})
-		if err != nil {
+		if err := call.Record(ctx, ram.APICall{Action: req.action, Resource: req.params.resource(), Params: req.params.audit()}); err != nil {
 			return h.answerError(req, err)
 		}
 	}
@@ -312,29 +299,19 @@ func (h *API) Serve(c echo.Context, body []byte) error {
 
 // ServeError answers a call that could not be read or failed unexpectedly.
 func (h *API) ServeError(c echo.Context, err error) error {
-	req := &apiRequest{c: c, Signed: Signed{params: apiParams{}}}
+	req := &apiRequest{c: c, params: apiParams{}}
 	req.xml = strings.EqualFold(c.QueryParam("Format"), "XML")
 	return h.answerError(req, err)
 }
 
 // refuse records a refused call (unless the operation recorded it) and
-// answers the error. caller and nonce are set when the nonce is still to
-// be recorded.
-func (h *API) refuse(req *apiRequest, a ram.Actor, caller *ram.APICaller, nonce string, ts time.Time, cause error) error {
-	ctx := req.ctx
-	recorded := req.recorded.Recorded()
-	code, msg := "InternalError", "The request processing has failed due to some unknown error."
-	if e, ok := ram.AsError(cause); ok {
-		code, msg = e.Code, apiMessage(e)
+// answers the error.
+func (h *API) refuse(req *apiRequest, call *ram.Call, cause error) error {
+	rec := ram.APICall{Action: req.action, Resource: req.params.resource(), Params: req.params.audit(), Recorded: req.recorded.Recorded()}
+	if !actionName(rec.Action) {
+		rec.Action = "UnknownAction"
 	}
-	// caller is nil exactly when no valid identity was established.
-	call := ram.APICall{Action: req.action, Resource: req.params.resource(), Params: req.params.audit(),
-		ErrorCode: code, ErrorMessage: msg, Recorded: recorded, Caller: caller, Nonce: nonce, Timestamp: ts,
-		Unauthenticated: caller == nil}
-	if !actionName(call.Action) {
-		call.Action = "UnknownAction"
-	}
-	if err := h.RAM.RecordAPICall(ctx, a, call); err != nil {
+	if err := call.Refuse(req.ctx, rec, cause); err != cause {
 		return h.answerError(req, err)
 	}
 	return h.answerError(req, cause)
@@ -474,21 +451,7 @@ func (h *API) answerError(req *apiRequest, err error) error {
 
 // apiMessage is a domain error's message for the API: the field messages
 // when the console's form would have shown them beside fields.
-func apiMessage(e *ram.Error) string {
-	if len(e.Fields) == 0 {
-		return e.Message
-	}
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	msgs := make([]string, len(keys))
-	for i, k := range keys {
-		msgs[i] = e.Fields[k]
-	}
-	return strings.Join(msgs, " ")
-}
+func apiMessage(e *ram.Error) string { return e.Detail() }
 
 // apiStatus is the HTTP status of a RAM error code (ram-actions.md, "Error codes").
 func apiStatus(e *ram.Error) int {

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ramconsole/ram"
+	"ramconsole/sign"
 )
 
 // Gateway answers the forward-auth requests of the proxies in front of the
@@ -180,118 +181,112 @@ func first(vals ...string) string {
 	return ""
 }
 
-// Auth handles /gateway/auth (any method).
+// Auth handles /gateway/auth (any method): it translates the proxy's
+// forwarded headers into the original request, and the decision into the
+// answer's headers; ram authenticates, decides and records.
 func (g *Gateway) Auth(c echo.Context) error {
 	r := c.Request()
 	ctx := r.Context()
 	rid := RequestID(c)
-	a := ram.Actor{RequestID: rid, SourceIP: c.RealIP(), UserAgent: truncate(r.UserAgent(), 512), API: true}
+	who := ram.Actor{RequestID: rid, SourceIP: c.RealIP(), UserAgent: truncate(r.UserAgent(), 512)}
 	if !g.Trusted(r.RemoteAddr) {
+		who.SourceIP = remoteIP(r.RemoteAddr)
 		err := apiError("Forbidden.UntrustedProxy", "Only the proxies of --trusted-proxies may ask the gateway.")
-		_ = g.RAM.GatewayRefuse(ctx, ram.Actor{RequestID: rid, SourceIP: remoteIP(r.RemoteAddr), UserAgent: a.UserAgent, API: true},
-			ram.GatewayCall{Host: "gateway"}, err)
+		_ = g.RAM.GatewayRefuse(ctx, g.RAM.Anonymous(who), ram.GatewayCall{Host: "gateway"}, err)
 		return g.deny(c, http.StatusForbidden, err)
 	}
+	call := g.RAM.Anonymous(who)
 	orig, err := originalRequest(r)
 	if err != nil {
-		_ = g.RAM.GatewayRefuse(ctx, a, ram.GatewayCall{Host: "gateway"}, err)
+		_ = g.RAM.GatewayRefuse(ctx, call, ram.GatewayCall{Host: "gateway"}, err)
 		return g.deny(c, http.StatusForbidden, err)
 	}
-	a.SecureTransport = strings.EqualFold(orig.proto, "https")
-	call := ram.GatewayCall{Host: strings.ToLower(orig.host)}
+	who.SecureTransport = strings.EqualFold(orig.proto, "https")
+	call.Actor.SecureTransport = who.SecureTransport
+	gc := ram.GatewayCall{Host: strings.ToLower(orig.host)}
 	svc, err := g.RAM.ServiceForHost(ctx, orig.host)
 	if err != nil {
-		return g.refuse(c, a, call, http.StatusForbidden, err)
+		return g.refuse(c, call, gc, http.StatusForbidden, err)
 	}
-	call.Service = svc
+	gc.Service = svc
 	params := apiParams(orig.query)
-	call.Params = params.audit()
+	gc.Params = params.audit()
 	mreq := ram.GatewayRequest{Method: orig.method, Path: orig.path}
 	if svc.Style == ram.StyleRPC { // a rest service maps its path alone
 		if err := rpcShape(r, orig); err != nil {
-			return g.refuse(c, a, call, http.StatusForbidden, err)
+			return g.refuse(c, call, gc, http.StatusForbidden, err)
 		}
 		mreq.Query, mreq.Action = urlValues(orig.query), r.Header.Get(hAcsAction)
 	}
-	call.Action, call.Resource, err = svc.Map(g.RAM.AccountID(ctx), mreq)
+	gc.Action, gc.Resource, err = svc.Map(g.RAM.AccountID(ctx), mreq)
 	if err != nil {
-		return g.refuse(c, a, call, http.StatusForbidden, err)
+		return g.refuse(c, call, gc, http.StatusForbidden, err)
 	}
 
 	// Who is calling: a signature of the original request, else a console session.
 	switch auth := r.Header.Get("Authorization"); {
-	case strings.HasPrefix(auth, AlgorithmV3), orig.query["Signature"] != "":
-		sr := Signed{method: orig.method, path: orig.path, host: orig.host, query: orig.query, params: params, header: r.Header}
+	case strings.HasPrefix(auth, sign.AlgorithmV3), orig.query["Signature"] != "":
+		sr := ram.SignedRequest{Method: orig.method, Path: orig.path, Host: orig.host, Query: orig.query, Params: orig.query, Header: r.Header}
 		if auth != "" {
-			v3, err := ParseAuthorization(auth)
+			v3, err := sign.ParseAuthorization(auth)
 			if err != nil {
-				call.Unverified = true
-				return g.refuse(c, a, call, http.StatusUnauthorized, apiError("IncompleteSignature", "The Authorization header is not a valid ACS3-HMAC-SHA256 authorization."))
+				return g.refuse(c, call, gc, http.StatusUnauthorized, apiError("IncompleteSignature", "The Authorization header is not a valid ACS3-HMAC-SHA256 authorization."))
 			}
-			sr.v3, sr.keyID = &v3, v3.Credential
+			sr.V3, sr.KeyID = &v3, v3.Credential
 		} else {
-			sr.keyID, sr.token = orig.query["AccessKeyId"], orig.query["SecurityToken"]
+			sr.KeyID, sr.Token = orig.query["AccessKeyId"], orig.query["SecurityToken"]
 		}
-		caller, nonce, ts, err := (&Verifier{RAM: g.RAM}).Verify(ctx, &sr)
-		if err != nil {
-			if caller != nil {
-				a = caller.Actor(rid, a.SourceIP, a.UserAgent, a.SecureTransport)
-			}
-			a.AccessKeyID = sr.keyID
-			call.Unverified = true
-			return g.refuse(c, a, call, http.StatusUnauthorized, err)
+		if call = g.RAM.Authenticate(ctx, who, &sr); call.Err() != nil {
+			return g.refuse(c, call, gc, http.StatusUnauthorized, call.Err())
 		}
-		a = caller.Actor(rid, a.SourceIP, a.UserAgent, a.SecureTransport)
-		call.Caller, call.Nonce, call.Timestamp = caller, nonce, ts
 	default:
 		s := SessionOf(c)
 		if s == nil || s.Principal() == "" || s.Stage() != ram.StepDone {
-			return g.refuse(c, a, call, http.StatusUnauthorized, apiError("MissingAuthorization",
+			return g.refuse(c, call, gc, http.StatusUnauthorized, apiError("MissingAuthorization",
 				"Nobody could be identified: sign the request, or sign in to the console."))
 		}
 		id, err := g.RAM.Identity(ctx, s.Principal())
 		if err != nil {
-			return g.refuse(c, a, call, http.StatusUnauthorized, err)
+			return g.refuse(c, call, gc, http.StatusUnauthorized, err)
 		}
-		a.Principal, a.Name, a.API = id.Principal, id.Name, false
+		a := who
+		a.Principal, a.Name = id.Principal, id.Name
 		a.MFAPresent = s.Get(mfaKey) == "true"
 		if key := s.Get(SwitchKey); key != "" {
 			if rs, err := g.RAM.SwitchedSession(ctx, id.Principal, key); err == nil {
 				a = rs.Act(a)
 			}
 		}
+		call = g.RAM.SessionCall(a)
 		if err := g.sameSite(r, orig); err != nil {
-			return g.refuse(c, a, call, http.StatusForbidden, err)
+			return g.refuse(c, call, gc, http.StatusForbidden, err)
 		}
 	}
 
-	if err := g.RAM.GatewayDecide(ctx, a, call); err != nil {
+	if err := g.RAM.GatewayDecide(ctx, call, gc); err != nil {
 		status := http.StatusForbidden
 		if e, ok := ram.AsError(err); ok && e.Code == ram.ErrNonceUsed.Code {
 			status = http.StatusUnauthorized
 		}
 		return g.deny(c, status, err)
 	}
+	a := call.Actor
 	acct := g.RAM.AccountID(ctx)
 	h := allowHeaders{hd: c.Response().Header()}
 	h.set("X-Ram-Account-Id", acct)
-	h.set("X-Ram-Action", call.Action)
-	h.set("X-Ram-Resource", call.Resource)
+	h.set("X-Ram-Action", gc.Action)
+	h.set("X-Ram-Resource", gc.Resource.ARN())
 	h.set("X-Ram-Request-Id", rid)
+	h.set("X-Ram-Principal-Type", ram.PrincipalType(a))
+	h.set("X-Ram-Principal-Arn", ram.PrincipalARN(acct, a))
 	switch {
 	case a.Session != nil:
-		h.set("X-Ram-Principal-Type", "AssumedRoleUser")
-		h.set("X-Ram-Principal-Arn", ram.AssumedRoleARN(acct, a.Session.Role.RoleName, a.Session.Session.SessionName))
 		h.set("X-Ram-User-Name", a.Session.Session.SourceName)
 		h.set("X-Ram-User-Id", ram.Principal(a.Session.Session.SourcePrincipal).UserID())
 	case a.Principal.IsOwner():
-		h.set("X-Ram-Principal-Type", "Root")
-		h.set("X-Ram-Principal-Arn", "acs:ram::"+acct+":root")
 		h.set("X-Ram-User-Name", a.Name)
 		h.set("X-Ram-User-Id", acct) // the account's own id, as Alibaba's root identity
 	default:
-		h.set("X-Ram-Principal-Type", "SubUser")
-		h.set("X-Ram-Principal-Arn", "acs:ram::"+acct+":user/"+a.Name)
 		h.set("X-Ram-User-Name", a.Name)
 		h.set("X-Ram-User-Id", a.Principal.UserID())
 	}
@@ -317,13 +312,13 @@ func (h *allowHeaders) set(name, value string) {
 // that nobody could identify is sent to sign in, and back to the page it
 // asked for (a local path of the service's host: the console serves the
 // sign-in under the same host).
-func (g *Gateway) refuse(c echo.Context, a ram.Actor, call ram.GatewayCall, status int, cause error) error {
-	if err := g.RAM.GatewayRefuse(c.Request().Context(), a, call, cause); err != cause {
+func (g *Gateway) refuse(c echo.Context, call *ram.Call, gc ram.GatewayCall, status int, cause error) error {
+	if err := g.RAM.GatewayRefuse(c.Request().Context(), call, gc, cause); err != cause {
 		g.Log.Error("gateway refusal not recorded", "request_id", RequestID(c), "error", err)
 		return g.deny(c, http.StatusForbidden, err)
 	}
 	// A request that carries a signature, valid or not, is a program's.
-	if status == http.StatusUnauthorized && a.AccessKeyID == "" && !call.Unverified && wantsHTML(c) {
+	if status == http.StatusUnauthorized && !signed(c.Request()) && wantsHTML(c) {
 		r := c.Request()
 		next := "/login?next=" + url.QueryEscape(originalURL(r))
 		if len(r.Header[hOriginalURI]) == 0 {
@@ -340,6 +335,24 @@ func (g *Gateway) refuse(c echo.Context, a ram.Actor, call ram.GatewayCall, stat
 		c.Response().Header().Set(hLoginURL, base+next)
 	}
 	return g.deny(c, status, cause)
+}
+
+// signed reports whether the original request carries a signature, valid
+// or not: V3's Authorization header or V1's Signature parameter.
+func signed(r *http.Request) bool {
+	if strings.HasPrefix(r.Header.Get("Authorization"), sign.AlgorithmV3) {
+		return true
+	}
+	uri := first(r.Header.Get(hForwardedURI), r.Header.Get(hOriginalURI))
+	_, query, _ := strings.Cut(uri, "?")
+	for query != "" {
+		var part string
+		part, query, _ = strings.Cut(query, "&")
+		if k, _, _ := strings.Cut(part, "="); k == "Signature" {
+			return true
+		}
+	}
+	return false
 }
 
 // wantsHTML reports whether the original request came from a browser.

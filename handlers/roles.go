@@ -75,11 +75,11 @@ func presetTrustPolicy(acct, preset, users, service string) (string, string) {
 	var principal map[string][]string
 	switch preset {
 	case "account":
-		principal = map[string][]string{"RAM": {"acs:ram::" + acct + ":root"}}
+		principal = map[string][]string{"RAM": {ram.RootARN(acct)}}
 	case "users":
 		var arns []string
 		for _, n := range strings.FieldsFunc(users, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
-			arns = append(arns, "acs:ram::"+acct+":user/"+n)
+			arns = append(arns, ram.UserARN(acct, n))
 		}
 		if len(arns) == 0 {
 			return "", "Name at least one RAM user."

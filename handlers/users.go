@@ -209,7 +209,7 @@ func (h *Handlers) userModel(c echo.Context, d *ram.UserDetail, loginForm views.
 	base := userHref(u.UserName)
 	m := views.UserDetail{Layout: h.layout(c, u.UserName), Base: base, Name: u.UserName, DisplayName: u.DisplayName,
 		Email: u.Email, MobilePhone: u.MobilePhone, Comments: u.Comments, UserID: u.UserID, Created: date(u.CreatedAt),
-		Updated: date(u.UpdatedAt), LastLogin: date(u.LastLoginAt), ARN: "acs:ram::" + h.RAM.AccountID(ctx(c)) + ":user/" + u.UserName,
+		Updated: date(u.UpdatedAt), LastLogin: date(u.LastLoginAt), ARN: ram.UserARN(h.RAM.AccountID(ctx(c)), u.UserName),
 		LogonName: d.LogonName, Locked: d.Locked, LockedUntil: date(u.LockedUntil), LoginForm: loginForm, Hidden: d.Hidden}
 	if lp := d.LoginProfile; lp != nil {
 		m.HasLogin, m.LoginStatus, m.ResetRequired, m.MFARequired = true, lp.Status, lp.PasswordResetRequired, lp.MFABindRequired

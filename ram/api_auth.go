@@ -23,6 +23,7 @@ type APICaller struct {
 	// cache: never modified).
 	Session  *RoleSessionActor
 	lastUsed *atomic.Int64
+	macs     *keyMACs // the secret's pooled MACs, shared with the cache
 }
 
 // use returns when to record the key's use (LastUsedDate): now, at most
@@ -106,7 +107,7 @@ func (s *Service) AccessKeyCaller(ctx context.Context, accessKeyID string) (*API
 	if err != nil {
 		return nil, err
 	}
-	e := &cachedKey{gen: gen, caller: APICaller{AccessKeyID: k.AccessKeyID, Secret: secret, User: u}}
+	e := &cachedKey{gen: gen, caller: APICaller{AccessKeyID: k.AccessKeyID, Secret: secret, User: u, macs: newKeyMACs(secret)}}
 	last := int64(0)
 	if !k.LastUsedAt.IsZero() {
 		last = k.LastUsedAt.UnixMilli()

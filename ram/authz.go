@@ -156,7 +156,7 @@ func (s *Service) fillContext(pc *policy.Context, a Actor, acct string) *policy.
 	case a.Session != nil:
 		pc.Set(keyPrincipalARN, RoleARN(acct, a.Session.Role.RoleName))
 	case a.Name != "" && a.Principal != PrincipalRoot:
-		pc.Set(keyPrincipalARN, "acs:ram::"+acct+":user/"+a.Name)
+		pc.Set(keyPrincipalARN, UserARN(acct, a.Name))
 	}
 	return pc
 }

@@ -52,6 +52,24 @@ func (e *Error) Error() string {
 	return "ram: " + e.Message + " (" + strings.Join(parts, "; ") + ")"
 }
 
+// Detail is the message an answer and its audit record carry: the
+// field messages, sorted by field, when there are any; else Message.
+func (e *Error) Detail() string {
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	msgs := make([]string, len(keys))
+	for i, k := range keys {
+		msgs[i] = e.Fields[k]
+	}
+	return strings.Join(msgs, " ")
+}
+
 // AsError returns the *Error inside err, if any.
 func AsError(err error) (*Error, bool) {
 	var e *Error

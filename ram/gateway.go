@@ -3,7 +3,6 @@ package ram
 import (
 	"context"
 	"strings"
-	"time"
 
 	"ramconsole/policy"
 	"ramconsole/store"
@@ -16,88 +15,73 @@ import (
 // action and a resource) and what the caller's policies say. Every
 // decision is an audit event, in the journal before the answer.
 
-// GatewayCall is one request a proxy asks about.
+// GatewayCall is one request a proxy asks about, as its service maps it.
 type GatewayCall struct {
 	Service  *ServiceDef
 	Host     string // the original host: the event's source
 	Action   string // <code>:<Name>
-	Resource string
+	Resource Resource
 	Params   map[string]any // the original query's parameters, for the record (no secrets)
-	// Caller, Nonce and Timestamp are a signed request's; Caller is nil
-	// for a console session.
-	Caller    *APICaller
-	Nonce     string
-	Timestamp time.Time
-	// Unverified marks a refusal of a signature, key, token or timestamp
-	// that did not hold: throttled in the audit log like the OpenAPI's
-	// (SPEC §7), even when the AccessKeyId names a known key.
-	Unverified bool
 }
 
-// GatewayDecide evaluates a mapped request and records the decision before
-// it is answered: nil to let it pass, or a NoPermission error explained
-// like the OpenAPI's. A replayed signature nonce is ErrNonceUsed.
-func (s *Service) GatewayDecide(ctx context.Context, a Actor, call GatewayCall) error {
+// GatewayDecide evaluates a mapped request for an authenticated call and
+// records the decision before it is answered: nil to let it pass, or a
+// NoPermission error explained like the OpenAPI's. A replayed signature
+// nonce is ErrNonceUsed.
+func (s *Service) GatewayDecide(ctx context.Context, call *Call, gc GatewayCall) error {
+	a := call.Actor
 	allowed := a.Principal == PrincipalRoot
 	var denial *Denial
+	resources := []string{gc.Resource.arn}
 	if !allowed && a.Principal != "" {
-		decision, res, err := s.decide(ctx, a, call.Action, []string{call.Resource})
+		decision, res, err := s.decide(ctx, a, gc.Action, resources)
 		if err != nil {
 			return err
 		}
 		allowed = decision == policy.Allow
 		if !allowed {
-			denial = explainDenial(call.Action, []string{call.Resource}, decision, res)
+			denial = explainDenial(gc.Action, resources, decision, res)
 		}
 	}
-	rec := APICall{Action: actionName(call.Action), Resource: call.Resource, Params: call.Params, Caller: call.Caller, Nonce: call.Nonce,
-		Timestamp: call.Timestamp, shape: s.gatewayShape(ctx, call)}
+	rec := APICall{Action: actionName(gc.Action), Resource: gc.Resource.arn, Params: gc.Params, shape: s.gatewayShape(ctx, gc)}
 	var refusal error
 	if !allowed {
 		if denial == nil {
-			denial = &Denial{Action: call.Action, Resources: []string{call.Resource}, Type: "ImplicitDeny"}
+			denial = &Denial{Action: gc.Action, Resources: resources, Type: "ImplicitDeny"}
 		}
 		refusal = &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "You are not authorized to do this action.", Denial: denial}
 		rec.ErrorCode, rec.ErrorMessage = "NoPermission", "denied by "+denial.Type
 	}
-	if err := s.RecordAPICall(ctx, a, rec); err != nil {
+	if err := call.Record(ctx, rec); err != nil {
 		return err
 	}
 	s.observeDecision("gateway", allowed)
 	return refusal
 }
 
-// GatewayRefuse records a request refused before a decision (its caller
-// not identified, its signature or mapping refused), keyed to the service
-// when one was found; err is the refusal.
-func (s *Service) GatewayRefuse(ctx context.Context, a Actor, call GatewayCall, err error) error {
-	code, msg := "InternalError", "The request processing has failed due to some unknown error."
-	if e, ok := AsError(err); ok {
-		code, msg = e.Code, e.Message
-	}
-	name := actionName(call.Action)
+// GatewayRefuse records a request refused before a decision (its shape,
+// its mapping, its caller not identified, its signature), keyed to the
+// service when one was found; it returns cause, or the error that kept it
+// from being recorded.
+func (s *Service) GatewayRefuse(ctx context.Context, call *Call, gc GatewayCall, cause error) error {
+	name := actionName(gc.Action)
 	if name == "" {
 		name = "UnknownAction"
 	}
-	rec := APICall{Action: name, Resource: call.Resource, Params: call.Params, ErrorCode: code, ErrorMessage: msg,
-		Unauthenticated: call.Caller == nil && (a.Principal == "" || call.Unverified), shape: s.gatewayShape(ctx, call)}
-	if rerr := s.RecordAPICall(ctx, a, rec); rerr != nil {
-		return rerr
-	}
-	return err
+	return call.Refuse(ctx, APICall{Action: name, Resource: gc.Resource.arn, Params: gc.Params, shape: s.gatewayShape(ctx, gc)}, cause)
 }
 
 // gatewayShape fills a gateway event's fields: the original host as its
 // source, the service, the resource's region and the paying account.
-func (s *Service) gatewayShape(ctx context.Context, call GatewayCall) func(ev *store.Event) {
+func (s *Service) gatewayShape(ctx context.Context, gc GatewayCall) func(ev *store.Event) {
 	acct := s.accountID(ctx)
 	return func(ev *store.Event) {
-		ev.EventSource = call.Host
-		if call.Service != nil {
-			ev.ServiceName = call.Service.Code
+		ev.EventSource = gc.Host
+		if gc.Service != nil {
+			ev.ServiceName = gc.Service.Code
 		}
 		ev.RecipientAccountID = acct
-		if parts := strings.SplitN(call.Resource, ":", 5); len(parts) == 5 {
+		if parts := strings.SplitN(gc.Resource.arn, ":", 5); len(parts) == 5 {
 			ev.AcsRegion = parts[2]
 		}
 	}

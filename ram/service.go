@@ -149,6 +149,7 @@ func New(st *store.Store, sealer *store.Sealer) *Service {
 	s := &Service{st: st, sealer: sealer, dummyHash: HashPassword("ramconsole dummy password for unknown names"),
 		system: map[string]*policy.Compiled{}}
 	s.gate.Store(newHashGate(DefaultHashSlots(), DefaultHashWait))
+	st.OnChange(s.sweepCredentials)
 	for _, sp := range policy.SystemPolicies() {
 		doc, err := policy.Parse(sp.Document)
 		if err != nil {

@@ -267,8 +267,10 @@ type GatewayRequest struct {
 // ErrNoMatchingRoute is a rest request no rule maps.
 var ErrNoMatchingRoute = &Error{Kind: EFORBIDDEN, Code: "NoMatchingRoute", Message: "No rule of the service maps this request to an action."}
 
-// Map finds the action and the resource ARN of a request.
-func (d *ServiceDef) Map(acct string, r GatewayRequest) (action, resource string, err error) {
+// Map finds the action and the resource of a request: the resource is
+// the service's own (acs:<code>:<region>:<AccountId>:…), for the gateway's
+// decision to authorise as it authorises everything else.
+func (d *ServiceDef) Map(acct string, r GatewayRequest) (action string, resource Resource, err error) {
 	region := d.Region
 	if region == "" {
 		region = "*"
@@ -279,7 +281,7 @@ func (d *ServiceDef) Map(acct string, r GatewayRequest) (action, resource string
 			name = r.Action
 		}
 		if name == "" || !actionNameRE.MatchString(name) || strings.ContainsAny(name, "*?") {
-			return "", "", &Error{Kind: EINVALID, Code: "MissingParameter", Message: "The request names no Action."}
+			return "", Resource{}, &Error{Kind: EINVALID, Code: "MissingParameter", Message: "The request names no Action."}
 		}
 		if rid := r.Query.Get("RegionId"); rid != "" && regionRE.MatchString(rid) && rid != "*" {
 			region = rid
@@ -290,7 +292,7 @@ func (d *ServiceDef) Map(acct string, r GatewayRequest) (action, resource string
 				tmpl = "*"
 			}
 		}
-		return d.Code + ":" + name, expandResource(d.Code, region, acct, tmpl, func(v string) string { return r.Query.Get(v) }), nil
+		return d.Code + ":" + name, Resource{expandResource(d.Code, region, acct, tmpl, func(v string) string { return r.Query.Get(v) })}, nil
 	}
 	for _, rule := range d.Rules {
 		if !slices.Contains(rule.Methods, "*") && !slices.Contains(rule.Methods, r.Method) {
@@ -300,9 +302,9 @@ func (d *ServiceDef) Map(acct string, r GatewayRequest) (action, resource string
 		if !ok {
 			continue
 		}
-		return rule.Action, expandResource(d.Code, region, acct, rule.Resource, vals.get), nil
+		return rule.Action, Resource{expandResource(d.Code, region, acct, rule.Resource, vals.get)}, nil
 	}
-	return "", "", ErrNoMatchingRoute
+	return "", Resource{}, ErrNoMatchingRoute
 }
 
 // pathVars are the variables a path pattern matched, in pattern order.
@@ -423,9 +425,9 @@ func (s *Service) MapServiceRequest(ctx context.Context, line string) (service, 
 	if path == "" {
 		path = "/"
 	}
-	action, resource, err = d.Map(s.accountID(ctx), GatewayRequest{Method: method, Path: path, Query: u.Query()})
+	action, res, err := d.Map(s.accountID(ctx), GatewayRequest{Method: method, Path: path, Query: u.Query()})
 	if e, ok := AsError(err); ok {
 		return bad(fmt.Sprintf("The %s service does not map this request: %s", d.Code, e.Message))
 	}
-	return d.Code, action, resource, err
+	return d.Code, action, res.ARN(), err
 }

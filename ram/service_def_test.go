@@ -47,7 +47,8 @@ func TestServiceDefMaps(t *testing.T) {
 		{"rpc no action", ecs, GatewayRequest{Method: "GET"}, "", "", "MissingParameter"},
 		{"rpc wildcard action", ecs, GatewayRequest{Method: "GET", Query: url.Values{"Action": {"Stop*"}}}, "", "", "MissingParameter"},
 	} {
-		action, res, err := tc.d.Map("123", tc.r)
+		action, r, err := tc.d.Map("123", tc.r)
+		res := r.ARN()
 		if tc.code != "" {
 			if e, ok := AsError(err); !ok || e.Code != tc.code {
 				t.Errorf("%s: error %v, want %s", tc.name, err, tc.code)

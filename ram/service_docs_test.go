@@ -54,7 +54,8 @@ func TestServiceDocsParse(t *testing.T) {
 			t.Errorf("no %s definition", tc.code)
 			continue
 		}
-		action, res, err := d.Map("1", tc.r)
+		action, r, err := d.Map("1", tc.r)
+		res := r.ARN()
 		if err != nil || action != tc.action || res != tc.resource {
 			t.Errorf("%s %+v: %q %q %v, want %q %q", tc.code, tc.r, action, res, err, tc.action, tc.resource)
 		}

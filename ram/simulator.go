@@ -89,7 +89,7 @@ func (s *Service) Simulate(ctx context.Context, a Actor, in SimulateInput) (*pol
 		}
 	}
 	if u != nil {
-		pc.Set(policy.KeyPrincipalARN, "acs:ram::"+acct+":user/"+u.UserName)
+		pc.Set(policy.KeyPrincipalARN, UserARN(acct, u.UserName))
 	}
 	for _, line := range in.Context {
 		if line = strings.TrimSpace(line); line == "" {
@@ -131,7 +131,7 @@ func (s *Service) Simulate(ctx context.Context, a Actor, in SimulateInput) (*pol
 // account is decided by both, with the trust policy's statements among the
 // reasons (policy type "Trust").
 func (s *Service) simulateTrust(ctx context.Context, acct string, u *store.User, pc *policy.Context, res *policy.Result) error {
-	caller := policy.Caller{Kind: policy.CallerRAMUser, Account: acct, ARN: "acs:ram::" + acct + ":user/" + u.UserName}
+	caller := policy.Caller{Kind: policy.CallerRAMUser, Account: acct, ARN: UserARN(acct, u.UserName)}
 	for i := range res.Resources {
 		rr := &res.Resources[i]
 		_, rest, ok := strings.Cut(rr.Resource, ":"+acct+":role/")

@@ -49,9 +49,6 @@ func (rs *RoleSessionActor) Act(a Actor) Actor {
 }
 
 // AssumedRoleARN is the ARN of a role session.
-func AssumedRoleARN(acct, roleName, sessionName string) string {
-	return "acs:ram::" + acct + ":assumed-role/" + roleName + "/" + sessionName
-}
 
 // AssumeRoleInput is an AssumeRole request.
 type AssumeRoleInput struct {
@@ -244,7 +241,7 @@ func (s *Service) refusedSTS(ctx context.Context, a Actor, acct string, in Assum
 // (or, for a role session, its role), with sts:ExternalId and the request's
 // condition keys.
 func (s *Service) trustAllows(ctx context.Context, a Actor, acct string, role *store.Role, externalID string) error {
-	caller := policy.Caller{Kind: policy.CallerRAMUser, Account: acct, ARN: "acs:ram::" + acct + ":user/" + a.Name}
+	caller := policy.Caller{Kind: policy.CallerRAMUser, Account: acct, ARN: UserARN(acct, a.Name)}
 	if a.Session != nil {
 		caller.Kind, caller.ARN = policy.CallerRoleSession, RoleARN(acct, a.Session.Role.RoleName)
 	}
@@ -390,7 +387,7 @@ func (s *Service) loadSession(ctx context.Context, keyID string, gen uint64) (*c
 		}
 		rs.policy = policy.NewSet(policy.Compile(policy.Source{Type: "Session", Name: sess.SessionName, Version: "-"}, d))
 	}
-	e := &cachedSession{gen: gen, hash: hash, caller: APICaller{AccessKeyID: keyID, Secret: secret, Session: rs}}
+	e := &cachedSession{gen: gen, hash: hash, caller: APICaller{AccessKeyID: keyID, Secret: secret, Session: rs, macs: newKeyMACs(secret)}}
 	s.sessions.Store(keyID, e)
 	return e, nil
 }
@@ -411,7 +408,7 @@ func (s *Service) GetCallerIdentity(ctx context.Context, a Actor) (*CallerIdenti
 	if id == "" {
 		return nil, &Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "Only RAM users and role sessions call the API."}
 	}
-	return &CallerIdentity{AccountID: acct, UserID: id, PrincipalID: id, IdentityType: "RAMUser", Arn: "acs:ram::" + acct + ":user/" + a.Name}, nil
+	return &CallerIdentity{AccountID: acct, UserID: id, PrincipalID: id, IdentityType: "RAMUser", Arn: UserARN(acct, a.Name)}, nil
 }
 
 // RoleSessions lists a role's live sessions (authorised as ram:GetRole).

@@ -57,6 +57,8 @@ type Store struct {
 	journal    *journal   // nil when another process owns the data directory's journal, and on PostgreSQL
 	nonceSwept atomic.Int64
 	gen        atomic.Uint64
+	// onChange are the functions OnChange registered.
+	onChange atomic.Pointer[[]func(gen uint64)]
 
 	// pg is set on PostgreSQL (dialect.go): read and write are one pool
 	// and there is no journal.
@@ -443,6 +445,34 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // SQLite, another node on PostgreSQL.
 func (s *Store) Generation() uint64 { return s.gen.Load() }
 
+// OnChange registers fn to run each time Generation moves, with the new
+// generation: after a change of this process commits (before Update
+// returns) and when another process's or node's change is seen. fn must be
+// quick and must not write.
+func (s *Store) OnChange(fn func(gen uint64)) {
+	for {
+		old := s.onChange.Load()
+		var fns []func(uint64)
+		if old != nil {
+			fns = append(fns, *old...)
+		}
+		fns = append(fns, fn)
+		if s.onChange.CompareAndSwap(old, &fns) {
+			return
+		}
+	}
+}
+
+// moved moves Generation and tells the OnChange functions.
+func (s *Store) moved() {
+	gen := s.gen.Add(1)
+	if fns := s.onChange.Load(); fns != nil {
+		for _, fn := range *fns {
+			fn(gen)
+		}
+	}
+}
+
 // qBumpGeneration moves the database's generation at the end of a write
 // transaction that changed something a cache may hold.
 const qBumpGeneration = "UPDATE store_generation SET n = n + 1 WHERE id = 1"
@@ -484,7 +514,7 @@ func (s *Store) pollGeneration(last int64) {
 		cancel()
 		if err == nil && n != last {
 			last = n
-			s.gen.Add(1)
+			s.moved()
 		}
 	}
 }
@@ -504,7 +534,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (er
 	var finish func(committed bool)
 	defer func() {
 		if changes && tx.changed {
-			s.gen.Add(1) // after the commit (or rollback): a reader that saw the old generation re-reads
+			s.moved() // after the commit (or rollback): a reader that saw the old generation re-reads
 		}
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"ramconsole/handlers"
+	"ramconsole/sign"
 )
 
 // Raw HTTP against the OpenAPI: the signature rules and their refusals,
@@ -46,7 +46,7 @@ func (h *harness) signedV1(keyID, secret, method string, params url.Values) url.
 	for k, v := range all {
 		flat[k] = v[0]
 	}
-	all.Set("Signature", handlers.SignV1(secret, handlers.StringToSignV1(method, flat)))
+	all.Set("Signature", sign.SignV1(secret, sign.StringToSignV1(method, flat)))
 	return all
 }
 
@@ -108,9 +108,9 @@ func signV3(req *http.Request, keyID, secret string) {
 		}
 		return req.Header.Get(n)
 	}
-	cr := handlers.CanonicalRequestV3(req.Method, req.URL.Path, q, names, header, req.Header.Get("x-acs-content-sha256"))
+	cr := sign.CanonicalRequestV3(req.Method, req.URL.Path, q, names, header, req.Header.Get("x-acs-content-sha256"))
 	req.Header.Set("Authorization", "ACS3-HMAC-SHA256 Credential="+keyID+",SignedHeaders="+strings.Join(names, ";")+
-		",Signature="+handlers.SignV3(secret, handlers.StringToSignV3(cr)))
+		",Signature="+sign.SignV3(secret, sign.StringToSignV3(cr)))
 }
 
 // apiErr is the error body.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"ramconsole/handlers"
+	"ramconsole/sign"
 	"ramconsole/store"
 )
 
@@ -158,6 +158,6 @@ func signV1Now(keyID, secret string, params url.Values) url.Values {
 	for k, v := range all {
 		flat[k] = v[0]
 	}
-	all.Set("Signature", handlers.SignV1(secret, handlers.StringToSignV1("GET", flat)))
+	all.Set("Signature", sign.SignV1(secret, sign.StringToSignV1("GET", flat)))
 	return all
 }

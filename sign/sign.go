@@ -1,4 +1,12 @@
-package handlers
+// Package sign is the pure half of Alibaba Cloud's request signatures, as
+// ramconsole checks them on the RAM and STS OpenAPI and at the resource
+// gateway (SPEC §6, reference/signature-vectors.md): V1 (HMAC-SHA1 over the
+// sorted parameters, what the classic SDKs send) and V3 (ACS3-HMAC-SHA256
+// over a canonical request, what the current SDKs send) — canonicalisation,
+// strings to sign, the Authorization header, MACs and their constant-time
+// comparison, and the signed timestamp. It knows no keys, no clock and no
+// HTTP server: ram looks the credentials up and keeps the MACs.
+package sign
 
 import (
 	"crypto/hmac"
@@ -13,11 +21,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
-
-// Signatures of the RAM OpenAPI (SPEC §6, reference/signature-vectors.md):
-// V1 (HMAC-SHA1 over the sorted parameters, what the classic SDKs send) and
-// V3 (ACS3-HMAC-SHA256 over a canonical request, what the current SDKs send).
 
 // unreserved reports whether percent-encoding keeps c as it is: RFC 3986 as
 // Alibaba Cloud signs, A–Z a–z 0–9 - _ . ~; every other byte is %XX in
@@ -130,42 +135,6 @@ func NewV1MAC(secret string) hash.Hash { return hmac.New(sha1.New, []byte(secret
 // NewV3MAC returns the HMAC-SHA256 of V3 signatures for secret.
 func NewV3MAC(secret string) hash.Hash { return hmac.New(sha256.New, []byte(secret)) }
 
-// macPools keep, per AccessKey, pools of its MACs: keying an HMAC costs two
-// hash blocks and four allocations, on every call otherwise.
-var macPools [2]sync.Map // V1, V3: AccessKeyId → *macPool
-
-type macPool struct {
-	secret string
-	sync.Pool
-}
-
-// v1MAC returns a V1 MAC for the key and a function giving it back.
-func v1MAC(keyID, secret string) (hash.Hash, func()) { return pooledMAC(0, NewV1MAC, keyID, secret) }
-
-// v3MAC returns a V3 MAC for the key and a function giving it back.
-func v3MAC(keyID, secret string) (hash.Hash, func()) { return pooledMAC(1, NewV3MAC, keyID, secret) }
-
-func pooledMAC(v int, newMAC func(string) hash.Hash, keyID, secret string) (hash.Hash, func()) {
-	pools := &macPools[v]
-	e, ok := pools.Load(keyID)
-	if !ok || e.(*macPool).secret != secret {
-		p := &macPool{secret: secret}
-		p.New = func() any { return newMAC(secret) }
-		pools.Store(keyID, p)
-		e = p
-	}
-	p := e.(*macPool)
-	m := p.Get().(hash.Hash)
-	return m, func() { p.Put(m) }
-}
-
-// forgetMACs drops a key's pooled MACs (and with them its secret).
-func forgetMACs(keyID string) {
-	for i := range macPools {
-		macPools[i].Delete(keyID)
-	}
-}
-
 // VerifyV3 reports whether signature (lower-case hex) is the V3 signature
 // of stringToSign under mac's secret, in constant time.
 func VerifyV3(mac hash.Hash, stringToSign, signature string) bool {
@@ -211,8 +180,8 @@ type AuthorizationV3 struct {
 
 // Errors of a malformed Authorization header.
 var (
-	errAuthAlgorithm = errors.New("handlers: Authorization names no supported algorithm (ACS3-HMAC-SHA256)")
-	errAuthFormat    = errors.New("handlers: Authorization is not Credential=…,SignedHeaders=…,Signature=…")
+	errAuthAlgorithm = errors.New("sign: Authorization names no supported algorithm (ACS3-HMAC-SHA256)")
+	errAuthFormat    = errors.New("sign: Authorization is not Credential=…,SignedHeaders=…,Signature=…")
 )
 
 // ParseAuthorization parses "ACS3-HMAC-SHA256 Credential=<id>,
@@ -337,9 +306,9 @@ func appendCanonicalRequestV3(b []byte, method, path string, query map[string]st
 	return append(b, payloadHash...)
 }
 
-// stringToSignV3 is StringToSignV3 of a canonical request built in a
+// StringToSignV3Of is StringToSignV3 of a canonical request built in a
 // pooled buffer.
-func stringToSignV3(method, path string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
+func StringToSignV3Of(method, path string, query map[string]string, signed []string, header func(name string) string, payloadHash string) string {
 	bp := signBuffers.Get().(*[]byte)
 	b := appendCanonicalRequestV3((*bp)[:0], method, path, query, signed, header, payloadHash)
 	sum := sha256.Sum256(b)
@@ -363,7 +332,34 @@ func SignV3(secret, stringToSign string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// signaturesEqual compares two signatures in constant time.
-func signaturesEqual(got, want string) bool {
+// Equal compares two signatures (or hashes) in constant time.
+func Equal(got, want string) bool {
 	return hmac.Equal([]byte(got), []byte(want))
+}
+
+// TimestampLayout is the format of V1's Timestamp and V3's x-acs-date.
+const TimestampLayout = "2006-01-02T15:04:05Z"
+
+// ParseTimestamp is time.Parse(TimestampLayout, s), read directly when s
+// is a plain valid timestamp (every signed request has one).
+func ParseTimestamp(s string) (time.Time, error) {
+	// The layout is the template: its digits' places take digits, and
+	// each of its other characters must be there and ends a field.
+	var f [6]int // year, month, day, hour, minute, second
+	ok, n := len(s) == len(TimestampLayout), 0
+	for i := 0; ok && i < len(s); i++ {
+		if l := TimestampLayout[i]; l < '0' || l > '9' {
+			ok, n = s[i] == l, n+1
+		} else if c := s[i]; '0' <= c && c <= '9' {
+			f[n] = f[n]*10 + int(c-'0')
+		} else {
+			ok = false
+		}
+	}
+	if ok && f[1] >= 1 && f[1] <= 12 && f[2] >= 1 && f[3] < 24 && f[4] < 60 && f[5] < 60 {
+		if t := time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], 0, time.UTC); t.Day() == f[2] {
+			return t, nil // else a day past the month's end, which time.Parse refuses
+		}
+	}
+	return time.Parse(TimestampLayout, s)
 }
