@@ -113,7 +113,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	a.metrics = newMetrics(d.Store, d.RAM)
 	a.mountAPI(cfg.TLS)
 	e.GET(static.Prefix+"*", serveStatic)
-	sessions := newSQLiteStore(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
+	sessions := newServerSessions(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
 	sessions.options.Domain = cookieDomain
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
 	rate, burst := cfg.SignInRate, cfg.SignInBurst

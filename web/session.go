@@ -31,7 +31,8 @@ const (
 	anonymousLifetime = time.Hour
 )
 
-// sqliteStore is a gorilla/sessions Store that keeps sessions server-side:
+// serverSessions is a gorilla/sessions Store that keeps sessions server-side,
+// in the store's database (SQLite or PostgreSQL, so every node shares them):
 // the cookie carries only a random id, the database the id's SHA-256 and the
 // values.
 //
@@ -39,27 +40,27 @@ const (
 // setup forms' CSRF token is a MAC of the cookie's id (see CSRFToken), so
 // anonymous pages write nothing to the database. A row is created only
 // when something must be stored.
-type sqliteStore struct {
+type serverSessions struct {
 	st      *store.Store
 	mac     func(purpose string, msg []byte) []byte
 	options sessions.Options
 }
 
-var _ sessions.Store = (*sqliteStore)(nil)
+var _ sessions.Store = (*serverSessions)(nil)
 
-func newSQLiteStore(st *store.Store, mac func(string, []byte) []byte, secure bool) *sqliteStore {
-	return &sqliteStore{st: st, mac: mac, options: sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}}
+func newServerSessions(st *store.Store, mac func(string, []byte) []byte, secure bool) *serverSessions {
+	return &serverSessions{st: st, mac: mac, options: sessions.Options{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}}
 }
 
 // Get returns the request's session, cached per request.
-func (s *sqliteStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+func (s *serverSessions) Get(r *http.Request, name string) (*sessions.Session, error) {
 	return sessions.GetRegistry(r).Get(s, name)
 }
 
 // New loads the session named by the request's cookie, or starts an empty
 // one. A cookie without a row (an anonymous visitor's) keeps its id, which
 // the CSRF token is derived from; IsNew says no row exists.
-func (s *sqliteStore) New(r *http.Request, name string) (*sessions.Session, error) {
+func (s *serverSessions) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess := sessions.NewSession(s, name)
 	opts := s.options
 	sess.Options = &opts
@@ -105,7 +106,7 @@ type (
 // since the request loaded it) nothing is written, the cookie is cleared
 // and Save returns errSessionGone. A session marked for rotation moves to a
 // fresh id in one transaction that also needs the old row to exist.
-func (s *sqliteStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+func (s *serverSessions) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	if sess.Values[goneMark{}] != nil {
 		return errSessionGone
 	}
@@ -230,7 +231,7 @@ func (s *session) CSRFToken() string {
 }
 
 func csrfFor(gs *sessions.Session) string {
-	st, ok := gs.Store().(*sqliteStore)
+	st, ok := gs.Store().(*serverSessions)
 	if !ok || gs.ID == "" {
 		return ""
 	}
@@ -256,7 +257,7 @@ func (s *session) rotate() error {
 }
 
 func deleteSession(ctx context.Context, st sessions.Store, id string) error {
-	if ss, ok := st.(*sqliteStore); ok {
+	if ss, ok := st.(*serverSessions); ok {
 		return ss.st.DeleteSession(ctx, hashID(id))
 	}
 	return nil

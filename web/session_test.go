@@ -33,7 +33,7 @@ func (h *harness) inFlight(b *browser) *session {
 	h.t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(&http.Cookie{Name: CookieName, Value: b.cookie()})
-	ss := newSQLiteStore(h.st, h.svc.MAC, false)
+	ss := newServerSessions(h.st, h.svc.MAC, false)
 	gs, err := ss.Get(req, CookieName)
 	if err != nil {
 		h.t.Fatal(err)
