@@ -661,21 +661,15 @@ func (s *Service) canonicalPolicy(ctx context.Context, r interface {
 	return p.PolicyName, nil
 }
 
-// attachTo attaches or detaches inside one transaction, for a user or a
-// group. The action must be allowed on both the stored principal and the
-// stored policy (no escalation).
-func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType, policyName, kind, principalName string) error {
-	entity := map[string]string{"user": "User", "group": "Group", "role": "Role"}[kind]
-	action := map[bool]string{true: "AttachPolicyTo", false: "DetachPolicyFrom"}[attach] + entity
+// attachTo attaches or detaches inside one transaction, for a user, a
+// group or a role. The action must be allowed on both the stored principal
+// and the stored policy (no escalation).
+func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType, policyName string, kind principalKind, principalName string) error {
+	action := map[bool]string{true: "AttachPolicyTo", false: "DetachPolicyFrom"}[attach] + kind.entity()
 	acct := s.accountID(ctx)
 	var fe fieldErrors
-	if kind == "role" {
-		checkRoleName(&fe, kind, "RoleName", principalName)
-	} else {
-		checkName(&fe, kind, entity+"Name", kind+" name", principalName)
-	}
-	if err := fe.err(); err != nil {
-		return err
+	if kind.checkName(&fe, kind.String(), principalName); fe.err() != nil {
+		return fe.err()
 	}
 	checkPolicyType(&fe, policyType)
 	checkPolicyName(&fe, "policy_name", policyName)
@@ -686,36 +680,19 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 	if err != nil {
 		return err
 	}
-	var (
-		prin Resource
-		u    *store.User
-		g    *store.Group
-		role *store.Role
-	)
-	switch kind {
-	case "user":
-		prin, u, err = s.lookupUser(ctx, s.st, acct, principalName)
-	case "group":
-		prin, g, err = s.lookupGroup(ctx, s.st, acct, principalName)
-	default:
-		prin, role, err = s.lookupRole(ctx, s.st, acct, principalName)
-	}
+	prin, err := s.lookupPrincipal(ctx, s.st, acct, kind, principalName)
 	if err != nil {
 		return err
 	}
-	if err := s.authorize(ctx, a, "ram:"+action, prin, pres); err != nil {
+	if err := s.authorize(ctx, a, "ram:"+action, prin.res, pres); err != nil {
 		return err
 	}
 	var cp *store.CustomPolicy
 	switch {
 	case !found:
 		err = notFound("EntityNotExist.Policy", "policy")
-	case kind == "user" && u == nil:
-		err = notFound("EntityNotExist.User", "user")
-	case kind == "group" && g == nil:
-		err = notFound("EntityNotExist.Group", "group")
-	case kind == "role" && role == nil:
-		err = notFound("EntityNotExist.Role", "role")
+	case !prin.found():
+		err = kind.notFound()
 	case policyType == PolicyTypeCustom:
 		cp, err = s.customPolicy(ctx, s.st, canonical)
 	}
@@ -728,46 +705,30 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 				return err
 			}
 		}
-		at := store.Attachment{PolicyType: policyType, PolicyName: canonical}
-		switch kind {
-		case "user":
-			u, err := s.sameUser(ctx, tx, u)
-			if err != nil {
-				return err
-			}
-			at.UserID, principalName = u.UserID, u.UserName
-		case "group":
-			g, err := s.sameGroup(ctx, tx, g)
-			if err != nil {
-				return err
-			}
-			at.GroupID, principalName = g.GroupID, g.GroupName
-		default:
-			r, err := s.sameRole(ctx, tx, role)
-			if err != nil {
-				return err
-			}
-			at.RoleID, principalName = r.RoleID, r.RoleName
+		cur, err := s.samePrincipal(ctx, tx, prin)
+		if err != nil {
+			return err
 		}
+		at := cur.attachment(policyType, canonical)
 		if attach {
 			sys, custom, err := tx.CountAttachments(ctx, at)
 			if err != nil {
 				return err
 			}
 			if policyType == PolicyTypeSystem && sys >= MaxSystemPerPrincipal || policyType == PolicyTypeCustom && custom >= MaxCustomPerPrincipal {
-				return limit("LimitExceeded."+entity+".Policy", fmt.Sprintf("A %s can have at most %d system and %d custom policies.", kind, MaxSystemPerPrincipal, MaxCustomPerPrincipal))
+				return limit("LimitExceeded."+kind.entity()+".Policy", fmt.Sprintf("A %s can have at most %d system and %d custom policies.", kind, MaxSystemPerPrincipal, MaxCustomPerPrincipal))
 			}
 			if err := tx.Attach(ctx, at); errors.Is(err, store.ErrConflict) {
-				return conflict("EntityAlreadyExists."+entity+".Policy", "The policy is already attached.")
+				return conflict("EntityAlreadyExists."+kind.entity()+".Policy", "The policy is already attached.")
 			} else if err != nil {
 				return err
 			}
 		} else if err := tx.Detach(ctx, at); errors.Is(err, store.ErrNotFound) {
-			return notFound("EntityNotExist."+entity+".Policy", "attachment")
+			return notFound("EntityNotExist."+kind.entity()+".Policy", "attachment")
 		} else if err != nil {
 			return err
 		}
-		return tx.AppendEvent(ctx, s.change(ctx, a, acct, action, canonical, map[string]any{"PolicyType": policyType, "PolicyName": canonical, entity + "Name": principalName}))
+		return tx.AppendEvent(ctx, s.change(ctx, a, acct, action, canonical, map[string]any{"PolicyType": policyType, "PolicyName": canonical, kind.entity() + "Name": cur.name()}))
 	})
 	if err != nil {
 		return s.refuse(ctx, a, acct, action, policyName, err)
@@ -777,22 +738,22 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 
 // AttachPolicyToUser attaches a policy to a user.
 func (s *Service) AttachPolicyToUser(ctx context.Context, a Actor, policyType, policyName, userName string) error {
-	return s.attachTo(ctx, a, true, policyType, policyName, "user", userName)
+	return s.attachTo(ctx, a, true, policyType, policyName, kindUser, userName)
 }
 
 // DetachPolicyFromUser detaches a policy from a user.
 func (s *Service) DetachPolicyFromUser(ctx context.Context, a Actor, policyType, policyName, userName string) error {
-	return s.attachTo(ctx, a, false, policyType, policyName, "user", userName)
+	return s.attachTo(ctx, a, false, policyType, policyName, kindUser, userName)
 }
 
 // AttachPolicyToGroup attaches a policy to a group.
 func (s *Service) AttachPolicyToGroup(ctx context.Context, a Actor, policyType, policyName, groupName string) error {
-	return s.attachTo(ctx, a, true, policyType, policyName, "group", groupName)
+	return s.attachTo(ctx, a, true, policyType, policyName, kindGroup, groupName)
 }
 
 // DetachPolicyFromGroup detaches a policy from a group.
 func (s *Service) DetachPolicyFromGroup(ctx context.Context, a Actor, policyType, policyName, groupName string) error {
-	return s.attachTo(ctx, a, false, policyType, policyName, "group", groupName)
+	return s.attachTo(ctx, a, false, policyType, policyName, kindGroup, groupName)
 }
 
 // policyOf describes an attachment's policy (with its attach date); ok is
@@ -835,42 +796,23 @@ func (s *Service) policiesOf(ctx context.Context, atts []store.Attachment) ([]Po
 
 // ListPoliciesForUser returns the policies attached to a user directly.
 func (s *Service) ListPoliciesForUser(ctx context.Context, a Actor, userName string) ([]Policy, error) {
-	return s.listAttached(ctx, a, "user", userName)
+	return s.listAttached(ctx, a, kindUser, userName)
 }
 
 // ListPoliciesForGroup returns the policies attached to a group.
 func (s *Service) ListPoliciesForGroup(ctx context.Context, a Actor, groupName string) ([]Policy, error) {
-	return s.listAttached(ctx, a, "group", groupName)
+	return s.listAttached(ctx, a, kindGroup, groupName)
 }
 
-// listAttached lists the policies attached to a user or a group.
-func (s *Service) listAttached(ctx context.Context, a Actor, kind, name string) ([]Policy, error) {
-	var atts []store.Attachment
-	switch kind {
-	case "group":
-		_, g, err := s.authorizeGroup(ctx, a, "ram:ListPoliciesForGroup", name)
-		if err != nil {
-			return nil, err
-		}
-		if atts, err = s.st.GroupAttachments(ctx, g.GroupID); err != nil {
-			return nil, err
-		}
-	case "role":
-		_, r, err := s.authorizeRole(ctx, a, "ram:ListPoliciesForRole", name)
-		if err != nil {
-			return nil, err
-		}
-		if atts, err = s.st.RoleAttachments(ctx, r.RoleID); err != nil {
-			return nil, err
-		}
-	default:
-		_, u, err := s.authorizeUser(ctx, a, "ram:ListPoliciesForUser", name)
-		if err != nil {
-			return nil, err
-		}
-		if atts, err = s.st.UserAttachments(ctx, u.UserID); err != nil {
-			return nil, err
-		}
+// listAttached lists the policies attached to a user, a group or a role.
+func (s *Service) listAttached(ctx context.Context, a Actor, kind principalKind, name string) ([]Policy, error) {
+	_, p, err := s.authorizePrincipal(ctx, a, "ram:ListPoliciesFor"+kind.entity(), kind, name)
+	if err != nil {
+		return nil, err
+	}
+	atts, err := p.attachments(ctx, s.st.Reads)
+	if err != nil {
+		return nil, err
 	}
 	return s.policiesOf(ctx, atts)
 }

@@ -85,38 +85,20 @@ type reader interface {
 // lookupUser finds the named user and its Resource; u is nil (and the
 // Resource spelled as asked) when no user has the name.
 func (s *Service) lookupUser(ctx context.Context, r reader, acct, name string) (Resource, *store.User, error) {
-	u, err := r.UserByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return unresolved(acct, "user", name), nil, nil
-	}
-	if err != nil {
-		return Resource{}, nil, err
-	}
-	return userResource(acct, u), u, nil
+	p, err := s.lookupPrincipal(ctx, r, acct, kindUser, name)
+	return p.res, p.user, err
 }
 
 // lookupGroup is lookupUser for groups.
 func (s *Service) lookupGroup(ctx context.Context, r reader, acct, name string) (Resource, *store.Group, error) {
-	g, err := r.GroupByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return unresolved(acct, "group", name), nil, nil
-	}
-	if err != nil {
-		return Resource{}, nil, err
-	}
-	return groupResource(acct, g), g, nil
+	p, err := s.lookupPrincipal(ctx, r, acct, kindGroup, name)
+	return p.res, p.group, err
 }
 
 // lookupRole is lookupUser for roles.
 func (s *Service) lookupRole(ctx context.Context, r reader, acct, name string) (Resource, *store.Role, error) {
-	role, err := r.RoleByName(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return unresolved(acct, "role", name), nil, nil
-	}
-	if err != nil {
-		return Resource{}, nil, err
-	}
-	return roleResource(acct, role), role, nil
+	p, err := s.lookupPrincipal(ctx, r, acct, kindRole, name)
+	return p.res, p.role, err
 }
 
 // lookupService is lookupUser for resource services; a code that matches
@@ -153,63 +135,22 @@ func (s *Service) lookupPolicy(ctx context.Context, r reader, acct, policyType, 
 }
 
 // authorizeUser authorises action on the named user's stored ARN and returns
-// the user; a name that matches nothing is authorised as spelled, then is
-// EntityNotExist.User.
+// the user (authorizePrincipal).
 func (s *Service) authorizeUser(ctx context.Context, a Actor, action, name string) (string, *store.User, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "UserName", "user name", name); err != nil {
-		return acct, nil, err
-	}
-	res, u, err := s.lookupUser(ctx, s.st, acct, name)
-	if err != nil {
-		return acct, nil, err
-	}
-	if err := s.authorize(ctx, a, action, res); err != nil {
-		return acct, nil, err
-	}
-	if u == nil {
-		return acct, nil, notFound("EntityNotExist.User", "user")
-	}
-	return acct, u, nil
+	acct, p, err := s.authorizePrincipal(ctx, a, action, kindUser, name)
+	return acct, p.user, err
 }
 
 // authorizeGroup is authorizeUser for groups.
 func (s *Service) authorizeGroup(ctx context.Context, a Actor, action, name string) (string, *store.Group, error) {
-	acct := s.accountID(ctx)
-	if err := nameError("name", "GroupName", "group name", name); err != nil {
-		return acct, nil, err
-	}
-	res, g, err := s.lookupGroup(ctx, s.st, acct, name)
-	if err != nil {
-		return acct, nil, err
-	}
-	if err := s.authorize(ctx, a, action, res); err != nil {
-		return acct, nil, err
-	}
-	if g == nil {
-		return acct, nil, notFound("EntityNotExist.Group", "group")
-	}
-	return acct, g, nil
+	acct, p, err := s.authorizePrincipal(ctx, a, action, kindGroup, name)
+	return acct, p.group, err
 }
 
 // authorizeRole is authorizeUser for roles.
 func (s *Service) authorizeRole(ctx context.Context, a Actor, action, name string) (string, *store.Role, error) {
-	acct := s.accountID(ctx)
-	var fe fieldErrors
-	if checkRoleName(&fe, "name", "RoleName", name); fe.err() != nil {
-		return acct, nil, fe.err()
-	}
-	res, r, err := s.lookupRole(ctx, s.st, acct, name)
-	if err != nil {
-		return acct, nil, err
-	}
-	if err := s.authorize(ctx, a, action, res); err != nil {
-		return acct, nil, err
-	}
-	if r == nil {
-		return acct, nil, notFound("EntityNotExist.Role", "role")
-	}
-	return acct, r, nil
+	acct, p, err := s.authorizePrincipal(ctx, a, action, kindRole, name)
+	return acct, p.role, err
 }
 
 // refused records err's event, unless authorize has already recorded it (a
@@ -222,45 +163,22 @@ func (s *Service) refused(ctx context.Context, a Actor, acct, eventName, resourc
 }
 
 // sameUser re-reads, inside a write transaction, the user an operation was
-// authorised on: by id, and only while it still has the name it was
-// authorised under (a rename in between must not change what is acted on).
+// authorised on (samePrincipal).
 func (s *Service) sameUser(ctx context.Context, tx *store.Tx, u *store.User) (*store.User, error) {
-	cur, err := tx.UserByID(ctx, u.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("EntityNotExist.User", "user")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if cur.UserName != u.UserName {
-		return nil, conflict("Conflict.User.Renamed", "The user was renamed meanwhile. Try again.")
-	}
-	return cur, nil
+	p, err := s.samePrincipal(ctx, tx, principal{kind: kindUser, user: u})
+	return p.user, err
 }
 
 // sameGroup is sameUser for groups.
 func (s *Service) sameGroup(ctx context.Context, tx *store.Tx, g *store.Group) (*store.Group, error) {
-	cur, err := tx.GroupByID(ctx, g.GroupID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("EntityNotExist.Group", "group")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if cur.GroupName != g.GroupName {
-		return nil, conflict("Conflict.Group.Renamed", "The group was renamed meanwhile. Try again.")
-	}
-	return cur, nil
+	p, err := s.samePrincipal(ctx, tx, principal{kind: kindGroup, group: g})
+	return p.group, err
 }
 
-// sameRole is sameUser for roles (roles are never renamed, but may be
-// deleted and created again under the same name).
+// sameRole is sameUser for roles.
 func (s *Service) sameRole(ctx context.Context, tx *store.Tx, r *store.Role) (*store.Role, error) {
-	cur, err := tx.RoleByID(ctx, r.RoleID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("EntityNotExist.Role", "role")
-	}
-	return cur, err
+	p, err := s.samePrincipal(ctx, tx, principal{kind: kindRole, role: r})
+	return p.role, err
 }
 
 // Ref names what a console route is about, as the request spells it; the

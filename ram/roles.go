@@ -268,17 +268,17 @@ func (s *Service) ListRoles(ctx context.Context, a Actor, query, marker string, 
 
 // AttachPolicyToRole attaches a policy to a role.
 func (s *Service) AttachPolicyToRole(ctx context.Context, a Actor, policyType, policyName, roleName string) error {
-	return s.attachTo(ctx, a, true, policyType, policyName, "role", roleName)
+	return s.attachTo(ctx, a, true, policyType, policyName, kindRole, roleName)
 }
 
 // DetachPolicyFromRole detaches a policy from a role.
 func (s *Service) DetachPolicyFromRole(ctx context.Context, a Actor, policyType, policyName, roleName string) error {
-	return s.attachTo(ctx, a, false, policyType, policyName, "role", roleName)
+	return s.attachTo(ctx, a, false, policyType, policyName, kindRole, roleName)
 }
 
 // ListPoliciesForRole returns the policies attached to a role.
 func (s *Service) ListPoliciesForRole(ctx context.Context, a Actor, roleName string) ([]Policy, error) {
-	return s.listAttached(ctx, a, "role", roleName)
+	return s.listAttached(ctx, a, kindRole, roleName)
 }
 
 // roleCascade plans deleting a role with its policies.
