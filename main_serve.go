@@ -136,36 +136,34 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// checkpointAuditLog signs the audit chain's head every minute when events
-// were added since the last checkpoint.
-func checkpointAuditLog(ctx context.Context, st *store.Store, svc *ram.Service, log *slog.Logger) {
-	t := time.NewTicker(auditCheckpointEvery)
+// every runs fn each period until ctx ends.
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			writeAuditCheckpoint(ctx, st, svc, log, false)
+			fn()
 		}
 	}
+}
+
+// checkpointAuditLog signs the audit chain's head every minute when events
+// were added since the last checkpoint.
+func checkpointAuditLog(ctx context.Context, st *store.Store, svc *ram.Service, log *slog.Logger) {
+	every(ctx, auditCheckpointEvery, func() { writeAuditCheckpoint(ctx, st, svc, log, false) })
 }
 
 // verifyAuditLog verifies the whole audit chain every hour for the audit
 // page, which otherwise checks only the events added since its last view.
 func verifyAuditLog(ctx context.Context, svc *ram.Service, log *slog.Logger) {
-	t := time.NewTicker(ram.FullVerifyEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := svc.VerifyAuditChainFully(ctx); err != nil && ctx.Err() == nil {
-				log.Error("audit verification", "error", err)
-			}
+	every(ctx, ram.FullVerifyEvery, func() {
+		if err := svc.VerifyAuditChainFully(ctx); err != nil && ctx.Err() == nil {
+			log.Error("audit verification", "error", err)
 		}
-	}
+	})
 }
 
 // writeAuditCheckpoint writes a signed head checkpoint into the database
@@ -195,18 +193,11 @@ func writeAuditCheckpoint(ctx context.Context, st *store.Store, svc *ram.Service
 
 // sweepSessions deletes expired sessions every ten minutes.
 func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
-				log.Error("sweep sessions", "error", err)
-			}
+	every(ctx, 10*time.Minute, func() {
+		if _, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Error("sweep sessions", "error", err)
 		}
-	}
+	})
 }
 
 // pruneAuditLog applies the audit retention at start and then hourly.
@@ -226,14 +217,5 @@ func pruneAuditLog(ctx context.Context, svc *ram.Service, days int, log *slog.Lo
 		}
 	}
 	prune()
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			prune()
-		}
-	}
+	every(ctx, time.Hour, prune)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,12 +17,7 @@ func TestMeWhileSwitchedToARole(t *testing.T) {
 	h := newHarness(t)
 	owner, _ := h.setupOwner()
 	acct := h.accountID()
-	owner.get("/roles/new")
-	expectRedirect(t, owner.post("/roles", url.Values{"name": {"auditor"}, "preset": {"account"}, "max_session_duration": {"3600"}}),
-		"/roles/auditor", "create auditor")
-	owner.get("/roles/auditor")
-	expectRedirect(t, owner.post("/roles/auditor/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunRAMReadOnlyAccess"}}),
-		"/roles/auditor", "attach read-only")
+	createAuditorRole(t, owner)
 	mayAssume := `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"acs:ram:*:` + acct + `:role/*"}]}`
 	emp := h.ramUser(owner, "emp", nil, map[string]string{"EmpMayAssume": mayAssume})
 

@@ -13,12 +13,7 @@ func TestSwitchRoleInTheConsole(t *testing.T) {
 	h := newHarness(t)
 	owner, _ := h.setupOwner()
 	acct := h.accountID()
-	owner.get("/roles/new")
-	expectRedirect(t, owner.post("/roles", url.Values{"name": {"auditor"}, "preset": {"account"}, "max_session_duration": {"3600"}}),
-		"/roles/auditor", "create auditor")
-	owner.get("/roles/auditor")
-	expectRedirect(t, owner.post("/roles/auditor/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunRAMReadOnlyAccess"}}),
-		"/roles/auditor", "attach read-only")
+	createAuditorRole(t, owner)
 	owner.get("/roles/new")
 	expectRedirect(t, owner.post("/roles", url.Values{"name": {"bobs-role"}, "preset": {"users"}, "preset_users": {"bob"},
 		"max_session_duration": {"3600"}}), "/roles/bobs-role", "create bobs-role")
@@ -86,4 +81,17 @@ func TestSwitchRoleInTheConsole(t *testing.T) {
 	expectStatus(t, emp.post("/roles/bobs-role/switch", nil), 403, "a trust policy that names another user")
 	owner.get("/roles/auditor/switch")
 	expectStatus(t, owner.post("/roles/auditor/switch", nil), 400, "the owner")
+}
+
+// createAuditorRole creates, as the owner, the role "auditor" that every
+// RAM user of the account may be trusted to assume, with
+// AliyunRAMReadOnlyAccess.
+func createAuditorRole(t *testing.T, owner *browser) {
+	t.Helper()
+	owner.get("/roles/new")
+	expectRedirect(t, owner.post("/roles", url.Values{"name": {"auditor"}, "preset": {"account"}, "max_session_duration": {"3600"}}),
+		"/roles/auditor", "create auditor")
+	owner.get("/roles/auditor")
+	expectRedirect(t, owner.post("/roles/auditor/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunRAMReadOnlyAccess"}}),
+		"/roles/auditor", "attach read-only")
 }
