@@ -218,24 +218,6 @@ func openPG(ctx context.Context, url string, now Clock, masterKey []byte) (*Stor
 	return s, nil
 }
 
-// useNoncePG records a nonce in the shared table: false when any node
-// recorded it already. Expired ones are forgotten at most once a minute.
-func (s *Store) useNoncePG(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error) {
-	now := s.Now()
-	if last := s.nonceSwept.Load(); now.Unix()-last >= int64(nonceSweepEvery/time.Second) && s.nonceSwept.CompareAndSwap(last, now.Unix()) {
-		if _, err := s.write.ExecContext(ctx, "DELETE FROM api_nonces WHERE expires_at < ?", timeText(now)); err != nil {
-			return false, fmt.Errorf("store: sweep nonces: %w", err)
-		}
-	}
-	res, err := s.write.ExecContext(ctx, "INSERT INTO api_nonces(access_key_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-		accessKeyID, nonce, timeText(expires))
-	if err != nil {
-		return false, fmt.Errorf("store: nonce: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
-}
-
 // readSnapshot is the options of a read transaction that sees one
 // snapshot: SQLite's read transactions do; PostgreSQL's need REPEATABLE READ.
 func (s *Store) readSnapshot() *sql.TxOptions {

@@ -19,7 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when a record does not exist.
@@ -623,6 +624,12 @@ func timeOrNull(t time.Time) any {
 	return timeText(t)
 }
 
+// isUniqueViolation reports a unique or primary-key constraint refusing a
+// write, on either engine, by the drivers' error codes.
 func isUniqueViolation(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint failed") || pgUniqueViolation(err))
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return pgUniqueViolation(err)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -161,4 +162,26 @@ func FuzzParseStoredTime(f *testing.F) {
 			t.Fatalf("parseStoredTime(%q) refused what timeText writes", s)
 		}
 	})
+}
+
+// A unique or primary-key violation is recognised by the driver's code on
+// either engine, whatever its message says.
+func TestUniqueViolationByCode(t *testing.T) {
+	s, _ := openTest(t, nil)
+	ctx := context.Background()
+	insert := func() error {
+		return s.Update(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO store_generation(id, n) VALUES (1, 0)")
+			return err
+		})
+	}
+	if err := insert(); !isUniqueViolation(err) {
+		t.Fatalf("a second generation row: %v, want a unique violation", err)
+	}
+	if isUniqueViolation(errors.New("UNIQUE constraint failed: users.name")) {
+		t.Error("a message alone is taken for a unique violation")
+	}
+	if isUniqueViolation(nil) {
+		t.Error("nil is a unique violation")
+	}
 }
