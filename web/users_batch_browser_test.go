@@ -130,4 +130,23 @@ func TestBrowserBatchCreateUsers(t *testing.T) {
 	if n := h.countUsers(); n != 3 {
 		t.Errorf("%d users, want 3", n)
 	}
+
+	// At phone width the form and a sheet scroll inside their tables, never
+	// the page. (The sheet of a batch made through the same session.)
+	owner.get("/users/new?rows=2")
+	post := owner.post("/users/batch", batchForm([][2]string{{"quentin-with-a-long-name", "Quentin"}, {"rosa", ""}}, "console_login", "create_access_key"))
+	expectHandover(t, post, "a second batch")
+	for _, p := range []struct{ name, path, wait string }{
+		{"users-batch-form-390", "/users/new?rows=5", "[data-testid=batch-form]"},
+		{"users-batch-handover-390", post.header.Get("Location"), "[data-testid=handover-csv]"},
+	} {
+		if err := do(ctx, chromedp.EmulateViewport(390, 900), chromedp.Navigate(h.srv.URL+p.path), chromedp.WaitVisible(p.wait)); err != nil {
+			dumpPage(t, ctx)
+			t.Fatalf("%s at 390 px: %v", p.path, err)
+		}
+		saveShot(t, ctx, p.name)
+		if over, sw, iw, err := overflows(ctx); err != nil || over {
+			t.Errorf("%s at 390 px scrolls sideways: scrollWidth %d > innerWidth %d (%v)", p.path, sw, iw, err)
+		}
+	}
 }
