@@ -134,7 +134,6 @@ func (h *Handlers) handOverBatch(c echo.Context, created []ram.BatchCreated) err
 		u := handoverUser{UserName: b.User.UserName, Password: b.Password}
 		if b.Password != "" {
 			u.LogonName = h.RAM.LogonName(ctx(c), u.UserName)
-			sh.Generated = true
 		}
 		if b.AccessKey != nil {
 			u.KeyID, u.KeySecret = b.AccessKey.AccessKeyID, b.AccessKey.AccessKeySecret
