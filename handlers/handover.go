@@ -30,6 +30,14 @@ type handoverSheet struct {
 	// Admin: the sheet of an administrator (next steps on the user's
 	// page), not of a person's own key on /me.
 	Admin bool
+	// Users: the sheet of a batch, a line per new user (CredentialsCSV is
+	// then the one CSV of all of them).
+	Users []handoverUser `json:",omitempty"`
+}
+
+// handoverUser is one new user of a batch's hand-over sheet.
+type handoverUser struct {
+	UserName, LogonName, Password, KeyID, KeySecret string
 }
 
 // handOver keeps the sheet (and the one-time CSV downloads of its
@@ -52,11 +60,17 @@ func (h *Handlers) handOver(c echo.Context, sh handoverSheet, key *ram.NewAccess
 		}
 		sh.CredentialsCSV = "/credentials/download/" + token
 	}
+	return h.showOnce(c, sh)
+}
+
+// showOnce keeps the sheet sealed for this session and redirects to the
+// page that takes it.
+func (h *Handlers) showOnce(c echo.Context, sh handoverSheet) error {
 	b, err := json.Marshal(sh)
 	if err != nil {
 		return err
 	}
-	token, err := h.RAM.OfferHandover(ctx(c), sess, b)
+	token, err := h.RAM.OfferHandover(ctx(c), SessionOf(c).IDHash(), b)
 	if err != nil {
 		return err
 	}
@@ -78,6 +92,9 @@ func (h *Handlers) Handover(c echo.Context) error {
 	var sh handoverSheet
 	if err := json.Unmarshal(b, &sh); err != nil {
 		return err
+	}
+	if len(sh.Users) > 0 {
+		return Render(c, http.StatusOK, views.BatchRevealPage(h.batchReveal(c, sh)))
 	}
 	m := views.Reveal{Layout: h.layout(c, sh.Title), Title: sh.Title, UserName: sh.UserName, LogonName: sh.LogonName,
 		LogonURL: sh.LogonURL, Password: sh.Password, Generated: sh.Generated, KeyID: sh.KeyID, KeySecret: sh.KeySecret,

@@ -125,8 +125,12 @@ var userFields = []string{"name", "display_name", "comments", "email", "mobile_p
 // UserNew handles GET /users/new. No access is chosen for the user: the
 // administrator picks console access (a person) and/or an AccessKey (a
 // program). Console users must bind an MFA device at first sign-in unless
-// that is unticked.
+// that is unticked. With rows=N it is the form that creates several users
+// at once (users_batch.go).
 func (h *Handlers) UserNew(c echo.Context) error {
+	if c.QueryParams().Has("rows") {
+		return h.userBatchForm(c)
+	}
 	f := views.Form{Values: map[string]string{"generate_password": "true", "password_reset_required": "true", "mfa_bind_required": "true"}}
 	return Render(c, http.StatusOK, views.UserNewPage(views.UserNew{Layout: h.layout(c, "New user"), Form: f}))
 }

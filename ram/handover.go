@@ -96,14 +96,26 @@ func (s *Service) OfferCredentialsDownload(ctx context.Context, sessionHash, use
 	return s.offerOnce(ctx, sessionHash, oneTimeCredentials+userName, csv)
 }
 
+// OfferBatchCredentialsDownload keeps the one credentials CSV of a batch
+// of new users for a one-time download by the session, as
+// OfferCredentialsDownload does for one user.
+func (s *Service) OfferBatchCredentialsDownload(ctx context.Context, sessionHash string, userNames []string, csv []byte) (string, error) {
+	// A user name never holds a comma.
+	return s.OfferCredentialsDownload(ctx, sessionHash, strings.Join(userNames, ","), csv)
+}
+
 // TakeCredentialsDownload returns the user name and CSV of a one-time
 // credentials download: once, to the session that made it, within ten
-// minutes. Taking it is recorded (DownloadCredentialsCSV with the UserName
-// — never the password) in the transaction that uses the link up.
+// minutes. Taking it is recorded (DownloadCredentialsCSV with the UserName,
+// or the UserNames of a batch — never a password or secret) in the
+// transaction that uses the link up.
 func (s *Service) TakeCredentialsDownload(ctx context.Context, a Actor, sessionHash, token string) (string, []byte, error) {
 	return s.takeOnce(ctx, sessionHash, token, oneTimeCredentials, func(tx *store.Tx, userName string) error {
 		ev := s.event(ctx, a, s.accountID(ctx), s.opType(a), EventDownloadCredentialsCSV)
 		ev.RequestParameters = map[string]any{"UserName": userName}
+		if names := strings.Split(userName, ","); len(names) > 1 {
+			ev.RequestParameters = map[string]any{"UserNames": names}
+		}
 		return tx.AppendEvent(ctx, ev)
 	})
 }

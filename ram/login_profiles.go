@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"math/big"
+	"strings"
 	"time"
 
 	"ramconsole/store"
@@ -31,7 +32,9 @@ func (s *Service) checkNewPassword(ctx context.Context, password string, names .
 }
 
 // GeneratePassword returns a random password that meets the policy: 20
-// characters (or the policy's minimum, if longer) with every class.
+// characters (or the policy's minimum, if longer) with every class. It never
+// begins with a character a spreadsheet takes for a formula (=, +, -, @), so
+// a credentials CSV holds it unchanged.
 func (s *Service) GeneratePassword(ctx context.Context) string {
 	n := max(20, s.passwordPolicy(ctx).MinimumPasswordLength)
 	classes := []string{"abcdefghijkmnopqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "!@#$%^&*-_=+"}
@@ -56,7 +59,7 @@ func (s *Service) GeneratePassword(ctx context.Context) string {
 			j, _ := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
 			b[i], b[j.Int64()] = b[j.Int64()], b[i]
 		}
-		if CheckPassword(string(b), PasswordRules{MinLength: n}) == "" {
+		if !strings.ContainsRune("=+-@", rune(b[0])) && CheckPassword(string(b), PasswordRules{MinLength: n}) == "" {
 			return string(b)
 		}
 	}
@@ -71,6 +74,11 @@ func (s *Service) putLoginProfile(ctx context.Context, tx *store.Tx, a Actor, ac
 	if err != nil {
 		return err
 	}
+	return s.putLoginProfileHash(ctx, tx, a, acct, u, hash, resetRequired, mfaRequired, eventName)
+}
+
+// putLoginProfileHash is putLoginProfile with the password hashed already.
+func (s *Service) putLoginProfileHash(ctx context.Context, tx *store.Tx, a Actor, acct string, u *store.User, hash string, resetRequired, mfaRequired bool, eventName string) error {
 	lp := &store.LoginProfile{UserID: u.UserID, PasswordHash: hash, PasswordResetRequired: resetRequired,
 		MFABindRequired: mfaRequired, Status: "Active", PasswordChangedAt: tx.Now()}
 	if err := tx.PutLoginProfile(ctx, lp); err != nil {

@@ -41,6 +41,7 @@ var auditedRoutes = map[string][]string{
 	"POST /me/accesskeys/:id/status":                        {"UpdateAccessKey"},
 	"POST /me/accesskeys/:id/delete":                        {"DeleteAccessKey"},
 	"POST /users":                                           {"CreateUser", "CreateLoginProfile", "CreateAccessKey"},
+	"POST /users/batch":                                     {"CreateUser", "CreateLoginProfile", "CreateAccessKey"},
 	"POST /users/:name/edit":                                {"UpdateUser"},
 	"POST /users/:name/delete":                              {"DeleteUser"},
 	"POST /users/:name/unlock":                              {"UnlockUser"},
@@ -296,6 +297,23 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /users", "user with password", []string{"CreateUser", "CreateLoginProfile"}, "", "root", func() page {
 			o.get("/users/new")
 			return o.post("/users", form("name", "cov-carol", "console_login", "true", "password", carolPW))
+		}},
+		{"POST /users/batch", "batch with a duplicate name", []string{"CreateUser"}, "EntityAlreadyExists.User", "root", func() page {
+			o.get("/users/new?rows=2")
+			return o.post("/users/batch", url.Values{"name": {"cov-eva", "COV-EVA"}, "display_name": {"", ""}, "console_login": {"true"}})
+		}},
+		{"POST /users/batch", "batch of two with passwords and keys", []string{"CreateUser", "CreateLoginProfile", "CreateAccessKey",
+			"CreateUser", "CreateLoginProfile", "CreateAccessKey"}, "", "root", func() page {
+			o.get("/users/new?rows=2")
+			p := o.post("/users/batch", url.Values{"name": {"cov-eva", "cov-finn"}, "display_name": {"Eva", ""}, "console_login": {"true"},
+				"generate_password": {"true"}, "create_access_key": {"true"}})
+			sheet := o.follow(p)
+			for _, re := range []*regexp.Regexp{generatedPWRE, keySecretRE} {
+				for _, m := range re.FindAllStringSubmatch(sheet.body, -1) {
+					sec.add(html.UnescapeString(m[1]))
+				}
+			}
+			return p
 		}},
 		{"POST /users/:name/edit", "unknown user", []string{"UpdateUser"}, "*", "root", func() page {
 			return o.post("/users/nobody/edit", form("name", "nobody"))

@@ -141,6 +141,7 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/users", Access: SignedIn, Handler: h.UsersList, Action: "ram:ListUsers", Resources: allUsers, Nav: "Users"},
 		{Method: get, Path: "/users/new", Access: SignedIn, Handler: h.UserNew, Action: "ram:CreateUser", Resources: allUsers},
 		{Method: post, Path: "/users", Access: SignedIn, Handler: h.UserCreate, Action: "ram:CreateUser", Resources: allUsers},
+		{Method: post, Path: "/users/batch", Access: SignedIn, Handler: h.UserBatchCreate, Action: "ram:CreateUser", Resources: allUsers},
 		{Method: get, Path: "/users/:name", Access: SignedIn, Handler: h.UserShow, Action: "ram:GetUser", Resources: theUser},
 		{Method: get, Path: "/users/:name/edit", Access: SignedIn, Handler: h.UserEditForm, Action: "ram:UpdateUser", Resources: theUser},
 		{Method: post, Path: "/users/:name/edit", Access: SignedIn, Handler: h.UserUpdate, Action: "ram:UpdateUser", Resources: theUser},
