@@ -437,7 +437,9 @@ func remoteIP(addr string) string {
 func rpcShape(r *http.Request, orig *gatewayRequest) error {
 	h := r.Header
 	said := false
-	if v, ok := h[hOriginalLength]; ok {
+	// An empty value says nothing: Caddy sends the header empty for a
+	// request without Content-Length.
+	if v := h[hOriginalLength]; len(v) > 1 || len(v) == 1 && strings.TrimSpace(v[0]) != "" {
 		said = true
 		n, err := strconv.ParseInt(strings.TrimSpace(first(v...)), 10, 64)
 		if len(v) != 1 || err != nil || n < 0 {

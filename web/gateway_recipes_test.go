@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	ecssdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ecs"
 
 	"ramconsole/ram"
 )
@@ -280,5 +285,42 @@ func TestGatewayCaddyRecipeHoldsAgainstSpoofing(t *testing.T) {
 		if p := viaProxy(t, addr, "GET", "ram.internal.example", uri, forged, ""); p.status != 404 {
 			t.Errorf("%s through the console's Caddy site: %d, want 404", uri, p.status)
 		}
+	}
+}
+
+// The official ECS SDK through Caddy configured as docs/gateway.md says:
+// its POSTs without a body are decided (the recipe passes the length),
+// and a read-only employee's StopInstance never reaches the backend.
+func TestGatewayCaddyRecipeWithTheECSSDK(t *testing.T) {
+	h := newHarnessConfig(t, Config{TrustedProxies: []string{"127.0.0.1"}})
+	h.setClock(time.Now().UTC().Truncate(time.Second)) // the SDK signs with the real time
+	owner, _ := h.setupOwner()
+	owner.get("/services")
+	def := strings.ReplaceAll(gwECS, "ecs.internal.example", "oss.internal.example")
+	expectStatus(t, owner.post("/services/import", url.Values{"definition": {def}}), 303, "import an rpc service")
+	emp := h.createEmployee(owner, "ops")
+	owner.get("/users/ops")
+	expectRedirect(t, owner.post("/users/ops/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunECSReadOnlyAccess"}}), "/users/ops", "attach")
+	backend := newActingBackend(t)
+	port := startCaddy(t, strings.TrimPrefix(h.srv.URL, "http://"), backend.addr())
+
+	client, err := ecssdk.NewClientWithAccessKey("cn-hangzhou", emp.keyID, emp.secret)
+	must(t, err, "ECS client")
+	client.SetTransport(loopbackTransport(fmt.Sprintf("127.0.0.1:%d", port)))
+	describe := ecssdk.CreateDescribeInstancesRequest()
+	describe.Domain, describe.Scheme = fmt.Sprintf("oss.internal.example:%d", port), "HTTP"
+	_, err = client.DescribeInstances(describe)
+	if err != nil && !strings.Contains(err.Error(), "backend") { // the backend's answer is no ECS answer
+		t.Fatalf("DescribeInstances through Caddy: %v", err)
+	}
+	stop := ecssdk.CreateStopInstanceRequest()
+	stop.Domain, stop.Scheme, stop.InstanceId = describe.Domain, "HTTP", "i-1"
+	_, err = client.StopInstance(stop)
+	var se *sdkerrors.ServerError
+	if !errors.As(err, &se) || se.HttpStatus() != 403 || se.ErrorCode() != "NoPermission" {
+		t.Errorf("StopInstance through Caddy with a read-only policy: %v, want 403 NoPermission", err)
+	}
+	if got := backend.take(); len(got) != 1 || got[0].action != "DescribeInstances" || got[0].user != "ops" {
+		t.Errorf("the backend ran %+v, want the one DescribeInstances by ops", got)
 	}
 }

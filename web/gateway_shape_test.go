@@ -74,6 +74,7 @@ func TestGatewayRefusesAmbiguousQuestions(t *testing.T) {
 		{"a GET with a body", "GET", http.Header{"X-Original-Content-Length": {"12"}}},
 		{"a POST that says nothing of its body", "POST", nil},
 		{"a malformed length", "POST", http.Header{"X-Original-Content-Length": {"-1"}}},
+		{"a POST whose length is empty (Caddy's placeholder)", "POST", http.Header{"X-Original-Content-Length": {""}}},
 	} {
 		expectAPIError(t, e.ask(tc.method, "ecs.internal.example", body, tc.header, ""), "UnsupportedRequestBody", 403, tc.what)
 	}
@@ -82,6 +83,9 @@ func TestGatewayRefusesAmbiguousQuestions(t *testing.T) {
 	req.Header = http.Header{"X-Original-Method": {"POST"}, "X-Original-Uri": {body}, "X-Forwarded-Host": {"ecs.internal.example"},
 		"Content-Type": {"application/x-www-form-urlencoded"}}
 	expectAPIError(t, e.send(req), "UnsupportedRequestBody", 403, "a question that carries the body")
+	// A GET whose length Caddy's placeholder left empty is decided.
+	emptyLength := e.signedRPC(e.emp.keyID, e.emp.secret, "GET", url.Values{"Action": {"DescribeInstances"}})
+	expectStatus(t, e.ask("GET", "ecs.internal.example", emptyLength, http.Header{"X-Original-Content-Length": {""}}, ""), 200, "a GET with an empty length")
 	// A POST without a body, as the recipes say it, is decided.
 	expectStatus(t, e.ask("POST", "ecs.internal.example", body, http.Header{"X-Original-Content-Length": {"0"}}, ""), 200, "a POST with no body")
 
