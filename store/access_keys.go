@@ -46,16 +46,7 @@ func (r Reads) AccessKeys(ctx context.Context, userID string) ([]AccessKey, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: access keys: %w", err)
 	}
-	defer rows.Close()
-	var out []AccessKey
-	for rows.Next() {
-		k, err := scanAccessKey(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *k)
-	}
-	return out, rows.Err()
+	return collect(rows, scanAccessKey)
 }
 
 // CreateAccessKey inserts a key.

@@ -71,19 +71,16 @@ func (r Reads) VirtualMFADevices(ctx context.Context) ([]MFADevice, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: virtual mfa devices: %w", err)
 	}
-	defer rows.Close()
-	var out []MFADevice
-	for rows.Next() {
+	return collect(rows, func(scan func(...any) error) (*MFADevice, error) {
 		var d MFADevice
 		var created string
 		var bound sql.NullString
-		if err := rows.Scan(&d.ID, &d.Serial, &d.Principal, &d.SeedEnc, &d.LastStep, &created, &bound); err != nil {
+		if err := scan(&d.ID, &d.Serial, &d.Principal, &d.SeedEnc, &d.LastStep, &created, &bound); err != nil {
 			return nil, fmt.Errorf("store: virtual mfa devices: %w", err)
 		}
 		d.CreatedAt, d.BoundAt = parseTime(created), nullTime(bound)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		return &d, nil
+	})
 }
 
 // CountUnboundMFADevices counts the devices created and not yet bound.

@@ -470,17 +470,14 @@ func (s *Store) Events(ctx context.Context, limit int) ([]StoredEvent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
 	}
-	defer rows.Close()
-	var out []StoredEvent
-	for rows.Next() {
+	return collect(rows, func(scan func(...any) error) (*StoredEvent, error) {
 		var e StoredEvent
-		if err := rows.Scan(&e.Seq, &e.Body, &e.PrevHash, &e.Hash); err != nil {
+		if err := scan(&e.Seq, &e.Body, &e.PrevHash, &e.Hash); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(e.Body), &e.Event); err != nil {
-			return nil, fmt.Errorf("store: decode event %d: %w", e.Seq, err)
+		if err := decodeStoredEvent(&e); err != nil {
+			return nil, err
 		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return &e, nil
+	})
 }

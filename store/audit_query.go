@@ -204,22 +204,29 @@ func (s *Store) EventPage(ctx context.Context, f EventFilter, limit int) (EventP
 	if err != nil {
 		return page, fmt.Errorf("store: events: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	events, err := collect(rows, func(scan func(...any) error) (*StoredEvent, error) {
 		var e StoredEvent
-		if err := rows.Scan(&e.Seq, &e.Body, &e.PrevHash, &e.Hash); err != nil {
-			return page, fmt.Errorf("store: events: %w", err)
+		if err := scan(&e.Seq, &e.Body, &e.PrevHash, &e.Hash); err != nil {
+			return nil, fmt.Errorf("store: events: %w", err)
 		}
-		if len(page.Events) == limit {
-			page.Next = page.Events[limit-1].Seq
-			break
-		}
-		if err := json.Unmarshal([]byte(e.Body), &e.Event); err != nil {
-			return page, fmt.Errorf("store: decode event %d: %w", e.Seq, err)
-		}
-		page.Events = append(page.Events, e)
+		return &e, nil
+	})
+	if err != nil {
+		return page, err
 	}
-	return page, rows.Err()
+	// The row after the page only tells that a next page starts there: it
+	// is not decoded.
+	if len(events) > limit {
+		page.Next = events[limit-1].Seq
+		events = events[:limit]
+	}
+	for i := range events {
+		if err := decodeStoredEvent(&events[i]); err != nil {
+			return page, err
+		}
+	}
+	page.Events = events
+	return page, nil
 }
 
 // RawEvent is an event as stored, for streaming: Body is only valid until
@@ -279,10 +286,18 @@ func (s *Store) EventByID(ctx context.Context, id string) (*StoredEvent, error) 
 	if err != nil {
 		return nil, fmt.Errorf("store: event %q: %w", id, err)
 	}
-	if err := json.Unmarshal([]byte(e.Body), &e.Event); err != nil {
-		return nil, fmt.Errorf("store: decode event %d: %w", e.Seq, err)
+	if err := decodeStoredEvent(&e); err != nil {
+		return nil, err
 	}
 	return &e, nil
+}
+
+// decodeStoredEvent decodes e's Body into its Event.
+func decodeStoredEvent(e *StoredEvent) error {
+	if err := json.Unmarshal([]byte(e.Body), &e.Event); err != nil {
+		return fmt.Errorf("store: decode event %d: %w", e.Seq, err)
+	}
+	return nil
 }
 
 // LastEventSeq is the seq of the newest event (0 when there is none).

@@ -234,15 +234,16 @@ func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
+	plan, err := collect(rows, func(scan func(...any) error) (*string, error) {
 		var id, parent, unused int
 		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
+		if err := scan(&id, &parent, &unused, &detail); err != nil {
+			return nil, err
 		}
-		plan = append(plan, detail)
+		return &detail, nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return strings.Join(plan, "; ")
 }

@@ -56,30 +56,7 @@ func (r Reads) Groups(ctx context.Context, f GroupFilter) ([]Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: groups: %w", err)
 	}
-	return collectGroups(rows)
-}
-
-func collectGroups(rows *sql.Rows, withJoined ...bool) ([]Group, error) {
-	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		var g *Group
-		var err error
-		if len(withJoined) > 0 {
-			var joined string
-			g, err = scanGroup(rows.Scan, &joined)
-			if g != nil {
-				g.JoinedAt = parseTime(joined)
-			}
-		} else {
-			g, err = scanGroup(rows.Scan)
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *g)
-	}
-	return out, rows.Err()
+	return collect(rows, func(scan func(...any) error) (*Group, error) { return scanGroup(scan) })
 }
 
 // CountGroups returns the number of groups.
@@ -96,7 +73,15 @@ func (r Reads) GroupsForUser(ctx context.Context, userID string) ([]Group, error
 	if err != nil {
 		return nil, fmt.Errorf("store: groups for user: %w", err)
 	}
-	return collectGroups(rows, true)
+	return collect(rows, func(scan func(...any) error) (*Group, error) {
+		var joined string
+		g, err := scanGroup(scan, &joined)
+		if err != nil {
+			return nil, err
+		}
+		g.JoinedAt = parseTime(joined)
+		return g, nil
+	})
 }
 
 // Member is a user in a group's member list.
@@ -114,17 +99,14 @@ func (r Reads) Members(ctx context.Context, groupID, after string, limit int) ([
 	if err != nil {
 		return nil, fmt.Errorf("store: members: %w", err)
 	}
-	defer rows.Close()
-	var out []Member
-	for rows.Next() {
+	return collect(rows, func(scan func(...any) error) (*Member, error) {
 		var joined string
-		u, err := scanUser(func(dest ...any) error { return rows.Scan(append(dest, &joined)...) })
+		u, err := scanUser(func(dest ...any) error { return scan(append(dest, &joined)...) })
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Member{User: *u, JoinedAt: parseTime(joined)})
-	}
-	return out, rows.Err()
+		return &Member{User: *u, JoinedAt: parseTime(joined)}, nil
+	})
 }
 
 // CountMembers returns the number of users in a group.

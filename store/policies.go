@@ -64,16 +64,7 @@ func (r Reads) CustomPolicies(ctx context.Context, query, after string, limit in
 	if err != nil {
 		return nil, fmt.Errorf("store: policies: %w", err)
 	}
-	defer rows.Close()
-	var out []CustomPolicy
-	for rows.Next() {
-		p, err := scanPolicy(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *p)
-	}
-	return out, rows.Err()
+	return collect(rows, scanPolicy)
 }
 
 // CountCustomPolicies returns the number of custom policies.
@@ -89,18 +80,15 @@ func (r Reads) PolicyVersions(ctx context.Context, policyID int64) ([]PolicyVers
 	if err != nil {
 		return nil, fmt.Errorf("store: policy versions: %w", err)
 	}
-	defer rows.Close()
-	var out []PolicyVersion
-	for rows.Next() {
+	return collect(rows, func(scan func(...any) error) (*PolicyVersion, error) {
 		var v PolicyVersion
 		var created string
-		if err := rows.Scan(&v.VersionID, &v.Seq, &v.Document, &created); err != nil {
+		if err := scan(&v.VersionID, &v.Seq, &v.Document, &created); err != nil {
 			return nil, err
 		}
 		v.CreatedAt = parseTime(created)
-		out = append(out, v)
-	}
-	return out, rows.Err()
+		return &v, nil
+	})
 }
 
 // CreateCustomPolicy inserts a policy with its first version v1 as default.
@@ -199,19 +187,16 @@ func collectAttachments(rows *sql.Rows, err error) ([]Attachment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: attachments: %w", err)
 	}
-	defer rows.Close()
-	var out []Attachment
-	for rows.Next() {
+	return collect(rows, func(scan func(...any) error) (*Attachment, error) {
 		var a Attachment
 		var uid, gid, rid sql.NullString
 		var at string
-		if err := rows.Scan(&a.PolicyType, &a.PolicyName, &uid, &gid, &rid, &at); err != nil {
+		if err := scan(&a.PolicyType, &a.PolicyName, &uid, &gid, &rid, &at); err != nil {
 			return nil, err
 		}
 		a.UserID, a.GroupID, a.RoleID, a.AttachedAt = uid.String, gid.String, rid.String, parseTime(at)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return &a, nil
+	})
 }
 
 const attachmentColumns = "policy_type, policy_name, user_id, group_id, role_id, attached_at"
@@ -237,21 +222,22 @@ func (r Reads) EffectiveAttachments(ctx context.Context, userID string) ([]Attac
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: effective attachments: %w", err)
 	}
-	defer rows.Close()
-	var out []Attachment
-	var via []string
-	for rows.Next() {
+	var via []string // beside each attachment collected, the group's name
+	out, err := collect(rows, func(scan func(...any) error) (*Attachment, error) {
 		var a Attachment
 		var uid, gid sql.NullString
 		var at, group string
-		if err := rows.Scan(&a.PolicyType, &a.PolicyName, &uid, &gid, &at, &group); err != nil {
-			return nil, nil, err
+		if err := scan(&a.PolicyType, &a.PolicyName, &uid, &gid, &at, &group); err != nil {
+			return nil, err
 		}
 		a.UserID, a.GroupID, a.AttachedAt = uid.String, gid.String, parseTime(at)
-		out = append(out, a)
 		via = append(via, group)
+		return &a, nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, via, rows.Err()
+	return out, via, nil
 }
 
 // PolicyAttachments returns everyone a policy is attached to.

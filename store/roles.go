@@ -56,16 +56,7 @@ func (r Reads) Roles(ctx context.Context, query, after string, limit int) ([]Rol
 	if err != nil {
 		return nil, fmt.Errorf("store: roles: %w", err)
 	}
-	defer rows.Close()
-	var out []Role
-	for rows.Next() {
-		role, err := scanRole(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *role)
-	}
-	return out, rows.Err()
+	return collect(rows, scanRole)
 }
 
 // CountRoles returns the number of roles.

@@ -30,24 +30,13 @@ func TestSchemasOfBothEnginesAgree(t *testing.T) {
 
 	rows, err := lite.read.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table'")
 	must(t, err)
-	var tables []string
-	for rows.Next() {
-		var name string
-		must(t, rows.Scan(&name))
-		tables = append(tables, name)
-	}
-	must(t, rows.Err())
-	rows.Close()
+	tables, err := collect(rows, scanString)
+	must(t, err)
 	for _, table := range tables {
 		cols, err := lite.read.QueryContext(ctx, fmt.Sprintf("SELECT name FROM pragma_table_info('%s')", table))
 		must(t, err)
-		for cols.Next() {
-			var c string
-			must(t, cols.Scan(&c))
-			liteCols[table] = append(liteCols[table], c)
-		}
-		must(t, cols.Err())
-		cols.Close()
+		liteCols[table], err = collect(cols, scanString)
+		must(t, err)
 	}
 
 	rows, err = pg.read.QueryContext(ctx, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()")

@@ -53,16 +53,7 @@ func (r Reads) ResourceServices(ctx context.Context, after string, limit int) ([
 	if err != nil {
 		return nil, fmt.Errorf("store: services: %w", err)
 	}
-	defer rows.Close()
-	var out []ResourceService
-	for rows.Next() {
-		sv, err := scanService(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *sv)
-	}
-	return out, rows.Err()
+	return collect(rows, scanService)
 }
 
 // ServiceCodeForHost returns the code of the service a host belongs to;

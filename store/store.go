@@ -111,6 +111,32 @@ func (r Reads) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 	return r.q.QueryContext(ctx, query, args...)
 }
 
+// collect reads every row of rows with scan, which reads one row through
+// the Scan it is given, and closes rows. No rows is a nil slice. A failed
+// scan ends it with nil and scan's error as it is (scan wraps its own);
+// rows.Err is returned unwrapped.
+func collect[T any](rows *sql.Rows, scan func(scan func(dest ...any) error) (*T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
+}
+
+// scanString reads a row of one text column.
+func scanString(scan func(dest ...any) error) (*string, error) {
+	var s string
+	if err := scan(&s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // stmt returns the prepared statement of query for where r reads, or nil.
 func (r Reads) stmt(ctx context.Context, query string) *sql.Stmt {
 	if r.store == nil {

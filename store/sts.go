@@ -56,16 +56,7 @@ func (r Reads) RoleSessions(ctx context.Context, roleID string, now time.Time) (
 	if err != nil {
 		return nil, fmt.Errorf("store: role sessions: %w", err)
 	}
-	defer rows.Close()
-	var out []RoleSession
-	for rows.Next() {
-		s, err := scanRoleSession(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *s)
-	}
-	return out, rows.Err()
+	return collect(rows, scanRoleSession)
 }
 
 // CreateRoleSession records a new role session; expired sessions are

@@ -38,16 +38,13 @@ func (s *Store) ServiceUsage(ctx context.Context, code string, from, to time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("store: service usage: %w", err)
 	}
-	defer rows.Close()
-	var out []UsageRow
-	for rows.Next() {
+	return collect(rows, func(scan func(...any) error) (*UsageRow, error) {
 		var r UsageRow
-		if err := rows.Scan(&r.Day, &r.Action, &r.OperatorType, &r.Operator, &r.Allowed, &r.Denied); err != nil {
+		if err := scan(&r.Day, &r.Action, &r.OperatorType, &r.Operator, &r.Allowed, &r.Denied); err != nil {
 			return nil, fmt.Errorf("store: service usage: %w", err)
 		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return &r, nil
+	})
 }
 
 // qServiceUsage reads one service's events from a seq on (through the

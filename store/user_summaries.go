@@ -138,21 +138,19 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: users: %w", err)
 	}
-	defer rows.Close()
-	var out []UserSummary
-	for rows.Next() {
+	out, err := collect(rows, func(scan func(...any) error) (*UserSummary, error) {
 		var s UserSummary
 		var lastUsed string
 		u, err := scanUser(func(dest ...any) error {
-			return rows.Scan(append(dest, &s.LoginStatus, &s.MFABound, &s.Keys, &s.ActiveKeys, &lastUsed)...)
+			return scan(append(dest, &s.LoginStatus, &s.MFABound, &s.Keys, &s.ActiveKeys, &lastUsed)...)
 		})
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		s.User, s.KeyLastUsed = *u, lastUsed
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
+		return &s, nil
+	})
+	if err != nil {
 		return nil, 0, err
 	}
 	if back {

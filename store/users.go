@@ -89,16 +89,7 @@ func (r Reads) Users(ctx context.Context, f UserFilter) ([]User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: users: %w", err)
 	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *u)
-	}
-	return out, rows.Err()
+	return collect(rows, scanUser)
 }
 
 // CountUsers returns the number of users.
@@ -245,16 +236,7 @@ func (r Reads) PasswordHistory(ctx context.Context, userID string, n int) ([]str
 	if err != nil {
 		return nil, fmt.Errorf("store: password history: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return collect(rows, scanString)
 }
 
 // AddPasswordHistory remembers a password hash, keeping the newest keep.
