@@ -19,6 +19,8 @@ func TestSwitchRoleInTheConsole(t *testing.T) {
 	owner.get("/roles/auditor")
 	expectRedirect(t, owner.post("/roles/auditor/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunRAMReadOnlyAccess"}}),
 		"/roles/auditor", "attach read-only")
+	owner.get("/users/new")
+	owner.post("/users", url.Values{"name": {"bob"}})
 	owner.get("/roles/new")
 	expectRedirect(t, owner.post("/roles", url.Values{"name": {"bobs-role"}, "preset": {"users"}, "preset_users": {"bob"},
 		"max_session_duration": {"3600"}}), "/roles/bobs-role", "create bobs-role")
