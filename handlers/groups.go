@@ -177,7 +177,7 @@ func (h *Handlers) GroupMemberAdd(c echo.Context) error {
 	var added []string
 	for _, user := range users {
 		err := h.RAM.AddUserToGroup(ctx(c), ActorOf(c), name, user)
-		if ram.ErrorKind(err) == ram.ENOTFOUND && len(users) == 1 {
+		if ram.ErrorKind(err) == ram.ENOTFOUND && len(users) == 1 && len(user) <= maxNameLength {
 			if _, gerr := h.RAM.GetGroup(ctx(c), ActorOf(c), name); gerr == nil {
 				// A mistyped name: the picker keeps it and suggests the nearest.
 				return redirect(c, groupHref(name)+"/members/add?missing="+url.QueryEscape(user)+"&q="+url.QueryEscape(user))

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,6 +21,10 @@ const (
 	maxGrantPolicies  = 5
 	maxGrantPrincipal = listPageSize
 	pickerRows        = 30
+	// offerRows is how many names a form offers in a list without a search
+	// (the trust form's users, the simulator's): a team's worth, and a
+	// page that stays small; more are typed.
+	offerRows = 200
 )
 
 // formList returns the distinct, trimmed, non-empty values of a field, from
@@ -43,6 +48,13 @@ func FormUsers(c echo.Context) []string { return formList(c, "user") }
 
 // FormGroups is every "group" of the form.
 func FormGroups(c echo.Context) []string { return formList(c, "group") }
+
+// FormRoles is every "role" of the form.
+func FormRoles(c echo.Context) []string { return formList(c, "role") }
+
+// grantKinds are the principal kinds of the "Add permissions" panel, in the
+// order of its tabs; each kind's form field is its own name.
+var grantKinds = []string{"user", "group", "role"}
 
 // FormPolicies is every "policy" of the form ("System:Name" or
 // "Custom:Name"), with the single policy_type + policy_name of the older
@@ -132,6 +144,29 @@ func (h *Handlers) userNames(c echo.Context) []string {
 	}
 }
 
+// roleNames lists the roles whose names start with query (at most limit;
+// 0 = all).
+func (h *Handlers) roleNames(c echo.Context, query string, limit int) []string {
+	var out []string
+	marker := ""
+	for {
+		page, err := h.RAM.ListRoles(ctx(c), ActorOf(c), query, marker, 1000)
+		if err != nil {
+			return out
+		}
+		for _, r := range page.Roles {
+			out = append(out, r.RoleName)
+			if limit > 0 && len(out) >= limit {
+				return out
+			}
+		}
+		if !page.IsTruncated {
+			return out
+		}
+		marker = page.Marker
+	}
+}
+
 func (h *Handlers) groupNames(c echo.Context, query string, limit int) []string {
 	var out []string
 	marker := ""
@@ -160,20 +195,161 @@ func policyMatches(p ram.Policy, q string) bool {
 }
 
 // GrantForm handles GET /permissions/new: the "Add permissions" panel.
-// Principals (users or groups) and up to five policies are ticked; the
-// searches are GET filters of the same form, so ticks survive them.
+// Principals (users, groups or roles) and up to five policies are ticked;
+// the searches are GET filters of the same form, so ticks survive them.
 func (h *Handlers) GrantForm(c echo.Context) error {
-	return h.renderGrant(c, http.StatusOK, nil)
+	return h.renderGrant(c, http.StatusOK, nil, nil)
 }
 
 func grantKind(c echo.Context) string {
-	if c.QueryParam("kind") == "group" || c.FormValue("kind") == "group" {
-		return "group"
+	switch k := c.FormValue("kind"); k {
+	case "group", "role":
+		return k
 	}
 	return "user"
 }
 
-func (h *Handlers) renderGrant(c echo.Context, status int, errs map[string]string) error {
+// listActions are what listing each principal kind needs.
+var listActions = map[string]struct {
+	action string
+	ref    func() ram.Ref
+}{
+	"user":  {"ram:ListUsers", ram.AllUsersRef},
+	"group": {"ram:ListGroups", ram.AllGroupsRef},
+	"role":  {"ram:ListRoles", ram.AllRolesRef},
+}
+
+// mayList reports, without recording anything, whether the viewer may list
+// principals of kind.
+func (h *Handlers) mayList(c echo.Context, kind string) bool {
+	la := listActions[kind]
+	return h.can(c, la.action, la.ref())
+}
+
+// principalNames lists the names of kind starting with query (users: or
+// display names), at most limit.
+func (h *Handlers) principalNames(c echo.Context, kind, query string, limit int) []string {
+	switch kind {
+	case "group":
+		return h.groupNames(c, query, limit)
+	case "role":
+		return h.roleNames(c, query, limit)
+	}
+	var out []string
+	if page, err := h.RAM.ListUsers(ctx(c), ActorOf(c), ram.ListUsersInput{Query: query, MaxItems: limit}); err == nil {
+		for _, u := range page.Users {
+			out = append(out, u.UserName)
+		}
+	}
+	return out
+}
+
+// maxNameLength is longer than any user, group or role name: a longer
+// value names nothing and is not looked up.
+const maxNameLength = 128
+
+// resolveNames looks each name up among the principals of kind: known are
+// the stored spellings of those found, unknown the names that name nothing.
+// A viewer who may not list them gets ok false and nothing looked up (the
+// domain answers for each name).
+func (h *Handlers) resolveNames(c echo.Context, kind string, names []string) (known, unknown []string, ok bool) {
+	if !h.mayList(c, kind) {
+		return nil, nil, false
+	}
+	for _, n := range names {
+		found := ""
+		if utf8.RuneCountInString(n) <= maxNameLength {
+			for _, m := range h.principalNames(c, kind, n, 1000) {
+				if strings.EqualFold(m, n) {
+					found = m
+					break
+				}
+			}
+		}
+		if found == "" {
+			unknown = append(unknown, n)
+		} else {
+			known = append(known, found)
+		}
+	}
+	return known, unknown, true
+}
+
+// unknownPolicies are the "Type:Name" policies the form names that do not
+// exist, as far as the viewer may list policies.
+func (h *Handlers) unknownPolicies(c echo.Context, policies [][2]string) ([]string, error) {
+	if !h.can(c, "ram:ListPolicies", ram.AllPoliciesRef()) {
+		return nil, nil
+	}
+	all, err := h.allPolicies(c, "")
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, p := range all {
+		known[p.PolicyType+":"+strings.ToLower(p.PolicyName)] = true
+	}
+	var unknown []string
+	for _, p := range policies {
+		if !known[p[0]+":"+strings.ToLower(p[1])] {
+			unknown = append(unknown, p[1])
+		}
+	}
+	return unknown, nil
+}
+
+// quoted names names for a message: at most three, each cut short.
+func quoted(names []string) string {
+	var out []string
+	for i, n := range names {
+		if i == 3 {
+			out = append(out, "and "+strconv.Itoa(len(names)-3)+" more")
+			break
+		}
+		if r := []rune(n); len(r) > 64 {
+			n = string(r[:64]) + "…"
+		}
+		out = append(out, "“"+n+"”")
+	}
+	return strings.Join(out, ", ")
+}
+
+// checkGrant checks a grant's principals and policies before anything is
+// attached: how many, and that each names something. drop are the
+// principals not to tick again (lower case).
+func (h *Handlers) checkGrant(c echo.Context, kind string, principals []string, policies [][2]string) (errs map[string]string, drop map[string]bool, err error) {
+	errs, drop = map[string]string{}, map[string]bool{}
+	switch {
+	case len(principals) == 0:
+		errs["principal"] = "Tick at least one " + kind + "."
+	case len(principals) > maxGrantPrincipal:
+		errs["principal"] = "At most " + strconv.Itoa(maxGrantPrincipal) + " at a time."
+	default:
+		if _, unknown, _ := h.resolveNames(c, kind, principals); len(unknown) > 0 {
+			errs["principal"] = "No " + kind + " is named " + quoted(unknown) + "."
+			for _, n := range unknown {
+				drop[strings.ToLower(n)] = true
+			}
+		}
+	}
+	switch {
+	case len(policies) == 0:
+		errs["policy"] = "Tick at least one policy."
+	case len(policies) > maxGrantPolicies:
+		errs["policy"] = "At most 5 policies at a time; untick " + strconv.Itoa(len(policies)-maxGrantPolicies) + "."
+	default:
+		unknown, err := h.unknownPolicies(c, policies)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(unknown) > 0 {
+			errs["policy"] = "No policy is named " + quoted(unknown) + "."
+		}
+	}
+	return errs, drop, nil
+}
+
+func (h *Handlers) renderGrant(c echo.Context, status int, errs map[string]string, drop map[string]bool) error {
 	kind := grantKind(c)
 	q, typ, pq := strings.TrimSpace(c.QueryParam("q")), c.QueryParam("type"), strings.TrimSpace(c.QueryParam("pq"))
 	if typ != ram.PolicyTypeSystem && typ != ram.PolicyTypeCustom {
@@ -185,33 +361,29 @@ func (h *Handlers) renderGrant(c echo.Context, status int, errs map[string]strin
 		m.Errors = map[string]string{}
 	}
 	if missing := c.QueryParam("missing"); missing != "" {
-		m.Errors["policy"] = "No policy is named “" + missing + "”."
+		m.Errors["policy"] = "No policy is named " + quoted([]string{missing}) + "."
 	}
 	selected := map[string]bool{}
-	principals := FormUsers(c)
-	if kind == "group" {
-		principals = FormGroups(c)
-	}
-	for _, n := range principals {
+	for _, n := range formList(c, kind) {
+		if drop[strings.ToLower(n)] {
+			continue
+		}
 		selected[strings.ToLower(n)] = true
 		m.Principals = append(m.Principals, views.Pick{Value: n, Label: n, Checked: true})
 	}
 	if pq != "" {
-		var found []string
-		if kind == "group" {
-			found = h.groupNames(c, pq, pickerRows)
-		} else if page, err := h.RAM.ListUsers(ctx(c), ActorOf(c), ram.ListUsersInput{Query: pq, MaxItems: pickerRows}); err == nil {
-			for _, u := range page.Users {
-				found = append(found, u.UserName)
+		if !h.mayList(c, kind) {
+			m.PrincipalNote = "You need " + listActions[kind].action + " to find " + kind + "s."
+		} else {
+			found := h.principalNames(c, kind, pq, pickerRows)
+			for _, n := range found {
+				if !selected[strings.ToLower(n)] {
+					m.Principals = append(m.Principals, views.Pick{Value: n, Label: n})
+				}
 			}
-		}
-		for _, n := range found {
-			if !selected[strings.ToLower(n)] {
-				m.Principals = append(m.Principals, views.Pick{Value: n, Label: n})
+			if len(found) == 0 {
+				m.PrincipalNote = "No " + kind + " name starts with “" + pq + "”."
 			}
-		}
-		if len(found) == 0 {
-			m.PrincipalNote = "No " + kind + " name starts with “" + pq + "”."
 		}
 	}
 	all, err := h.allPolicies(c, "")
@@ -223,7 +395,7 @@ func (h *Handlers) renderGrant(c echo.Context, status int, errs map[string]strin
 		chosen[p[0]+":"+p[1]] = true
 	}
 	shown := 0
-	var names []string
+	var names, kept []string // kept: the ticked policies that exist, for the links that keep them
 	for _, p := range all {
 		names = append(names, p.PolicyName)
 		v := p.PolicyType + ":" + p.PolicyName
@@ -231,6 +403,7 @@ func (h *Handlers) renderGrant(c echo.Context, status int, errs map[string]strin
 		switch {
 		case chosen[v]:
 			m.Chosen = append(m.Chosen, pick)
+			kept = append(kept, v)
 		case (typ == "" || p.PolicyType == typ) && policyMatches(p, q) && shown < pickerRows:
 			m.Policies = append(m.Policies, pick)
 			shown++
@@ -240,51 +413,57 @@ func (h *Handlers) renderGrant(c echo.Context, status int, errs map[string]strin
 		m.PolicyNote = "No policy's name or description contains “" + q + "”."
 		if s := closest(q, names); s != "" {
 			m.Suggest = s
-			m.SuggestHref = grantHref(c, kind, s)
+			m.SuggestHref = grantHref(kind, principalValues(m.Principals), kept, s)
 		}
 	}
 	m.More = shown == pickerRows
+	for _, k := range grantKinds {
+		m.Tabs = append(m.Tabs, views.GrantTab{Kind: k, Title: views.KindTitle(k), Href: grantHref(k, nil, kept, ""), Current: k == kind})
+	}
 	return Render(c, status, views.GrantPage(m))
 }
 
-// grantHref is the panel with the same ticks and another policy search.
-func grantHref(c echo.Context, kind, q string) string {
-	v := url.Values{"kind": {kind}, "q": {q}}
-	for _, n := range formList(c, kind) {
+// grantHref is the panel for kind with principals and policies ticked and
+// a policy search q.
+func grantHref(kind string, principals, policies []string, q string) string {
+	v := url.Values{"kind": {kind}}
+	if q != "" {
+		v.Set("q", q)
+	}
+	for _, n := range principals {
 		v.Add(kind, n)
 	}
-	for _, p := range formList(c, "policy") {
+	for _, p := range policies {
 		v.Add("policy", p)
 	}
 	return "/permissions/new?" + v.Encode()
+}
+
+// principalValues are the ticked principals of the panel.
+func principalValues(picks []views.Pick) []string {
+	var out []string
+	for _, p := range picks {
+		if p.Checked {
+			out = append(out, p.Value)
+		}
+	}
+	return out
 }
 
 // GrantReview handles GET /permissions/review: the principals × policies
 // that will be attached, with the one form that attaches them.
 func (h *Handlers) GrantReview(c echo.Context) error {
 	kind := grantKind(c)
-	principals, policies := FormUsers(c), FormPolicies(c)
-	if kind == "group" {
-		principals = FormGroups(c)
-	}
-	errs := map[string]string{}
-	switch {
-	case len(principals) == 0:
-		errs["principal"] = "Tick at least one " + kind + "."
-	case len(principals) > maxGrantPrincipal:
-		errs["principal"] = "At most " + strconv.Itoa(maxGrantPrincipal) + " at a time."
-	}
-	switch {
-	case len(policies) == 0:
-		errs["policy"] = "Tick at least one policy."
-	case len(policies) > maxGrantPolicies:
-		errs["policy"] = "At most 5 policies at a time; untick " + strconv.Itoa(len(policies)-maxGrantPolicies) + "."
+	principals, policies := formList(c, kind), FormPolicies(c)
+	errs, drop, err := h.checkGrant(c, kind, principals, policies)
+	if err != nil {
+		return err
 	}
 	if len(errs) > 0 {
-		return h.renderGrant(c, http.StatusUnprocessableEntity, errs)
+		return h.renderGrant(c, http.StatusUnprocessableEntity, errs, drop)
 	}
 	m := views.GrantReview{Layout: h.layout(c, "Review permissions"), Kind: kind, Principals: principals,
-		Action: "/permissions/" + kind + "s", Back: grantHref(c, kind, "")}
+		Action: "/permissions/" + kind + "s", Back: grantHref(kind, principals, formList(c, "policy"), "")}
 	for _, p := range policies {
 		m.Policies = append(m.Policies, p[0]+":"+p[1])
 	}
@@ -292,19 +471,22 @@ func (h *Handlers) GrantReview(c echo.Context) error {
 	return Render(c, http.StatusOK, views.GrantReviewPage(m))
 }
 
-// Grant handles POST /permissions/users and /permissions/groups: attaches
-// every ticked policy to every ticked principal. Each attachment is the
-// domain's (authorised on its stored principal and policy); one already in
-// place is counted, not an error.
+// Grant handles POST /permissions/users, /permissions/groups and
+// /permissions/roles: attaches every ticked policy to every ticked
+// principal. The principals and policies are checked first (a name that
+// names nothing re-renders the panel and attaches nothing); each attachment
+// is then the domain's, authorised on its stored principal and policy, and
+// one already in place is counted, not an error.
 func (h *Handlers) Grant(kind string) echo.HandlerFunc {
 	pk := principalKinds[kind]
 	return func(c echo.Context) error {
-		principals, policies := FormUsers(c), FormPolicies(c)
-		if kind == "group" {
-			principals = FormGroups(c)
+		principals, policies := formList(c, kind), FormPolicies(c)
+		errs, drop, err := h.checkGrant(c, kind, principals, policies)
+		if err != nil {
+			return err
 		}
-		if len(principals) == 0 || len(principals) > maxGrantPrincipal || len(policies) == 0 || len(policies) > maxGrantPolicies {
-			return echo.NewHTTPError(http.StatusBadRequest, "Choose 1 to 50 principals and 1 to 5 policies.")
+		if len(errs) > 0 {
+			return h.renderGrant(c, http.StatusUnprocessableEntity, errs, drop)
 		}
 		done, already := 0, 0
 		var failed []string
@@ -328,10 +510,7 @@ func (h *Handlers) Grant(kind string) echo.HandlerFunc {
 		if already > 0 {
 			msg += ", " + strconv.Itoa(already) + " already in place"
 		}
-		back := "/users"
-		if kind == "group" {
-			back = "/groups"
-		}
+		back := "/" + kind + "s"
 		if len(principals) == 1 {
 			back = pk.href(principals[0])
 		}
@@ -490,6 +669,12 @@ func (h *Handlers) GroupMembersPick(c echo.Context) error {
 		m.Users = append(m.Users, views.Pick{Value: u.UserName, Label: label})
 	}
 	m.More = page.IsTruncated
+	if len(m.Users) == 0 && q != "" && m.Suggest == "" {
+		// A search that finds no one: the nearest name, as for a mistyped member.
+		if s := closest(q, h.userNames(c)); s != "" {
+			m.Suggest, m.SuggestHref = s, groupHref(g.GroupName)+"/members/add?q="+url.QueryEscape(s)
+		}
+	}
 	return Render(c, http.StatusOK, views.MembersPickPage(m))
 }
 

@@ -299,7 +299,7 @@ func numberedExcerpt(doc string, problems []string) []views.NumberedLine {
 	return out
 }
 
-// principalPolicies fills the policies section of a user's or group's page.
+// principalPolicies fills the policies section of a user's, group's or role's page.
 func (h *Handlers) principalPolicies(c echo.Context, kind, name string) (views.PrincipalPolicies, error) {
 	a := ActorOf(c)
 	pk := principalKinds[kind]
@@ -314,9 +314,7 @@ func (h *Handlers) principalPolicies(c echo.Context, kind, name string) (views.P
 	if !m.CanDetach {
 		m.DetachNeeds = detachAction
 	}
-	if kind != "role" {
-		m.PickerHref = "/permissions/new?" + url.Values{"kind": {kind}, kind: {name}}.Encode()
-	}
+	m.PickerHref = "/permissions/new?" + url.Values{"kind": {kind}, kind: {name}}.Encode()
 	list, action, ref := pk.list(h.RAM), pk.listAction, pk.ref(name)
 	if !h.RAM.Allowed(ctx(c), a, action, ref) {
 		m.Denied = action // the page says what the viewer would need; looking is not audited
@@ -416,7 +414,7 @@ func (h *Handlers) PolicyAttach(kind string) echo.HandlerFunc {
 		var attached []string
 		for _, p := range policies {
 			err := pk.attach(h.RAM)(ctx(c), ActorOf(c), p[0], p[1], name)
-			if e, ok := ram.AsError(err); ok && e.Code == "EntityNotExist.Policy" && len(policies) == 1 && kind != "role" && p[1] != "" {
+			if e, ok := ram.AsError(err); ok && e.Code == "EntityNotExist.Policy" && len(policies) == 1 && p[1] != "" && len(p[1]) <= maxNameLength {
 				// A mistyped name: the panel keeps it as its search and suggests the nearest.
 				return redirect(c, "/permissions/new?"+url.Values{"kind": {kind}, kind: {name}, "q": {p[1]}, "missing": {p[1]}}.Encode())
 			}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,11 +57,76 @@ func (h *Handlers) RolesList(c echo.Context) error {
 // RoleNew handles GET /roles/new.
 func (h *Handlers) RoleNew(c echo.Context) error {
 	f := views.Form{Values: map[string]string{"preset": "account", "max_session_duration": "3600"}}
-	return h.renderRoleNew(c, http.StatusOK, f)
+	return h.renderRoleNew(c, http.StatusOK, f, nil)
 }
 
-func (h *Handlers) renderRoleNew(c echo.Context, status int, f views.Form) error {
-	return Render(c, status, views.RoleNewPage(views.RoleForm{Layout: h.layout(c, "New role"), AccountID: h.RAM.AccountID(ctx(c)), Form: f}))
+func (h *Handlers) renderRoleNew(c echo.Context, status int, f views.Form, users []string) error {
+	m := views.RoleForm{Layout: h.layout(c, "New role"), AccountID: h.RAM.AccountID(ctx(c)), Form: f}
+	m.Trust = h.trustUserPicker(c, &m.Form, users)
+	return Render(c, status, views.RoleNewPage(m))
+}
+
+// maxPresetUsers is how many users the preset names at most (a trust
+// policy holds about as many ARNs).
+const maxPresetUsers = 100
+
+// presetUsers is every user the "these RAM users" preset names: its ticked
+// boxes and the names typed beside them (separated by commas or spaces),
+// each once.
+func presetUsers(c echo.Context) []string {
+	vals, _ := c.FormParams()
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range vals["preset_users"] {
+		for _, n := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+			if !seen[strings.ToLower(n)] {
+				seen[strings.ToLower(n)] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// trustUserPicker lists the account's users to tick for the "these RAM
+// users" preset, the picked ones ticked; picked names it does not list are
+// put in f's typed field (a name too long to be one is left out).
+func (h *Handlers) trustUserPicker(c echo.Context, f *views.Form, picked []string) views.TrustUsers {
+	var t views.TrustUsers
+	ticked := map[string]bool{}
+	for _, n := range picked {
+		ticked[strings.ToLower(n)] = true
+	}
+	listed := map[string]bool{}
+	var page *ram.UserPage
+	if h.mayList(c, "user") {
+		page, _ = h.RAM.ListUsers(ctx(c), ActorOf(c), ram.ListUsersInput{MaxItems: offerRows})
+	}
+	if page == nil {
+		t.Needs, t.Typed = "ram:ListUsers", true
+	} else {
+		for _, u := range page.Users {
+			label := u.UserName
+			if u.DisplayName != "" && u.DisplayName != u.UserName {
+				label += " (" + u.DisplayName + ")"
+			}
+			t.Users = append(t.Users, views.Pick{Value: u.UserName, Label: label, Checked: ticked[strings.ToLower(u.UserName)]})
+			listed[strings.ToLower(u.UserName)] = true
+		}
+		t.More = page.IsTruncated
+	}
+	var rest []string
+	for _, n := range picked {
+		if !listed[strings.ToLower(n)] && utf8.RuneCountInString(n) <= maxNameLength {
+			rest = append(rest, n)
+		}
+	}
+	t.Typed = t.Typed || t.More || len(rest) > 0
+	if f.Values == nil {
+		f.Values = map[string]string{}
+	}
+	f.Values["preset_users"] = strings.Join(rest, ", ")
+	return t
 }
 
 // trustStatement is one statement of a trust policy a preset writes.
@@ -71,14 +138,14 @@ type trustStatement struct {
 
 // presetTrustPolicy writes the trust policy of a preset: the account's RAM
 // users (each as its own policies allow), named RAM users, or a service.
-func presetTrustPolicy(acct, preset, users, service string) (string, string) {
+func presetTrustPolicy(acct, preset string, users []string, service string) (string, string) {
 	var principal map[string][]string
 	switch preset {
 	case "account":
 		principal = map[string][]string{"RAM": {ram.RootARN(acct)}}
 	case "users":
 		var arns []string
-		for _, n := range strings.FieldsFunc(users, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
+		for _, n := range users {
 			arns = append(arns, ram.UserARN(acct, n))
 		}
 		if len(arns) == 0 {
@@ -102,24 +169,73 @@ func presetTrustPolicy(acct, preset, users, service string) (string, string) {
 	return string(b), ""
 }
 
+// presetTrust is the trust policy a form's preset writes, with the
+// messages of what is wrong; users are the users it names (the stored
+// spelling of each that exists).
+func (h *Handlers) presetTrust(c echo.Context, vals map[string]string) (doc string, users []string, errs map[string]string) {
+	errs = map[string]string{}
+	users = presetUsers(c)
+	if vals["preset"] == "users" && len(users) > 0 {
+		if len(users) > maxPresetUsers {
+			errs["preset_users"] = "At most " + strconv.Itoa(maxPresetUsers) + " users here; for more, write the trust policy yourself."
+			return "", users, errs
+		}
+		known, unknown, ok := h.resolveNames(c, "user", users)
+		if ok && len(unknown) > 0 {
+			errs["preset_users"] = "No user is named " + quoted(unknown) + "."
+			return "", users, errs
+		}
+		if ok {
+			users = known
+		}
+	}
+	doc, msg := presetTrustPolicy(h.RAM.AccountID(ctx(c)), vals["preset"], users, vals["preset_service"])
+	if msg != "" {
+		errs["preset"] = msg
+	}
+	return doc, users, errs
+}
+
+// strayTicks is the message for users ticked (or unticked) while another
+// answer than "these RAM users" is chosen: rather than a trust policy the
+// person may not have meant, the form asks. from are the users the form
+// started with.
+func strayTicks(preset string, users, from []string) string {
+	if preset == "users" {
+		return ""
+	}
+	was := map[string]bool{}
+	for _, n := range from {
+		was[strings.ToLower(n)] = true
+	}
+	same := len(users) == len(was)
+	for _, n := range users {
+		same = same && was[strings.ToLower(n)]
+	}
+	if same {
+		return ""
+	}
+	return "The ticked users count only with “Only these RAM users”: choose it, or leave the users as they were."
+}
+
 // RoleCreate handles POST /roles.
 func (h *Handlers) RoleCreate(c echo.Context) error {
-	vals := form(c, "name", "description", "max_session_duration", "preset", "preset_users", "preset_service", "trust_policy")
+	vals := form(c, "name", "description", "max_session_duration", "preset", "preset_service", "trust_policy")
 	errs := map[string]string{}
 	trust := vals["trust_policy"]
+	users := presetUsers(c)
 	if vals["preset"] != "custom" {
-		doc, msg := presetTrustPolicy(h.RAM.AccountID(ctx(c)), vals["preset"], vals["preset_users"], vals["preset_service"])
-		if msg != "" {
-			errs["preset"] = msg
-		}
-		trust = doc
+		trust, users, errs = h.presetTrust(c, vals)
+	}
+	if msg := strayTicks(vals["preset"], users, nil); msg != "" {
+		errs["preset_users"] = msg
 	}
 	dur, err := strconv.Atoi(strings.TrimSpace(vals["max_session_duration"]))
 	if err != nil {
 		errs["max_session_duration"] = "Enter a whole number of seconds from 3600 to 43200."
 	}
 	if len(errs) > 0 {
-		return h.renderRoleNew(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: errs})
+		return h.renderRoleNew(c, http.StatusUnprocessableEntity, views.Form{Values: vals, Errors: errs}, users)
 	}
 	r, err := h.RAM.CreateRole(ctx(c), ActorOf(c), ram.RoleInput{RoleName: strings.TrimSpace(vals["name"]), Description: vals["description"],
 		AssumeRolePolicy: trust, MaxSessionDuration: dur})
@@ -127,7 +243,7 @@ func (h *Handlers) RoleCreate(c echo.Context) error {
 		if vals["preset"] != "custom" && fields["trust_policy"] != "" {
 			fields["preset"] = fields["trust_policy"]
 		}
-		return h.renderRoleNew(c, formStatus(err), views.Form{Values: vals, Errors: fields})
+		return h.renderRoleNew(c, formStatus(err), views.Form{Values: vals, Errors: fields}, users)
 	}
 	if err != nil {
 		return err
@@ -176,44 +292,111 @@ func (h *Handlers) RoleShow(c echo.Context) error {
 	return Render(c, http.StatusOK, views.RolePage(m))
 }
 
-// RoleEditForm handles GET /roles/:name/edit.
+// RoleEditForm handles GET /roles/:name/edit. The trust policy is kept
+// as it is unless a preset is chosen; the "these RAM users" preset starts
+// from the users it names now.
 func (h *Handlers) RoleEditForm(c echo.Context) error {
 	r, err := h.RAM.GetRole(ctx(c), ActorOf(c), c.Param("name"))
 	if err != nil {
 		return err
 	}
 	f := views.Form{Values: map[string]string{"description": r.Description, "max_session_duration": strconv.Itoa(r.MaxSessionDuration),
-		"trust_policy": indentJSON(r.AssumeRolePolicy)}}
-	return Render(c, http.StatusOK, views.RoleEditPage(views.RoleEdit{Layout: h.layout(c, "Edit "+r.RoleName), Name: r.RoleName, Form: f}))
+		"trust_policy": indentJSON(r.AssumeRolePolicy), "preset": "custom"}}
+	return h.renderRoleEdit(c, http.StatusOK, r.RoleName, f, trustedUsers(h.RAM.AccountID(ctx(c)), r.AssumeRolePolicy))
 }
 
-// RoleUpdate handles POST /roles/:name/edit.
+func (h *Handlers) renderRoleEdit(c echo.Context, status int, name string, f views.Form, users []string) error {
+	m := views.RoleEdit{Layout: h.layout(c, "Edit "+name), Name: name, Form: f}
+	m.Trust = h.trustUserPicker(c, &m.Form, users)
+	return Render(c, status, views.RoleEditPage(m))
+}
+
+// trustedUsers are the RAM users of the account a trust policy names.
+func trustedUsers(acct, doc string) []string {
+	var d struct {
+		Statement []struct {
+			Principal struct {
+				RAM json.RawMessage
+			}
+		}
+	}
+	if json.Unmarshal([]byte(doc), &d) != nil {
+		return nil
+	}
+	prefix := "acs:ram::" + acct + ":user/"
+	var out []string
+	for _, st := range d.Statement {
+		var arns []string
+		if json.Unmarshal(st.Principal.RAM, &arns) != nil {
+			var one string
+			if json.Unmarshal(st.Principal.RAM, &one) != nil {
+				continue
+			}
+			arns = []string{one}
+		}
+		for _, arn := range arns {
+			if n, ok := strings.CutPrefix(arn, prefix); ok && n != "" && n != "*" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// RoleUpdate handles POST /roles/:name/edit: the trust policy as written,
+// or the one a chosen preset writes.
 func (h *Handlers) RoleUpdate(c echo.Context) error {
 	name := c.Param("name")
-	vals := form(c, "description", "max_session_duration", "trust_policy")
-	fail := func(status int, errs map[string]string) error {
-		return Render(c, status, views.RoleEditPage(views.RoleEdit{Layout: h.layout(c, "Edit "+name), Name: name, Form: views.Form{Values: vals, Errors: errs}}))
+	vals := form(c, "description", "max_session_duration", "trust_policy", "preset", "preset_service")
+	if vals["preset"] == "" {
+		vals["preset"] = "custom"
 	}
-	dur, err := strconv.Atoi(strings.TrimSpace(vals["max_session_duration"]))
-	if err != nil {
-		return fail(http.StatusUnprocessableEntity, map[string]string{"max_session_duration": "Enter a whole number of seconds from 3600 to 43200."})
-	}
-	up := ram.RoleUpdate{NewDescription: ptr(vals["description"]), NewMaxSessionDuration: &dur}
 	cur, err := h.RAM.GetRole(ctx(c), ActorOf(c), name)
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(vals["trust_policy"]) != strings.TrimSpace(indentJSON(cur.AssumeRolePolicy)) {
-		up.NewAssumeRolePolicy = ptr(vals["trust_policy"])
+	errs := map[string]string{}
+	trust := vals["trust_policy"]
+	users := presetUsers(c)
+	if vals["preset"] != "custom" {
+		trust, users, errs = h.presetTrust(c, vals)
+	}
+	if msg := strayTicks(vals["preset"], users, trustedUsers(h.RAM.AccountID(ctx(c)), cur.AssumeRolePolicy)); msg != "" {
+		errs["preset_users"] = msg
+	}
+	dur, err := strconv.Atoi(strings.TrimSpace(vals["max_session_duration"]))
+	if err != nil {
+		errs["max_session_duration"] = "Enter a whole number of seconds from 3600 to 43200."
+	}
+	if len(errs) > 0 {
+		return h.renderRoleEdit(c, http.StatusUnprocessableEntity, name, views.Form{Values: vals, Errors: errs}, users)
+	}
+	up := ram.RoleUpdate{NewDescription: ptr(vals["description"]), NewMaxSessionDuration: &dur}
+	if !sameJSON(trust, cur.AssumeRolePolicy) {
+		up.NewAssumeRolePolicy = ptr(trust)
 	}
 	r, err := h.RAM.UpdateRole(ctx(c), ActorOf(c), name, up)
 	if fields, ok := fieldErrors(err); ok {
-		return fail(formStatus(err), fields)
+		if vals["preset"] != "custom" && fields["trust_policy"] != "" {
+			fields["preset"] = fields["trust_policy"]
+		}
+		return h.renderRoleEdit(c, formStatus(err), name, views.Form{Values: vals, Errors: fields}, users)
 	}
 	if err != nil {
 		return err
 	}
 	return flashDone(c, roleHref(r.RoleName), "Role "+r.RoleName+" updated.")
+}
+
+// sameJSON reports whether two documents say the same (as text when
+// either does not parse): re-saving a trust policy unchanged must not end
+// the role's sessions.
+func sameJSON(a, b string) bool {
+	var va, vb any
+	if json.Unmarshal([]byte(a), &va) != nil || json.Unmarshal([]byte(b), &vb) != nil {
+		return strings.TrimSpace(a) == strings.TrimSpace(b)
+	}
+	return reflect.DeepEqual(va, vb)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -265,13 +448,28 @@ func (h *Handlers) RoleSessionsRevoke(c echo.Context) error {
 	return flashDone(c, roleHref(name), "Ended "+strconv.Itoa(n)+" "+map[bool]string{true: "session", false: "sessions"}[n == 1]+" of "+name+".")
 }
 
-// SwitchRoleForm handles GET /switch-role: a RAM user names the role to act
-// as (?role=<name> goes straight to its confirmation).
+// SwitchRoleForm handles GET /switch-role: a RAM user picks the role to
+// act as among those it may switch to (?role=<name> goes straight to its
+// confirmation).
 func (h *Handlers) SwitchRoleForm(c echo.Context) error {
 	if name := strings.TrimSpace(c.QueryParam("role")); name != "" {
 		return c.Redirect(http.StatusSeeOther, roleHref(name)+"/switch")
 	}
-	return Render(c, http.StatusOK, views.SwitchRolePage(views.SwitchRoleForm{Layout: h.layout(c, "Switch role")}))
+	a := ActorOf(c)
+	m := views.SwitchRoleForm{Layout: h.layout(c, "Switch role")}
+	switch {
+	case a.Principal.IsOwner():
+		m.Refusal = "The account owner does not switch roles: sign in as a RAM user to act as a role."
+	case a.Session != nil:
+		m.Refusal = "You act as role " + a.Session.Role.RoleName + " now: switch back first."
+	default:
+		roles, err := h.RAM.SwitchableRoles(ctx(c), a)
+		if err != nil {
+			return err
+		}
+		m.Roles = roles
+	}
+	return Render(c, http.StatusOK, views.SwitchRolePage(m))
 }
 
 // RoleSwitchForm handles GET /roles/:name/switch: what switching means,

@@ -47,8 +47,24 @@ func wantsJSON(c echo.Context) bool {
 	return strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "application/json")
 }
 
-// Simulator handles GET and POST /simulator. GET with a user, action and
-// resource (the "can this user…?" box) simulates at once.
+// simulatorPage renders the simulator's page, offering the names of the
+// users the viewer may list for its user field.
+func (h *Handlers) simulatorPage(c echo.Context, status int, m views.Simulator) error {
+	m.Layout = h.layout(c, "Simulator")
+	if h.mayList(c, "user") {
+		if page, err := h.RAM.ListUsers(ctx(c), ActorOf(c), ram.ListUsersInput{MaxItems: offerRows}); err == nil {
+			for _, u := range page.Users {
+				m.Users = append(m.Users, u.UserName)
+			}
+		}
+	}
+	return Render(c, status, views.SimulatorPage(m))
+}
+
+// Simulator handles GET and POST /simulator. A GET that names a user and
+// an action (the "can this user do X on Y?" box of a user's page) is
+// answered at once: an empty resource means every resource (*), an empty
+// action is a message next to the field.
 func (h *Handlers) Simulator(c echo.Context) error {
 	vals := form(c, simulatorFields...)
 	var mapped string
@@ -56,8 +72,7 @@ func (h *Handlers) Simulator(c echo.Context) error {
 		// A request to a resource service: its action and resource come from the service's mapping.
 		svc, action, resource, err := h.RAM.MapServiceRequest(ctx(c), req)
 		if fields, ok := fieldErrors(err); ok {
-			m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals, Errors: fields}}
-			return Render(c, http.StatusUnprocessableEntity, views.SimulatorPage(m))
+			return h.simulatorPage(c, http.StatusUnprocessableEntity, views.Simulator{Form: views.Form{Values: vals, Errors: fields}})
 		}
 		if err != nil {
 			return err
@@ -65,9 +80,13 @@ func (h *Handlers) Simulator(c echo.Context) error {
 		vals["action"], vals["resource"] = action, resource
 		mapped = "Service " + svc + " maps it to " + action + " on " + resource + "."
 	}
-	if c.Request().Method == http.MethodGet && (vals["user"] == "" || vals["action"] == "" || vals["resource"] == "") {
-		m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals}}
-		return Render(c, http.StatusOK, views.SimulatorPage(m))
+	if c.Request().Method == http.MethodGet {
+		if vals["user"] == "" || (vals["action"] == "" && !c.QueryParams().Has("action")) {
+			return h.simulatorPage(c, http.StatusOK, views.Simulator{Form: views.Form{Values: vals}})
+		}
+		if strings.TrimSpace(vals["resource"]) == "" {
+			vals["resource"] = "*"
+		}
 	}
 	in := ram.SimulateInput{UserName: strings.TrimSpace(vals["user"]), Action: vals["action"], Resources: strings.Split(vals["resource"], "\n"),
 		SourceIP: vals["source_ip"], MFAPresent: strings.TrimSpace(vals["mfa_present"]), SecureTransport: strings.TrimSpace(vals["secure_transport"]),
@@ -83,8 +102,7 @@ func (h *Handlers) Simulator(c echo.Context) error {
 			}
 			return c.JSON(http.StatusUnprocessableEntity, map[string][]string{"errors": errs})
 		}
-		m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals, Errors: fields}, Problems: ram.PolicyProblems(err)}
-		return Render(c, http.StatusUnprocessableEntity, views.SimulatorPage(m))
+		return h.simulatorPage(c, http.StatusUnprocessableEntity, views.Simulator{Form: views.Form{Values: vals, Errors: fields}, Problems: ram.PolicyProblems(err)})
 	}
 	if err != nil {
 		return err
@@ -96,8 +114,7 @@ func (h *Handlers) Simulator(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, out)
 	}
-	m := views.Simulator{Layout: h.layout(c, "Simulator"), Form: views.Form{Values: vals}, Decided: true, Decision: res.Decision.String(),
-		Mapped: mapped}
+	m := views.Simulator{Form: views.Form{Values: vals}, Decided: true, Decision: res.Decision.String(), Mapped: mapped}
 	for _, r := range res.Resources {
 		rd := views.ResourceDecision{Resource: r.Resource, Decision: r.Decision.String()}
 		for _, mt := range r.Matched {
@@ -105,5 +122,5 @@ func (h *Handlers) Simulator(c echo.Context) error {
 		}
 		m.Resources = append(m.Resources, rd)
 	}
-	return Render(c, http.StatusOK, views.SimulatorPage(m))
+	return h.simulatorPage(c, http.StatusOK, m)
 }

@@ -44,7 +44,9 @@ func (s *Service) Simulate(ctx context.Context, a Actor, in SimulateInput) (*pol
 		}
 	}
 	action := strings.TrimSpace(in.Action)
-	if svc, name, ok := strings.Cut(action, ":"); !ok || svc == "" || name == "" || strings.ContainsAny(action, " \t") {
+	if svc, name, ok := strings.Cut(action, ":"); action == "" {
+		fe.add("action", "InvalidParameter.Action", "Enter an action such as ecs:DescribeInstances.")
+	} else if !ok || svc == "" || name == "" || strings.ContainsAny(action, " \t") {
 		fe.add("action", "InvalidParameter.Action", "Enter an action like ram:CreateUser.")
 	}
 	var resources []string

@@ -471,6 +471,41 @@ func (s *Service) SwitchRole(ctx context.Context, a Actor, roleName string) (str
 	return r.AccessKeyID, nil
 }
 
+// SwitchableRoles lists the roles a signed-in RAM user may switch to now,
+// by name: those its own policies allow sts:AssumeRole on and whose trust
+// policy allows it, as SwitchRole decides. Looking records nothing; the
+// owner, and a user already acting as a role, get none.
+func (s *Service) SwitchableRoles(ctx context.Context, a Actor) ([]string, error) {
+	if a.Principal == "" || a.Principal == PrincipalRoot || a.Session != nil {
+		return nil, nil
+	}
+	acct := s.accountID(ctx)
+	var out []string
+	after := ""
+	for {
+		roles, err := s.st.Roles(ctx, "", after, maxPageSize)
+		if err != nil {
+			return nil, err
+		}
+		for i := range roles {
+			r := &roles[i]
+			if !s.permits(ctx, a, "sts:AssumeRole", roleResource(acct, r)) {
+				continue
+			}
+			if err := s.trustAllows(ctx, a, acct, r, ""); ErrorKind(err) == EFORBIDDEN {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			out = append(out, r.RoleName)
+		}
+		if len(roles) < maxPageSize {
+			return out, nil
+		}
+		after = roles[len(roles)-1].RoleName
+	}
+}
+
 // errSwitchEnded says a console role session is over.
 var errSwitchEnded = &Error{Kind: EAUTH, Code: "InvalidSecurityToken.Expired", Message: "Your role session ended: you act as yourself again."}
 

@@ -8,12 +8,13 @@ type Pick struct {
 	Checked      bool
 }
 
-// Grant is the "Add permissions" panel: principals of one kind (users or
-// groups) × up to MaxPolicies policies, each list searchable by a GET
-// filter that keeps the ticks.
+// Grant is the "Add permissions" panel: principals of one kind (users,
+// groups or roles) × up to MaxPolicies policies, each list searchable by a
+// GET filter that keeps the ticks.
 type Grant struct {
 	Layout         Layout
-	Kind           string // user | group
+	Kind           string // user | group | role
+	Tabs           []GrantTab
 	PrincipalQuery string
 	Principals     []Pick // the ticked ones first, then the search's
 	PrincipalNote  string
@@ -26,6 +27,13 @@ type Grant struct {
 	SuggestHref    string
 	MaxPolicies    int
 	Errors         map[string]string
+}
+
+// GrantTab is one principal kind of the panel; Href keeps the ticked
+// policies.
+type GrantTab struct {
+	Kind, Title, Href string
+	Current           bool
 }
 
 // GrantReview lists what a grant attaches, with the form that does it.

@@ -84,7 +84,7 @@ type AttachedPolicy struct {
 	Name, Type, Href, Attached, DetachAction, Via string
 }
 
-// PrincipalPolicies is the policies section of a user's or group's page.
+// PrincipalPolicies is the policies section of a user's, group's or role's page.
 type PrincipalPolicies struct {
 	Attached     []AttachedPolicy
 	Effective    []AttachedPolicy // users only: everything in force, with the group it comes through
@@ -98,8 +98,7 @@ type PrincipalPolicies struct {
 	// Needs fields name the permission missing.
 	CanAttach, CanDetach     bool
 	AttachNeeds, DetachNeeds string
-	// PickerHref is the "Add permissions" panel for this principal ("" for
-	// a role: its page keeps the typed form).
+	// PickerHref is the "Add permissions" panel for this principal.
 	PickerHref string
 }
 
@@ -126,4 +125,6 @@ type Simulator struct {
 	Resources []ResourceDecision
 	// Mapped says how a resource service mapped the request asked about.
 	Mapped string
+	// Users are the user names offered for the user field.
+	Users []string
 }

@@ -20,6 +20,19 @@ type RoleForm struct {
 	Layout    Layout
 	AccountID string
 	Form      Form
+	Trust     TrustUsers
+}
+
+// TrustUsers is the "these RAM users" preset of a trust form: the
+// account's users to tick and, when Typed, a field for other names (the
+// form's preset_users value).
+type TrustUsers struct {
+	Users []Pick
+	// More: the account has more users than Users lists.
+	More  bool
+	Typed bool
+	// Needs names the permission to list users, when the viewer lacks it.
+	Needs string
 }
 
 // RoleSessionRow is a live STS session of a role.
@@ -48,6 +61,7 @@ type RoleEdit struct {
 	Layout Layout
 	Name   string
 	Form   Form
+	Trust  TrustUsers
 }
 
 // RoleDelete is the delete confirmation of a role.
@@ -66,7 +80,10 @@ type RoleSwitch struct {
 	Refusal           string // why this identity cannot switch, when it cannot
 }
 
-// SwitchRoleForm asks which role to switch to.
+// SwitchRoleForm asks which role to switch to: one of Roles, those the
+// user may switch to now.
 type SwitchRoleForm struct {
-	Layout Layout
+	Layout  Layout
+	Roles   []string
+	Refusal string // why this identity cannot switch, when it cannot
 }

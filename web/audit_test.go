@@ -76,6 +76,7 @@ var auditedRoutes = map[string][]string{
 	"POST /groups/:name/policies/:type/:policy/detach":      {"DetachPolicyFromGroup"},
 	"POST /permissions/users":                               {"AttachPolicyToUser"},
 	"POST /permissions/groups":                              {"AttachPolicyToGroup"},
+	"POST /permissions/roles":                               {"AttachPolicyToRole"},
 	"POST /bulk/users/add-to-group":                         {"AddUserToGroup"},
 	"POST /bulk/users/delete":                               {"DeleteUser"},
 	"POST /roles":                                           {"CreateRole"},
@@ -567,6 +568,12 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /roles/:name/policies", "attach to role", []string{"AttachPolicyToRole"}, "", "root", func() page {
 			o.get("/roles/cov-role")
 			return o.post("/roles/cov-role/policies", form("policy_type", "System", "policy_name", "AliyunECSReadOnlyAccess"))
+		}},
+		{"POST /permissions/roles", "grant to a role from the panel", []string{"AttachPolicyToRole"}, "", "root", func() page {
+			o.get("/roles/new")
+			o.post("/roles", form("name", "cov-granted-role", "preset", "account", "max_session_duration", "3600"))
+			o.get("/permissions/review?kind=role&role=cov-granted-role&policy=System:AliyunECSReadOnlyAccess")
+			return o.post("/permissions/roles", form("role", "cov-granted-role", "policy", "System:AliyunECSReadOnlyAccess"))
 		}},
 		{"POST /roles/:name/policies/:type/:policy/detach", "detach from role", []string{"DetachPolicyFromRole"}, "", "root", func() page {
 			return o.post("/roles/cov-role/policies/System/AliyunECSReadOnlyAccess/detach", nil)

@@ -27,6 +27,11 @@ func TestRolesConsole(t *testing.T) {
 	expectStatus(t, owner.post("/roles", url.Values{"name": {"r1"}, "preset": {"custom"}, "trust_policy": {`{"Version":`},
 		"max_session_duration": {"3600"}}), 422, "a broken custom trust policy")
 
+	// The users preset names existing users (picked from a list).
+	for _, n := range []string{"alice", "bob"} {
+		owner.get("/users/new")
+		expectRedirect(t, owner.post("/users", url.Values{"name": {n}}), "/users/"+n, "create "+n)
+	}
 	for name, form := range map[string]url.Values{
 		"whole-account": {"preset": {"account"}},
 		"two-users":     {"preset": {"users"}, "preset_users": {"alice, bob"}},
@@ -77,16 +82,17 @@ func TestSimulatorAssumeRole(t *testing.T) {
 	h := newHarness(t)
 	owner, _ := h.setupOwner()
 	acct := h.accountID()
-	owner.get("/roles/new")
-	owner.post("/roles", url.Values{"name": {"only-bob"}, "preset": {"users"}, "preset_users": {"bob"}, "max_session_duration": {"3600"}})
-	owner.get("/roles/new")
-	owner.post("/roles", url.Values{"name": {"anyone"}, "preset": {"account"}, "max_session_duration": {"3600"}})
 	for _, name := range []string{"bob", "eve"} {
 		owner.get("/users/new")
 		owner.post("/users", url.Values{"name": {name}})
 		owner.get("/users/" + name)
 		owner.post("/users/"+name+"/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunSTSAssumeRoleAccess"}})
 	}
+	owner.get("/roles/new")
+	expectRedirect(t, owner.post("/roles", url.Values{"name": {"only-bob"}, "preset": {"users"}, "preset_users": {"bob"}, "max_session_duration": {"3600"}}),
+		"/roles/only-bob", "create only-bob")
+	owner.get("/roles/new")
+	owner.post("/roles", url.Values{"name": {"anyone"}, "preset": {"account"}, "max_session_duration": {"3600"}})
 	owner.get("/simulator")
 	for _, tc := range []struct{ user, role, want string }{
 		{"bob", "only-bob", "Allow"}, {"eve", "only-bob", "ImplicitDeny"}, {"eve", "anyone", "Allow"},

@@ -19,6 +19,10 @@ func formGroups(c echo.Context) []ram.Ref {
 	return namedRefs(handlers.FormGroups(c), ram.GroupRef, ram.AllGroupsRef)
 }
 
+func formRoles(c echo.Context) []ram.Ref {
+	return namedRefs(handlers.FormRoles(c), ram.RoleRef, ram.AllRolesRef)
+}
+
 func formPolicies(c echo.Context) []ram.Ref {
 	var rs []ram.Ref
 	for _, p := range handlers.FormPolicies(c) {
@@ -47,10 +51,14 @@ func formUsersAndPolicies(c echo.Context) []ram.Ref { return append(formUsers(c)
 func formGroupsAndPolicies(c echo.Context) []ram.Ref {
 	return append(formGroups(c), formPolicies(c)...)
 }
+func formRolesAndPolicies(c echo.Context) []ram.Ref {
+	return append(formRoles(c), formPolicies(c)...)
+}
 func formUsersAndGroups(c echo.Context) []ram.Ref { return append(formUsers(c), formGroups(c)...) }
 
-// pickerRoutes are the "Add permissions" panel and the users list's bulk
-// actions: pages to pick from, and the posts that do what was picked.
+// pickerRoutes are the "Add permissions" panel (users, groups or roles)
+// and the users list's bulk actions: pages to pick from, and the posts that
+// do what was picked.
 func pickerRoutes(h *handlers.Handlers) []Route {
 	get, post := http.MethodGet, http.MethodPost
 	return []Route{
@@ -58,6 +66,7 @@ func pickerRoutes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/permissions/review", Access: SignedIn, Handler: h.GrantReview, Action: "ram:ListPolicies", Resources: allPolicies},
 		{Method: post, Path: "/permissions/users", Access: SignedIn, Handler: h.Grant("user"), Action: "ram:AttachPolicyToUser", Resources: formUsersAndPolicies},
 		{Method: post, Path: "/permissions/groups", Access: SignedIn, Handler: h.Grant("group"), Action: "ram:AttachPolicyToGroup", Resources: formGroupsAndPolicies},
+		{Method: post, Path: "/permissions/roles", Access: SignedIn, Handler: h.Grant("role"), Action: "ram:AttachPolicyToRole", Resources: formRolesAndPolicies},
 		{Method: get, Path: "/bulk/users/add-to-group", Access: SignedIn, Handler: h.BulkGroupsForm, Action: "ram:ListGroups", Resources: allGroups},
 		{Method: post, Path: "/bulk/users/add-to-group", Access: SignedIn, Handler: h.BulkGroupsAdd, Action: "ram:AddUserToGroup", Resources: formUsersAndGroups},
 		{Method: get, Path: "/bulk/users/delete", Access: SignedIn, Handler: h.BulkDeleteForm, Action: "ram:DeleteUser", Resources: formUsers},

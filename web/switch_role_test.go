@@ -14,6 +14,8 @@ func TestSwitchRoleInTheConsole(t *testing.T) {
 	owner, _ := h.setupOwner()
 	acct := h.accountID()
 	createAuditorRole(t, owner)
+	owner.get("/users/new")
+	owner.post("/users", url.Values{"name": {"bob"}})
 	owner.get("/roles/new")
 	expectRedirect(t, owner.post("/roles", url.Values{"name": {"bobs-role"}, "preset": {"users"}, "preset_users": {"bob"},
 		"max_session_duration": {"3600"}}), "/roles/bobs-role", "create bobs-role")
