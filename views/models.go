@@ -121,6 +121,9 @@ type Error struct {
 	DeniedBy  string
 	// Diagnostic is the denial as text to copy into a request for access.
 	Diagnostic string
+	// Home is where the page leads back to, as the viewer is; Previous is
+	// the page of this site the viewer came from, if known.
+	Home, HomeLabel, Previous string
 }
 
 // UserRow is one line of the users table.
