@@ -301,12 +301,25 @@ func redirect(c echo.Context, to string) error { return c.Redirect(http.StatusSe
 func ctx(c echo.Context) context.Context { return c.Request().Context() }
 
 // ErrorPage renders the error page; the web layer's error handler calls it.
+// It leads back to the viewer's start page and to the page of this site the
+// viewer came from.
 func (h *Handlers) ErrorPage(c echo.Context, status int, title, message string, denial *ram.Denial) error {
+	home, label := homeOf(c)
+	return h.errorPage(c, status, title, message, denial, home, label, previousPage(c))
+}
+
+// ServiceErrorPage is the error page of a browser the gateway refused at a
+// service's host: it leads back to that host's start page.
+func (h *Handlers) ServiceErrorPage(c echo.Context, status int, title, message string, denial *ram.Denial) error {
+	return h.errorPage(c, status, title, message, denial, "/", "Back to the overview", "")
+}
+
+func (h *Handlers) errorPage(c echo.Context, status int, title, message string, denial *ram.Denial, home, homeLabel, previous string) error {
 	l := views.Layout{Title: title}
 	if SessionOf(c) != nil {
 		l = h.layout(c, title)
 	}
-	m := views.Error{Layout: l, Status: status, Title: title, Message: message}
+	m := views.Error{Layout: l, Status: status, Title: title, Message: message, Home: home, HomeLabel: homeLabel, Previous: previous}
 	if denial != nil {
 		m.Action, m.Resources, m.DenyType = denial.Action, denial.Resources, denial.Type
 		if denial.PolicyName != "" {
@@ -333,6 +346,39 @@ func (h *Handlers) ErrorPage(c echo.Context, status int, title, message string, 
 		m.Diagnostic = strings.Join(lines, "\n")
 	}
 	return Render(c, status, views.ErrorPage(m))
+}
+
+// homeOf is where an error page leads back to, as the viewer is: the
+// overview (the owner), My account (a RAM user), the sign-in step the
+// session is at, or the sign-in form.
+func homeOf(c echo.Context) (href, label string) {
+	s := SessionOf(c)
+	switch {
+	case s == nil || s.Principal() == "":
+		return "/login", "Sign in"
+	case s.Stage() != ram.StepDone:
+		return StagePath(s.Stage()), "Continue signing in"
+	case !s.Principal().IsOwner():
+		return "/me", "Back to My account"
+	}
+	return "/", "Back to the overview"
+}
+
+// previousPage is the page of this site the request came from (its
+// Referer, same host, another path), or "".
+func previousPage(c echo.Context) string {
+	ref := c.Request().Header.Get("Referer")
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil || !strings.EqualFold(u.Host, c.Request().Host) || u.Path == c.Request().URL.Path {
+		return ""
+	}
+	if p := u.RequestURI(); isLocalPath(p) {
+		return p
+	}
+	return ""
 }
 
 // RoleSessionOf returns the role session a signed-in RAM user switched to,

@@ -18,6 +18,7 @@ import (
 // most five policies a grant (as RAM's "Add permissions").
 const (
 	maxBulkUsers      = listPageSize
+	maxBulkGroups     = listPageSize
 	maxGrantPolicies  = 5
 	maxGrantPrincipal = listPageSize
 	pickerRows        = 30
@@ -42,6 +43,11 @@ func formList(c echo.Context, name string) []string {
 	}
 	return out
 }
+
+// errBulkUsers answers a bulk action with no user ticked, or more than a
+// page of them: invalid input, nothing done.
+var errBulkUsers = &ram.Error{Kind: ram.EINVALID, Code: "InvalidParameter.UserName",
+	Message: "Tick 1 to " + strconv.Itoa(maxBulkUsers) + " users on the users list, then press the button again."}
 
 // FormUsers is what a bulk route names: every "user" of the form.
 func FormUsers(c echo.Context) []string { return formList(c, "user") }
@@ -533,7 +539,7 @@ func (h *Handlers) renderBulkGroups(c echo.Context, status int, errs map[string]
 	q := strings.TrimSpace(c.QueryParam("q"))
 	m := views.BulkGroups{Layout: h.layout(c, "Add users to groups"), Users: users, Query: q, Errors: errs}
 	if len(users) == 0 || len(users) > maxBulkUsers {
-		return echo.NewHTTPError(http.StatusBadRequest, "Tick 1 to 50 users on the users list first.")
+		return errBulkUsers
 	}
 	chosen := map[string]bool{}
 	for _, g := range FormGroups(c) {
@@ -555,42 +561,41 @@ func (h *Handlers) renderBulkGroups(c echo.Context, status int, errs map[string]
 }
 
 // BulkGroupsAdd handles POST /bulk/users/add-to-group: every ticked user
-// into every ticked group.
+// into every ticked group, all or nothing (the domain checks each
+// membership as a single add before making any).
 func (h *Handlers) BulkGroupsAdd(c echo.Context) error {
 	users, groups := FormUsers(c), FormGroups(c)
 	if len(users) == 0 || len(users) > maxBulkUsers {
-		return echo.NewHTTPError(http.StatusBadRequest, "Tick 1 to 50 users on the users list first.")
+		return errBulkUsers
 	}
-	if len(groups) == 0 {
+	switch {
+	case len(groups) == 0:
 		return h.renderBulkGroups(c, http.StatusUnprocessableEntity, map[string]string{"group": "Tick at least one group."})
+	case len(groups) > maxBulkGroups:
+		return h.renderBulkGroups(c, http.StatusUnprocessableEntity, map[string]string{"group": "At most " + strconv.Itoa(maxBulkGroups) + " groups at a time."})
 	}
-	done, already := 0, 0
-	var failed []string
-	for _, g := range groups {
-		for _, u := range users {
-			err := h.RAM.AddUserToGroup(ctx(c), ActorOf(c), g, u)
-			e, ok := ram.AsError(err)
-			switch {
-			case err == nil:
-				done++
-			case ok && e.Kind == ram.ECONFLICT && e.Code == "EntityAlreadyExists.User.Group":
-				already++
-			case ok && e.Kind != ram.EFORBIDDEN:
-				failed = append(failed, u+" to "+g+": "+e.Message)
-			default:
-				return err
+	done, already, err := h.RAM.AddUsersToGroups(ctx(c), ActorOf(c), groups, users)
+	if fields, ok := fieldErrors(err); ok {
+		// A name that is not one (the form was edited): said at the groups.
+		msgs := make([]string, 0, len(fields))
+		for _, k := range []string{"user", "group"} {
+			if m := fields[k]; m != "" {
+				msgs = append(msgs, "A "+k+" name is not valid: "+m)
 			}
 		}
+		return h.renderBulkGroups(c, http.StatusUnprocessableEntity, map[string]string{"group": strings.Join(msgs, " ") + " Nothing was added."})
+	}
+	if e, ok := ram.AsError(err); ok && (e.Kind == ram.ELIMIT || e.Kind == ram.ECONFLICT) {
+		return h.renderBulkGroups(c, http.StatusConflict, map[string]string{"group": e.Message + " Nothing was added."})
+	}
+	if err != nil {
+		return err
 	}
 	msg := strconv.Itoa(done) + " membership(s) added"
 	if already > 0 {
 		msg += ", " + strconv.Itoa(already) + " already in place"
 	}
-	if len(failed) > 0 {
-		_ = SessionOf(c).AddFlash(flashErrorPrefix + msg + ". Not added: " + strings.Join(failed, "; "))
-		return redirect(c, "/users")
-	}
-	return flashDone(c, "/users", msg+".")
+	return flashDone(c, "/users", msg+" ("+strings.Join(users, ", ")+" → "+strings.Join(groups, ", ")+").")
 }
 
 // BulkDeleteForm handles GET /bulk/users/delete: what goes with each ticked
@@ -602,7 +607,7 @@ func (h *Handlers) BulkDeleteForm(c echo.Context) error {
 func (h *Handlers) renderBulkDelete(c echo.Context, status int, f views.Form) error {
 	users := FormUsers(c)
 	if len(users) == 0 || len(users) > maxBulkUsers {
-		return echo.NewHTTPError(http.StatusBadRequest, "Tick 1 to 50 users on the users list first.")
+		return errBulkUsers
 	}
 	m := views.BulkDelete{Layout: h.layout(c, "Delete users"), Form: f, Count: strconv.Itoa(len(users))}
 	for _, u := range users {
@@ -622,7 +627,7 @@ func (h *Handlers) renderBulkDelete(c echo.Context, status int, f views.Form) er
 func (h *Handlers) BulkDelete(c echo.Context) error {
 	users := FormUsers(c)
 	if len(users) == 0 || len(users) > maxBulkUsers {
-		return echo.NewHTTPError(http.StatusBadRequest, "Tick 1 to 50 users on the users list first.")
+		return errBulkUsers
 	}
 	if strings.TrimSpace(c.FormValue("confirm")) != strconv.Itoa(len(users)) {
 		return h.renderBulkDelete(c, http.StatusUnprocessableEntity, views.Form{Values: map[string]string{"confirm": c.FormValue("confirm")},

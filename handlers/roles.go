@@ -473,13 +473,17 @@ func (h *Handlers) SwitchRoleForm(c echo.Context) error {
 }
 
 // RoleSwitchForm handles GET /roles/:name/switch: what switching means,
-// before the person confirms.
+// before the person confirms. A viewer who may read the role sees its
+// description; anyone else only the name asked for, and is not recorded as
+// refused GetRole: the page only looks.
 func (h *Handlers) RoleSwitchForm(c echo.Context) error {
 	a := ActorOf(c)
 	name := c.Param("name")
 	m := views.RoleSwitch{Layout: h.layout(c, "Switch to "+name), Name: name, Action: roleHref(name) + "/switch"}
-	if r, err := h.RAM.GetRole(ctx(c), a, name); err == nil { // a viewer who may read the role sees its description
-		m.Name, m.Description, m.Action = r.RoleName, r.Description, roleHref(r.RoleName)+"/switch"
+	if h.can(c, "ram:GetRole", ram.RoleRef(name)) {
+		if r, err := h.RAM.GetRole(ctx(c), a, name); err == nil {
+			m.Name, m.Description, m.Action = r.RoleName, r.Description, roleHref(r.RoleName)+"/switch"
+		}
 	}
 	switch {
 	case a.Principal.IsOwner():
@@ -509,7 +513,13 @@ func (h *Handlers) RoleSwitch(c echo.Context) error {
 	if err := s.Set(SwitchKey, key); err != nil {
 		return err
 	}
-	return flashDone(c, roleHref(c.Param("name")), "You act as role "+c.Param("name")+" now.")
+	// The role's page when the role session may read it, else My account
+	// (which shows the role session): never a refusal right after switching.
+	next := "/me"
+	if rs, err := h.RAM.SwitchedSession(ctx(c), a.Principal, key); err == nil && h.RAM.Allowed(ctx(c), rs.Act(a), "ram:GetRole", ram.RoleRef(c.Param("name"))) {
+		next = roleHref(c.Param("name"))
+	}
+	return flashDone(c, next, "You act as role "+c.Param("name")+" now.")
 }
 
 // SwitchBack handles POST /roles/switch-back: the role session ends and the

@@ -26,6 +26,8 @@ func (h *Handlers) ServicesList(c echo.Context) error {
 		return err
 	}
 	m := views.Services{Layout: h.layout(c, "Services")}
+	m.CanCreate = h.can(c, ram.ActionCreateService, ram.AllServicesRef())
+	m.CanImport = m.CanCreate || h.can(c, ram.ActionUpdateService, ram.AllServicesRef())
 	for _, s := range page.Services {
 		m.Rows = append(m.Rows, views.ServiceRow{Code: s.Code, Href: serviceHref(s.Code), Name: s.Name, Style: s.Style,
 			Region: s.Region, Hosts: strings.Join(s.Hosts, ", "), Updated: date(s.UpdatedAt)})
@@ -90,7 +92,7 @@ func (h *Handlers) ServiceShow(c echo.Context) error {
 	m := views.ServiceDetail{Layout: h.layout(c, s.Name), Code: s.Code, Name: s.Name,
 		ARN: "acs:gateway::" + h.RAM.AccountID(ctx(c)) + ":service/" + s.Code, Style: s.Style, Region: s.Region,
 		Created: date(s.CreatedAt), Updated: date(s.UpdatedAt), Hosts: s.Hosts, Definition: s.Definition,
-		ExportHref: base + "/export", DeleteHref: base + "/delete"}
+		ExportHref: base + "/export", DeleteHref: base + "/delete", CanDelete: h.can(c, ram.ActionDeleteService, ram.ServiceRef(s.Code))}
 	for _, r := range s.Rules {
 		m.Rules = append(m.Rules, views.ServiceRuleRow{Methods: strings.Join(r.Methods, ", "), Path: r.Path, Action: r.Action, Resource: r.Resource})
 	}

@@ -44,10 +44,16 @@ func prefForm(p ram.SecurityPreference) views.Form {
 	}}
 }
 
-// settingsModel fills the settings page; forms passed in replace the stored values.
+// settingsModel fills the settings page; forms passed in replace the stored
+// values. A section the viewer may not change is shown as its values, and
+// one it may not read names the permission (asking is not recorded as a
+// refusal: the page only looks).
 func (h *Handlers) settingsModel(c echo.Context, policy, pref, alias *views.Form) (views.Settings, error) {
-	a := ActorOf(c)
+	a, acct := ActorOf(c), ram.AccountRef()
 	m := views.Settings{Layout: h.layout(c, "Settings")}
+	m.CanSetPolicy = h.can(c, "ram:SetPasswordPolicy", acct)
+	m.CanSetPref = h.can(c, "ram:SetSecurityPreference", acct)
+	m.CanSetAlias = h.can(c, "ram:SetAccountAlias", acct)
 	if policy == nil {
 		p, err := h.RAM.GetPasswordPolicy(ctx(c), a)
 		if err != nil {
@@ -55,28 +61,93 @@ func (h *Handlers) settingsModel(c echo.Context, policy, pref, alias *views.Form
 		}
 		f := policyForm(p)
 		policy = &f
+		m.PolicyFacts = policyFacts(p)
 	}
 	if pref == nil {
-		p, err := h.RAM.GetSecurityPreference(ctx(c), a)
-		if err != nil {
-			return m, err
+		if h.can(c, "ram:GetSecurityPreference", acct) {
+			p, err := h.RAM.GetSecurityPreference(ctx(c), a)
+			if err != nil {
+				return m, err
+			}
+			f := prefForm(p)
+			pref = &f
+			m.PrefFacts = prefFacts(p)
+		} else {
+			pref, m.PrefDenied, m.CanSetPref = &views.Form{}, "ram:GetSecurityPreference", false
 		}
-		f := prefForm(p)
-		pref = &f
 	}
 	if alias == nil {
-		al, err := h.RAM.GetAccountAlias(ctx(c), a)
-		if err != nil {
-			return m, err
+		if h.can(c, "ram:GetAccountAlias", acct) {
+			al, err := h.RAM.GetAccountAlias(ctx(c), a)
+			if err != nil {
+				return m, err
+			}
+			if al == h.RAM.AccountID(ctx(c)) {
+				al = "" // none set: the AccountId serves
+			}
+			alias = &views.Form{Values: map[string]string{"alias": al}}
+			m.AliasFacts = aliasFacts(al, h.RAM.AccountID(ctx(c)))
+		} else {
+			alias, m.AliasDenied, m.CanSetAlias = &views.Form{}, "ram:GetAccountAlias", false
 		}
-		if al == h.RAM.AccountID(ctx(c)) {
-			al = "" // none set: the AccountId serves
-		}
-		alias = &views.Form{Values: map[string]string{"alias": al}}
 	}
 	m.Policy, m.Pref, m.Alias = *policy, *pref, *alias
 	m.AccountID = h.RAM.AccountID(ctx(c))
 	return m, nil
+}
+
+// policyFacts, prefFacts and aliasFacts are the settings as a viewer who
+// may not change them reads them.
+func policyFacts(p ram.PasswordPolicy) []views.Fact {
+	return []views.Fact{
+		{Label: "Minimum length", Value: strconv.Itoa(p.MinimumPasswordLength)},
+		{Label: "Require a lowercase letter", Value: yesNo(p.RequireLowercaseCharacters)},
+		{Label: "Require an uppercase letter", Value: yesNo(p.RequireUppercaseCharacters)},
+		{Label: "Require a number", Value: yesNo(p.RequireNumbers)},
+		{Label: "Require a symbol", Value: yesNo(p.RequireSymbols)},
+		{Label: "Maximum password age", Value: countOr(p.MaxPasswordAge, " days", "Passwords never expire")},
+		{Label: "Block sign-in with an expired password", Value: yesNo(p.HardExpiry)},
+		{Label: "Remembered passwords", Value: countOr(p.PasswordReusePrevention, "", "Off")},
+		{Label: "Failed sign-ins before a one-hour lock", Value: countOr(p.MaxLoginAttemps, "", "No lockout")},
+	}
+}
+
+func prefFacts(p ram.SecurityPreference) []views.Fact {
+	networks := p.LoginNetworkMasks
+	if strings.TrimSpace(networks) == "" {
+		networks = "Anywhere"
+	}
+	return []views.Fact{
+		{Label: "Require MFA for every RAM user with console access", Value: yesNo(p.EnforceMFAForLogin)},
+		{Label: "Users may remember a device for 7 days", Value: yesNo(p.EnableSaveMFATicket)},
+		{Label: "Users may change their own passwords", Value: yesNo(p.AllowUserToChangePassword)},
+		{Label: "Users may bind and unbind their own MFA devices", Value: yesNo(p.AllowUserToManageMFADevices)},
+		{Label: "Users may manage their own AccessKeys", Value: yesNo(p.AllowUserToManageAccessKeys)},
+		{Label: "Session duration", Value: strconv.Itoa(p.LoginSessionDuration) + " hours"},
+		{Label: "Allowed sign-in networks", Value: networks},
+	}
+}
+
+func aliasFacts(alias, accountID string) []views.Fact {
+	if alias == "" {
+		return []views.Fact{{Label: "Alias", Value: "None: RAM users sign in as name@" + accountID}}
+	}
+	return []views.Fact{{Label: "Alias", Value: alias}}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}
+
+// countOr is n with its unit, or none when n is 0.
+func countOr(n int, unit, none string) string {
+	if n == 0 {
+		return none
+	}
+	return strconv.Itoa(n) + unit
 }
 
 // Settings handles GET /settings.

@@ -46,8 +46,12 @@ func (h *Handlers) UsersList(c echo.Context) error {
 	}
 	a, all := ActorOf(c), ram.AllUsersRef()
 	m.CanCreate = h.RAM.Allowed(ctx(c), a, "ram:CreateUser", all)
-	m.CanAddToGroup = h.RAM.Allowed(ctx(c), a, "ram:AddUserToGroup", all, ram.AllGroupsRef())
-	m.CanGrant = h.RAM.Allowed(ctx(c), a, "ram:AttachPolicyToUser", all, ram.AllPoliciesRef())
+	// A bulk button shows only when its page (the groups or policies to
+	// pick from) opens too.
+	m.CanAddToGroup = h.RAM.Allowed(ctx(c), a, "ram:AddUserToGroup", all, ram.AllGroupsRef()) &&
+		h.RAM.Allowed(ctx(c), a, "ram:ListGroups", ram.AllGroupsRef())
+	m.CanGrant = h.RAM.Allowed(ctx(c), a, "ram:AttachPolicyToUser", all, ram.AllPoliciesRef()) &&
+		h.RAM.Allowed(ctx(c), a, "ram:ListPolicies", ram.AllPoliciesRef())
 	m.CanDelete = h.RAM.Allowed(ctx(c), a, "ram:DeleteUser", all)
 	now := h.RAM.Now()
 	for _, u := range page.Users {

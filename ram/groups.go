@@ -3,6 +3,8 @@ package ram
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 
 	"ramconsole/store"
 )
@@ -240,33 +242,82 @@ func (s *Service) groupAndUser(ctx context.Context, tx *store.Tx, g *store.Group
 
 // AddUserToGroup adds a user to a group.
 func (s *Service) AddUserToGroup(ctx context.Context, a Actor, groupName, userName string) error {
-	acct, g0, u0, err := s.membership(ctx, a, "ram:AddUserToGroup", groupName, userName)
-	if err != nil {
-		return s.refused(ctx, a, acct, "AddUserToGroup", groupName, err)
+	_, _, err := s.addMembers(ctx, a, []string{groupName}, []string{userName}, true)
+	return err
+}
+
+// AddUsersToGroups adds every user to every group (the console's bulk
+// action), all or nothing: each membership is checked as AddUserToGroup
+// checks it (names, the stored user and group, authorisation on both, the
+// per-user group limit) before any is made, and each made is recorded as
+// its own AddUserToGroup event. A membership already in place is counted in
+// already, not made again.
+func (s *Service) AddUsersToGroups(ctx context.Context, a Actor, groupNames, userNames []string) (added, already int, err error) {
+	return s.addMembers(ctx, a, groupNames, userNames, false)
+}
+
+// addMembers is AddUserToGroup for every group × user pair in one
+// transaction; strict makes a membership already in place the
+// EntityAlreadyExists error.
+func (s *Service) addMembers(ctx context.Context, a Actor, groupNames, userNames []string, strict bool) (added, already int, err error) {
+	acct := s.accountID(ctx)
+	type pair struct {
+		g *store.Group
+		u *store.User
 	}
+	pairs := make([]pair, 0, len(groupNames)*len(userNames))
+	for _, gn := range groupNames {
+		for _, un := range userNames {
+			_, g, u, err := s.membership(ctx, a, "ram:AddUserToGroup", gn, un)
+			if err != nil {
+				return 0, 0, s.refused(ctx, a, acct, "AddUserToGroup", gn, err)
+			}
+			pairs = append(pairs, pair{g, u})
+		}
+	}
+	failed := "" // the group of the membership that could not be made
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		g, u, err := s.groupAndUser(ctx, tx, g0, u0)
-		if err != nil {
-			return err
+		added, already = 0, 0
+		for _, p := range pairs {
+			failed = p.g.GroupName
+			g, u, err := s.groupAndUser(ctx, tx, p.g, p.u)
+			if err != nil {
+				return err
+			}
+			in, err := tx.GroupsForUser(ctx, u.UserID)
+			if err != nil {
+				return err
+			}
+			if slices.ContainsFunc(in, func(x store.Group) bool { return x.GroupID == g.GroupID }) {
+				if strict {
+					return conflict("EntityAlreadyExists.User.Group", "The user is already in this group.")
+				}
+				already++
+				continue
+			}
+			if len(in) >= MaxGroupsPerUser {
+				msg := "A user can be in at most " + strconv.Itoa(MaxGroupsPerUser) + " groups."
+				if !strict {
+					msg = msg[:len(msg)-1] + "; " + u.UserName + " is in " + strconv.Itoa(len(in)) + " already."
+				}
+				return limit("LimitExceeded.User.Group", msg)
+			}
+			if err := tx.AddMember(ctx, g.GroupID, u.UserID); errors.Is(err, store.ErrConflict) {
+				return conflict("EntityAlreadyExists.User.Group", "The user is already in this group.")
+			} else if err != nil {
+				return err
+			}
+			if err := tx.AppendEvent(ctx, s.change(ctx, a, acct, "AddUserToGroup", g.GroupName, map[string]any{"GroupName": g.GroupName, "UserName": u.UserName})); err != nil {
+				return err
+			}
+			added++
 		}
-		n, err := tx.CountGroupsForUser(ctx, u.UserID)
-		if err != nil {
-			return err
-		}
-		if n >= MaxGroupsPerUser {
-			return limit("LimitExceeded.User.Group", "A user can be in at most 10 groups.")
-		}
-		if err := tx.AddMember(ctx, g.GroupID, u.UserID); errors.Is(err, store.ErrConflict) {
-			return conflict("EntityAlreadyExists.User.Group", "The user is already in this group.")
-		} else if err != nil {
-			return err
-		}
-		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "AddUserToGroup", g.GroupName, map[string]any{"GroupName": g.GroupName, "UserName": u.UserName}))
+		return nil
 	})
 	if err != nil {
-		return s.refuse(ctx, a, acct, "AddUserToGroup", groupName, err)
+		return 0, 0, s.refuse(ctx, a, acct, "AddUserToGroup", failed, err)
 	}
-	return nil
+	return added, already, nil
 }
 
 // RemoveUserFromGroup takes a user out of a group.

@@ -121,6 +121,9 @@ type Error struct {
 	DeniedBy  string
 	// Diagnostic is the denial as text to copy into a request for access.
 	Diagnostic string
+	// Home is where the page leads back to, as the viewer is; Previous is
+	// the page of this site the viewer came from, if known.
+	Home, HomeLabel, Previous string
 }
 
 // UserRow is one line of the users table.
@@ -300,6 +303,19 @@ type Settings struct {
 	Policy    Form
 	Pref      Form
 	Alias     Form
+	// CanSetPolicy, CanSetPref and CanSetAlias: what the viewer may change.
+	// A section it may not change is shown as facts, with the permission
+	// changing needs.
+	CanSetPolicy, CanSetPref, CanSetAlias bool
+	PolicyFacts, PrefFacts, AliasFacts    []Fact
+	// PrefDenied and AliasDenied name the permission a section the viewer
+	// may not read needs ("" when it may).
+	PrefDenied, AliasDenied string
+}
+
+// Fact is one labelled value of a read-only section.
+type Fact struct {
+	Label, Value string
 }
 
 // Me is a RAM user's own page.

@@ -10,6 +10,9 @@ type Services struct {
 	Layout   Layout
 	Rows     []ServiceRow
 	NextHref string
+	// CanCreate and CanImport: whether the viewer may create a service, and
+	// import a definition (create, or replace one).
+	CanCreate, CanImport bool
 }
 
 // ServiceForm creates or imports a service from its definition's JSON.
@@ -39,6 +42,8 @@ type ServiceDetail struct {
 	Resources                                        []ServiceResourceRow
 	Definition                                       string
 	ExportHref, DeleteHref                           string
+	// CanDelete: whether the viewer may delete the service.
+	CanDelete bool
 	// Usage is the gateway's decisions for the service over UsageDays days
 	// (UsageDenied names the missing permission when the viewer may not
 	// read them).

@@ -389,7 +389,7 @@ func UsersPage(m Users) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if m.CanAddToGroup {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<button type=\"submit\" formaction=\"/users/bulk/groups\" data-testid=\"bulk-add-to-group\">Add to group</button> ")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<button type=\"submit\" formaction=\"/bulk/users/add-to-group\" data-testid=\"bulk-add-to-group\">Add to group</button> ")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

@@ -66,6 +66,8 @@ type App struct {
 	metrics *metrics
 	// gateway answers the gateway's decision endpoint (see ServeHTTP).
 	gateway echo.HandlerFunc
+	// withSession loads the session of a request that carries its cookie.
+	withSession echo.MiddlewareFunc
 }
 
 // ServeHTTP answers a request. The gateway's decision endpoint, asked
@@ -116,6 +118,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	sessions := newServerSessions(d.Store, d.RAM.MAC, cfg.TLS || cfg.SecureCookies)
 	sessions.options.Domain = cookieDomain
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
+	a.withSession = withSession
 	rate, burst := cfg.SignInRate, cfg.SignInBurst
 	if rate <= 0 {
 		rate = signInRate
@@ -138,7 +141,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	// The resource gateway's decision endpoint, for the trusted proxies in
 	// front of the enterprise's services (SPEC §13): any method, a console
 	// session read when the request carries one.
-	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted, ConsoleURL: consoleURL, CookieDomain: cookieDomain, Page: a.h.ErrorPage}
+	gw := &handlers.Gateway{RAM: d.RAM, Log: log, Trusted: trusted, ConsoleURL: consoleURL, CookieDomain: cookieDomain, Page: a.h.ServiceErrorPage}
 	// The session is read only when the request carries its cookie: the
 	// signed calls of programs, most of the gateway's traffic, have none.
 	gwSession := func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -303,11 +306,39 @@ func (a *App) handleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
+	if status < 500 {
+		a.knowViewer(c)
+	}
 	denial, _ := ram.DenialOf(err)
 	if err := a.h.ErrorPage(c, status, title, msg, denial); err != nil {
 		a.log.Error("render error page", "request_id", handlers.RequestID(c), "error", err)
 		_ = c.String(status, title)
 	}
+}
+
+// knowViewer loads who is asking when an error came before the route's own
+// middleware did (an unknown address, a wrong method, a refused form), so
+// the error page shows the console as the viewer sees it: navigation and
+// Sign out when signed in. Requests without the session cookie, the
+// gateway's and the OpenAPI's are left as they are.
+func (a *App) knowViewer(c echo.Context) {
+	r := c.Request()
+	if r.URL.Path == gatewayPath || c.Get(keyAPIBody) != nil {
+		return
+	}
+	if handlers.SessionOf(c) == nil {
+		if _, err := r.Cookie(CookieName); err != nil {
+			return
+		}
+		if err := a.withSession(func(echo.Context) error { return nil })(c); err != nil {
+			return
+		}
+	}
+	s := handlers.SessionOf(c)
+	if s == nil || s.Principal() == "" || handlers.IdentityOf(c) != nil {
+		return
+	}
+	_ = identify(c, a.svc, s)
 }
 
 // ipExtractor believes X-Forwarded-For only from trusted proxies.

@@ -153,7 +153,7 @@ func TestBrowserReadOnlyUserSeesNoMutationButtons(t *testing.T) {
 	if err := do(ctx, useSession(h, reader)); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/users", "/users/user-001", "/groups", "/groups/team", "/policies", "/policies/System/AdministratorAccess", "/roles"} {
+	for _, path := range []string{"/users", "/users/user-001", "/groups", "/groups/team", "/policies", "/policies/System/AdministratorAccess", "/roles", "/settings"} {
 		if err := do(ctx, chromedp.Navigate(h.srv.URL+path), chromedp.WaitVisible(`main h1`)); err != nil {
 			dumpPage(t, ctx)
 			t.Fatalf("%s: %v", path, err)
@@ -177,6 +177,7 @@ func TestBrowserReadOnlyUserSeesNoMutationButtons(t *testing.T) {
 			t.Errorf("%s offers the read-only user %v", path, found)
 		}
 	}
+	saveShot(t, ctx, "settings-read-only")
 	if err := do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(h.srv.URL+"/users"), chromedp.WaitVisible(`[data-testid=users-table]`)); err != nil {
 		t.Fatal(err)
 	}

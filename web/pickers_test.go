@@ -144,7 +144,7 @@ func TestBulkActions(t *testing.T) {
 	expectStatus(t, owner.get("/users/u1"), 404, "u1 deleted")
 	expectStatus(t, owner.get("/users/u3"), 404, "u3 deleted")
 	expectStatus(t, owner.get("/users/u2"), 200, "u2 kept")
-	expectStatus(t, owner.get("/bulk/users/delete"), 400, "nothing ticked")
+	expectStatus(t, owner.get("/bulk/users/delete"), http.StatusUnprocessableEntity, "nothing ticked")
 }
 
 var mutationFormRE = regexp.MustCompile(`<form[^>]*method="post"[^>]*action="([^"]+)"`)

@@ -222,7 +222,7 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 			s := handlers.SessionOf(c)
 			stage, signedIn := s.Stage(), s.Principal() != ""
 			if signedIn {
-				id, err := svc.Identity(c.Request().Context(), s.Principal())
+				err := identify(c, svc, s)
 				if ram.ErrorKind(err) == ram.EAUTH {
 					// Deleted, or console access removed: the session is over.
 					if err := s.Destroy(); err != nil {
@@ -232,22 +232,6 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 				}
 				if err != nil {
 					return err
-				}
-				c.Set(handlers.KeyIdentity, id)
-				if key := s.Get(handlers.SwitchKey); key != "" {
-					// A RAM user acting as a role: pages follow the role session while it lives.
-					rs, err := svc.SwitchedSession(c.Request().Context(), id.Principal, key)
-					switch {
-					case ram.ErrorKind(err) == ram.EAUTH:
-						if err := s.Set(handlers.SwitchKey, ""); err != nil {
-							return err
-						}
-						_ = s.AddFlash(handlers.FlashError(err))
-					case err != nil:
-						return err
-					default:
-						c.Set(handlers.KeyRoleSession, rs)
-					}
 				}
 			}
 			allowed := false
@@ -285,6 +269,36 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 			return c.Redirect(http.StatusSeeOther, handlers.StagePath(stage))
 		}
 	}
+}
+
+// identify puts the signed-in identity of session s on the request, and
+// the role session it acts through while that lives (a role session that
+// ended is dropped with a flash). An identity that is gone (deleted, console
+// access removed) is an EAUTH error.
+func identify(c echo.Context, svc *ram.Service, s handlers.Session) error {
+	id, err := svc.Identity(c.Request().Context(), s.Principal())
+	if err != nil {
+		return err
+	}
+	c.Set(handlers.KeyIdentity, id)
+	key := s.Get(handlers.SwitchKey)
+	if key == "" {
+		return nil
+	}
+	// A RAM user acting as a role: pages follow the role session while it lives.
+	rs, err := svc.SwitchedSession(c.Request().Context(), id.Principal, key)
+	switch {
+	case ram.ErrorKind(err) == ram.EAUTH:
+		if err := s.Set(handlers.SwitchKey, ""); err != nil {
+			return err
+		}
+		_ = s.AddFlash(handlers.FlashError(err))
+	case err != nil:
+		return err
+	default:
+		c.Set(handlers.KeyRoleSession, rs)
+	}
+	return nil
 }
 
 // sameSiteForm says whether an unsafe request provably comes from a page of
