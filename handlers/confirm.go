@@ -174,7 +174,8 @@ func (h *Handlers) GroupMemberRemoveForm(c echo.Context) error {
 }
 
 // PolicyDetachForm handles GET …/:name/policies/:type/:policy/detach for
-// users, groups and roles.
+// users, groups and roles; from=policy or from=grants leads back to the
+// policy's page or the grants page.
 func (h *Handlers) PolicyDetachForm(kind string) echo.HandlerFunc {
 	pk := principalKinds[kind]
 	return func(c echo.Context) error {
@@ -183,6 +184,10 @@ func (h *Handlers) PolicyDetachForm(kind string) echo.HandlerFunc {
 		fromPolicy := c.QueryParam("from") == "policy"
 		if fromPolicy {
 			back = policyHref(typ, policyName)
+		}
+		fromGrants := c.QueryParam("from") == "grants"
+		if fromGrants {
+			back = "/grants"
 		}
 		attached := false
 		if h.RAM.Allowed(ctx(c), ActorOf(c), pk.listAction, pk.ref(name)) {
@@ -204,6 +209,9 @@ func (h *Handlers) PolicyDetachForm(kind string) echo.HandlerFunc {
 			Notes:  []string{"The policy itself stays; attach it again at any time."}}
 		if fromPolicy {
 			m.Hidden = []views.HiddenField{{Name: "from", Value: "policy"}}
+		}
+		if fromGrants {
+			m.Hidden = []views.HiddenField{{Name: "from", Value: "grants"}}
 		}
 		return h.confirmPage(c, http.StatusOK, m)
 	}

@@ -436,7 +436,7 @@ func (h *Handlers) PolicyAttach(kind string) echo.HandlerFunc {
 }
 
 // PolicyDetach handles POST …/:name/policies/:type/:policy/detach for users,
-// groups and roles.
+// groups and roles (the grants page's revoke, with from=grants).
 func (h *Handlers) PolicyDetach(kind string) echo.HandlerFunc {
 	pk := principalKinds[kind]
 	return func(c echo.Context) error {
@@ -444,6 +444,9 @@ func (h *Handlers) PolicyDetach(kind string) echo.HandlerFunc {
 		back := pk.href(name)
 		if err := pk.detach(h.RAM)(ctx(c), ActorOf(c), typ, policyName, name); err != nil {
 			return err
+		}
+		if c.FormValue("from") == "grants" {
+			back = "/grants"
 		}
 		if c.FormValue("from") == "policy" {
 			back = policyHref(typ, policyName)

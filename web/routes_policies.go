@@ -59,6 +59,9 @@ func policyRoutes(h *handlers.Handlers) []Route {
 	get, post := http.MethodGet, http.MethodPost
 	return []Route{
 		{Method: get, Path: "/policies", Access: SignedIn, Handler: h.PoliciesList, Action: "ram:ListPolicies", Resources: allPolicies, Nav: "Policies"},
+		// Grants: every attachment of the account; revoking is the principals' detach below.
+		{Method: get, Path: "/grants", Access: SignedIn, Handler: h.GrantsList, Action: "ram:ListPolicies", Resources: allPolicies, Nav: "Grants"},
+		{Method: get, Path: "/grants/export.csv", Access: SignedIn, Handler: h.GrantsExportCSV, Action: "ram:ListPolicies", Resources: allPolicies},
 		{Method: get, Path: "/policies/new", Access: SignedIn, Handler: h.PolicyNew, Action: "ram:CreatePolicy", Resources: allPolicies},
 		{Method: post, Path: "/policies", Access: SignedIn, Handler: h.PolicyCreate, Action: "ram:CreatePolicy", Resources: allPolicies},
 		{Method: get, Path: "/policies/:type/:name", Access: SignedIn, Handler: h.PolicyShow, Action: "ram:GetPolicy", Resources: thePolicy},
