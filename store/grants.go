@@ -192,18 +192,16 @@ func collectGrants(rows *sql.Rows, err error) ([]Grant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: grants: %w", err)
 	}
-	defer rows.Close()
-	var out []Grant
-	for rows.Next() {
+	out, err := collect(rows, func(scan func(dest ...any) error) (*Grant, error) {
 		var g Grant
 		var at string
-		if err := rows.Scan(&g.ID, &g.PrincipalType, &g.PrincipalName, &g.PolicyType, &g.PolicyName, &at); err != nil {
-			return nil, fmt.Errorf("store: grants: %w", err)
+		if err := scan(&g.ID, &g.PrincipalType, &g.PrincipalName, &g.PolicyType, &g.PolicyName, &at); err != nil {
+			return nil, err
 		}
 		g.AttachedAt = parseTime(at)
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
+		return &g, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: grants: %w", err)
 	}
 	return out, nil
