@@ -335,8 +335,8 @@ func TestConfirmPagesSayWhatBreaks(t *testing.T) {
 		{"/users/kim/login-profile/delete", "/users/kim/login-profile/delete", "can no longer sign in"},
 		{"/users/kim/groups/ops/remove", "/users/kim/groups/ops/remove", "AliyunECSReadOnlyAccess"},
 		{"/groups/ops/members/kim/remove", "/groups/ops/members/kim/remove", "AliyunECSReadOnlyAccess"},
-		{"/users/kim/policies/System/AliyunRAMReadOnlyAccess/detach", "/users/kim/policies/System/AliyunRAMReadOnlyAccess/detach", "user kim loses"},
-		{"/groups/ops/policies/System/AliyunECSReadOnlyAccess/detach", "/groups/ops/policies/System/AliyunECSReadOnlyAccess/detach", "every member of group ops"},
+		{"/users/kim/policies/System/AliyunRAMReadOnlyAccess/detach", "/users/kim/policies/System/AliyunRAMReadOnlyAccess/detach", "User kim loses what System policy AliyunRAMReadOnlyAccess allows"},
+		{"/groups/ops/policies/System/AliyunECSReadOnlyAccess/detach", "/groups/ops/policies/System/AliyunECSReadOnlyAccess/detach", "Every member of group ops loses what System policy AliyunECSReadOnlyAccess allows"},
 	}
 	before := len(h.events())
 	for _, c := range cases {
