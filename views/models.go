@@ -234,6 +234,12 @@ type Reveal struct {
 	NextSteps       []Link
 	// Gone: the page was shown once already; the secret can no longer be shown.
 	Gone bool
+	// KeyInCredentials: the AccessKey is in the credentials CSV too (its
+	// only download).
+	KeyInCredentials bool
+	// What the person's next sign-in asks after the password: the code of
+	// the bound MFA device or binding one, then a new password.
+	SignInMFACode, SignInBindMFA, SignInNewPassword bool
 }
 
 // GroupRow is one line of the groups table.

@@ -198,3 +198,97 @@ func TestRowActionsAreQuietLinks(t *testing.T) {
 		t.Errorf("the stylesheet does not style a.row-action")
 	}
 }
+
+// handoverSteps is what the hand-over sheet says the person's sign-in
+// asks, by data-step.
+func handoverSteps(t testing.TB, doc *html.Node) []string {
+	t.Helper()
+	var steps []string
+	for _, list := range findAll(doc, testID("handover-first-sign-in")) {
+		for _, li := range findAll(list, tag("li")) {
+			steps = append(steps, attr(li, "data-step"))
+		}
+	}
+	return steps
+}
+
+// downloads lists the sheet's download links by data-testid.
+func downloads(doc *html.Node) []string {
+	var ids []string
+	for _, a := range findAll(doc, func(n *html.Node) bool { return n.Data == "a" && attr(n, "download") != "" }) {
+		ids = append(ids, attr(a, "data-testid"))
+	}
+	return ids
+}
+
+// TestOneCredentialsFileAndWhatSignInAsks: a user created with console
+// access and an AccessKey gets one one-time CSV holding both, in the
+// columns of every hand-over CSV; the sheet tells the person what their
+// sign-in will ask (bind MFA, a new password, or a code of the device they
+// have) — and an AccessKey alone keeps its AccessKey.csv.
+func TestOneCredentialsFileAndWhatSignInAsks(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	const header = "UserName,LogonName,Password,AccessKeyId,AccessKeySecret,LogonUrl\n"
+	sheet := func(form url.Values, what string) (page, *html.Node) {
+		t.Helper()
+		p := owner.follow(owner.post("/users", form))
+		expectStatus(t, p, http.StatusOK, what)
+		return p, parseHTML(t, p.body)
+	}
+
+	// Both kinds of access: one file.
+	owner.get("/users/new")
+	p, doc := sheet(url.Values{"name": {"ann"}, "console_login": {"true"}, "generate_password": {"true"}, "password_reset_required": {"true"},
+		"mfa_bind_required": {"true"}, "create_access_key": {"true"}}, "ann's sheet")
+	if got := downloads(doc); strings.Join(got, ",") != "credentials-csv" {
+		t.Fatalf("ann's sheet offers the downloads %v, want credentials-csv only", got)
+	}
+	if got := strings.Join(handoverSteps(t, doc), ","); got != "password,bind-mfa,new-password" {
+		t.Errorf("ann's sheet says her sign-in asks %s, want password,bind-mfa,new-password", got)
+	}
+	findOne(t, doc, "the note that the key is in the file", testID("accesskey-in-credentials"))
+	pw, keyID, secret := find(t, generatedPWRE, p.body, "password"), find(t, keyIDRE, p.body, "key id"), find(t, keySecretRE, p.body, "secret")
+	href := attr(findOne(t, doc, "the credentials link", testID("credentials-csv")), "href")
+	csv := owner.get(href)
+	expectStatus(t, csv, http.StatusOK, "ann's credentials")
+	if want := header + "ann,ann@" + testAlias + "," + csvSafe(pw) + "," + keyID + "," + secret + "," + h.srv.URL + "/login\n"; csv.body != want {
+		t.Errorf("ann's credentials = %q, want %q", csv.body, want)
+	}
+	expectStatus(t, owner.get(href), http.StatusNotFound, "ann's credentials again")
+
+	// Console access alone, nothing asked after the password: the same columns.
+	owner.get("/users/new")
+	p, doc = sheet(url.Values{"name": {"bo"}, "console_login": {"true"}, "generate_password": {"false"}, "password": {ramUserPW}}, "bo's sheet")
+	if got := strings.Join(handoverSteps(t, doc), ","); got != "password" {
+		t.Errorf("bo's sheet says his sign-in asks %s, want password only", got)
+	}
+	csv = owner.get(attr(findOne(t, doc, "the credentials link", testID("credentials-csv")), "href"))
+	if want := header + "bo,bo@" + testAlias + "," + csvSafe(ramUserPW) + ",,," + h.srv.URL + "/login\n"; csv.body != want {
+		t.Errorf("bo's credentials = %q, want %q", csv.body, want)
+	}
+
+	// A person with a bound device whose password is reset: a code, then a new password.
+	e := h.createEmployee(owner, "cy")
+	h.signInEmployee("cy@"+testAlias, e.password)
+	owner.get("/users/cy")
+	p = owner.follow(owner.post("/users/cy/login-profile/password", url.Values{"generate_password": {"true"}, "password_reset_required": {"true"}}))
+	expectStatus(t, p, http.StatusOK, "cy's new password")
+	if got := strings.Join(handoverSteps(t, parseHTML(t, p.body)), ","); got != "password,mfa-code,new-password" {
+		t.Errorf("cy's sheet says her sign-in asks %s, want password,mfa-code,new-password", got)
+	}
+
+	// A program: its AccessKey.csv, nothing about signing in.
+	owner.get("/users/new")
+	p, doc = sheet(url.Values{"name": {"robot"}, "create_access_key": {"true"}}, "robot's sheet")
+	if got := downloads(doc); strings.Join(got, ",") != "accesskey-csv" {
+		t.Errorf("robot's sheet offers the downloads %v, want accesskey-csv only", got)
+	}
+	if steps := handoverSteps(t, doc); len(steps) != 0 {
+		t.Errorf("a program's sheet tells about signing in: %v", steps)
+	}
+	csv = owner.get(find(t, csvHrefRE, p.body, "AccessKey CSV"))
+	if want := "AccessKey ID,AccessKey Secret\n" + find(t, keyIDRE, p.body, "key id") + "," + find(t, keySecretRE, p.body, "secret") + "\n"; csv.body != want {
+		t.Errorf("robot's AccessKey.csv = %q, want %q", csv.body, want)
+	}
+}

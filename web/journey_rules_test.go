@@ -239,7 +239,7 @@ func TestHandoverSheetIsShownOnce(t *testing.T) {
 	// The credentials CSV: once, formula-safe, audited without the password.
 	csv := owner.get(csvHref)
 	expectStatus(t, csv, 200, "credentials CSV")
-	want := "Logon Name,Password,Logon URL\nhana@" + testAlias + ",'" + typed + "," + h.srv.URL + "/login\n"
+	want := "UserName,LogonName,Password,AccessKeyId,AccessKeySecret,LogonUrl\nhana,hana@" + testAlias + ",'" + typed + ",,," + h.srv.URL + "/login\n"
 	if csv.body != want || csv.header.Get("Content-Type") != "text/csv" {
 		t.Errorf("credentials CSV = %q (%s), want %q", csv.body, csv.header.Get("Content-Type"), want)
 	}
