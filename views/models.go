@@ -84,6 +84,9 @@ type Check struct {
 	// Href leads to what to fix (the users concerned, the setting);
 	// FixHref and FixLabel, when set, to a second place (the setting).
 	Href, FixHref, FixLabel string
+	// Pending, when set, says why the check does not apply yet ("No users
+	// yet"): shown instead of Done or To do.
+	Pending string
 }
 
 // Count is one figure on the overview.
@@ -132,6 +135,9 @@ type UserRow struct {
 	Console, MFA, Keys, KeyLastUsed             string
 	ConsoleWarn                                 bool // console access without MFA
 	KeyStale                                    bool // a key unused for 90 days
+	// MFAPending: MFA is required and not bound yet; MFA says when the
+	// user binds a device.
+	MFAPending bool
 }
 
 // Users is the users list.
@@ -198,6 +204,9 @@ type UserDetail struct {
 	Can map[string]bool
 	// GroupChoices are the groups the user may be added to.
 	GroupChoices []string
+	// MFAPending says when a user who must use MFA binds a device (""
+	// when bound, or not required).
+	MFAPending string
 }
 
 // UserEdit is the edit-user form.

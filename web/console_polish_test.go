@@ -292,3 +292,155 @@ func TestOneCredentialsFileAndWhatSignInAsks(t *testing.T) {
 		t.Errorf("robot's AccessKey.csv = %q, want %q", csv.body, want)
 	}
 }
+
+// checklist reads the overview's checklist: each item's state badge by
+// the item's text.
+func checklist(t testing.TB, body string) map[string]string {
+	t.Helper()
+	list := findOne(t, parseHTML(t, body), "the checklist", testID("checklist"))
+	states := map[string]string{}
+	for _, li := range findAll(list, tag("li")) {
+		state := findOne(t, li, "a check's state", testID("check-state"))
+		states[strings.TrimSpace(strings.TrimPrefix(textOf(li), textOf(state)))] = textOf(state)
+	}
+	return states
+}
+
+// TestOverviewChecklistWithoutUsers: an account without users has nothing
+// to check about users' MFA and AccessKeys: the checklist says so rather
+// than "Done"; with a user the checks apply.
+func TestOverviewChecklistWithoutUsers(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	mfa, keys := "Every user with console access has MFA", "No AccessKey unused for 90 days"
+	got := checklist(t, owner.get("/").body)
+	for _, check := range []string{mfa, keys} {
+		// The item is the label alone: no hint, no link to fix anything.
+		if got[check] != "No users yet" {
+			t.Errorf("%q on an empty account = %q, want No users yet (checklist %v)", check, got[check], got)
+		}
+	}
+	if got["Owner MFA bound — the owner's password alone never opens the console"] != "Done" {
+		t.Errorf("the owner's MFA check is not Done: %v", got)
+	}
+	owner.get("/users/new")
+	owner.post("/users", url.Values{"name": {"nomfa"}, "console_login": {"true"}, "password": {ramUserPW}})
+	got = checklist(t, owner.get("/").body)
+	if state := got[mfa+" — 1 user signs in without MFA Require MFA for every sign-in"]; state != "To do" {
+		t.Errorf("with a user without MFA the MFA check = %q, want To do (checklist %v)", state, got)
+	}
+	if state := got[keys+" — 0 keys have not been used for 90 days; disable or delete them"]; state != "Done" {
+		t.Errorf("with a user and no stale key the key check = %q, want Done (checklist %v)", state, got)
+	}
+}
+
+// mfaColumn reads the users list's MFA column by user name.
+func mfaColumn(t testing.TB, body string) map[string]string {
+	t.Helper()
+	table := findOne(t, parseHTML(t, body), "the users table", testID("users-table"))
+	col := -1
+	for i, th := range findAll(table, tag("th")) {
+		if textOf(th) == "MFA" {
+			col = i
+		}
+	}
+	got := map[string]string{}
+	for _, tr := range findAll(table, tag("tr"))[1:] {
+		cells := findAll(tr, tag("td"))
+		if col < 0 || len(cells) <= col {
+			t.Fatalf("a users row without an MFA column")
+		}
+		name := findAll(tr, tag("a"))
+		if len(name) == 0 {
+			t.Fatalf("a users row without the user's link")
+		}
+		got[textOf(name[0])] = textOf(cells[col])
+	}
+	return got
+}
+
+// TestMFABadgeTellsPendingFromNotRequired: the users list and the user's
+// page tell a user who will bind a device at sign-in (required, not bound
+// yet) from one of whom MFA is not required.
+func TestMFABadgeTellsPendingFromNotRequired(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	create := func(form url.Values) {
+		t.Helper()
+		owner.get("/users/new")
+		if p := owner.post("/users", form); p.status != http.StatusSeeOther {
+			t.Fatalf("create %s: %d", form.Get("name"), p.status)
+		}
+	}
+	create(url.Values{"name": {"pending"}, "console_login": {"true"}, "password": {ramUserPW}, "mfa_bind_required": {"true"}})
+	create(url.Values{"name": {"free"}, "console_login": {"true"}, "password": {ramUserPW}})
+	create(url.Values{"name": {"program"}, "create_access_key": {"true"}})
+	bound := h.createEmployee(owner, "bound")
+	h.signInEmployee("bound@"+testAlias, bound.password)
+	again := h.createEmployee(owner, "again")
+	h.signInEmployee("again@"+testAlias, again.password)
+	owner.get("/users/again/mfa/unbind")
+	expectRedirect(t, owner.post("/users/again/mfa/unbind", nil), "/users/again", "unbind again's device")
+
+	want := map[string]string{"pending": "Will bind at first sign-in", "free": "Not required", "program": "None", "bound": "Bound",
+		"again": "Will bind at next sign-in"}
+	got := mfaColumn(t, owner.get("/users").body)
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("users list: %s's MFA = %q, want %q", name, got[name], w)
+		}
+	}
+	page := func(name string) string {
+		t.Helper()
+		p := owner.get("/users/" + name)
+		expectStatus(t, p, http.StatusOK, name+"'s page")
+		return textOf(findOne(t, parseHTML(t, p.body), name+"'s MFA status", testID("mfa-status")))
+	}
+	for name, w := range map[string]string{"pending": "Will bind at first sign-in", "free": "Not required", "again": "Will bind at next sign-in"} {
+		if got := page(name); !strings.Contains(got, w) {
+			t.Errorf("%s's page says %q, want %q in it", name, got, w)
+		}
+	}
+	if got := page("program"); got != "No MFA device bound." {
+		t.Errorf("a user without console access: %q", got)
+	}
+
+	// Requiring MFA of every user makes everyone without a device pending.
+	owner.get("/settings")
+	expectRedirect(t, owner.post("/settings/security", url.Values{"LoginSessionDuration": {"6"}, "EnforceMFAForLogin": {"true"},
+		"AllowUserToChangePassword": {"true"}}), "/settings", "require MFA of everyone")
+	if got := mfaColumn(t, owner.get("/users").body); got["free"] != "Will bind at first sign-in" || got["program"] != "None" {
+		t.Errorf("with MFA required of everyone: free %q, program %q; want Will bind at first sign-in, None", got["free"], got["program"])
+	}
+}
+
+// TestUserWithoutAccessIsTold: a user created with neither console access
+// nor an AccessKey lands on its page with a notice that says so and where
+// access is added later; nothing is handed over.
+func TestUserWithoutAccessIsTold(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	owner.get("/users/new")
+	p := owner.post("/users", url.Values{"name": {"idle"}})
+	expectRedirect(t, p, "/users/idle", "create idle")
+	p = owner.get("/users/idle")
+	flash := textOf(findOne(t, parseHTML(t, p.body), "the notice", testID("flash")))
+	for _, want := range []string{"no access", "neither sign in to the console nor call the API", "Enable console access", "Create AccessKey"} {
+		if !strings.Contains(flash, want) {
+			t.Errorf("the notice %q does not say %q", flash, want)
+		}
+	}
+	// The controls it names are on the page.
+	doc := parseHTML(t, p.body)
+	for _, label := range []string{"Enable console access", "Create AccessKey"} {
+		if len(findAll(doc, func(n *html.Node) bool { return n.Data == "button" && textOf(n) == label })) != 1 {
+			t.Errorf("the user's page has no %q button", label)
+		}
+	}
+	// A user with access gets no such notice.
+	owner.get("/users/new")
+	owner.follow(owner.post("/users", url.Values{"name": {"busy"}, "create_access_key": {"true"}}))
+	if p := owner.get("/users/busy"); strings.Contains(p.body, "no access") {
+		t.Errorf("a user with an AccessKey is said to have no access")
+	}
+}
