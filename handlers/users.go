@@ -151,6 +151,7 @@ func (h *Handlers) UserNew(c echo.Context) error {
 		return h.userBatchForm(c)
 	}
 	f := views.Form{Values: map[string]string{"generate_password": "true", "password_reset_required": "true", "mfa_bind_required": "true"}}
+	f = h.restoreDraft(c, "/users", f, userFields...)
 	return Render(c, http.StatusOK, views.UserNewPage(views.UserNew{Layout: h.layout(c, "New user"), Form: f}))
 }
 
@@ -290,6 +291,7 @@ func (h *Handlers) UserEditForm(c echo.Context) error {
 	}
 	f := views.Form{Values: map[string]string{"name": u.UserName, "display_name": u.DisplayName, "comments": u.Comments,
 		"email": u.Email, "mobile_phone": u.MobilePhone}}
+	f = h.restoreDraft(c, userHref(u.UserName)+"/edit", f, editFields...)
 	return Render(c, http.StatusOK, views.UserEditPage(views.UserEdit{Layout: h.layout(c, "Edit "+u.UserName), Name: u.UserName, Form: f}))
 }
 

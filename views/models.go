@@ -54,6 +54,10 @@ type Login struct {
 	Message string // the one refusal message
 	Notice  string // why the person is asked to sign in (a session that ended)
 	Next    string
+	// DraftAction and Draft carry a form posted after the session ended
+	// (its action and url-encoded values, passwords left out) through the
+	// sign-in, back to the form.
+	DraftAction, Draft string
 }
 
 // LoginMFA is the sign-in's MFA step.

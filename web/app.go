@@ -129,10 +129,10 @@ func New(cfg Config, d Deps) (*App, error) {
 	signIns := limitRate(newRateLimiter(rate, burst, maxSignInBuckets, time.Now))
 	for _, r := range a.routes {
 		if r.Method == http.MethodPost && signInPaths[r.Path] {
-			e.Add(r.Method, r.Path, r.Handler, signIns, withSession, guard(d.RAM, r))
+			e.Add(r.Method, r.Path, r.Handler, signIns, withSession, guard(d.RAM, r, a.h.SessionEnded))
 			continue
 		}
-		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r))
+		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r, a.h.SessionEnded))
 	}
 	trusted, err := trustedPeers(cfg.TrustedProxies)
 	if err != nil {

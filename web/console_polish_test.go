@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -442,5 +443,159 @@ func TestUserWithoutAccessIsTold(t *testing.T) {
 	owner.follow(owner.post("/users", url.Values{"name": {"busy"}, "create_access_key": {"true"}}))
 	if p := owner.get("/users/busy"); strings.Contains(p.body, "no access") {
 		t.Errorf("a user with an AccessKey is said to have no access")
+	}
+}
+
+// formOf returns the values a browser would post from the page's form with
+// action (its inputs' values, ticked boxes, textareas), and the form.
+func formOf(t testing.TB, doc *html.Node, action string) url.Values {
+	t.Helper()
+	form := findOne(t, doc, "the form posting to "+action, func(n *html.Node) bool { return n.Data == "form" && attr(n, "action") == action })
+	vals := url.Values{}
+	for _, in := range findAll(form, func(n *html.Node) bool { return n.Data == "input" || n.Data == "textarea" }) {
+		name := attr(in, "name")
+		switch {
+		case name == "":
+		case in.Data == "textarea":
+			vals.Add(name, textContent(in))
+		case attr(in, "type") == "checkbox" || attr(in, "type") == "radio":
+			if hasAttr(in, "checked") {
+				vals.Add(name, attr(in, "value"))
+			}
+		default:
+			vals.Add(name, attr(in, "value"))
+		}
+	}
+	return vals
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// textContent is a node's text exactly (a textarea's value).
+func textContent(n *html.Node) string {
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	}
+	return strings.TrimPrefix(b.String(), "\n")
+}
+
+// TestFormPostedAfterSessionEndedComesBack: a form posted after the
+// session ended creates nothing; the sign-in page says so and, once signed
+// in again (a wrong password on the way), the person is back on the form
+// with what they typed — never a password — once. Typed markup stays text.
+func TestFormPostedAfterSessionEndedComesBack(t *testing.T) {
+	h := newHarness(t)
+	_, secret := h.setupOwner()
+	sameSite := func(page string) map[string]string {
+		return map[string]string{"Origin": h.srv.URL, "Referer": h.srv.URL + page, "Sec-Fetch-Site": "same-origin"}
+	}
+	const xss = `"><script>alert(1)</script>`
+	typedPW := "Typed-Secret-Password-77"
+	cases := []struct {
+		name, page, action string
+		typed              url.Values
+		want               map[string]string // the form's values once back
+		made               func() bool
+	}{
+		{"a new user", "/users/new", "/users",
+			url.Values{"name": {"late-user"}, "display_name": {"Late " + xss}, "comments": {"line one\nline two"}, "console_login": {"true"},
+				"generate_password": {"false"}, "password": {typedPW}, "password_reset_required": {"true"}},
+			map[string]string{"name": "late-user", "display_name": "Late " + xss, "comments": "line one\nline two", "console_login": "true",
+				"generate_password": "false", "password": "", "password_reset_required": "true", "mfa_bind_required": "", "create_access_key": ""},
+			func() bool { u, _ := h.st.UserByName(t.Context(), "late-user"); return u != nil }},
+		{"a new policy, shown again with its messages when the session ended", "/policies", "/policies",
+			url.Values{"name": {"LatePolicy"}, "description": {"typed for a long time"},
+				"document": {`{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}`}},
+			map[string]string{"name": "LatePolicy", "description": "typed for a long time",
+				"document": `{"Version":"1","Statement":[{"Effect":"Allow","Action":"ecs:Describe*","Resource":"*"}]}`},
+			func() bool { p, _ := h.st.CustomPolicy(t.Context(), "LatePolicy"); return p != nil }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := h.signIn(secret)
+			b.get(tc.page)
+			h.clock.Advance(7 * time.Hour)
+			p := b.postFrom(tc.action, tc.typed, sameSite(tc.page))
+			expectStatus(t, p, http.StatusUnauthorized, "the post after the session ended")
+			if strings.Contains(p.body, typedPW) || strings.Contains(p.body, "<script>") {
+				t.Fatalf("the sign-in page carries the password or the typed markup as markup")
+			}
+			doc := parseHTML(t, p.body)
+			if notice := textOf(findOne(t, doc, "the notice", testID("flash"))); !strings.Contains(notice, "nothing was saved") {
+				t.Errorf("the sign-in page says %q, not that nothing was saved", notice)
+			}
+			// A wrong password first: the form still comes back after.
+			login := formOf(t, doc, "/login")
+			login.Set("username", testOwnerEmail)
+			login.Set("password", "not-the-password")
+			p = b.post("/login", login)
+			expectStatus(t, p, http.StatusUnauthorized, "a wrong password")
+			login = formOf(t, parseHTML(t, p.body), "/login")
+			login.Set("username", testOwnerEmail)
+			login.Set("password", testOwnerPW)
+			expectRedirect(t, b.post("/login", login), "/login/mfa", "the password")
+			b.get("/login/mfa")
+			back := "/users/new"
+			if tc.action == "/policies" {
+				back = "/policies/new"
+			}
+			expectRedirect(t, b.post("/login/mfa", url.Values{"code": {h.code(secret, 0)}}), back, "the code")
+			h.clock.Advance(30 * time.Second)
+
+			p = b.get(back)
+			expectStatus(t, p, http.StatusOK, "the form again")
+			doc = parseHTML(t, p.body)
+			got := formOf(t, doc, tc.action)
+			for k, want := range tc.want {
+				if got.Get(k) != want {
+					t.Errorf("%s comes back as %q, want %q", k, got.Get(k), want)
+				}
+			}
+			if !strings.Contains(textOf(findOne(t, doc, "the note", testID("flash"))), "before your session ended") {
+				t.Errorf("the restored form does not say why it is filled in")
+			}
+			if strings.Contains(p.body, typedPW) || strings.Contains(p.body, "<script>") {
+				t.Errorf("the restored form shows the password or the typed markup as markup")
+			}
+			if tc.made() {
+				t.Errorf("the post after the session ended was carried out")
+			}
+			// Once: the next visit is the empty form.
+			if again := formOf(t, parseHTML(t, b.get(back).body), tc.action); again.Get("name") != "" {
+				t.Errorf("the form comes back filled a second time: %v", again)
+			}
+		})
+	}
+
+	// Too much to carry (over 64 KiB), or a form whose page does not take
+	// drafts: nothing is carried, and the page says nothing was saved
+	// without promising the form back.
+	for _, tc := range []struct {
+		page, action string
+		form         url.Values
+	}{
+		{"/groups/new", "/groups", url.Values{"name": {"big"}, "comments": {strings.Repeat("x", 100<<10)}}},
+		{"/roles/new", "/roles", url.Values{"name": {"late-role"}, "preset": {"account"}, "max_session_duration": {"3600"}}},
+	} {
+		b := h.signIn(secret)
+		b.get(tc.page)
+		h.clock.Advance(7 * time.Hour)
+		p := b.postFrom(tc.action, tc.form, sameSite(tc.page))
+		expectStatus(t, p, http.StatusUnauthorized, "POST "+tc.action+" after the session ended")
+		doc := parseHTML(t, p.body)
+		notice := textOf(findOne(t, doc, "the notice", testID("flash")))
+		if len(findAll(doc, testID("login-draft"))) != 0 || !strings.Contains(notice, "nothing was saved") || strings.Contains(notice, "what you typed") {
+			t.Errorf("POST %s: a draft is carried, or the notice %q does not fit", tc.action, notice)
+		}
 	}
 }
