@@ -599,3 +599,43 @@ func TestFormPostedAfterSessionEndedComesBack(t *testing.T) {
 		}
 	}
 }
+
+// TestUserPageHasATableOfContents: the user's page opens with links to
+// each of its sections, in the page's order, each to a section that is
+// there — the hand-over sheet's next steps (#groups, #policies) included.
+func TestUserPageHasATableOfContents(t *testing.T) {
+	_, owner := polishedAccount(t)
+	p := owner.get("/users/kim")
+	expectStatus(t, p, http.StatusOK, "kim's page")
+	doc := parseHTML(t, p.body)
+	toc := findOne(t, doc, "the table of contents", testID("user-toc"))
+	if toc.Data != "nav" || attr(toc, "aria-label") == "" {
+		t.Errorf("the table of contents is a <%s> labelled %q, want a labelled nav", toc.Data, attr(toc, "aria-label"))
+	}
+	var linked []string
+	for _, a := range findAll(toc, tag("a")) {
+		linked = append(linked, strings.TrimPrefix(attr(a, "href"), "#"))
+	}
+	var sections []string
+	for _, s := range findAll(doc, func(n *html.Node) bool { return n.Data == "section" && attr(n, "id") != "" }) {
+		sections = append(sections, attr(s, "id"))
+	}
+	if strings.Join(linked, ",") != strings.Join(sections, ",") {
+		t.Errorf("the table of contents links %v; the page's sections are %v", linked, sections)
+	}
+	for _, want := range []string{"profile", "console-access", "mfa", "accesskeys", "policies", "groups"} {
+		if !strings.Contains(","+strings.Join(sections, ",")+",", ","+want+",") {
+			t.Errorf("no section #%s", want)
+		}
+	}
+	// Resetting the password is folded away until a reset is refused.
+	if reset := findOne(t, doc, "the reset form", testID("reset-password")); reset.Data != "details" || hasAttr(reset, "open") {
+		t.Errorf("the reset-password form is a <%s>, open %v; want a closed <details>", reset.Data, hasAttr(reset, "open"))
+	}
+	p = owner.post("/users/kim/login-profile/password", url.Values{"generate_password": {"false"}})
+	expectStatus(t, p, http.StatusUnprocessableEntity, "a reset without a password")
+	reset := findOne(t, parseHTML(t, p.body), "the reset form", testID("reset-password"))
+	if !hasAttr(reset, "open") || len(findAll(reset, testID("field-error"))) != 1 {
+		t.Errorf("a refused reset is not shown open with its message")
+	}
+}
