@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	ramsdk "github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
 	"golang.org/x/net/html"
 )
 
@@ -637,5 +638,69 @@ func TestUserPageHasATableOfContents(t *testing.T) {
 	reset := findOne(t, parseHTML(t, p.body), "the reset form", testID("reset-password"))
 	if !hasAttr(reset, "open") || len(findAll(reset, testID("field-error"))) != 1 {
 		t.Errorf("a refused reset is not shown open with its message")
+	}
+}
+
+// TestAuditTableWrapsARNsAtSeparators: the audit table offers a line break
+// after each ':' and '/' of a resource (and nowhere else), its text stays
+// the resource exactly, and a resource a caller typed stays text; the table
+// is marked to use the page's width.
+func TestAuditTableWrapsARNsAtSeparators(t *testing.T) {
+	h := newHarness(t)
+	h.setClock(time.Now().UTC().Truncate(time.Second))
+	owner, _ := h.setupOwner()
+	e := h.createEmployee(owner, "nopol")
+	typed := `<img src=x onerror=alert(1)>/a:b`
+	r := ramsdk.CreateGetUserRequest()
+	h.at(r)
+	r.UserName = typed
+	_, err := h.sdkClient(e.keyID, e.secret).GetUser(r)
+	expectCode(t, err, "InvalidParameter.UserName.InvalidChars", http.StatusBadRequest, "GetUser of a name with markup")
+	hal := h.ramUser(owner, "hal", nil, nil)
+	expectStatus(t, hal.get("/groups"), http.StatusForbidden, "hal lists groups")
+
+	p := owner.get("/audit")
+	expectStatus(t, p, http.StatusOK, "the audit log")
+	if strings.Contains(p.body, "<img") {
+		t.Fatalf("a typed resource is markup on the audit page")
+	}
+	table := findOne(t, parseHTML(t, p.body), "the audit table", testID("audit-table"))
+	if !hasClass(table, "full-width") {
+		t.Errorf("the audit table is not marked full-width: class %q", attr(table, "class"))
+	}
+	arn := "acs:ram:*:" + h.accountID() + ":group/*"
+	seen := map[string]bool{}
+	for _, td := range findAll(table, func(n *html.Node) bool { return n.Data == "td" && hasClass(n, "resource") }) {
+		// The cell's pieces: text, then <wbr>, then text…
+		var pieces []string
+		for c := td.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				pieces = append(pieces, c.Data)
+			case c.Data == "wbr":
+				pieces = append(pieces, "|")
+			}
+		}
+		text := strings.ReplaceAll(strings.Join(pieces, ""), "|", "")
+		for i, piece := range pieces {
+			if piece == "|" && (i == 0 || !strings.HasSuffix(pieces[i-1], ":") && !strings.HasSuffix(pieces[i-1], "/")) {
+				t.Errorf("%q: a line break not after a separator", text)
+			}
+			if piece != "|" && strings.ContainsAny(strings.TrimRight(piece, ":/"), ":/") {
+				t.Errorf("%q: no line break offered inside %q", text, piece)
+			}
+		}
+		seen[text] = true
+	}
+	for _, want := range []string{arn, typed} {
+		if !seen[want] {
+			t.Errorf("the audit table lacks the resource %q (has %v)", want, seen)
+		}
+	}
+	sheet := findOne(t, parseHTML(t, p.body), "the stylesheet", func(n *html.Node) bool {
+		return n.Data == "link" && attr(n, "rel") == "stylesheet"
+	})
+	if css := owner.get(attr(sheet, "href")); !strings.Contains(css.body, "main:has(table.full-width) { max-width: none; }") {
+		t.Errorf("the stylesheet does not widen a page with a full-width table")
 	}
 }
