@@ -8,6 +8,8 @@ type NavItem struct {
 	Label  string
 	Href   string
 	Active bool
+	// Group is the heading the entry is listed under ("" for none).
+	Group string
 }
 
 // Layout is what every console page's frame shows.

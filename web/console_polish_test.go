@@ -704,3 +704,51 @@ func TestAuditTableWrapsARNsAtSeparators(t *testing.T) {
 		t.Errorf("the stylesheet does not widen a page with a full-width table")
 	}
 }
+
+// navOf reads the side navigation: headings as "[Heading]", links by href.
+func navOf(t testing.TB, body string) []string {
+	t.Helper()
+	nav := findOne(t, parseHTML(t, body), "the side navigation", func(n *html.Node) bool { return n.Data == "nav" && hasClass(n, "side") })
+	var got []string
+	for _, n := range findAll(nav, func(n *html.Node) bool { return n.Data == "a" || hasClass(n, "nav-heading") }) {
+		if n.Data == "a" {
+			got = append(got, attr(n, "href"))
+		} else {
+			got = append(got, "["+textOf(n)+"]")
+		}
+	}
+	return got
+}
+
+// TestNavigationGroupedAsRAM: the navigation lists Identities (users,
+// groups, roles) and Permissions (policies, grants when the console has
+// them) under their headings, then Settings and Audit; each identity
+// still sees only the entries it may use, and a heading only with one.
+func TestNavigationGroupedAsRAM(t *testing.T) {
+	h := newHarness(t)
+	owner, _ := h.setupOwner()
+	grants := ""
+	for _, r := range h.app.Routes() {
+		if r.Method == http.MethodGet && r.Path == "/grants" && r.Nav != "" {
+			grants = "/grants,"
+		}
+	}
+	want := "/,[Identities],/users,/groups,/roles,[Permissions],/policies," + grants + "/simulator,/services,/settings,/audit," +
+		"[Your account],/mfa/bind,/password/change"
+	if got := strings.Join(navOf(t, owner.get("/users").body), ","); got != want {
+		t.Errorf("the owner's navigation:\n got %s\nwant %s", got, want)
+	}
+	// A read-only administrator: what it may read, grouped the same way.
+	reader := h.ramUser(owner, "reader", []string{"AliyunRAMReadOnlyAccess"}, nil)
+	got := strings.Join(navOf(t, reader.get("/me").body), ",")
+	for _, part := range []string{"/me,/switch-role,[Identities],/users,/groups,/roles,[Permissions],/policies,"} {
+		if !strings.HasPrefix(got, part) {
+			t.Errorf("the read-only user's navigation %s does not start %s", got, part)
+		}
+	}
+	// No policies: no section, and so no heading.
+	hal := h.ramUser(owner, "hal", nil, nil)
+	if got := strings.Join(navOf(t, hal.get("/me").body), ","); got != "/me,/switch-role" {
+		t.Errorf("hal's navigation = %s, want /me,/switch-role", got)
+	}
+}
