@@ -155,9 +155,9 @@ func TestDetachConfirmSaysWhoLosesWhat(t *testing.T) {
 	}
 }
 
-// TestRowActionsAreQuietLinks: Detach and Remove in the tables of the user,
-// group, role and policy pages are links of the row-action class, not
-// buttons, while each section's Add stays a button.
+// TestRowActionsAreQuietLinks: Detach, Remove and Revoke in the tables of
+// the user, group, role, policy and grants pages are links of the
+// row-action class, not buttons, while each section's Add stays a button.
 func TestRowActionsAreQuietLinks(t *testing.T) {
 	_, owner := polishedAccount(t)
 	cases := []struct {
@@ -169,6 +169,7 @@ func TestRowActionsAreQuietLinks(t *testing.T) {
 		{"/groups/ops", map[string]int{"Detach": 1, "Remove": 1}, []string{"add-permissions", "add-members"}},
 		{"/roles/deployer", map[string]int{"Detach": 1}, nil},
 		{"/policies/System/AliyunRAMReadOnlyAccess", map[string]int{"Detach": 1}, nil},
+		{"/grants", map[string]int{"Revoke…": 3}, nil},
 	}
 	for _, tc := range cases {
 		p := owner.get(tc.page)
