@@ -213,8 +213,7 @@ func navSections() []struct {
 	}{
 		{"", []string{"/", "/me", "/switch-role"}},
 		{"Identities", []string{"/users", "/groups", "/roles"}},
-		// "/grants" is RAM's Grants (every policy attachment), listed here
-		// once the route table has it.
+		// "/grants" is RAM's Grants: every policy attachment of the account.
 		{"Permissions", []string{"/policies", "/grants", "/simulator", "/services"}},
 		{"", []string{"/settings", "/audit"}},
 		{"Your account", []string{"/mfa/bind", "/password/change"}},
