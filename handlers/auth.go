@@ -79,7 +79,7 @@ func (h *Handlers) Login(c echo.Context) error {
 			f.Errors["password"] = "Enter your password."
 		}
 		m := views.Login{Layout: h.layout(c, "Sign in"), Next: next, Form: f}
-		return Render(c, http.StatusUnprocessableEntity, views.LoginPage(m))
+		return Render(c, http.StatusUnprocessableEntity, views.LoginPage(h.keepDraft(c, m)))
 	}
 	ticket := ""
 	if ck, err := c.Cookie(TicketCookie); err == nil {
@@ -94,7 +94,7 @@ func (h *Handlers) Login(c echo.Context) error {
 	if ram.ErrBadLogin(err) {
 		m := views.Login{Layout: h.layout(c, "Sign in"), Message: "Incorrect logon name or password", Next: next,
 			Form: views.Form{Values: map[string]string{"username": username}}}
-		return Render(c, http.StatusUnauthorized, views.LoginPage(m))
+		return Render(c, http.StatusUnauthorized, views.LoginPage(h.keepDraft(c, m)))
 	}
 	if err != nil {
 		return err
@@ -106,6 +106,7 @@ func (h *Handlers) Login(c echo.Context) error {
 	if next != "/" {
 		_ = s.Set("next", next)
 	}
+	h.saveDraft(c)
 	if res.MFAChecked {
 		_ = s.Set(mfaKey, "true")
 	}

@@ -202,10 +202,9 @@ func (h *Handlers) PolicyDetachForm(kind string) echo.HandlerFunc {
 				return echo.NewHTTPError(http.StatusNotFound, typ+" policy "+policyName+" is not attached to "+name+".")
 			}
 		}
-		who := map[string]string{"user": "user " + name, "group": "every member of group " + name, "role": "every session of role " + name}[kind]
 		m := views.Confirm{Title: "Detach " + policyName + " from " + name + "?", Action: pk.href(name) + "/policies/" + url.PathEscape(typ) + "/" + url.PathEscape(policyName) + "/detach",
 			Button: "Detach policy", Back: back,
-			Breaks: []string{"The " + who + " loses what " + typ + " policy " + policyName + " allows, at once, unless another policy grants it."},
+			Breaks: []string{detachBreaks(kind, name, typ+" policy "+policyName)},
 			Notes:  []string{"The policy itself stays; attach it again at any time."}}
 		if fromPolicy {
 			m.Hidden = []views.HiddenField{{Name: "from", Value: "policy"}}
@@ -215,4 +214,16 @@ func (h *Handlers) PolicyDetachForm(kind string) echo.HandlerFunc {
 		}
 		return h.confirmPage(c, http.StatusOK, m)
 	}
+}
+
+// detachBreaks says, as a sentence, who loses what a policy allows when it
+// is detached from a user, a group or a role.
+func detachBreaks(kind, name, policy string) string {
+	switch kind {
+	case "group":
+		return "Every member of group " + name + " loses what " + policy + " allows through the group, at once, unless another policy or group grants it."
+	case "role":
+		return "Every session of role " + name + ", those already started included, loses what " + policy + " allows from its next call, unless another policy of the role grants it."
+	}
+	return "User " + name + " loses what " + policy + " allows, at once, unless another policy or one of the user's groups grants it."
 }

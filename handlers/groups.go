@@ -41,7 +41,8 @@ func (h *Handlers) GroupsList(c echo.Context) error {
 
 // GroupNew handles GET /groups/new.
 func (h *Handlers) GroupNew(c echo.Context) error {
-	return Render(c, http.StatusOK, views.GroupNewPage(views.GroupNew{Layout: h.layout(c, "New group")}))
+	f := h.restoreDraft(c, "/groups", views.Form{}, "name", "comments")
+	return Render(c, http.StatusOK, views.GroupNewPage(views.GroupNew{Layout: h.layout(c, "New group"), Form: f}))
 }
 
 // GroupCreate handles POST /groups.
@@ -106,6 +107,7 @@ func (h *Handlers) GroupEditForm(c echo.Context) error {
 		return err
 	}
 	f := views.Form{Values: map[string]string{"name": g.GroupName, "comments": g.Comments}}
+	f = h.restoreDraft(c, groupHref(g.GroupName)+"/edit", f, "name", "comments")
 	return Render(c, http.StatusOK, views.GroupEditPage(views.GroupEdit{Layout: h.layout(c, "Edit "+g.GroupName), Name: g.GroupName, Form: f}))
 }
 

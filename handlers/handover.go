@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -30,6 +28,11 @@ type handoverSheet struct {
 	// Admin: the sheet of an administrator (next steps on the user's
 	// page), not of a person's own key on /me.
 	Admin bool
+	// KeyInCredentials: the AccessKey is in the credentials CSV (a user
+	// created with both), which is then the sheet's only download.
+	KeyInCredentials bool
+	// SignIn is what the person's next sign-in asks after the password.
+	SignIn ram.SignInSteps
 	// Users: the sheet of a batch, a line per new user (CredentialsCSV is
 	// then the one CSV of all of them).
 	Users []handoverUser `json:",omitempty"`
@@ -46,19 +49,34 @@ type handoverUser struct {
 func (h *Handlers) handOver(c echo.Context, sh handoverSheet, key *ram.NewAccessKey) error {
 	sess := SessionOf(c).IDHash()
 	if key != nil {
+		sh.KeyID, sh.KeySecret = key.AccessKeyID, key.AccessKeySecret
+	}
+	if key != nil && sh.Password == "" {
 		token, err := h.RAM.OfferKeyDownload(ctx(c), sess, key)
 		if err != nil {
 			return err
 		}
-		sh.KeyID, sh.KeySecret, sh.KeyCSV = key.AccessKeyID, key.AccessKeySecret, "/accesskeys/download/"+token
+		sh.KeyCSV = "/accesskeys/download/" + token
 	}
 	if sh.Password != "" {
+		// One file for everything the sheet hands over, in the columns of a
+		// batch's: every hand-over CSV has one format.
 		sh.LogonName, sh.LogonURL = h.RAM.LogonName(ctx(c), sh.UserName), logonURL(c)
-		token, err := h.RAM.OfferCredentialsDownload(ctx(c), sess, sh.UserName, credentialsCSV(sh.LogonName, sh.Password, sh.LogonURL))
+		sh.KeyInCredentials = key != nil
+		file := batchCSV([]handoverUser{{UserName: sh.UserName, LogonName: sh.LogonName, Password: sh.Password,
+			KeyID: sh.KeyID, KeySecret: sh.KeySecret}}, sh.LogonURL)
+		var keyIDs []string
+		if key != nil {
+			keyIDs = append(keyIDs, key.AccessKeyID)
+		}
+		token, err := h.RAM.OfferCredentialsDownload(ctx(c), sess, sh.UserName, file, keyIDs...)
 		if err != nil {
 			return err
 		}
 		sh.CredentialsCSV = "/credentials/download/" + token
+		if sh.SignIn, err = h.RAM.NextSignInSteps(ctx(c), sh.UserName); err != nil {
+			return err
+		}
 	}
 	return h.showOnce(c, sh)
 }
@@ -99,6 +117,8 @@ func (h *Handlers) Handover(c echo.Context) error {
 	m := views.Reveal{Layout: h.layout(c, sh.Title), Title: sh.Title, UserName: sh.UserName, LogonName: sh.LogonName,
 		LogonURL: sh.LogonURL, Password: sh.Password, Generated: sh.Generated, KeyID: sh.KeyID, KeySecret: sh.KeySecret,
 		CSVHref: sh.KeyCSV, CredentialsHref: sh.CredentialsCSV, Back: sh.Back}
+	m.KeyInCredentials = sh.KeyInCredentials
+	m.SignInMFACode, m.SignInBindMFA, m.SignInNewPassword = sh.SignIn.MFACode, sh.SignIn.BindMFA, sh.SignIn.NewPassword
 	if sh.Admin {
 		base := userHref(sh.UserName)
 		m.NextSteps = []views.Link{{Label: "Add to a group", Href: base + "#groups"},
@@ -108,8 +128,9 @@ func (h *Handlers) Handover(c echo.Context) error {
 }
 
 // CredentialsDownload handles GET /credentials/download/:token: the
-// one-time CSV of a new console password (logon name, password, logon URL),
-// only for the session that set it, within 10 minutes; audited.
+// one-time CSV of a hand-over sheet (batchCSV: each user's logon name,
+// password and logon URL, and AccessKey when created with one), only for
+// the session that set it, within 10 minutes; audited.
 func (h *Handlers) CredentialsDownload(c echo.Context) error {
 	_, body, err := h.RAM.TakeCredentialsDownload(ctx(c), ActorOf(c), SessionOf(c).IDHash(), c.Param("token"))
 	if err != nil {
@@ -126,18 +147,6 @@ func logonURL(c echo.Context) string {
 		scheme = "https"
 	}
 	return scheme + "://" + c.Request().Host + "/login"
-}
-
-// credentialsCSV is the console credentials file. A cell a spreadsheet
-// would run as a formula (=, +, -, @, tab, carriage return first) is
-// prefixed with an apostrophe, so opening the file never runs anything.
-func credentialsCSV(logonName, password, logonURL string) []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"Logon Name", "Password", "Logon URL"})
-	_ = w.Write([]string{csvCell(logonName), csvCell(password), csvCell(logonURL)})
-	w.Flush()
-	return b.Bytes()
 }
 
 func csvCell(v string) string {

@@ -19,6 +19,12 @@ func (h *Handlers) Overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Without users the checks of users have nothing to check yet: "Done"
+	// would read as checked.
+	noUsers := ""
+	if ov.Stats.Users == 0 {
+		noUsers = "No users yet"
+	}
 	scheme := "http"
 	if c.IsTLS() {
 		scheme = "https"
@@ -36,10 +42,10 @@ func (h *Handlers) Overview(c echo.Context) error {
 		},
 		Checks: []views.Check{
 			{Label: "Owner MFA bound", OK: ov.OwnerHasMFA, Hint: "the owner's password alone never opens the console", Href: "/mfa/bind"},
-			{Label: "Every user with console access has MFA", OK: ov.Stats.ConsoleUsersWithoutMFA == 0,
+			{Label: "Every user with console access has MFA", OK: ov.Stats.ConsoleUsersWithoutMFA == 0, Pending: noUsers,
 				Hint: plural(ov.Stats.ConsoleUsersWithoutMFA, "user signs", "users sign") + " in without MFA", Href: "/users?status=no_mfa",
 				FixHref: "/settings#login-settings", FixLabel: "Require MFA for every sign-in"},
-			{Label: "No AccessKey unused for 90 days", OK: ov.Stats.KeysUnused90Days == 0,
+			{Label: "No AccessKey unused for 90 days", OK: ov.Stats.KeysUnused90Days == 0, Pending: noUsers,
 				Hint: plural(ov.Stats.KeysUnused90Days, "key has", "keys have") + " not been used for 90 days; disable or delete them",
 				Href: "/users?status=stale_keys"},
 			{Label: "Strong password policy", OK: ov.PolicyStrong, Hint: "at least 12 characters and a lockout after failed sign-ins",

@@ -67,7 +67,8 @@ const policyTemplate = `{
 
 // PolicyNew handles GET /policies/new.
 func (h *Handlers) PolicyNew(c echo.Context) error {
-	m := views.PolicyNew{Layout: h.layout(c, "New policy"), Form: views.Form{Values: map[string]string{"document": policyTemplate}}}
+	f := h.restoreDraft(c, "/policies", views.Form{Values: map[string]string{"document": policyTemplate}}, "name", "description", "document")
+	m := views.PolicyNew{Layout: h.layout(c, "New policy"), Form: f}
 	return Render(c, http.StatusOK, views.PolicyNewPage(m))
 }
 

@@ -53,7 +53,7 @@ func (h *Handlers) UsersList(c echo.Context) error {
 	m.CanGrant = h.RAM.Allowed(ctx(c), a, "ram:AttachPolicyToUser", all, ram.AllPoliciesRef()) &&
 		h.RAM.Allowed(ctx(c), a, "ram:ListPolicies", ram.AllPoliciesRef())
 	m.CanDelete = h.RAM.Allowed(ctx(c), a, "ram:DeleteUser", all)
-	now := h.RAM.Now()
+	now, mfaForAll := h.RAM.Now(), h.RAM.SelfService(ctx(c)).EnforceMFAForLogin
 	for _, u := range page.Users {
 		r := views.UserRow{Name: u.UserName, DisplayName: u.DisplayName, Href: userHref(u.UserName),
 			Created: date(u.CreatedAt), LastLogin: never(date(u.LastLoginAt)), Console: "None", MFA: "None",
@@ -61,8 +61,14 @@ func (h *Handlers) UsersList(c echo.Context) error {
 		if u.LoginStatus != "" {
 			r.Console = u.LoginStatus
 		}
-		if u.MFABound {
+		switch {
+		case u.MFABound:
 			r.MFA = "Bound"
+		case u.LoginStatus == "":
+		case u.MFARequired || mfaForAll:
+			r.MFA, r.MFAPending = mfaPendingText(u.LastLoginAt), true
+		default:
+			r.MFA = "Not required"
 		}
 		if u.Keys > 0 {
 			r.Keys = strconv.Itoa(u.ActiveKeys) + " active of " + strconv.Itoa(u.Keys)
@@ -115,6 +121,15 @@ func (h *Handlers) UsersList(c echo.Context) error {
 	return Render(c, http.StatusOK, views.UsersPage(m))
 }
 
+// mfaPendingText says when a user required to use MFA, without a device
+// yet, binds one: at the first sign-in, or the next after an unbinding.
+func mfaPendingText(lastLogin time.Time) string {
+	if lastLogin.IsZero() {
+		return "Will bind at first sign-in"
+	}
+	return "Will bind at next sign-in"
+}
+
 // never is a blank date as people read it.
 func never(d string) string {
 	if d == "" {
@@ -136,6 +151,7 @@ func (h *Handlers) UserNew(c echo.Context) error {
 		return h.userBatchForm(c)
 	}
 	f := views.Form{Values: map[string]string{"generate_password": "true", "password_reset_required": "true", "mfa_bind_required": "true"}}
+	f = h.restoreDraft(c, "/users", f, userFields...)
 	return Render(c, http.StatusOK, views.UserNewPage(views.UserNew{Layout: h.layout(c, "New user"), Form: f}))
 }
 
@@ -170,7 +186,8 @@ func (h *Handlers) UserCreate(c echo.Context) error {
 		return err
 	}
 	if login == nil && created.AccessKey == nil {
-		return flashDone(c, userHref(u.UserName), "User "+u.UserName+" created.")
+		return flashDone(c, userHref(u.UserName), "User "+u.UserName+" created with no access: it can neither sign in to the console "+
+			"nor call the API. To add access later, use “Enable console access” or “Create AccessKey” on this page.")
 	}
 	sh := handoverSheet{Title: "User " + u.UserName + " created", UserName: u.UserName, Back: userHref(u.UserName), Admin: true}
 	if login != nil {
@@ -225,6 +242,8 @@ func (h *Handlers) userModel(c echo.Context, d *ram.UserDetail, loginForm views.
 	}
 	if dev := d.MFADevice; dev != nil {
 		m.HasMFA, m.MFASerial, m.MFABound = true, dev.Serial, date(dev.BoundAt)
+	} else if _, hidden := d.Hidden[ram.SectionMFA]; !hidden && m.HasLogin && (m.MFARequired || h.RAM.SelfService(ctx(c)).EnforceMFAForLogin) {
+		m.MFAPending = mfaPendingText(u.LastLoginAt)
 	}
 	for _, k := range d.AccessKeys {
 		m.Keys = append(m.Keys, keyRow(base+"/accesskeys/"+k.AccessKeyID, k))
@@ -272,6 +291,7 @@ func (h *Handlers) UserEditForm(c echo.Context) error {
 	}
 	f := views.Form{Values: map[string]string{"name": u.UserName, "display_name": u.DisplayName, "comments": u.Comments,
 		"email": u.Email, "mobile_phone": u.MobilePhone}}
+	f = h.restoreDraft(c, userHref(u.UserName)+"/edit", f, editFields...)
 	return Render(c, http.StatusOK, views.UserEditPage(views.UserEdit{Layout: h.layout(c, "Edit "+u.UserName), Name: u.UserName, Form: f}))
 }
 

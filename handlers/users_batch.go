@@ -148,7 +148,8 @@ func (h *Handlers) handOverBatch(c echo.Context, created []ram.BatchCreated) err
 	return h.showOnce(c, sh)
 }
 
-// batchCSVHeader is the first line of a batch's credentials CSV (SPEC §5).
+// batchCSVHeader is the first line of a batch's credentials CSV (SPEC §5),
+// and so of every hand-over CSV: one user's is a batch of one.
 var batchCSVHeader = []string{"UserName", "LogonName", "Password", "AccessKeyId", "AccessKeySecret", "LogonUrl"}
 
 // batchCSV is the one credentials file of a batch: a line per user, its

@@ -91,9 +91,14 @@ func (s *Service) TakeHandover(ctx context.Context, sessionHash, token string) (
 }
 
 // OfferCredentialsDownload keeps the console credentials CSV of a new
-// password of userName for a one-time download by the session.
-func (s *Service) OfferCredentialsDownload(ctx context.Context, sessionHash, userName string, csv []byte) (string, error) {
-	return s.offerOnce(ctx, sessionHash, oneTimeCredentials+userName, csv)
+// password of userName for a one-time download by the session; keyIDs
+// name the AccessKeys whose secrets the file holds too.
+func (s *Service) OfferCredentialsDownload(ctx context.Context, sessionHash, userName string, csv []byte, keyIDs ...string) (string, error) {
+	what := userName
+	if len(keyIDs) > 0 {
+		what += "\n" + strings.Join(keyIDs, ",")
+	}
+	return s.offerOnce(ctx, sessionHash, oneTimeCredentials+what, csv)
 }
 
 // OfferBatchCredentialsDownload keeps the one credentials CSV of a batch
@@ -107,17 +112,23 @@ func (s *Service) OfferBatchCredentialsDownload(ctx context.Context, sessionHash
 // TakeCredentialsDownload returns the user name and CSV of a one-time
 // credentials download: once, to the session that made it, within ten
 // minutes. Taking it is recorded (DownloadCredentialsCSV with the UserName,
-// or the UserNames of a batch — never a password or secret) in the
-// transaction that uses the link up.
+// or the UserNames of a batch, and the AccessKeyId of a key in the file —
+// never a password or secret) in the transaction that uses the link up.
 func (s *Service) TakeCredentialsDownload(ctx context.Context, a Actor, sessionHash, token string) (string, []byte, error) {
-	return s.takeOnce(ctx, sessionHash, token, oneTimeCredentials, func(tx *store.Tx, userName string) error {
+	what, b, err := s.takeOnce(ctx, sessionHash, token, oneTimeCredentials, func(tx *store.Tx, what string) error {
+		userName, keyIDs, _ := strings.Cut(what, "\n")
 		ev := s.event(ctx, a, s.accountID(ctx), s.opType(a), EventDownloadCredentialsCSV)
 		ev.RequestParameters = map[string]any{"UserName": userName}
 		if names := strings.Split(userName, ","); len(names) > 1 {
 			ev.RequestParameters = map[string]any{"UserNames": names}
 		}
+		if keyIDs != "" {
+			ev.RequestParameters["AccessKeyId"] = keyIDs
+		}
 		return tx.AppendEvent(ctx, ev)
 	})
+	userName, _, _ := strings.Cut(what, "\n")
+	return userName, b, err
 }
 
 // LogonName is the name a RAM user signs in with: UserName@alias, or
@@ -128,4 +139,36 @@ func (s *Service) LogonName(ctx context.Context, userName string) string {
 		return userName
 	}
 	return userName + "@" + displayAlias(acct)
+}
+
+// SignInSteps is what a RAM user's next console sign-in asks after the
+// password: the code of the bound MFA device or binding one, then a new
+// password.
+type SignInSteps struct {
+	MFACode     bool
+	BindMFA     bool
+	NewPassword bool
+}
+
+// NextSignInSteps says what userName's next console sign-in asks after the
+// password, for the hand-over sheet of a password its caller has just set
+// (and was authorised to): it authorises nothing and tells nothing that
+// sheet does not show.
+func (s *Service) NextSignInSteps(ctx context.Context, userName string) (SignInSteps, error) {
+	u, err := s.st.UserByName(ctx, userName)
+	if err != nil {
+		return SignInSteps{}, err
+	}
+	lp, err := s.st.LoginProfile(ctx, u.UserID)
+	if err != nil {
+		return SignInSteps{}, err
+	}
+	c := userCredential(u, lp)
+	_, err = s.st.MFADeviceFor(ctx, string(c.principal))
+	hasDevice := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return SignInSteps{}, err
+	}
+	return SignInSteps{MFACode: hasDevice, BindMFA: !hasDevice && s.mustBindMFA(ctx, c),
+		NewPassword: s.stepAfterMFA(ctx, c) == StepChangePassword}, nil
 }

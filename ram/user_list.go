@@ -112,7 +112,7 @@ func (s *Service) ListUserSummaries(ctx context.Context, a Actor, in UserListInp
 		for i := range rows {
 			switch section {
 			case SectionLogin:
-				rows[i].LoginStatus = ""
+				rows[i].LoginStatus, rows[i].MFARequired = "", false
 			case SectionMFA:
 				rows[i].MFABound = false
 			case SectionAccessKeys:

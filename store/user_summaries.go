@@ -19,6 +19,7 @@ const (
 type UserSummary struct {
 	User
 	LoginStatus string // "" without console access, else Active or Inactive
+	MFARequired bool   // the login profile requires an MFA device (MFABindRequired)
 	MFABound    bool
 	Keys        int // AccessKeys, any status
 	ActiveKeys  int
@@ -127,6 +128,7 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 	query := `SELECT u.user_id, u.user_name, u.display_name, u.email, u.mobile_phone, u.comments, u.created_at, u.updated_at,
 		u.last_login_at, u.failed_count, u.locked_until,
 		coalesce((SELECT status FROM login_profiles lp WHERE lp.user_id = u.user_id), ''),
+		coalesce((SELECT mfa_bind_required FROM login_profiles lp WHERE lp.user_id = u.user_id), 0),
 		EXISTS (SELECT 1 FROM mfa_devices d WHERE d.principal = 'user/' || u.user_id AND d.bound_at IS NOT NULL),
 		(SELECT count(*) FROM access_keys k WHERE k.user_id = u.user_id),
 		(SELECT count(*) FROM access_keys k WHERE k.user_id = u.user_id AND k.status = 'Active'),
@@ -142,7 +144,7 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 		var s UserSummary
 		var lastUsed string
 		u, err := scanUser(func(dest ...any) error {
-			return scan(append(dest, &s.LoginStatus, &s.MFABound, &s.Keys, &s.ActiveKeys, &lastUsed)...)
+			return scan(append(dest, &s.LoginStatus, &s.MFARequired, &s.MFABound, &s.Keys, &s.ActiveKeys, &lastUsed)...)
 		})
 		if err != nil {
 			return nil, err

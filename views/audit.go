@@ -1,6 +1,13 @@
 package views
 
-import "strconv"
+import (
+	"context"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+)
 
 // AuditRow is one event in the audit table.
 type AuditRow struct {
@@ -83,4 +90,23 @@ func int64Text(n int64) string { return strconv.FormatInt(n, 10) }
 type Link struct {
 	Label, Href string
 	Active      bool
+}
+
+// breakAtSeparators writes an ARN or a name escaped, with a line break
+// opportunity (<wbr>) after each ':' and '/', so a long ARN wraps at its
+// separators rather than inside a name.
+func breakAtSeparators(s string) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		for {
+			i := strings.IndexAny(s, ":/")
+			if i < 0 {
+				_, err := io.WriteString(w, templ.EscapeString(s))
+				return err
+			}
+			if _, err := io.WriteString(w, templ.EscapeString(s[:i+1])+"<wbr>"); err != nil {
+				return err
+			}
+			s = s[i+1:]
+		}
+	})
 }

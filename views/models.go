@@ -8,6 +8,8 @@ type NavItem struct {
 	Label  string
 	Href   string
 	Active bool
+	// Group is the heading the entry is listed under ("" for none).
+	Group string
 }
 
 // Layout is what every console page's frame shows.
@@ -54,6 +56,10 @@ type Login struct {
 	Message string // the one refusal message
 	Notice  string // why the person is asked to sign in (a session that ended)
 	Next    string
+	// DraftAction and Draft carry a form posted after the session ended
+	// (its action and url-encoded values, passwords left out) through the
+	// sign-in, back to the form.
+	DraftAction, Draft string
 }
 
 // LoginMFA is the sign-in's MFA step.
@@ -84,6 +90,9 @@ type Check struct {
 	// Href leads to what to fix (the users concerned, the setting);
 	// FixHref and FixLabel, when set, to a second place (the setting).
 	Href, FixHref, FixLabel string
+	// Pending, when set, says why the check does not apply yet ("No users
+	// yet"): shown instead of Done or To do.
+	Pending string
 }
 
 // Count is one figure on the overview.
@@ -132,6 +141,9 @@ type UserRow struct {
 	Console, MFA, Keys, KeyLastUsed             string
 	ConsoleWarn                                 bool // console access without MFA
 	KeyStale                                    bool // a key unused for 90 days
+	// MFAPending: MFA is required and not bound yet; MFA says when the
+	// user binds a device.
+	MFAPending bool
 }
 
 // Users is the users list.
@@ -198,6 +210,9 @@ type UserDetail struct {
 	Can map[string]bool
 	// GroupChoices are the groups the user may be added to.
 	GroupChoices []string
+	// MFAPending says when a user who must use MFA binds a device (""
+	// when bound, or not required).
+	MFAPending string
 }
 
 // UserEdit is the edit-user form.
@@ -234,6 +249,12 @@ type Reveal struct {
 	NextSteps       []Link
 	// Gone: the page was shown once already; the secret can no longer be shown.
 	Gone bool
+	// KeyInCredentials: the AccessKey is in the credentials CSV too (its
+	// only download).
+	KeyInCredentials bool
+	// What the person's next sign-in asks after the password: the code of
+	// the bound MFA device or binding one, then a new password.
+	SignInMFACode, SignInBindMFA, SignInNewPassword bool
 }
 
 // GroupRow is one line of the groups table.

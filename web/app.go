@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -129,10 +130,10 @@ func New(cfg Config, d Deps) (*App, error) {
 	signIns := limitRate(newRateLimiter(rate, burst, maxSignInBuckets, time.Now))
 	for _, r := range a.routes {
 		if r.Method == http.MethodPost && signInPaths[r.Path] {
-			e.Add(r.Method, r.Path, r.Handler, signIns, withSession, guard(d.RAM, r))
+			e.Add(r.Method, r.Path, r.Handler, signIns, withSession, guard(d.RAM, r, a.h.SessionEnded))
 			continue
 		}
-		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r))
+		e.Add(r.Method, r.Path, r.Handler, withSession, guard(d.RAM, r, a.h.SessionEnded))
 	}
 	trusted, err := trustedPeers(cfg.TrustedProxies)
 	if err != nil {
@@ -197,7 +198,30 @@ func trustedPeers(list []string) (func(remoteAddr string) bool, error) {
 // Routes returns the route table (for tests that must cover every route).
 func (a *App) Routes() []Route { return a.routes }
 
-// nav lists the sections the signed-in identity may use, in table order.
+// navSections orders the navigation as RAM's console groups it: the
+// entries above every heading, Identities, Permissions, Settings and
+// Audit, then the owner's own device and password. An entry is listed only
+// when its route is in the table and the identity may use it; one not
+// named here comes last, in table order.
+func navSections() []struct {
+	heading string
+	paths   []string
+} {
+	return []struct {
+		heading string
+		paths   []string
+	}{
+		{"", []string{"/", "/me", "/switch-role"}},
+		{"Identities", []string{"/users", "/groups", "/roles"}},
+		// "/grants" is RAM's Grants: every policy attachment of the account.
+		{"Permissions", []string{"/policies", "/grants", "/simulator", "/services"}},
+		{"", []string{"/settings", "/audit"}},
+		{"Your account", []string{"/mfa/bind", "/password/change"}},
+	}
+}
+
+// nav lists the sections the signed-in identity may use, grouped and
+// ordered by navSections.
 func (a *App) nav(c echo.Context) []views.NavItem {
 	id := handlers.IdentityOf(c)
 	if id == nil {
@@ -225,6 +249,22 @@ func (a *App) nav(c echo.Context) []views.NavItem {
 		}
 		active := c.Path() == r.Path || r.Path != "/" && strings.HasPrefix(c.Path(), r.Path+"/")
 		items = append(items, views.NavItem{Label: r.Nav, Href: r.Path, Active: active})
+	}
+	order, group := map[string]int{}, map[string]string{}
+	for _, s := range navSections() {
+		for _, p := range s.paths {
+			order[p], group[p] = len(order)+1, s.heading
+		}
+	}
+	rank := func(path string) int {
+		if n, ok := order[path]; ok {
+			return n
+		}
+		return len(order) + 1
+	}
+	sort.SliceStable(items, func(i, j int) bool { return rank(items[i].Href) < rank(items[j].Href) })
+	for i := range items {
+		items[i].Group = group[items[i].Href]
 	}
 	return items
 }

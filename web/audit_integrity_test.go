@@ -79,19 +79,30 @@ func TestAuditFullVerificationOnSchedule(t *testing.T) {
 }
 
 // TestAccessKeyCSVDownloadIsAudited: the one-time CSV of a new AccessKey is
-// an event naming the AccessKeyId, never the secret.
+// an event naming the AccessKeyId, never the secret — alone
+// (DownloadAccessKeyCSV) or in the credentials file of a user created with
+// both kinds of access (DownloadCredentialsCSV).
 func TestAccessKeyCSVDownloadIsAudited(t *testing.T) {
 	h, o, _ := ownerWithEvents(t)
 	e := h.createEmployee(o, "csvuser")
-	csv := o.get(e.csv)
-	expectStatus(t, csv, 200, "download the CSV")
-	ev := h.events()[0]
-	id, _ := ev.RequestParameters["AccessKeyId"].(string)
-	if ev.EventName != "DownloadAccessKeyCSV" || id == "" || !strings.Contains(csv.body, id) {
-		t.Fatalf("the CSV download is not recorded with its AccessKeyId: %s", ev.Body)
-	}
-	if id != e.keyID || strings.Contains(ev.Body, e.secret) {
-		t.Errorf("the download event holds the secret: %s", ev.Body)
+	o.get("/users/csvuser")
+	p := o.follow(o.post("/users/csvuser/accesskeys", nil))
+	second := find(t, keyIDRE, p.body, "second AccessKey ID")
+	secondSecret := find(t, keySecretRE, p.body, "second AccessKey secret")
+	for _, tc := range []struct{ csv, event, keyID, secret string }{
+		{e.csv, "DownloadCredentialsCSV", e.keyID, e.secret},
+		{find(t, csvHrefRE, p.body, "AccessKey CSV link"), "DownloadAccessKeyCSV", second, secondSecret},
+	} {
+		csv := o.get(tc.csv)
+		expectStatus(t, csv, 200, "download the CSV")
+		ev := h.events()[0]
+		id, _ := ev.RequestParameters["AccessKeyId"].(string)
+		if ev.EventName != tc.event || id == "" || !strings.Contains(csv.body, id) {
+			t.Fatalf("the CSV download is not recorded as %s with its AccessKeyId: %s", tc.event, ev.Body)
+		}
+		if id != tc.keyID || strings.Contains(ev.Body, tc.secret) || strings.Contains(ev.Body, e.password) {
+			t.Errorf("the download event holds the secret: %s", ev.Body)
+		}
 	}
 }
 

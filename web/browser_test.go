@@ -145,7 +145,7 @@ func TestBrowserEmployeeJourney(t *testing.T) {
 		chromedp.Click(`input[name=console_login]`),
 		chromedp.Click(`input[name=create_access_key]`),
 		chromedp.Click(`form[action="/users"] button[type=submit]`),
-		chromedp.WaitVisible(`[data-testid=accesskey-csv]`),
+		chromedp.WaitVisible(`[data-testid=credentials-csv]`),
 	)
 	if err != nil {
 		t.Fatalf("owner creates the employee: %v", err)
@@ -162,10 +162,11 @@ func TestBrowserEmployeeJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := do(ctx, chromedp.Click(`[data-testid=accesskey-csv]`)); err != nil {
+	// One file holds the sign-in and the AccessKey.
+	if err := do(ctx, chromedp.Click(`[data-testid=credentials-csv]`)); err != nil {
 		t.Fatal(err)
 	}
-	csvPath := filepath.Join(downloads, "AccessKey.csv")
+	csvPath := filepath.Join(downloads, "credentials.csv")
 	var csv []byte
 	for i := 0; i < 100; i++ {
 		if csv, err = os.ReadFile(csvPath); err == nil && len(csv) > 0 {
@@ -173,7 +174,8 @@ func TestBrowserEmployeeJourney(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if want := "AccessKey ID,AccessKey Secret\n" + keyID + "," + keySecret + "\n"; string(csv) != want {
+	if want := "UserName,LogonName,Password,AccessKeyId,AccessKeySecret,LogonUrl\nalice,alice@" + testAlias + "," + csvSafe(password) +
+		"," + keyID + "," + keySecret + "," + h.srv.URL + "/login\n"; string(csv) != want {
 		t.Fatalf("downloaded CSV = %q, want %q", csv, want)
 	}
 

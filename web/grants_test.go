@@ -313,7 +313,7 @@ func TestGrantsCSVExport(t *testing.T) {
 	}
 }
 
-var revokeRE = regexp.MustCompile(`<a href="([^"]+)" data-testid="grant-revoke">`)
+var revokeRE = regexp.MustCompile(`<a class="row-action" href="([^"]+)" data-testid="grant-revoke">`)
 
 func TestGrantsRevokeIsConfirmedDetach(t *testing.T) {
 	h, owner := grantsFixture(t)

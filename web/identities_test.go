@@ -33,7 +33,8 @@ type employee struct {
 }
 
 // createEmployee creates a user with a generated password (reset and MFA
-// required) and an AccessKey, returning what the reveal page showed.
+// required) and an AccessKey, returning what the reveal page showed: csv is
+// the one credentials file holding both.
 func (h *harness) createEmployee(owner *browser, name string) employee {
 	h.t.Helper()
 	owner.get("/users/new")
@@ -43,7 +44,7 @@ func (h *harness) createEmployee(owner *browser, name string) employee {
 	expectStatus(h.t, p, 200, "create user "+name)
 	return employee{name: name, password: find(h.t, generatedPWRE, p.body, "generated password"),
 		keyID: find(h.t, keyIDRE, p.body, "AccessKey ID"), secret: find(h.t, keySecretRE, p.body, "AccessKey secret"),
-		csv: find(h.t, csvHrefRE, p.body, "CSV link")}
+		csv: find(h.t, credentialsCSVRE, p.body, "credentials CSV link")}
 }
 
 // signInEmployee signs a user in through every forced step: MFA binding and
@@ -73,16 +74,17 @@ func TestEmployeeJourney(t *testing.T) {
 	owner, _ := h.setupOwner()
 	e := h.createEmployee(owner, "alice")
 
-	// The CSV: exact bytes, once.
+	// The one credentials CSV (sign-in and AccessKey): exact bytes, once.
 	resp := owner.get(e.csv)
 	expectStatus(t, resp, 200, "CSV download")
-	if want := "AccessKey ID,AccessKey Secret\n" + e.keyID + "," + e.secret + "\n"; resp.body != want {
+	if want := "UserName,LogonName,Password,AccessKeyId,AccessKeySecret,LogonUrl\nalice,alice@" + testAlias + "," + csvSafe(e.password) + "," +
+		e.keyID + "," + e.secret + "," + h.srv.URL + "/login\n"; resp.body != want {
 		t.Errorf("CSV = %q, want %q", resp.body, want)
 	}
 	if ct := resp.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	if cd := resp.header.Get("Content-Disposition"); cd != `attachment; filename="AccessKey.csv"` {
+	if cd := resp.header.Get("Content-Disposition"); cd != `attachment; filename="credentials.csv"` {
 		t.Errorf("Content-Disposition = %q", cd)
 	}
 	expectStatus(t, owner.get(e.csv), 404, "second CSV download")

@@ -114,7 +114,7 @@ func TestBrowserHandoverJourney(t *testing.T) {
 
 // TestBrowserSessionsAndMFAReload: reloading the MFA binding page keeps the
 // key, and a form posted after the session ended leads to sign-in and back
-// to the form.
+// to the form, filled in as it was typed.
 func TestBrowserSessionsAndMFAReload(t *testing.T) {
 	ctx := newChrome(t)
 	h := newHarness(t)
@@ -174,6 +174,9 @@ func TestBrowserSessionsAndMFAReload(t *testing.T) {
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
 	if !strings.HasSuffix(loc, "/users/new") {
 		t.Errorf("after signing in again the browser is at %s, want the form", loc)
+	}
+	if typed, _ := chromedp.Run(ctx, chromedp.Value(`form[action="/users"] input[name=name]`)); typed != "late" {
+		t.Errorf("the form is back with name %q, want what was typed, late", typed)
 	}
 	if u, _ := h.st.UserByName(t.Context(), "late"); u != nil {
 		t.Errorf("the post after the session ended created the user")

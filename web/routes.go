@@ -192,8 +192,10 @@ func routes(h *handlers.Handlers) []Route {
 
 // guard enforces a route's access level: before setup everything but public
 // routes leads to /setup; after it /setup is gone; a session part-way
-// through sign-in reaches only its step's pages and sign-out.
-func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
+// through sign-in reaches only its step's pages and sign-out. A form of
+// this site posted after its session ended is answered by ended, with the
+// page it came from.
+func guard(svc *ram.Service, r Route, ended func(c echo.Context, page string) error) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if r.Access == Public {
@@ -214,7 +216,7 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 				// sign-in to do, not an attack: back to the form after it.
 				if r.Access >= AnySession && handlers.SessionOf(c).Principal() == "" {
 					if page, ok := sameSiteForm(c.Request()); ok {
-						return c.Redirect(http.StatusSeeOther, sessionEndedLogin(page))
+						return ended(c, page)
 					}
 				}
 				return err
@@ -262,7 +264,7 @@ func guard(svc *ram.Service, r Route) echo.MiddlewareFunc {
 					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 				}
 				if page, ok := sameSiteForm(c.Request()); ok {
-					return c.Redirect(http.StatusSeeOther, sessionEndedLogin(page))
+					return ended(c, page)
 				}
 				return c.Redirect(http.StatusSeeOther, "/login")
 			}
@@ -333,10 +335,4 @@ func sameSiteForm(r *http.Request) (page string, ok bool) {
 		}
 	}
 	return page, proof
-}
-
-// sessionEndedLogin is the sign-in page that says the session ended and
-// leads back to page.
-func sessionEndedLogin(page string) string {
-	return "/login?next=" + url.QueryEscape(page) + "&ended=1"
 }
