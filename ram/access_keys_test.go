@@ -199,3 +199,24 @@ func testKeyDownload(t *testing.T, e *testEnv) {
 		t.Errorf("a take after ten minutes: %v, want EntityNotExist.Download", err)
 	}
 }
+
+// An AccessKey operation refused because its user does not exist, or a
+// self-service one the security preference refuses, is recorded like
+// every other refusal (SPEC §7: the console records every denied request
+// and validation failure).
+func TestAccessKeyRefusalsRecorded(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ops := e.member(t, "ops")
+	const unknownKey = "LTAI00000000000000000000"
+	e.check(t, []rule{
+		{"a key for an unknown user", func() error { return ignore(e.svc.CreateAccessKey(e.ctx, e.owner, "ghost")) },
+			"EntityNotExist.User", []string{"CreateAccessKey/EntityNotExist.User"}},
+		{"a status change for an unknown user", func() error { return e.svc.UpdateAccessKey(e.ctx, e.owner, "ghost", unknownKey, "Inactive") },
+			"EntityNotExist.User", []string{"UpdateAccessKey/EntityNotExist.User"}},
+		{"a delete for an unknown user", func() error { return e.svc.DeleteAccessKey(e.ctx, e.owner, "ghost", unknownKey) },
+			"EntityNotExist.User", []string{"DeleteAccessKey/EntityNotExist.User"}},
+		{"a user's own key while the security preference refuses it", func() error { return ignore(e.svc.CreateOwnAccessKey(e.ctx, ops)) },
+			"NoPermission", []string{"CreateAccessKey/NoPermission"}},
+	})
+}

@@ -397,3 +397,81 @@ func (e *testEnv) refusedMeanwhile(t *testing.T, change func(), changeEvents []s
 		t.Errorf("events %q, want %q", evs, want)
 	}
 }
+
+// An attachment refused for its input is recorded like every other
+// refusal (SPEC §7: validation failures too, from the console as from the
+// API), for users, groups and roles alike.
+func TestAttachPolicyRefusalsRecorded(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	for _, k := range e.attachKinds() {
+		K := k.kind.entity()
+		t.Run(k.kind.String(), func(t *testing.T) {
+			target := "target-" + k.kind.String()
+			k.create(t, target)
+			for _, tc := range []struct {
+				name, policyType, principal, code string
+			}{
+				{"an unknown policy type", "Managed", target, "InvalidParameter.PolicyType"},
+				{"a bad principal name", PolicyTypeSystem, "bad/name", "InvalidParameter." + K + "Name.InvalidChars"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					for _, op := range []struct {
+						verb string
+						f    func(context.Context, Actor, string, string, string) error
+					}{{"AttachPolicyTo", k.attach}, {"DetachPolicyFrom", k.detach}} {
+						e.expect(t, func() error { return op.f(e.ctx, e.owner, tc.policyType, "AliyunECSReadOnlyAccess", tc.principal) },
+							tc.code, op.verb+K+"/"+tc.code)
+					}
+				})
+			}
+		})
+	}
+}
+
+// A custom policy deleted and created again under another spelling between
+// an operation's lookup and its write is not the policy that was
+// authorised (resources match case-sensitively): the operation is refused
+// and the new policy is left alone.
+func TestPolicyReplacedMeanwhile(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	replace := func(t *testing.T, name string) func() {
+		return func() {
+			if err := e.svc.DeletePolicy(e.ctx, e.owner, name, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.CreatePolicy(e.ctx, e.owner, strings.ToUpper(name), doc(allow([]string{"*"}, "*")), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	replaced := []string{"DeletePolicy", "CreatePolicy"}
+	for _, k := range e.attachKinds() {
+		t.Run("attach to a "+k.kind.String(), func(t *testing.T) {
+			target, swap := "target-"+k.kind.String(), "swap-"+k.kind.String()
+			k.create(t, target)
+			if _, err := e.svc.CreatePolicy(e.ctx, e.owner, swap, readUsers, ""); err != nil {
+				t.Fatal(err)
+			}
+			e.refusedMeanwhile(t, replace(t, swap), replaced, func() error {
+				return k.attach(e.ctx, e.owner, PolicyTypeCustom, swap, target)
+			}, "EntityNotExist.Policy", "AttachPolicyTo"+k.kind.entity())
+			if atts, err := e.st.PolicyAttachments(e.ctx, PolicyTypeCustom, swap); err != nil || len(atts) != 0 {
+				t.Errorf("attachments of %s: %+v, %v; want none", strings.ToUpper(swap), atts, err)
+			}
+		})
+	}
+	t.Run("delete", func(t *testing.T) {
+		if _, err := e.svc.CreatePolicy(e.ctx, e.owner, "old-rules", readUsers, ""); err != nil {
+			t.Fatal(err)
+		}
+		cleaner := e.granted(t, "cleaner", doc(allow([]string{e.arn("policy", "old-rules")}, "ram:DeletePolicy")))
+		e.refusedMeanwhile(t, replace(t, "old-rules"), replaced, func() error {
+			return e.svc.DeletePolicy(e.ctx, cleaner, "old-rules", false)
+		}, "EntityNotExist.Policy", "DeletePolicy")
+		if p, _, err := e.svc.GetPolicy(e.ctx, e.owner, PolicyTypeCustom, "OLD-RULES"); err != nil {
+			t.Errorf("the new OLD-RULES, which cleaner may not delete: %+v, %v", p, err)
+		}
+	})
+}
