@@ -100,7 +100,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, a Actor, name string) (*N
 func (s *Service) createAccessKeyAs(ctx context.Context, a Actor, name, action string) (*NewAccessKey, error) {
 	acct, u, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
-		return nil, err
+		return nil, s.refused(ctx, a, acct, "CreateAccessKey", name, err)
 	}
 	var k *NewAccessKey
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
@@ -147,7 +147,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, a Actor, name, keyID, sta
 func (s *Service) updateAccessKeyAs(ctx context.Context, a Actor, name, keyID, status, action string) error {
 	acct, owner, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
-		return err
+		return s.refused(ctx, a, acct, "UpdateAccessKey", keyID, err)
 	}
 	if status != "Active" && status != "Inactive" {
 		return s.refuse(ctx, a, acct, "UpdateAccessKey", owner.UserName, &Error{Kind: EINVALID, Code: "InvalidParameter.Status", Message: "Status must be Active or Inactive."})
@@ -194,7 +194,7 @@ func (s *Service) DeleteDisabledAccessKey(ctx context.Context, a Actor, name, ke
 func (s *Service) deleteAccessKeyAs(ctx context.Context, a Actor, name, keyID, action string, disabledOnly bool) error {
 	acct, owner, err := s.keyOwner(ctx, a, name, action)
 	if err != nil {
-		return err
+		return s.refused(ctx, a, acct, "DeleteAccessKey", keyID, err)
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		u, k, err := s.userKey(ctx, tx, owner, keyID)
@@ -297,7 +297,7 @@ func (s *Service) selfKeys(ctx context.Context, a Actor) error {
 // CreateOwnAccessKey creates an AccessKey for the signed-in RAM user.
 func (s *Service) CreateOwnAccessKey(ctx context.Context, a Actor) (*NewAccessKey, error) {
 	if err := s.selfKeys(ctx, a); err != nil {
-		return nil, err
+		return nil, s.refuse(ctx, a, s.accountID(ctx), "CreateAccessKey", a.Name, err)
 	}
 	return s.createAccessKeyAs(ctx, a, "", "")
 }
@@ -305,7 +305,7 @@ func (s *Service) CreateOwnAccessKey(ctx context.Context, a Actor) (*NewAccessKe
 // UpdateOwnAccessKey sets one of the signed-in user's keys Active or Inactive.
 func (s *Service) UpdateOwnAccessKey(ctx context.Context, a Actor, keyID, status string) error {
 	if err := s.selfKeys(ctx, a); err != nil {
-		return err
+		return s.refuse(ctx, a, s.accountID(ctx), "UpdateAccessKey", keyID, err)
 	}
 	return s.updateAccessKeyAs(ctx, a, "", keyID, status, "")
 }
@@ -314,7 +314,7 @@ func (s *Service) UpdateOwnAccessKey(ctx context.Context, a Actor, keyID, status
 // console's DeleteDisabledAccessKey, only an Inactive one.
 func (s *Service) DeleteOwnAccessKey(ctx context.Context, a Actor, keyID string) error {
 	if err := s.selfKeys(ctx, a); err != nil {
-		return err
+		return s.refuse(ctx, a, s.accountID(ctx), "DeleteAccessKey", keyID, err)
 	}
 	return s.deleteAccessKeyAs(ctx, a, "", keyID, "", true)
 }

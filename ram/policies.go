@@ -234,11 +234,27 @@ func (s *Service) policyRef(ctx context.Context, a Actor, action, policyType, na
 		return acct, "", nil, notFound("EntityNotExist.Policy", "policy")
 	}
 	if policyType == PolicyTypeCustom {
-		if cp, err = s.customPolicy(ctx, s.st, canonical); err != nil {
+		if cp, err = s.authorisedPolicy(ctx, canonical); err != nil {
 			return acct, "", nil, err
 		}
 	}
 	return acct, canonical, cp, nil
+}
+
+// authorisedPolicy reads again the custom policy stored as canonical, the
+// name whose ARN was authorised: names are unique case-insensitively, so
+// the read finds another policy if this one was replaced meanwhile under
+// another spelling — whose ARN was never authorised — and that is refused
+// as gone.
+func (s *Service) authorisedPolicy(ctx context.Context, canonical string) (*store.CustomPolicy, error) {
+	cp, err := s.customPolicy(ctx, s.st, canonical)
+	if err != nil {
+		return nil, err
+	}
+	if cp.PolicyName != canonical {
+		return nil, notFound("EntityNotExist.Policy", "policy")
+	}
+	return cp, nil
 }
 
 // sameCustomPolicy re-reads, inside a write transaction, the custom policy
@@ -669,12 +685,12 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 	acct := s.accountID(ctx)
 	var fe fieldErrors
 	if kind.checkName(&fe, kind.String(), principalName); fe.err() != nil {
-		return fe.err()
+		return s.refuse(ctx, a, acct, action, policyName, fe.err())
 	}
 	checkPolicyType(&fe, policyType)
 	checkPolicyName(&fe, "policy_name", policyName)
 	if err := fe.err(); err != nil {
-		return err
+		return s.refuse(ctx, a, acct, action, policyName, err)
 	}
 	pres, canonical, found, err := s.lookupPolicy(ctx, s.st, acct, policyType, policyName)
 	if err != nil {
@@ -694,7 +710,7 @@ func (s *Service) attachTo(ctx context.Context, a Actor, attach bool, policyType
 	case !prin.found():
 		err = kind.notFound()
 	case policyType == PolicyTypeCustom:
-		cp, err = s.customPolicy(ctx, s.st, canonical)
+		cp, err = s.authorisedPolicy(ctx, canonical)
 	}
 	if err != nil {
 		return s.refuse(ctx, a, acct, action, policyName, err)
