@@ -28,8 +28,8 @@ type handoverSheet struct {
 	// Admin: the sheet of an administrator (next steps on the user's
 	// page), not of a person's own key on /me.
 	Admin bool
-	// KeyInCredentials: the AccessKey is in the credentials CSV (a user
-	// created with both), which is then the sheet's only download.
+	// KeyInCredentials: the AccessKey is in the credentials CSV too (a
+	// user created with both); AccessKey.csv stays offered for programs.
 	KeyInCredentials bool
 	// SignIn is what the person's next sign-in asks after the password.
 	SignIn ram.SignInSteps
@@ -51,7 +51,7 @@ func (h *Handlers) handOver(c echo.Context, sh handoverSheet, key *ram.NewAccess
 	if key != nil {
 		sh.KeyID, sh.KeySecret = key.AccessKeyID, key.AccessKeySecret
 	}
-	if key != nil && sh.Password == "" {
+	if key != nil { // AccessKey.csv, as SPEC §3 gives it, also beside the credentials file
 		token, err := h.RAM.OfferKeyDownload(ctx(c), sess, key)
 		if err != nil {
 			return err

@@ -133,64 +133,70 @@ func (h *Handlers) allPolicies(c echo.Context, typ string) ([]ram.Policy, error)
 
 // userNames and groupNames: every name, for suggestions.
 func (h *Handlers) userNames(c echo.Context) []string {
-	var out []string
-	marker := ""
-	for {
+	return pagedNames(0, func(marker string) ([]string, string, bool, error) {
 		page, err := h.RAM.ListUsers(ctx(c), ActorOf(c), ram.ListUsersInput{Marker: marker, MaxItems: 1000})
 		if err != nil {
-			return out
+			return nil, "", false, err
 		}
-		for _, u := range page.Users {
-			out = append(out, u.UserName)
+		names := make([]string, len(page.Users))
+		for i, u := range page.Users {
+			names[i] = u.UserName
 		}
-		if !page.IsTruncated {
-			return out
-		}
-		marker = page.Marker
-	}
+		return names, page.Marker, page.IsTruncated, nil
+	})
 }
 
 // roleNames lists the roles whose names start with query (at most limit;
 // 0 = all).
 func (h *Handlers) roleNames(c echo.Context, query string, limit int) []string {
-	var out []string
-	marker := ""
-	for {
+	return pagedNames(limit, func(marker string) ([]string, string, bool, error) {
 		page, err := h.RAM.ListRoles(ctx(c), ActorOf(c), query, marker, 1000)
 		if err != nil {
-			return out
+			return nil, "", false, err
 		}
-		for _, r := range page.Roles {
-			out = append(out, r.RoleName)
-			if limit > 0 && len(out) >= limit {
-				return out
-			}
+		names := make([]string, len(page.Roles))
+		for i, r := range page.Roles {
+			names[i] = r.RoleName
 		}
-		if !page.IsTruncated {
-			return out
-		}
-		marker = page.Marker
-	}
+		return names, page.Marker, page.IsTruncated, nil
+	})
 }
 
 func (h *Handlers) groupNames(c echo.Context, query string, limit int) []string {
+	return pagedNames(limit, func(marker string) ([]string, string, bool, error) {
+		page, err := h.RAM.ListGroups(ctx(c), ActorOf(c), query, marker, 1000)
+		if err != nil {
+			return nil, "", false, err
+		}
+		names := make([]string, len(page.Groups))
+		for i, g := range page.Groups {
+			names[i] = g.GroupName
+		}
+		return names, page.Marker, page.IsTruncated, nil
+	})
+}
+
+// pagedNames reads names page by page from next (a page from a marker: its
+// names, the next marker, whether more follow) until the last page or
+// limit names (0 = all); a page that cannot be read ends the list.
+func pagedNames(limit int, next func(marker string) ([]string, string, bool, error)) []string {
 	var out []string
 	marker := ""
 	for {
-		page, err := h.RAM.ListGroups(ctx(c), ActorOf(c), query, marker, 1000)
+		names, nextMarker, more, err := next(marker)
 		if err != nil {
 			return out
 		}
-		for _, g := range page.Groups {
-			out = append(out, g.GroupName)
+		for _, n := range names {
+			out = append(out, n)
 			if limit > 0 && len(out) >= limit {
 				return out
 			}
 		}
-		if !page.IsTruncated {
+		if !more {
 			return out
 		}
-		marker = page.Marker
+		marker = nextMarker
 	}
 }
 

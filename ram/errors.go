@@ -40,11 +40,7 @@ func (e *Error) Error() string {
 	if len(e.Fields) == 0 {
 		return "ram: " + e.Message
 	}
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := e.fieldNames()
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + ": " + e.Fields[k]
@@ -58,16 +54,22 @@ func (e *Error) Detail() string {
 	if len(e.Fields) == 0 {
 		return e.Message
 	}
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := e.fieldNames()
 	msgs := make([]string, len(keys))
 	for i, k := range keys {
 		msgs[i] = e.Fields[k]
 	}
 	return strings.Join(msgs, " ")
+}
+
+// fieldNames are the names of e's fields, sorted.
+func (e *Error) fieldNames() []string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // AsError returns the *Error inside err, if any.

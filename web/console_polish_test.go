@@ -225,7 +225,8 @@ func downloads(doc *html.Node) []string {
 }
 
 // TestOneCredentialsFileAndWhatSignInAsks: a user created with console
-// access and an AccessKey gets one one-time CSV holding both, in the
+// access and an AccessKey gets one one-time CSV holding both (and the
+// AccessKey's own AccessKey.csv beside it), in the
 // columns of every hand-over CSV; the sheet tells the person what their
 // sign-in will ask (bind MFA, a new password, or a code of the device they
 // have) — and an AccessKey alone keeps its AccessKey.csv.
@@ -240,12 +241,13 @@ func TestOneCredentialsFileAndWhatSignInAsks(t *testing.T) {
 		return p, parseHTML(t, p.body)
 	}
 
-	// Both kinds of access: one file.
+	// Both kinds of access: one file with both, and the AccessKey's own
+	// AccessKey.csv (SPEC §3) for a program that reads it alone.
 	owner.get("/users/new")
 	p, doc := sheet(url.Values{"name": {"ann"}, "console_login": {"true"}, "generate_password": {"true"}, "password_reset_required": {"true"},
 		"mfa_bind_required": {"true"}, "create_access_key": {"true"}}, "ann's sheet")
-	if got := downloads(doc); strings.Join(got, ",") != "credentials-csv" {
-		t.Fatalf("ann's sheet offers the downloads %v, want credentials-csv only", got)
+	if got := downloads(doc); strings.Join(got, ",") != "credentials-csv,accesskey-csv" {
+		t.Fatalf("ann's sheet offers the downloads %v, want credentials-csv, then accesskey-csv", got)
 	}
 	if got := strings.Join(handoverSteps(t, doc), ","); got != "password,bind-mfa,new-password" {
 		t.Errorf("ann's sheet says her sign-in asks %s, want password,bind-mfa,new-password", got)
@@ -259,6 +261,11 @@ func TestOneCredentialsFileAndWhatSignInAsks(t *testing.T) {
 		t.Errorf("ann's credentials = %q, want %q", csv.body, want)
 	}
 	expectStatus(t, owner.get(href), http.StatusNotFound, "ann's credentials again")
+	keyCSV := owner.get(attr(findOne(t, doc, "the AccessKey.csv link", testID("accesskey-csv")), "href"))
+	if expectStatus(t, keyCSV, http.StatusOK, "ann's AccessKey.csv"); !strings.HasPrefix(keyCSV.body, "AccessKey ID,AccessKey Secret") ||
+		!strings.Contains(keyCSV.body, keyID+","+secret) {
+		t.Errorf("ann's AccessKey.csv = %q", keyCSV.body)
+	}
 
 	// Console access alone, nothing asked after the password: the same columns.
 	owner.get("/users/new")
