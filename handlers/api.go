@@ -196,7 +196,6 @@ func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 	req := &apiRequest{c: c, SignedRequest: ram.SignedRequest{Method: r.Method, Path: "/", Host: r.Host, Header: r.Header, Body: body,
 		BodySeen: true, Query: make(map[string]string, 12)}}
 	req.params = req.Query
-	defer func() { req.Params = req.params }()
 	if err := parseValues(r.URL.RawQuery, req.Query, "query string"); err != nil {
 		// Answer in the format asked for even when the parameters do not parse.
 		req.xml = strings.EqualFold(r.URL.Query().Get("Format"), "XML")
@@ -212,6 +211,7 @@ func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 			return req, err
 		}
 	}
+	req.Params = req.params
 	req.xml = strings.EqualFold(req.params["Format"], "XML")
 	req.action, req.version = req.params["Action"], req.params["Version"]
 	if auth := r.Header.Get("Authorization"); auth != "" {

@@ -42,7 +42,6 @@ type gatewayRequest struct {
 	method, uri, host, proto string
 	path                     string // decoded once, segment by segment
 	query                    map[string]string
-	nginx                    bool // asked with nginx's X-Original-* family
 }
 
 // Canonical names of the headers that say what the original request was.
@@ -59,15 +58,10 @@ const (
 	hSecFetchSite      = "Sec-Fetch-Site"
 	hOrigin            = "Origin"
 	hLoginURL          = "X-Ram-Login-Url"
-	hTransferEncoding  = "Transfer-Encoding"
 	hMethodOverride    = "X-Http-Method-Override"
 	hMethodOverrideAlt = "X-Http-Method"
 	hMethodOverrideMS  = "X-Method-Override"
 )
-
-// shapeError is a refusal of the question's shape (SPEC §13): decided
-// before any signature is checked.
-func shapeError(code, format string, args ...any) *ram.Error { return apiError(code, format, args...) }
 
 // originalRequest reads the original request from Traefik's and Caddy's
 // X-Forwarded-* headers or nginx's X-Original-* ones: one family per
@@ -79,21 +73,21 @@ func originalRequest(r *http.Request) (*gatewayRequest, error) {
 	fwd := len(h[hForwardedMethod]) > 0 || len(h[hForwardedURI]) > 0
 	orig := len(h[hOriginalMethod]) > 0 || len(h[hOriginalURI]) > 0
 	if fwd && orig {
-		return nil, shapeError("AmbiguousForwardedRequest",
+		return nil, apiError("AmbiguousForwardedRequest",
 			"The question carries both X-Original-* and X-Forwarded-Method/X-Forwarded-Uri: the proxy must clear the family it does not set.")
 	}
 	for _, name := range []string{hForwardedMethod, hForwardedURI, hOriginalMethod, hOriginalURI, hForwardedHost, hForwardedProto} {
 		if len(h[name]) > 1 {
-			return nil, shapeError("AmbiguousForwardedRequest", "The question carries %s more than once.", name)
+			return nil, apiError("AmbiguousForwardedRequest", "The question carries %s more than once.", name)
 		}
 	}
 	for _, name := range []string{hMethodOverride, hMethodOverrideAlt, hMethodOverrideMS} {
 		if len(h[name]) > 0 {
-			return nil, shapeError("AmbiguousForwardedRequest",
+			return nil, apiError("AmbiguousForwardedRequest",
 				"The request carries %s: a backend could run another method than the one decided.", name)
 		}
 	}
-	g := &gatewayRequest{method: h.Get(hForwardedMethod), uri: h.Get(hForwardedURI), nginx: orig,
+	g := &gatewayRequest{method: h.Get(hForwardedMethod), uri: h.Get(hForwardedURI),
 		host: first(h.Get(hForwardedHost), r.Host), proto: first(h.Get(hForwardedProto), "http")}
 	if orig {
 		g.method, g.uri = h.Get(hOriginalMethod), h.Get(hOriginalURI)
@@ -108,15 +102,15 @@ func originalRequest(r *http.Request) (*gatewayRequest, error) {
 	}
 	rawPath, rawQuery, _ := strings.Cut(g.uri, "?")
 	if !strings.HasPrefix(rawPath, "/") {
-		return nil, shapeError("InvalidPath", "The forwarded URI %q is not a request path.", truncate(g.uri, 200))
+		return nil, apiError("InvalidPath", "The forwarded URI %q is not a request path.", truncate(g.uri, 200))
 	}
 	path, err := pathSegments(rawPath)
 	if err != nil {
 		return nil, err
 	}
 	g.path, g.query = path, map[string]string{}
-	if strings.ContainsAny(rawQuery, "#") {
-		return nil, shapeError("InvalidPath", "The forwarded URI carries a fragment.")
+	if strings.IndexByte(rawQuery, '#') >= 0 {
+		return nil, apiError("InvalidPath", "The forwarded URI carries a fragment.")
 	}
 	if err := parseValues(rawQuery, g.query, "forwarded query"); err != nil {
 		if e, ok := ram.AsError(err); ok && e.Code == "InvalidParameter" {
@@ -138,7 +132,7 @@ var methodRE = regexp.MustCompile(`^[A-Z]{1,16}$`)
 // "/" is allowed.
 func pathSegments(raw string) (string, error) {
 	bad := func(why string) error {
-		return shapeError("InvalidPath", "The path %q is refused: %s.", truncate(raw, 200), why)
+		return apiError("InvalidPath", "The path %q is refused: %s.", truncate(raw, 200), why)
 	}
 	var b strings.Builder
 	rest := raw[1:]
@@ -343,16 +337,8 @@ func signed(r *http.Request) bool {
 	if strings.HasPrefix(r.Header.Get("Authorization"), sign.AlgorithmV3) {
 		return true
 	}
-	uri := first(r.Header.Get(hForwardedURI), r.Header.Get(hOriginalURI))
-	_, query, _ := strings.Cut(uri, "?")
-	for query != "" {
-		var part string
-		part, query, _ = strings.Cut(query, "&")
-		if k, _, _ := strings.Cut(part, "="); k == "Signature" {
-			return true
-		}
-	}
-	return false
+	orig, err := originalRequest(r) // decided as Auth decides it (a refusal's path only)
+	return err == nil && orig.query["Signature"] != ""
 }
 
 // wantsHTML reports whether the original request came from a browser.
@@ -443,31 +429,31 @@ func rpcShape(r *http.Request, orig *gatewayRequest) error {
 		said = true
 		n, err := strconv.ParseInt(strings.TrimSpace(first(v...)), 10, 64)
 		if len(v) != 1 || err != nil || n < 0 {
-			return shapeError("UnsupportedRequestBody", "The proxy sent a malformed X-Original-Content-Length.")
+			return apiError("UnsupportedRequestBody", "The proxy sent a malformed X-Original-Content-Length.")
 		}
 		if n > 0 {
 			return errRequestBody
 		}
 	}
-	if len(h[hOriginalTransfer]) > 0 || len(h[hTransferEncoding]) > 0 || len(r.TransferEncoding) > 0 || r.ContentLength != 0 {
+	if len(h[hOriginalTransfer]) > 0 || len(r.TransferEncoding) > 0 || r.ContentLength != 0 {
 		return errRequestBody
 	}
 	switch orig.method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:
 		if !said {
-			return shapeError("UnsupportedRequestBody",
+			return apiError("UnsupportedRequestBody",
 				"The proxy did not say whether the %s request has a body (X-Original-Content-Length): it is refused.", orig.method)
 		}
 	}
 	actions := h[hAcsAction]
 	if len(actions) > 1 || len(actions) == 1 && orig.query["Action"] != "" && orig.query["Action"] != actions[0] {
-		return shapeError("AmbiguousAction", "The Action parameter and the x-acs-action header name different actions.")
+		return apiError("AmbiguousAction", "The Action parameter and the x-acs-action header name different actions.")
 	}
 	return nil
 }
 
-var errRequestBody = shapeError("UnsupportedRequestBody",
+var errRequestBody = apiError("UnsupportedRequestBody",
 	"The request has a body, which the gateway does not see: send an rpc request's parameters in its query.")
 
 // sameSite refuses a change authorised by the console's session cookie
@@ -494,7 +480,7 @@ func (g *Gateway) sameSite(r *http.Request, orig *gatewayRequest) error {
 			return nil
 		}
 	}
-	return shapeError("CrossSiteRequest",
+	return apiError("CrossSiteRequest",
 		"A %s authorised by the console's session must come from a page of the same site.", orig.method)
 }
 

@@ -6,7 +6,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -268,11 +267,7 @@ func (h *Handlers) nextOf(c echo.Context, next string) string {
 		return "/"
 	}
 	host := strings.ToLower(u.Hostname())
-	here := strings.ToLower(c.Request().Host)
-	if hh, _, err := net.SplitHostPort(here); err == nil {
-		here = hh
-	}
-	if host != here && (h.CookieDomain == "" || host != h.CookieDomain && !strings.HasSuffix(host, "."+h.CookieDomain)) {
+	if host != strings.ToLower(hostOnly(c.Request().Host)) && (h.CookieDomain == "" || !withinDomain(host, h.CookieDomain)) {
 		return "/"
 	}
 	return u.String()

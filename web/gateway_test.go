@@ -215,6 +215,11 @@ func TestGatewayRefusesUntrustedPeersAndReadsSessions(t *testing.T) {
 	if p = e.ask("GET", "oss.internal.example", "/b1/k1", nil, ""); p.status != 401 || p.header.Get("X-Ram-Login-Url") != "" {
 		t.Errorf("a program's 401 names a sign-in: %d %q", p.status, p.header.Get("X-Ram-Login-Url"))
 	}
+	// The signature's parameter spelt encoded is a signature all the same.
+	encoded := strings.Replace(e.signedRPC(e.emp.keyID, "wrong", "GET", url.Values{"Action": {"DescribeInstances"}}), "Signature=", "Signatur%65=", 1)
+	if p = e.ask("GET", "ecs.internal.example", encoded, browserHTML, ""); p.status != 401 || p.header.Get("X-Ram-Login-Url") != "" {
+		t.Errorf("an encoded Signature parameter is treated as a browser's request: %d %q", p.status, p.header.Get("X-Ram-Login-Url"))
+	}
 	signedBrowser := e.signedRPC(e.emp.keyID, "wrong", "GET", url.Values{"Action": {"DescribeInstances"}})
 	if p = e.ask("GET", "ecs.internal.example", signedBrowser, browserHTML, ""); p.status != 401 || p.header.Get("X-Ram-Login-Url") != "" {
 		t.Errorf("a signed request that accepts HTML is treated as a browser: %d %q", p.status, p.header.Get("X-Ram-Login-Url"))
