@@ -130,10 +130,11 @@ func (h *Handlers) renderBatch(c echo.Context, status int, rows []views.BatchRow
 func (h *Handlers) handOverBatch(c echo.Context, created []ram.BatchCreated) error {
 	sh := handoverSheet{Title: strconv.Itoa(len(created)) + " users created", Back: "/users", Admin: true, LogonURL: logonURL(c)}
 	names := make([]string, len(created))
+	logonName := h.RAM.LogonNames(ctx(c))
 	for i, b := range created {
 		u := handoverUser{UserName: b.User.UserName, Password: b.Password}
 		if b.Password != "" {
-			u.LogonName = h.RAM.LogonName(ctx(c), u.UserName)
+			u.LogonName = logonName(u.UserName)
 		}
 		if b.AccessKey != nil {
 			u.KeyID, u.KeySecret = b.AccessKey.AccessKeyID, b.AccessKey.AccessKeySecret

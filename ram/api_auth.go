@@ -118,6 +118,9 @@ func (s *Service) AccessKeyCaller(ctx context.Context, accessKeyID string) (*API
 	e.lastUsed.Store(last)
 	e.caller.lastUsed = &e.lastUsed
 	s.keys.Store(accessKeyID, e)
+	if s.st.Generation() != gen { // a change committed meanwhile: its sweep may have run before this Store
+		s.keys.CompareAndDelete(accessKeyID, e)
+	}
 	c := e.caller
 	return &c, nil
 }

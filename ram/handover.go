@@ -134,11 +134,18 @@ func (s *Service) TakeCredentialsDownload(ctx context.Context, a Actor, sessionH
 // LogonName is the name a RAM user signs in with: UserName@alias, or
 // UserName@AccountId until an alias is set.
 func (s *Service) LogonName(ctx context.Context, userName string) string {
+	return s.LogonNames(ctx)(userName)
+}
+
+// LogonNames returns LogonName for any number of users, the account read
+// once.
+func (s *Service) LogonNames(ctx context.Context) func(userName string) string {
 	acct, err := s.st.Account(ctx)
 	if err != nil {
-		return userName
+		return func(userName string) string { return userName }
 	}
-	return userName + "@" + displayAlias(acct)
+	alias := displayAlias(acct)
+	return func(userName string) string { return userName + "@" + alias }
 }
 
 // SignInSteps is what a RAM user's next console sign-in asks after the

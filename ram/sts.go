@@ -48,8 +48,6 @@ func (rs *RoleSessionActor) Act(a Actor) Actor {
 	return a
 }
 
-// AssumedRoleARN is the ARN of a role session.
-
 // AssumeRoleInput is an AssumeRole request.
 type AssumeRoleInput struct {
 	RoleArn         string
@@ -389,6 +387,9 @@ func (s *Service) loadSession(ctx context.Context, keyID string, gen uint64) (*c
 	}
 	e := &cachedSession{gen: gen, hash: hash, caller: APICaller{AccessKeyID: keyID, Secret: secret, Session: rs, macs: newKeyMACs(secret)}}
 	s.sessions.Store(keyID, e)
+	if s.st.Generation() != gen { // a change committed meanwhile: its sweep may have run before this Store
+		s.sessions.CompareAndDelete(keyID, e)
+	}
 	return e, nil
 }
 

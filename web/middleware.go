@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -56,7 +57,7 @@ func accessLog(log *slog.Logger, a *App) echo.MiddlewareFunc {
 			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", loggedPath(c)),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 				slog.String("request_id", handlers.RequestID(c)),
@@ -226,4 +227,14 @@ func limitBody(limit int64) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// loggedPath is a request's path for the log: a one-time download or
+// hand-over token (whose holder may take a password or a secret) stands
+// as the route's pattern, never as itself.
+func loggedPath(c echo.Context) string {
+	if p := c.Path(); strings.Contains(p, ":token") {
+		return p
+	}
+	return c.Request().URL.Path
 }
