@@ -19,7 +19,7 @@ import (
 var copyTables = []string{
 	"account", "owner", "settings", "users", "login_profiles", "password_history", "access_keys",
 	"groups", "group_members", "mfa_devices", "policies", "policy_versions", "roles", "policy_attachments",
-	"role_sessions", "services", "service_hosts", "events", "audit_checkpoints", "audit_head_checkpoints",
+	"role_sessions", "services", "service_hosts", "security_keys", "webauthn_handles", "events", "audit_checkpoints", "audit_head_checkpoints",
 }
 
 // identityColumns are the copied tables' generated ids, whose sequences

@@ -84,7 +84,7 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 	}
 	if f.NoMFA {
 		conds = append(conds, `EXISTS (SELECT 1 FROM login_profiles lp WHERE lp.user_id = u.user_id)
-			AND NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.principal = 'user/' || u.user_id)`)
+			AND NOT `+hasFactorOf("'user/' || u.user_id"))
 	}
 	if !f.StaleKeysBefore.IsZero() {
 		conds = append(conds, "EXISTS (SELECT 1 FROM access_keys k WHERE k.user_id = u.user_id AND coalesce(k.last_used_at, k.created_at) < ?)")
@@ -129,7 +129,7 @@ func (r Reads) UserSummaries(ctx context.Context, f UserSummaryFilter) ([]UserSu
 		u.last_login_at, u.failed_count, u.locked_until,
 		coalesce((SELECT status FROM login_profiles lp WHERE lp.user_id = u.user_id), ''),
 		coalesce((SELECT mfa_bind_required FROM login_profiles lp WHERE lp.user_id = u.user_id), 0),
-		EXISTS (SELECT 1 FROM mfa_devices d WHERE d.principal = 'user/' || u.user_id AND d.bound_at IS NOT NULL),
+		` + hasFactorOf("'user/' || u.user_id") + `,
 		(SELECT count(*) FROM access_keys k WHERE k.user_id = u.user_id),
 		(SELECT count(*) FROM access_keys k WHERE k.user_id = u.user_id AND k.status = 'Active'),
 		coalesce((SELECT max(last_used_at) FROM access_keys k WHERE k.user_id = u.user_id), '')

@@ -140,6 +140,8 @@ func (tx *Tx) DeleteUser(ctx context.Context, u *User) error {
 	p := u.Principal()
 	for _, q := range []string{
 		"DELETE FROM mfa_devices WHERE principal = ?",
+		"DELETE FROM security_keys WHERE principal = ?",
+		"DELETE FROM webauthn_handles WHERE principal = ?",
 		"DELETE FROM sessions WHERE principal = ?",
 		"DELETE FROM mfa_tickets WHERE principal = ?",
 	} {
@@ -264,7 +266,7 @@ func (r Reads) UserLogin(ctx context.Context, userID string) (*User, *LoginProfi
 			u.created_at, u.updated_at, u.last_login_at, u.failed_count, u.locked_until,
 			lp.user_id, lp.password_hash, lp.password_reset_required, lp.mfa_bind_required, lp.status,
 			lp.password_changed_at, lp.created_at, lp.updated_at,
-			EXISTS (SELECT 1 FROM mfa_devices WHERE principal = 'user/' || u.user_id)
+			`+hasFactorOf("'user/' || u.user_id")+`
 			FROM users u LEFT JOIN login_profiles lp ON lp.user_id = u.user_id WHERE u.user_id = ?`, userID).Scan(joined...)
 	})
 	if err != nil {
@@ -294,7 +296,7 @@ func (r Reads) Stats(ctx context.Context, since time.Time) (Stats, error) {
 		(SELECT count(*) FROM users),
 		(SELECT count(*) FROM groups),
 		(SELECT count(*) FROM policies),
-		(SELECT count(*) FROM login_profiles lp WHERE NOT EXISTS (SELECT 1 FROM mfa_devices d WHERE d.principal = 'user/' || lp.user_id)),
+		(SELECT count(*) FROM login_profiles lp WHERE NOT `+hasFactorOf("'user/' || lp.user_id")+`),
 		(SELECT count(*) FROM access_keys WHERE coalesce(last_used_at, created_at) < ?)`, timeText(since)).Scan(
 		&st.Users, &st.Groups, &st.CustomPolicies, &st.ConsoleUsersWithoutMFA, &st.KeysUnused90Days)
 	if err != nil {
