@@ -15,8 +15,11 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 		{"RAMCONSOLE_TLS_CERT", "cert.pem", "--tls-cert and --tls-key go together"},
 		{"RAMCONSOLE_TLS_KEY", "key.pem", "--tls-cert and --tls-key go together"},
 		{"RAMCONSOLE_AUDIT_RETENTION", "soon", "RAMCONSOLE_AUDIT_RETENTION must be a number of days"},
+		{"RAMCONSOLE_PUBLIC_URL", "ram.example.com", "--public-url"},
+		{"RAMCONSOLE_PUBLIC_URL", "https://ram.example.com/console", "--public-url"},
+		{"RAMCONSOLE_PUBLIC_URL", "https://ram.example.com/?x=1", "--public-url"},
 	} {
-		t.Run(tc.env, func(t *testing.T) {
+		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)
 			var out, errOut bytes.Buffer
 			if code := run([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, &out, &errOut); code == 0 ||

@@ -28,7 +28,10 @@ func resetOwnerMFA(args []string, stdout, stderr io.Writer) error {
 	for _, m := range res.Moved {
 		fmt.Fprintf(stdout, "Another device held the owner's serial; it was renamed (%s).\n", m)
 	}
-	if res.Removed {
+	if res.KeysRemoved > 0 {
+		fmt.Fprintf(stdout, "The owner's %d security key(s) were removed.\n", res.KeysRemoved)
+	}
+	if res.Removed || res.KeysRemoved > 0 {
 		fmt.Fprintln(stdout, "The owner's MFA device was removed; the owner binds a new one at the next sign-in.")
 	} else {
 		fmt.Fprintln(stdout, "The owner has no MFA device: nothing to remove; the owner binds one at the next sign-in.")

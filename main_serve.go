@@ -39,6 +39,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	proxies := fs.String("trusted-proxies", envOr("RAMCONSOLE_TRUSTED_PROXIES", ""), "trusted proxies (comma-separated)")
 	cookieDomain := fs.String("cookie-domain", envOr("RAMCONSOLE_COOKIE_DOMAIN", ""), "domain of the session cookie")
 	consoleURL := fs.String("console-url", envOr("RAMCONSOLE_CONSOLE_URL", ""), "the console's address as browsers reach it")
+	publicURL := fs.String("public-url", envOr("RAMCONSOLE_PUBLIC_URL", ""),
+		"the address people and apps reach the console at, e.g. https://ram.example.com (security keys need it)")
 	metricsAddr := fs.String("metrics-addr", envOr("RAMCONSOLE_METRICS_ADDR", ""), "serve /metrics on this address too")
 	retention, err := strconv.Atoi(envOr("RAMCONSOLE_AUDIT_RETENTION", "0"))
 	if err != nil || retention < 0 {
@@ -54,6 +56,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
+	if *publicURL != "" {
+		if _, err := ram.ParsePublicURL(*publicURL); err != nil {
+			return err
+		}
+		if *consoleURL == "" {
+			*consoleURL = strings.TrimSuffix(*publicURL, "/")
+		}
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -64,6 +74,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 	svc := ram.New(st, sealer)
+	if err := svc.SetPublicURL(*publicURL); err != nil {
+		return err
+	}
 	var trusted []string
 	if *proxies != "" {
 		trusted = strings.Split(*proxies, ",")

@@ -76,9 +76,11 @@ func (s *Service) Identity(ctx context.Context, principal Principal) (*Identity,
 			return nil, err
 		}
 		id := &Identity{Principal: principal, Name: o.Email, DisplayName: o.Email, IsOwner: true}
-		if _, err := s.st.MFADeviceFor(ctx, string(principal)); err == nil {
-			id.HasMFA = true
+		has, err := s.st.HasSecondFactor(ctx, string(principal))
+		if err != nil {
+			return nil, err
 		}
+		id.HasMFA = has
 		return id, nil
 	}
 	u, lp, hasMFA, err := s.st.UserLogin(ctx, principal.UserID())
@@ -117,8 +119,8 @@ func (s *Service) Overview(ctx context.Context) (*Overview, error) {
 		return nil, err
 	}
 	ov := &Overview{AccountID: acct.AccountID, Alias: displayAlias(acct), AliasSet: acct.Alias != "", OwnerEmail: o.Email}
-	if _, err := s.st.MFADeviceFor(ctx, string(PrincipalRoot)); err == nil {
-		ov.OwnerHasMFA = true
+	if ov.OwnerHasMFA, err = s.st.HasSecondFactor(ctx, string(PrincipalRoot)); err != nil {
+		return nil, err
 	}
 	if ov.Stats, err = s.st.Stats(ctx, s.Now().Add(-90*24*time.Hour)); err != nil {
 		return nil, err

@@ -116,10 +116,10 @@ func (s *Service) userCascade(ctx context.Context, r store.Reads, acct string, u
 	} else if !isNotFound(err) {
 		return nil, err
 	}
-	if _, err := r.MFADeviceFor(ctx, u.Principal()); err == nil {
-		p.add("ram:UnbindMFADevice", "", ures)
-	} else if !isNotFound(err) {
+	if has, err := r.HasSecondFactor(ctx, u.Principal()); err != nil {
 		return nil, err
+	} else if has {
+		p.add("ram:UnbindMFADevice", "", ures)
 	}
 	groups, err := r.GroupsForUser(ctx, u.UserID)
 	if err != nil {

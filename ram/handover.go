@@ -171,9 +171,8 @@ func (s *Service) NextSignInSteps(ctx context.Context, userName string) (SignInS
 		return SignInSteps{}, err
 	}
 	c := userCredential(u, lp)
-	_, err = s.st.MFADeviceFor(ctx, string(c.principal))
-	hasDevice := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	hasDevice, err := s.st.HasSecondFactor(ctx, string(c.principal))
+	if err != nil {
 		return SignInSteps{}, err
 	}
 	return SignInSteps{MFACode: hasDevice, BindMFA: !hasDevice && s.mustBindMFA(ctx, c),

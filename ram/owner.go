@@ -86,6 +86,8 @@ type OwnerMFAReset struct {
 	Removed bool     // the owner's device was removed
 	Serial  string   // its serial
 	Moved   []string // devices that held the owner's serial: "old → new"
+	// KeysRemoved is how many security keys were removed.
+	KeysRemoved int
 }
 
 // ResetOwnerMFA removes the owner's device from the host (a lost phone). The
@@ -112,6 +114,11 @@ func (s *Service) ResetOwnerMFA(ctx context.Context, a Actor) (*OwnerMFAReset, e
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
+		keys, err := tx.DeleteSecurityKeysOf(ctx, string(PrincipalRoot))
+		if err != nil {
+			return err
+		}
+		res.KeysRemoved = len(keys)
 		serial := ownerMFASerial(acctID)
 		squat, err := tx.MFADeviceBySerial(ctx, serial)
 		switch {
@@ -129,6 +136,9 @@ func (s *Service) ResetOwnerMFA(ctx context.Context, a Actor) (*OwnerMFAReset, e
 		}
 		ev := s.hostEvent(ctx, a, acctID, "ResetOwnerMFA")
 		ev.AdditionalEventData = map[string]any{"deviceRemoved": res.Removed}
+		if len(keys) > 0 {
+			ev.AdditionalEventData["securityKeys"] = removedKeysData(keys)
+		}
 		if res.Removed {
 			ev.AdditionalEventData["SerialNumber"] = res.Serial
 		}

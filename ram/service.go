@@ -142,6 +142,7 @@ type Service struct {
 	system       map[string]*policy.Compiled
 
 	observer atomic.Pointer[Observer] // what /metrics counts (observer.go)
+	rp       atomic.Pointer[relyingParty]
 }
 
 // New returns the domain service over a store.

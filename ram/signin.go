@@ -239,9 +239,11 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 	}
 	ea := c.actor(a)
 	now := s.Now()
-	_, err = s.st.MFADeviceFor(ctx, string(c.principal))
-	hasDevice := err == nil
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	// A security key is a factor whether or not keys can be used here
+	// now: an identity whose only factor is a key is never let past the
+	// password alone (nor into binding a new factor).
+	hasDevice, err := s.st.HasSecondFactor(ctx, string(c.principal))
+	if err != nil {
 		return nil, err
 	}
 	// A wrong owner password does not count toward the lockout while a
@@ -342,26 +344,32 @@ func (s *Service) CheckMFA(ctx context.Context, a Actor, code string, remember b
 	}
 	if c.lockedUntil.After(s.Now()) {
 		ev := s.event(ctx, a, acctID, EventConsoleSignin, "CheckMFA")
-		ev.AdditionalEventData = map[string]any{"mfaChecked": true}
+		ev.AdditionalEventData = map[string]any{"mfaChecked": true, "mfaType": "totp"}
 		if err := s.record(ctx, failEvent(ev, "AccountLocked", "too many failed attempts")); err != nil {
 			return "", "", err
 		}
 		return "", "", errBadMFA
 	}
+	// An identity with security keys only has no code to match: a code
+	// is a wrong one, counted as any.
 	dev, err := s.st.MFADeviceFor(ctx, string(a.Principal))
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", "", err
 	}
-	seed, err := s.sealer.Open(mfaSeedAD(dev.ID), dev.SeedEnc)
-	if err != nil {
-		return "", "", err
+	var step int64
+	matched := false
+	if dev != nil {
+		seed, err := s.sealer.Open(mfaSeedAD(dev.ID), dev.SeedEnc)
+		if err != nil {
+			return "", "", err
+		}
+		step, matched = matchStep(seed, code, s.Now())
 	}
-	step, matched := matchStep(seed, code, s.Now())
 	var refused error
 	ticket := ""
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		ev := s.event(ctx, a, acctID, EventConsoleSignin, EventConsoleSignin)
-		ev.AdditionalEventData = map[string]any{"loginAccount": a.Name, "mfaChecked": true}
+		ev.AdditionalEventData = map[string]any{"loginAccount": a.Name, "mfaChecked": true, "mfaType": "totp"}
 		if matched {
 			fresh, err := tx.UseMFAStep(ctx, dev.ID, step)
 			if err != nil {
@@ -459,6 +467,10 @@ func (s *Service) mayManageOwnMFA(ctx context.Context, c *credential) bool {
 	return c.owner || s.securityPreference(ctx).AllowUserToManageMFADevices || s.mustBindMFA(ctx, c)
 }
 
+// ErrSelfServiceMFA refuses a RAM user's own MFA change the security
+// preference does not allow.
+var ErrSelfServiceMFA = errSelfServiceMFA
+
 var errSelfServiceMFA = &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "Your administrator does not let users manage their own MFA devices."}
 
 // BindMFA binds the pending seed to the actor with two consecutive codes and
@@ -528,6 +540,7 @@ func (s *Service) BindMFA(ctx context.Context, a Actor, sealed []byte, code1, co
 		}
 		ev := s.event(ctx, a, acctID, EventConsoleOperation, "BindMFADevice")
 		ev.RequestParameters = map[string]any{"SerialNumber": serial, "UserName": c.name}
+		ev.AdditionalEventData = map[string]any{"mfaType": "totp"}
 		return tx.AppendEvent(ctx, ev)
 	})
 	if err != nil {
@@ -599,6 +612,7 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 			return err
 		}
 		ev.RequestParameters = map[string]any{"SerialNumber": dev.Serial, "UserName": c.name}
+		ev.AdditionalEventData = map[string]any{"mfaType": "totp"}
 		return tx.AppendEvent(ctx, ev)
 	})
 	if err == nil && replayed {
@@ -609,7 +623,9 @@ func (s *Service) UnbindOwnMFA(ctx context.Context, a Actor, password, code, kee
 }
 
 // UnbindMFADevice removes a RAM user's device (an administrator's action);
-// the user's sessions end and remembered devices are forgotten.
+// the user's sessions end and remembered devices are forgotten. In the
+// console it removes the user's security keys too (the OpenAPI knows TOTP
+// devices only).
 func (s *Service) UnbindMFADevice(ctx context.Context, a Actor, name string) (*store.MFADevice, error) {
 	acct, target, err := s.authorizeUser(ctx, a, "ram:UnbindMFADevice", name)
 	if err != nil {
@@ -621,27 +637,46 @@ func (s *Service) UnbindMFADevice(ctx context.Context, a Actor, name string) (*s
 		if err != nil {
 			return err
 		}
+		var keys []store.SecurityKey
+		if !a.API {
+			if keys, err = tx.DeleteSecurityKeysOf(ctx, u.Principal()); err != nil {
+				return err
+			}
+		}
 		dev, err = tx.MFADeviceFor(ctx, u.Principal())
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) && len(keys) == 0 {
 			return notFound("EntityNotExist.User.MFADevice", "MFA device")
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		// Through the API, as in RAM, the device stays, unbound, until
-		// DeleteVirtualMFADevice; the console removes it with the binding.
-		if a.API {
-			err = tx.UnbindMFADeviceFor(ctx, u.Principal())
-		} else {
-			err = tx.DeleteMFADeviceFor(ctx, u.Principal())
+		params := map[string]any{"UserName": u.UserName}
+		data := map[string]any{}
+		if dev != nil {
+			// Through the API, as in RAM, the device stays, unbound, until
+			// DeleteVirtualMFADevice; the console removes it with the binding.
+			if a.API {
+				err = tx.UnbindMFADeviceFor(ctx, u.Principal())
+			} else {
+				err = tx.DeleteMFADeviceFor(ctx, u.Principal())
+			}
+			if err != nil {
+				return err
+			}
+			params["SerialNumber"], data["mfaType"] = dev.Serial, "totp"
 		}
-		if err != nil {
-			return err
+		if len(keys) > 0 {
+			data["securityKeys"] = removedKeysData(keys)
+			if dev == nil {
+				data["mfaType"] = "webauthn"
+			}
 		}
 		if err := s.endSessions(ctx, tx, UserPrincipal(u.UserID), "", true); err != nil {
 			return err
 		}
-		return tx.AppendEvent(ctx, s.change(ctx, a, acct, "UnbindMFADevice", u.UserName, map[string]any{"UserName": u.UserName, "SerialNumber": dev.Serial}))
+		ev := s.change(ctx, a, acct, "UnbindMFADevice", u.UserName, params)
+		ev.AdditionalEventData = data
+		return tx.AppendEvent(ctx, ev)
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, a, acct, "UnbindMFADevice", name, err)

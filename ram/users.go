@@ -343,8 +343,8 @@ func (s *Service) deleteConflicts(ctx context.Context, tx *store.Tx, u *store.Us
 	if _, err := tx.LoginProfile(ctx, u.UserID); err == nil || !errors.Is(err, store.ErrNotFound) {
 		return firstErr(err, conflict("DeleteConflict.User.LoginProfile", "The user still has a login profile."))
 	}
-	if _, err := tx.MFADeviceFor(ctx, u.Principal()); err == nil || !errors.Is(err, store.ErrNotFound) {
-		return firstErr(err, conflict("DeleteConflict.User.MFADevice", "The user still has an MFA device."))
+	if has, err := tx.HasSecondFactor(ctx, u.Principal()); err != nil || has {
+		return firstErr(err, conflict("DeleteConflict.User.MFADevice", "The user still has an MFA device or security keys."))
 	}
 	if sys, custom, err := tx.CountAttachments(ctx, store.Attachment{UserID: u.UserID}); err != nil || sys+custom > 0 {
 		return firstErr(err, conflict("DeleteConflict.User.Policy", "The user still has policies attached."))
@@ -449,6 +449,7 @@ type UserDetail struct {
 	User         User
 	LoginProfile *store.LoginProfile
 	MFADevice    *store.MFADevice
+	SecurityKeys []store.SecurityKey
 	AccessKeys   []store.AccessKey
 	Groups       []store.Group
 	Locked       bool
@@ -498,7 +499,7 @@ func (s *Service) UserDetail(ctx context.Context, a Actor, name string) (*UserDe
 		case SectionLogin:
 			d.LoginProfile = nil
 		case SectionMFA:
-			d.MFADevice = nil
+			d.MFADevice, d.SecurityKeys = nil, nil
 		case SectionAccessKeys:
 			d.AccessKeys = nil
 		case SectionGroups:
@@ -519,6 +520,9 @@ func (s *Service) userDetail(ctx context.Context, u *store.User) (*UserDetail, e
 	if dev, err := s.st.MFADeviceFor(ctx, u.Principal()); err == nil {
 		d.MFADevice = dev
 	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if d.SecurityKeys, err = s.st.SecurityKeysOf(ctx, u.Principal()); err != nil {
 		return nil, err
 	}
 	if d.AccessKeys, err = s.st.AccessKeys(ctx, u.UserID); err != nil {
