@@ -29,10 +29,10 @@ SCREENSHOTS ?= $(CURDIR)/screenshots
 test:
 	mkdir -p $(SCREENSHOTS)
 	@echo "== engine: SQLite (every package)"
-	env -u RAMCONSOLE_TEST_DATABASE RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 ./...
+	env -u RAMCONSOLE_TEST_DATABASE RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 -timeout 30m ./...
 	cd bench && $(GO) test -count=1 -run 'Agree' .
 	@echo "== engine: PostgreSQL (ram, store and web)"
-	$(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 ./ram/ ./store/ ./web/
+	$(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 -timeout 30m ./ram/ ./store/ ./web/
 
 ## check: formatting, vet, templ fmt, and generated files up to date
 check:

@@ -111,6 +111,9 @@ func (h *Handlers) Login(c echo.Context) error {
 		_ = s.Set(mfaKey, "true")
 	}
 	if res.Next == ram.StepDone {
+		h.markFactor(s)
+	}
+	if res.Next == ram.StepDone {
 		return redirect(c, next)
 	}
 	return redirect(c, StagePath(res.Next))
@@ -119,29 +122,62 @@ func (h *Handlers) Login(c echo.Context) error {
 // TicketCookie remembers a device that passed MFA ("remember this device").
 const TicketCookie = "ramconsole_mfa_ticket"
 
-func (h *Handlers) mfaPage(c echo.Context, message string) views.LoginMFA {
-	return views.LoginMFA{Layout: h.layout(c, "MFA code"), Message: message,
-		OfferRemember: h.RAM.SelfService(ctx(c)).EnableSaveMFATicket}
+// mfaPage is the sign-in's MFA step: the security-key form (with a fresh
+// challenge) when the identity has keys and keys can be used, and the code
+// form when it has a TOTP device.
+func (h *Handlers) mfaPage(c echo.Context, message string) (views.LoginMFA, error) {
+	s := SessionOf(c)
+	m := views.LoginMFA{Layout: h.layout(c, "MFA"), Message: message, OfferRemember: h.RAM.SelfService(ctx(c)).EnableSaveMFATicket}
+	var err error
+	if m.HasTOTP, err = h.RAM.HasTOTP(ctx(c), s.Principal()); err != nil {
+		return m, err
+	}
+	if sup := h.RAM.SecurityKeySupport(); sup.Available {
+		if m.Key, err = h.beginCeremony(c, ram.KeyLogin); err != nil {
+			return m, err
+		}
+		m.Layout.WebAuthn = m.Key.Options != ""
+	} else if keys, err := h.RAM.SecurityKeys(ctx(c), s.Principal()); err != nil {
+		return m, err
+	} else if len(keys) > 0 {
+		m.KeysUnavailable = sup.Reason
+	}
+	return m, nil
+}
+
+func (h *Handlers) renderMFAStep(c echo.Context, status int, message string) error {
+	m, err := h.mfaPage(c, message)
+	if err != nil {
+		return err
+	}
+	return Render(c, status, views.LoginMFAPage(m))
 }
 
 // LoginMFAForm handles GET /login/mfa.
 func (h *Handlers) LoginMFAForm(c echo.Context) error {
-	return Render(c, http.StatusOK, views.LoginMFAPage(h.mfaPage(c, "")))
+	return h.renderMFAStep(c, http.StatusOK, "")
 }
 
 // LoginMFA handles POST /login/mfa: the code step.
 func (h *Handlers) LoginMFA(c echo.Context) error {
 	code := strings.TrimSpace(c.FormValue("code"))
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return Render(c, http.StatusUnprocessableEntity, views.LoginMFAPage(h.mfaPage(c, "Enter the 6-digit code your authenticator app shows.")))
+		return h.renderMFAStep(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows.")
 	}
 	next, ticket, err := h.RAM.CheckMFA(ctx(c), ActorOf(c), code, c.FormValue("remember") == "true")
 	if ram.ErrBadMFA(err) {
-		return Render(c, http.StatusUnauthorized, views.LoginMFAPage(h.mfaPage(c, "The code is not valid. Wait for a new code and try again.")))
+		return h.renderMFAStep(c, http.StatusUnauthorized, "The code is not valid. Wait for a new code and try again.")
 	}
 	if err != nil {
 		return err
 	}
+	return h.passedMFA(c, next, ticket)
+}
+
+// passedMFA continues a sign-in whose second factor was checked: the
+// remembered-device cookie when one was issued, a fresh session id at the
+// next step, acs:MFAPresent.
+func (h *Handlers) passedMFA(c echo.Context, next ram.Step, ticket string) error {
 	if ticket != "" {
 		c.SetCookie(&http.Cookie{Name: TicketCookie, Value: ticket, Path: "/login", MaxAge: 7 * 24 * 3600,
 			HttpOnly: true, Secure: h.SecureCookies || c.IsTLS(), SameSite: http.SameSiteLaxMode})
@@ -152,6 +188,7 @@ func (h *Handlers) LoginMFA(c echo.Context) error {
 		return err
 	}
 	_ = s.Set(mfaKey, "true")
+	h.markFactor(s)
 	if next != ram.StepDone {
 		dest = StagePath(next)
 	}

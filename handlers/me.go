@@ -27,9 +27,9 @@ func (h *Handlers) Me(c echo.Context) error {
 	pref := h.RAM.SelfService(ctx(c))
 	u := d.User
 	m := views.Me{Layout: h.layout(c, "My account"), Name: u.UserName, DisplayName: u.DisplayName, Email: u.Email,
-		MobilePhone: u.MobilePhone, LogonName: d.LogonName, LastLogin: date(u.LastLoginAt), HasMFA: d.MFADevice != nil,
+		MobilePhone: u.MobilePhone, LogonName: d.LogonName, LastLogin: date(u.LastLoginAt), HasMFA: d.MFADevice != nil || len(d.SecurityKeys) > 0,
 		CanChangePassword: pref.AllowUserToChangePassword, CanManageMFA: pref.AllowUserToManageMFADevices,
-		CanManageKeys: pref.AllowUserToManageAccessKeys}
+		CanManageKeys: pref.AllowUserToManageAccessKeys, KeysAvailable: h.RAM.SecurityKeySupport().Available}
 	if d.LoginProfile != nil {
 		m.PasswordChanged = date(d.LoginProfile.PasswordChangedAt)
 	}

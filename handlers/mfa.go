@@ -29,7 +29,11 @@ func (h *Handlers) MFABindNew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !id.HasMFA {
+	hasTOTP, err := h.RAM.HasTOTP(ctx(c), s.Principal())
+	if err != nil {
+		return err
+	}
+	if !hasTOTP {
 		p, err := h.RAM.NewPendingMFA(ctx(c), s.Principal(), id.Name)
 		if err != nil {
 			return err
@@ -48,8 +52,13 @@ func (h *Handlers) renderBind(c echo.Context, status int, f views.Form) error {
 	if err != nil {
 		return err
 	}
-	m := views.MFABind{Layout: h.layout(c, "MFA device"), Form: f, Forced: s.Stage() == ram.StepBindMFA, HasDevice: id.HasMFA}
-	if !id.HasMFA {
+	hasTOTP, err := h.RAM.HasTOTP(ctx(c), s.Principal())
+	if err != nil {
+		return err
+	}
+	m := views.MFABind{Layout: h.layout(c, "MFA device"), Form: f, Forced: s.Stage() == ram.StepBindMFA, HasDevice: hasTOTP,
+		KeysAvailable: h.RAM.SecurityKeySupport().Available}
+	if !hasTOTP {
 		var p *ram.PendingMFA
 		if sealed, err := base64.StdEncoding.DecodeString(s.Get(pendingKey)); err == nil && len(sealed) > 0 {
 			p, err = h.RAM.ReopenPendingMFA(ctx(c), s.Principal(), id.Name, sealed)
@@ -92,6 +101,7 @@ func (h *Handlers) MFABind(c echo.Context) error {
 		return err
 	}
 	_ = s.Set(mfaKey, "true")
+	h.markFactor(s)
 	_ = s.AddFlash("MFA device bound.")
 	return redirect(c, StagePath(next))
 }
@@ -108,10 +118,15 @@ func (h *Handlers) MFAUnbind(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The owner may not use the console without a device: back to binding.
+	// The owner may not use the console without a factor: back to binding
+	// unless a security key remains.
 	next := ram.StepDone
 	if s.Principal() == ram.PrincipalRoot {
-		next = ram.StepBindMFA
+		if id, err := h.RAM.Identity(ctx(c), s.Principal()); err != nil {
+			return err
+		} else if !id.HasMFA {
+			next = ram.StepBindMFA
+		}
 	}
 	if err := s.Advance(next); err != nil {
 		return err

@@ -51,6 +51,8 @@ func prefForm(p ram.SecurityPreference) views.Form {
 func (h *Handlers) settingsModel(c echo.Context, policy, pref, alias *views.Form) (views.Settings, error) {
 	a, acct := ActorOf(c), ram.AccountRef()
 	m := views.Settings{Layout: h.layout(c, "Settings")}
+	sup := h.RAM.SecurityKeySupport()
+	m.Keys = views.KeySettings{Available: sup.Available, Reason: sup.Reason, Origin: sup.Origin, RPID: sup.RPID}
 	m.CanSetPolicy = h.can(c, "ram:SetPasswordPolicy", acct)
 	m.CanSetPref = h.can(c, "ram:SetSecurityPreference", acct)
 	m.CanSetAlias = h.can(c, "ram:SetAccountAlias", acct)

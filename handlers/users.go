@@ -240,9 +240,14 @@ func (h *Handlers) userModel(c echo.Context, d *ram.UserDetail, loginForm views.
 		m.HasLogin, m.LoginStatus, m.ResetRequired, m.MFARequired = true, lp.Status, lp.PasswordResetRequired, lp.MFABindRequired
 		m.PasswordChanged = date(lp.PasswordChangedAt)
 	}
+	for _, k := range d.SecurityKeys {
+		row := securityKeyRow(k)
+		row.DeleteAction = base + "/mfa/security-keys/" + url.PathEscape(k.ID) + "/delete"
+		m.SecurityKeys = append(m.SecurityKeys, row)
+	}
 	if dev := d.MFADevice; dev != nil {
 		m.HasMFA, m.MFASerial, m.MFABound = true, dev.Serial, date(dev.BoundAt)
-	} else if _, hidden := d.Hidden[ram.SectionMFA]; !hidden && m.HasLogin && (m.MFARequired || h.RAM.SelfService(ctx(c)).EnforceMFAForLogin) {
+	} else if _, hidden := d.Hidden[ram.SectionMFA]; !hidden && len(m.SecurityKeys) == 0 && m.HasLogin && (m.MFARequired || h.RAM.SelfService(ctx(c)).EnforceMFAForLogin) {
 		m.MFAPending = mfaPendingText(u.LastLoginAt)
 	}
 	for _, k := range d.AccessKeys {
@@ -472,7 +477,18 @@ func (h *Handlers) UserMFAUnbind(c echo.Context) error {
 	if _, err := h.RAM.UnbindMFADevice(ctx(c), ActorOf(c), name); err != nil {
 		return err
 	}
-	return flashDone(c, userHref(name), "MFA device of "+name+" unbound; the user's sessions ended.")
+	return flashDone(c, userHref(name), "MFA devices and security keys of "+name+" removed; the user's sessions ended.")
+}
+
+// UserSecurityKeyDelete handles POST /users/:name/mfa/security-keys/:id/delete:
+// an administrator removes one key of a user.
+func (h *Handlers) UserSecurityKeyDelete(c echo.Context) error {
+	name := c.Param("name")
+	k, err := h.RAM.DeleteUserSecurityKey(ctx(c), ActorOf(c), name, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return flashDone(c, userHref(name), "Security key "+k.Name+" of "+name+" removed; the user's sessions ended.")
 }
 
 // AccessKeyCreate handles POST /users/:name/accesskeys: the one-time reveal.

@@ -24,6 +24,8 @@ type Layout struct {
 	FlashErr  bool
 	// Switched is set while a RAM user acts as a role.
 	Switched *SwitchBanner
+	// WebAuthn loads webauthn.js: the page runs a security-key ceremony.
+	WebAuthn bool
 }
 
 // SwitchBanner says whose role session the console acts as.
@@ -67,6 +69,12 @@ type LoginMFA struct {
 	Layout        Layout
 	Message       string
 	OfferRemember bool // "remember this device for 7 days"
+	HasTOTP       bool // the TOTP form is shown
+	// Key is the security-key form's ceremony (empty: no key form).
+	Key KeyCeremony
+	// KeysUnavailable is set when the identity has keys but keys cannot
+	// be used on this console.
+	KeysUnavailable string
 }
 
 // MFABind is the binding page of a virtual MFA device.
@@ -80,6 +88,8 @@ type MFABind struct {
 	QRCode       string // base64 PNG
 	Forced       bool   // binding is required before anything else
 	HasDevice    bool   // a device is bound already: offer to unbind instead
+	// KeysAvailable offers security keys (a factor instead of TOTP).
+	KeysAvailable bool
 }
 
 // Check is one line of the overview's security checklist.
@@ -197,6 +207,7 @@ type UserDetail struct {
 	ResetRequired, MFARequired            bool
 	HasMFA                                bool
 	MFASerial, MFABound                   string
+	SecurityKeys                          []SecurityKeyRow
 	Keys                                  []KeyRow
 	CanAddKey                             bool
 	Groups                                []GroupRef
@@ -332,6 +343,15 @@ type Settings struct {
 	// PrefDenied and AliasDenied name the permission a section the viewer
 	// may not read needs ("" when it may).
 	PrefDenied, AliasDenied string
+	// Keys is the relying party security keys are bound to.
+	Keys KeySettings
+}
+
+// KeySettings says where security keys work (the --public-url).
+type KeySettings struct {
+	Available    bool
+	Reason       string
+	Origin, RPID string
 }
 
 // Fact is one labelled value of a read-only section.
@@ -347,6 +367,7 @@ type Me struct {
 	HasMFA                                bool
 	CanChangePassword                     bool
 	CanManageMFA                          bool
+	KeysAvailable                         bool
 	CanManageKeys                         bool
 	CanAddKey                             bool
 	Keys                                  []KeyRow

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ramconsole/ram"
+	"ramconsole/ram/softkey"
 	"ramconsole/store"
 )
 
@@ -29,13 +30,17 @@ import (
 // and drive it in auditCases. A POST route that changes nothing and so
 // writes no event by design (SPEC §7) maps to an empty list.
 var auditedRoutes = map[string][]string{
-	"POST /setup":                                           {"SetupAccount"},
-	"POST /login":                                           {"ConsoleSignin"},
-	"POST /login/mfa":                                       {"ConsoleSignin", "CheckMFA"},
-	"POST /logout":                                          {"ConsoleSignout"},
-	"POST /mfa/bind":                                        {"BindMFADevice"},
-	"POST /mfa/bind/new":                                    {},
-	"POST /mfa/unbind":                                      {"UnbindMFADevice"},
+	"POST /setup":                        {"SetupAccount"},
+	"POST /login":                        {"ConsoleSignin"},
+	"POST /login/mfa":                    {"ConsoleSignin", "CheckMFA"},
+	"POST /logout":                       {"ConsoleSignout"},
+	"POST /mfa/bind":                     {"BindMFADevice"},
+	"POST /mfa/bind/new":                 {},
+	"POST /mfa/unbind":                   {"UnbindMFADevice"},
+	"POST /login/mfa/webauthn":           {"ConsoleSignin", "CheckMFA"},
+	"POST /mfa/security-keys":            {"BindMFADevice"},
+	"POST /mfa/security-keys/:id/delete": {"UnbindMFADevice"},
+	"POST /users/:name/mfa/security-keys/:id/delete":        {"UnbindMFADevice"},
 	"POST /password/change":                                 {"ChangePassword"},
 	"POST /me/accesskeys":                                   {"CreateAccessKey"},
 	"POST /me/accesskeys/:id/status":                        {"UpdateAccessKey"},
@@ -174,8 +179,17 @@ func (s *secrets) check(t *testing.T, where, text string) {
 // errorCode. No secret sent on the way appears in any event, export or log.
 func TestAuditCoverage(t *testing.T) {
 	h := newHarness(t)
+	h.enableKeys()
 	var sec secrets
 	sec.add(testOwnerPW, h.token)
+	ownerKey, aliceKey := softkey.New(keyOrigin), softkey.New(keyOrigin)
+	keyID := func(principal ram.Principal) string {
+		keys, err := h.svc.SecurityKeys(context.Background(), principal)
+		if err != nil || len(keys) == 0 {
+			t.Fatalf("no key of %s: %v", principal, err)
+		}
+		return keys[0].ID
+	}
 
 	o := h.uaBrowser()
 	var ownerSecret string
@@ -439,12 +453,19 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /mfa/bind", "RAM user binds MFA", []string{"BindMFADevice"}, "", "cov-alice", func() page {
 			return bindOwn(alice)
 		}},
+		{"POST /mfa/security-keys", "RAM user adds a security key", []string{"BindMFADevice"}, "", "cov-alice", func() page {
+			return registerKey(t, alice, aliceKey, "alice key", "")
+		}},
 		{"POST /mfa/unbind", "wrong unbind code", []string{"UnbindMFADevice"}, "*", "cov-alice", func() page {
 			alice.get("/mfa/bind")
 			return alice.post("/mfa/unbind", form("password", aliceNewPW, "code", "000000"))
 		}},
 		{"POST /logout", "RAM user signs out", []string{"ConsoleSignout"}, "", "cov-alice", func() page {
 			return alice.post("/logout", nil)
+		}},
+		{"POST /users/:name/mfa/security-keys/:id/delete", "owner removes a user's key", []string{"UnbindMFADevice"}, "", "root", func() page {
+			o.get("/users/cov-alice")
+			return o.post("/users/cov-alice/mfa/security-keys/"+keyID(ram.UserPrincipal(h.userID(t, "cov-alice")))+"/delete", nil)
 		}},
 		{"POST /users/:name/mfa/unbind", "owner unbinds a user's MFA", []string{"UnbindMFADevice"}, "", "root", func() page {
 			o.get("/users/cov-alice")
@@ -490,6 +511,36 @@ func TestAuditCoverage(t *testing.T) {
 			return o.post("/mfa/unbind", form("password", testOwnerPW, "code", sec.code(h, ownerSecret, 0)))
 		}},
 		{"POST /mfa/bind", "owner binds again", []string{"BindMFADevice"}, "", "root", func() page { return bindOwn(o) }},
+
+		// The owner's security key: added, a wrong and a right answer at
+		// sign-in, deleted with the password and a code.
+		{"POST /mfa/security-keys", "a garbage answer", []string{"BindMFADevice"}, "SecurityKeyAnswerMalformed", "root", func() page {
+			o.get("/mfa/security-keys/new")
+			return o.post("/mfa/security-keys", form("name", "owner key", "credential", "{}"))
+		}},
+		{"POST /mfa/security-keys", "owner adds a security key", []string{"BindMFADevice"}, "", "root", func() page {
+			return registerKey(t, o, ownerKey, "owner key", "")
+		}},
+		{"POST /login/mfa/webauthn", "a bogus signature", []string{"CheckMFA"}, "SecurityKeyNotVerified", "root", func() page {
+			b := h.uaBrowser()
+			b.get("/login")
+			b.post("/login", form("username", testOwnerEmail, "password", testOwnerPW))
+			ownerKey.BogusSignature = true
+			defer func() { ownerKey.BogusSignature = false }()
+			return answerKeyStep(t, b, ownerKey)
+		}},
+		{"POST /login/mfa/webauthn", "the owner's key", []string{"ConsoleSignin"}, "", "root", func() page {
+			b := h.uaBrowser()
+			b.get("/login")
+			b.post("/login", form("username", testOwnerEmail, "password", testOwnerPW))
+			return answerKeyStep(t, b, ownerKey)
+		}},
+		{"POST /mfa/security-keys/:id/delete", "owner deletes the key", []string{"UnbindMFADevice"}, "", "root", func() page {
+			h.clock.Advance(30 * time.Second)
+			del := "/mfa/security-keys/" + keyID(ram.PrincipalRoot) + "/delete"
+			o.get(del)
+			return o.post(del, form("password", testOwnerPW, "code", sec.code(h, ownerSecret, 0)))
+		}},
 
 		// Policies: create (with a validation failure), versions, attachments.
 		{"POST /policies", "malformed policy", []string{"CreatePolicy"}, "MalformedPolicyDocument", "root", func() page {

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"ramconsole/ram/softkey"
 
 	"golang.org/x/net/html"
 )
@@ -185,6 +188,13 @@ func walk(t *testing.T, h *harness, b *browser, start []string, check func(page 
 		case !strings.HasPrefix(p.header.Get("Content-Type"), "text/html"):
 			continue // a download
 		}
+		// Every page: the console's one CSP, and no inline code at all.
+		if csp := p.header.Get("Content-Security-Policy"); csp != consoleCSP {
+			problem("csp "+it.path, fmt.Sprintf("GET %s: Content-Security-Policy %q, want the console's %q", it.path, csp, consoleCSP))
+		}
+		if msg := inlineCode(p.body); msg != "" {
+			problem("inline "+it.path, fmt.Sprintf("GET %s: %s", it.path, msg))
+		}
 		pageURL, _ := base.Parse(it.path)
 		controls, err := pageControls(pageURL, p.body)
 		if err != nil {
@@ -238,7 +248,9 @@ func walk(t *testing.T, h *harness, b *browser, start []string, check func(page 
 // changes anything but its own session and account.
 func TestEveryControlNamesARoute(t *testing.T) {
 	h := newHarness(t)
+	h.enableKeys() // the security-key pages are walked too
 	owner, _ := h.setupOwner()
+	expectRedirect(t, registerKey(t, owner, softkey.New(keyOrigin), "walk", ""), "/mfa/security-keys", "a key to walk past")
 	populateConsole(t, h, owner)
 	reader := h.ramUser(owner, "reader", []string{"ReadOnlyAccess", "AliyunActionTrailReadOnlyAccess"}, nil)
 	owner = h.signIn(h.ownerSecret)
@@ -265,10 +277,10 @@ func TestEveryControlNamesARoute(t *testing.T) {
 	// account.
 	selfService := func(r *Route) bool {
 		switch r.Path {
-		case "/logout", "/mfa/bind", "/mfa/bind/new", "/mfa/unbind", "/password/change", "/audit/verify":
+		case "/logout", "/mfa/bind", "/mfa/bind/new", "/mfa/unbind", "/password/change", "/audit/verify", "/mfa/security-keys":
 			return true
 		}
-		return strings.HasPrefix(r.Path, "/me/")
+		return strings.HasPrefix(r.Path, "/me/") || strings.HasPrefix(r.Path, "/mfa/security-keys/")
 	}
 	readOnly := func(page string, c control, r *Route) string {
 		if c.method == http.MethodPost && !selfService(r) {
@@ -308,4 +320,29 @@ func TestRouteOf(t *testing.T) {
 			t.Errorf("routeOf(%s %s) = %v, want %v", c.method, c.path, got, c.want)
 		}
 	}
+}
+
+var (
+	scriptTagRE   = regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script>`)
+	onAttrRE      = regexp.MustCompile(`(?i)<[^>]*\son[a-z]+\s*=`)
+	jsURLRE       = regexp.MustCompile(`(?i)(href|src|action|formaction)\s*=\s*"\s*javascript:`)
+	staticJSSrcRE = regexp.MustCompile(`^\s+defer src="/static/[0-9a-f]{12}/webauthn\.js"\s*$`)
+)
+
+// inlineCode says what inline code a page carries ("" for none): a script
+// with a body or another source than the hashed webauthn.js, an on…=
+// attribute, a javascript: URL.
+func inlineCode(body string) string {
+	for _, m := range scriptTagRE.FindAllStringSubmatch(body, -1) {
+		if strings.TrimSpace(m[2]) != "" || !staticJSSrcRE.MatchString(m[1]) {
+			return fmt.Sprintf("a script other than the hashed webauthn.js: %.120s", m[0])
+		}
+	}
+	if m := onAttrRE.FindString(body); m != "" {
+		return fmt.Sprintf("an event-handler attribute: %.120s", m)
+	}
+	if m := jsURLRE.FindString(body); m != "" {
+		return fmt.Sprintf("a javascript: URL: %.120s", m)
+	}
+	return ""
 }

@@ -27,10 +27,11 @@ const (
 	sweepEvery = 10 * time.Second
 )
 
-// signInPaths are the POST routes that check a password, a code or the
-// setup token.
+// signInPaths are the POST routes that check a password, a code, a
+// security key's answer or the setup token.
 var signInPaths = map[string]bool{
 	"/login": true, "/login/mfa": true, "/setup": true, "/password/change": true, "/mfa/unbind": true,
+	"/login/mfa/webauthn": true, "/mfa/security-keys": true, "/mfa/security-keys/:id/delete": true,
 }
 
 // bucket is one address's tokens as of last.

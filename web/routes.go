@@ -115,6 +115,7 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/login", Access: Guest, Handler: h.Login},
 		{Method: get, Path: "/login/mfa", Access: MFAStep, Handler: h.LoginMFAForm},
 		{Method: post, Path: "/login/mfa", Access: MFAStep, Handler: h.LoginMFA},
+		{Method: post, Path: "/login/mfa/webauthn", Access: MFAStep, Handler: h.LoginSecurityKey},
 		{Method: post, Path: "/logout", Access: AnySession, Handler: h.Logout},
 
 		// Overview, and a RAM user's own page.
@@ -134,6 +135,13 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/mfa/bind", Access: BindStep, Handler: h.MFABind},
 		{Method: post, Path: "/mfa/bind/new", Access: BindStep, Handler: h.MFABindNew},
 		{Method: post, Path: "/mfa/unbind", Access: SignedIn, Handler: h.MFAUnbind},
+		// Security keys: reachable while binding a factor is required, so a
+		// key may be that factor.
+		{Method: get, Path: "/mfa/security-keys", Access: BindStep, Handler: h.SecurityKeysPage},
+		{Method: get, Path: "/mfa/security-keys/new", Access: BindStep, Handler: h.SecurityKeyNewForm},
+		{Method: post, Path: "/mfa/security-keys", Access: BindStep, Handler: h.SecurityKeyCreate},
+		{Method: get, Path: "/mfa/security-keys/:id/delete", Access: SignedIn, Handler: h.SecurityKeyDeleteForm},
+		{Method: post, Path: "/mfa/security-keys/:id/delete", Access: SignedIn, Handler: h.SecurityKeyDelete},
 		{Method: get, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordForm, Nav: "Change password", NavFor: NavOwner},
 		{Method: post, Path: "/password/change", Access: PasswordStep, Handler: h.PasswordChange},
 
@@ -156,6 +164,7 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/users/:name/login-profile/delete", Access: SignedIn, Handler: h.LoginProfileDelete, Action: "ram:DeleteLoginProfile", Resources: theUser},
 		{Method: get, Path: "/users/:name/mfa/unbind", Access: SignedIn, Handler: h.UserMFAUnbindForm, Action: "ram:UnbindMFADevice", Resources: theUser},
 		{Method: post, Path: "/users/:name/mfa/unbind", Access: SignedIn, Handler: h.UserMFAUnbind, Action: "ram:UnbindMFADevice", Resources: theUser},
+		{Method: post, Path: "/users/:name/mfa/security-keys/:id/delete", Access: SignedIn, Handler: h.UserSecurityKeyDelete, Action: "ram:UnbindMFADevice", Resources: theUser},
 		{Method: post, Path: "/users/:name/accesskeys", Access: SignedIn, Handler: h.AccessKeyCreate, Action: "ram:CreateAccessKey", Resources: theUser},
 		{Method: post, Path: "/users/:name/accesskeys/:id/status", Access: SignedIn, Handler: h.AccessKeyStatus, Action: "ram:UpdateAccessKey", Resources: theUser},
 		{Method: get, Path: "/users/:name/accesskeys/:id/delete", Access: SignedIn, Handler: h.AccessKeyDeleteForm, Action: "ram:DeleteAccessKey", Resources: theUser},
