@@ -43,7 +43,8 @@ func legacyDataDir(t *testing.T, n int) string {
 		"DROP INDEX events_service", "ALTER TABLE events DROP COLUMN service_name", "DROP TABLE store_generation",
 		"DROP INDEX policy_attachments_name", "DROP INDEX policy_attachments_type", "DROP INDEX policy_attachments_user_kind",
 		"DROP INDEX policy_attachments_group_kind", "DROP INDEX policy_attachments_role_kind",
-		"DROP TABLE security_keys", "DROP TABLE webauthn_handles",
+		"DROP TABLE security_keys", "DROP TABLE webauthn_handles", "DROP TABLE oidc_tokens", "DROP TABLE oidc_families",
+		"DROP TABLE oidc_codes", "DROP TABLE oidc_requests", "DROP TABLE app_secrets", "DROP TABLE applications", "DROP TABLE oidc_keys",
 		"DELETE FROM schema_migrations WHERE version >= 9"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)

@@ -12,14 +12,15 @@ import (
 // Copying a SQLite installation into PostgreSQL (`ramconsole migrate`).
 
 // copyTables are the tables a copy carries, parents before children. Not
-// copied: console sessions, "remember this device" tickets and one-time
-// downloads (a copy ends every console session: its users sign in again on
+// copied: console sessions, "remember this device" tickets, one-time
+// downloads and the OpenID provider's pending requests, codes and tokens (a copy ends every console session: its users sign in again on
 // the new database), and SQLite's own bookkeeping (migrations, the journal's
 // mark). Unexpired nonces move from SQLite's log into api_nonces.
 var copyTables = []string{
 	"account", "owner", "settings", "users", "login_profiles", "password_history", "access_keys",
 	"groups", "group_members", "mfa_devices", "policies", "policy_versions", "roles", "policy_attachments",
-	"role_sessions", "services", "service_hosts", "security_keys", "webauthn_handles", "events", "audit_checkpoints", "audit_head_checkpoints",
+	"role_sessions", "services", "service_hosts", "security_keys", "webauthn_handles", "oidc_keys", "applications", "app_secrets",
+	"events", "audit_checkpoints", "audit_head_checkpoints",
 }
 
 // identityColumns are the copied tables' generated ids, whose sequences

@@ -142,6 +142,8 @@ func (tx *Tx) DeleteUser(ctx context.Context, u *User) error {
 		"DELETE FROM mfa_devices WHERE principal = ?",
 		"DELETE FROM security_keys WHERE principal = ?",
 		"DELETE FROM webauthn_handles WHERE principal = ?",
+		"DELETE FROM oidc_tokens WHERE family IN (SELECT family FROM oidc_families WHERE principal = ?)",
+		"UPDATE oidc_families SET revoked = 1 WHERE principal = ?",
 		"DELETE FROM sessions WHERE principal = ?",
 		"DELETE FROM mfa_tickets WHERE principal = ?",
 	} {
