@@ -269,8 +269,18 @@ func (s *Service) DeleteLoginProfile(ctx context.Context, a Actor, name string) 
 }
 
 // endSessions ends every session of principal but keep, and with tickets
-// also forgets its remembered devices.
+// also forgets its remembered devices; the applications' tokens it holds
+// are revoked too (SPEC §17.5).
 func (s *Service) endSessions(ctx context.Context, tx *store.Tx, principal Principal, keep string, tickets bool) error {
+	if err := revokeOIDCOf(ctx, tx, principal); err != nil {
+		return err
+	}
+	return s.endConsoleSessions(ctx, tx, principal, keep, tickets)
+}
+
+// endConsoleSessions is endSessions that leaves the applications' tokens:
+// for a factor added (a stronger identity, nothing to revoke).
+func (s *Service) endConsoleSessions(ctx context.Context, tx *store.Tx, principal Principal, keep string, tickets bool) error {
 	if err := tx.DeleteSessionsFor(ctx, string(principal), keep); err != nil {
 		return err
 	}

@@ -194,8 +194,12 @@ func UserRef(name string) Ref    { return Ref{kind: "user", name: name} }
 func RoleRef(name string) Ref    { return Ref{kind: "role", name: name} }
 func ServiceRef(code string) Ref { return Ref{kind: "service", name: code} }
 func AllServicesRef() Ref        { return Ref{kind: "services"} }
-func AllRolesRef() Ref           { return Ref{kind: "roles"} }
-func GroupRef(name string) Ref   { return Ref{kind: "group", name: name} }
+
+// ApplicationRef names an application by name; AllApplicationsRef all of them.
+func ApplicationRef(name string) Ref { return Ref{kind: "application", name: name} }
+func AllApplicationsRef() Ref        { return Ref{kind: "applications"} }
+func AllRolesRef() Ref               { return Ref{kind: "roles"} }
+func GroupRef(name string) Ref       { return Ref{kind: "group", name: name} }
 func PolicyRef(policyType, name string) Ref {
 	return Ref{kind: "policy", policyType: policyType, name: name}
 }
@@ -224,6 +228,15 @@ func (s *Service) resolve(ctx context.Context, acct string, refs []Ref) ([]Resou
 			res, _, err = s.lookupService(ctx, s.st.Reads, acct, ref.name)
 		case "services":
 			res = allServicesResource(acct)
+		case "application":
+			// The stored name's spelling; a name that matches nothing is
+			// authorised as spelled, then is not found.
+			res = Resource{ApplicationARN(acct, ref.name)}
+			if app, err := s.st.ApplicationByName(ctx, ref.name); err == nil {
+				res = Resource{ApplicationARN(acct, app.AppName)}
+			}
+		case "applications":
+			res = Resource{ApplicationARN(acct, "*")}
 		case "policy":
 			t := ref.policyType
 			if t != PolicyTypeSystem {

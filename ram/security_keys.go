@@ -574,7 +574,7 @@ func (s *Service) RegisterSecurityKey(ctx context.Context, a Actor, in KeyRegist
 		case err != nil:
 			return err
 		}
-		if err := s.endSessions(ctx, tx, a.Principal, keepSession, true); err != nil {
+		if err := s.endConsoleSessions(ctx, tx, a.Principal, keepSession, true); err != nil {
 			return err
 		}
 		ev := s.event(ctx, a, acctID, EventConsoleOperation, "BindMFADevice")

@@ -143,6 +143,11 @@ type Service struct {
 
 	observer atomic.Pointer[Observer] // what /metrics counts (observer.go)
 	rp       atomic.Pointer[relyingParty]
+
+	// The OpenID provider (oidc.go, oidc_keys.go).
+	issuer      atomic.Value // string
+	oidcKeys    oidcKeys
+	clientFails clientFailures
 }
 
 // New returns the domain service over a store.

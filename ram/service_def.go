@@ -79,11 +79,18 @@ func ParseServiceDef(text string) (*ServiceDef, error) {
 }
 
 // Problems lists what is wrong with a definition ("" = nothing).
+// reservedServiceCodes are the action prefixes ramconsole decides itself: a
+// service under one of them would let its definition name what signing in
+// to an application or managing RAM means (SPEC §17.6).
+var reservedServiceCodes = map[string]bool{"ram": true, "sts": true, "oidc": true, "ims": true, "gateway": true}
+
 func (d *ServiceDef) Problems() []string {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if !serviceCodeRE.MatchString(d.Code) {
 		add("code: %q must be 2–32 lower-case letters, digits and hyphens, starting with a letter", d.Code)
+	} else if reservedServiceCodes[d.Code] {
+		add("code: %q is ramconsole's own (its actions are %s:*); choose another code", d.Code, d.Code)
 	}
 	if strings.TrimSpace(d.Name) == "" || len([]rune(d.Name)) > 128 {
 		add("name: give a name of 1 to 128 characters")

@@ -535,7 +535,7 @@ func (s *Service) BindMFA(ctx context.Context, a Actor, sealed []byte, code1, co
 			}
 			return err
 		}
-		if err := s.endSessions(ctx, tx, a.Principal, keepSession, true); err != nil {
+		if err := s.endConsoleSessions(ctx, tx, a.Principal, keepSession, true); err != nil {
 			return err
 		}
 		ev := s.event(ctx, a, acctID, EventConsoleOperation, "BindMFADevice")
