@@ -42,6 +42,9 @@ Usage:
   ramconsole service import [--data DIR] FILE
                                       create a resource service from a definition, or
                                       replace the definition of the service with its code
+  ramconsole oidc rotate-key [--data DIR]
+                                      a new OpenID signing key (the previous one stays
+                                      published for 24 hours)
   ramconsole policy validate [--trust] FILE
                                       check a RAM policy document (--trust: a role's trust policy)
   ramconsole policy eval --policy FILE... --action A --resource R... [--context k=v]...
@@ -117,6 +120,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return serviceImport(args[1:], stdout, stderr)
+	case "oidc":
+		if len(args) == 0 || args[0] != "rotate-key" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = rotateOIDCKey(args[1:], stdout, stderr)
 	case "policy":
 		return policyCommand(args, stdout, stderr)
 	case "version":

@@ -77,6 +77,21 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := svc.SetPublicURL(*publicURL); err != nil {
 		return err
 	}
+	// The OpenID issuer: the public URL, else the console URL, else the
+	// listening address (SPEC §17.1).
+	switch {
+	case *publicURL != "":
+		svc.SetIssuer(*publicURL)
+	case *consoleURL != "":
+		svc.SetIssuer(*consoleURL)
+	case *tlsCert != "":
+		svc.SetIssuer("https://" + *addr)
+	default:
+		svc.SetIssuer("http://" + *addr)
+	}
+	if _, err := svc.JWKS(ctx); err != nil { // the first signing key, at first start
+		return err
+	}
 	var trusted []string
 	if *proxies != "" {
 		trusted = strings.Split(*proxies, ",")

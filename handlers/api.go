@@ -267,7 +267,7 @@ func (h *API) Serve(c echo.Context, body []byte) error {
 	actions, ok := actionsOf(req.version)
 	if !ok {
 		return h.refuse(req, call, apiError("InvalidParameter",
-			"Specified Version %q is not valid; RAM serves %s and STS %s.", truncate(req.version, 32), APIVersion, STSVersion))
+			"Specified Version %q is not valid; RAM serves %s, STS %s and IMS %s.", truncate(req.version, 32), APIVersion, STSVersion, IMSVersion))
 	}
 	def, ok := actions[req.action]
 	if !ok {

@@ -23,6 +23,8 @@ func actionsOf(version string) (map[string]apiAction, bool) {
 		return apiActions, true
 	case STSVersion:
 		return stsActions, true
+	case IMSVersion:
+		return imsActions, true
 	}
 	return nil, false
 }

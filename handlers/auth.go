@@ -60,6 +60,10 @@ func (h *Handlers) LoginForm(c echo.Context) error {
 		return redirect(c, StagePath(s.Stage()))
 	}
 	m := views.Login{Layout: h.layout(c, "Sign in"), Next: h.nextOf(c, c.QueryParam("next"))}
+	if hint := c.QueryParam("login_hint"); hint != "" && len(hint) <= 128 {
+		// An application's login_hint (SPEC §17.4) fills the logon name.
+		m.Form = views.Form{Values: map[string]string{"username": hint}}
+	}
 	if c.QueryParam("ended") == "1" {
 		m.Notice = "Your session ended. Sign in again to continue where you were."
 	}
@@ -171,6 +175,7 @@ func (h *Handlers) LoginMFA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	_ = SessionOf(c).Set(amrKey, "otp")
 	return h.passedMFA(c, next, ticket)
 }
 
@@ -183,16 +188,15 @@ func (h *Handlers) passedMFA(c echo.Context, next ram.Step, ticket string) error
 			HttpOnly: true, Secure: h.SecureCookies || c.IsTLS(), SameSite: http.SameSiteLaxMode})
 	}
 	s := SessionOf(c)
-	dest := h.nextOf(c, s.Get("next"))
 	if err := s.Advance(next); err != nil {
 		return err
 	}
 	_ = s.Set(mfaKey, "true")
 	h.markFactor(s)
 	if next != ram.StepDone {
-		dest = StagePath(next)
+		return redirect(c, StagePath(next))
 	}
-	return redirect(c, dest)
+	return redirect(c, h.signedInDest(c, s))
 }
 
 // Logout handles POST /logout: ends the session server-side.

@@ -111,8 +111,15 @@ func (h *Handlers) PasswordChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	finishing := s.Stage() == ram.StepChangePassword
 	if err := s.Advance(ram.StepDone); err != nil {
 		return err
 	}
-	return flashDone(c, "/", "Password changed.")
+	dest := "/"
+	if finishing {
+		// The password was the sign-in's last step: on to where it was going.
+		h.markFactor(s)
+		dest = h.signedInDest(c, s)
+	}
+	return flashDone(c, dest, "Password changed.")
 }

@@ -94,15 +94,20 @@ func (h *Handlers) MFABind(c echo.Context) error {
 		return err
 	}
 	_ = s.Set(pendingKey, "")
-	if s.Stage() == ram.StepDone {
+	finishing := s.Stage() == ram.StepBindMFA
+	if !finishing {
 		next = ram.StepDone
 	}
 	if err := s.Advance(next); err != nil {
 		return err
 	}
 	_ = s.Set(mfaKey, "true")
+	_ = s.Set(amrKey, "otp")
 	h.markFactor(s)
 	_ = s.AddFlash("MFA device bound.")
+	if finishing && next == ram.StepDone {
+		return redirect(c, h.signedInDest(c, s))
+	}
 	return redirect(c, StagePath(next))
 }
 

@@ -29,6 +29,14 @@ const recentFactor = 5 * time.Minute
 
 func challengeKey(c ram.KeyCeremony) string { return "webauthn_" + string(c) }
 
+// signedInDest is where a sign-in that just completed goes: the page (or
+// application sign-in) it was started for, once, else the overview.
+func (h *Handlers) signedInDest(c echo.Context, s Session) string {
+	dest := h.nextOf(c, s.Get("next"))
+	_ = s.Set("next", "")
+	return dest
+}
+
 // markFactor records that the session just passed a factor check.
 func (h *Handlers) markFactor(s Session) {
 	_ = s.Set(factorAtKey, strconv.FormatInt(h.RAM.Now().Unix(), 10))
@@ -179,10 +187,11 @@ func (h *Handlers) SecurityKeyCreate(c echo.Context) error {
 		return err
 	}
 	_ = s.Set(mfaKey, "true")
+	_ = s.Set(amrKey, "hwk")
 	h.markFactor(s)
 	dest := StagePath(next)
 	if next == ram.StepDone {
-		dest = h.nextOf(c, s.Get("next"))
+		dest = h.signedInDest(c, s)
 	}
 	return flashDone(c, dest, msg)
 }
@@ -263,5 +272,6 @@ func (h *Handlers) LoginSecurityKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	_ = SessionOf(c).Set(amrKey, "hwk")
 	return h.passedMFA(c, next, ticket)
 }

@@ -26,6 +26,9 @@ type Layout struct {
 	Switched *SwitchBanner
 	// WebAuthn loads webauthn.js: the page runs a security-key ceremony.
 	WebAuthn bool
+	// RefreshTo, when set, moves the browser on to this URL at once (a
+	// meta refresh: no script).
+	RefreshTo string
 }
 
 // SwitchBanner says whose role session the console acts as.

@@ -210,13 +210,13 @@ func TestAPIRawSignatures(t *testing.T) {
 	})
 	t.Run("unknown actions, and actions of the other version", func(t *testing.T) {
 		for _, tc := range []struct{ action, version string }{{"LaunchRocket", "2015-05-01"}, {"AssumeRole", "2015-05-01"},
-			{"GetUser", "2015-04-01"}, {"LaunchRocket", "2015-04-01"}} {
+			{"GetUser", "2015-04-01"}, {"LaunchRocket", "2015-04-01"}, {"GetUser", "2019-08-15"}} {
 			p := env.rawV1(id, secret, http.MethodPost, url.Values{"Action": {tc.action}, "Version": {tc.version}, "RoleName": {"r"}}, nil)
 			expectAPIError(t, p, "InvalidAction.NotFound", 404, tc.action+" "+tc.version)
 		}
 	})
 	t.Run("another version", func(t *testing.T) {
-		p := env.rawV1(id, secret, http.MethodPost, url.Values{"Action": {"GetUser"}, "UserName": {"apiadmin"}, "Version": {"2019-08-15"}}, nil)
+		p := env.rawV1(id, secret, http.MethodPost, url.Values{"Action": {"GetUser"}, "UserName": {"apiadmin"}, "Version": {"2019-08-16"}}, nil)
 		expectAPIError(t, p, "InvalidParameter", 400, "version")
 	})
 	t.Run("a parameter given twice", func(t *testing.T) {

@@ -120,6 +120,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	sessions.options.Domain = cookieDomain
 	withSession := loadSession(sessions, d.Store.Now, d.RAM.SessionLifetime)
 	a.withSession = withSession
+	a.mountOIDC(withSession)
 	rate, burst := cfg.SignInRate, cfg.SignInBurst
 	if rate <= 0 {
 		rate = signInRate
@@ -214,7 +215,7 @@ func navSections() []struct {
 		{"", []string{"/", "/me", "/switch-role"}},
 		{"Identities", []string{"/users", "/groups", "/roles"}},
 		// "/grants" is RAM's Grants: every policy attachment of the account.
-		{"Permissions", []string{"/policies", "/grants", "/simulator", "/services"}},
+		{"Permissions", []string{"/policies", "/grants", "/simulator", "/services", "/applications"}},
 		{"", []string{"/settings", "/audit"}},
 		{"Your account", []string{"/mfa/bind", "/password/change"}},
 	}

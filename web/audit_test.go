@@ -69,6 +69,8 @@ var auditedRoutes = map[string][]string{
 	"POST /settings/password-policy":                        {"SetPasswordPolicy"},
 	"POST /settings/security":                               {"SetSecurityPreference"},
 	"POST /settings/alias":                                  {"SetAccountAlias"},
+	"POST /settings/oidc/rotate-key":                        {"RotateSigningKey"},
+	"POST /settings/oidc/revoke-key":                        {"RevokeSigningKey"},
 	"POST /policies":                                        {"CreatePolicy"},
 	"POST /policies/Custom/:name/description":               {"UpdatePolicyDescription"},
 	"POST /policies/Custom/:name/versions":                  {"CreatePolicyVersion"},
@@ -96,6 +98,13 @@ var auditedRoutes = map[string][]string{
 	"POST /services/import":                                 {"CreateService", "UpdateService"},
 	"POST /services/:code/delete":                           {"DeleteService"},
 	"POST /audit/verify":                                    {"VerifyAuditChain"},
+	// A WebApp is created with its first secret under one requestId.
+	"POST /applications":                          {"CreateApplication", "CreateAppSecret"},
+	"POST /applications/:name/edit":               {"UpdateApplication"},
+	"POST /applications/:name/secrets":            {"CreateAppSecret"},
+	"POST /applications/:name/secrets/:id/delete": {"DeleteAppSecret"},
+	"POST /applications/:name/revoke-tokens":      {"RevokeApplicationTokens"},
+	"POST /applications/:name/delete":             {"DeleteApplication"},
 	// The simulator changes nothing and is not recorded (a denied one is).
 	"POST /simulator": {},
 }
@@ -256,6 +265,18 @@ func TestAuditCoverage(t *testing.T) {
 			return o.post("/mfa/bind", form("code1", "000000", "code2", "000001"))
 		}},
 		{"POST /mfa/bind", "owner binds MFA", []string{"BindMFADevice"}, "", "root", func() page { return bindOwn(o) }},
+		{"POST /settings/oidc/rotate-key", "rotate the signing key", []string{"RotateSigningKey"}, "", "root", func() page {
+			o.get("/settings/oidc")
+			return o.post("/settings/oidc/rotate-key", nil)
+		}},
+		{"POST /settings/oidc/revoke-key", "revoke the previous signing key", []string{"RevokeSigningKey"}, "", "root", func() page {
+			keys, err := h.svc.SigningKeys(context.Background())
+			if err != nil || len(keys) < 2 {
+				t.Fatalf("signing keys: %v %v", keys, err)
+			}
+			o.get("/settings/oidc")
+			return o.post("/settings/oidc/revoke-key", form("kid", keys[1].KID))
+		}},
 		{"POST /settings/password-policy", "invalid policy", []string{"SetPasswordPolicy"}, "*", "root", func() page {
 			o.get("/settings")
 			return o.post("/settings/password-policy", form("MinimumPasswordLength", "3", "MaxPasswordAge", "0", "PasswordReusePrevention", "0", "MaxLoginAttemps", "5"))
@@ -656,6 +677,58 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /services/:code/delete", "delete service", []string{"DeleteService"}, "", "root", func() page {
 			o.get("/services/ecs/delete")
 			return o.post("/services/ecs/delete", form("confirm", "ecs"))
+		}},
+		{"POST /applications", "create a WebApp with its secret", []string{"CreateApplication", "CreateAppSecret"}, "", "root", func() page {
+			o.get("/applications/new")
+			p := o.post("/applications", form("name", "cov-app", "display_name", "Coverage", "app_type", "WebApp",
+				"redirect_uris", "https://cov.example/cb", "scopes", "openid", "access_token_validity", "3600"))
+			if m := appSecretRE.FindStringSubmatch(o.get(p.header.Get("Location")).body); m != nil {
+				sec.add(m[1])
+			} else {
+				t.Errorf("creating cov-app revealed no secret")
+			}
+			return p
+		}},
+		{"POST /applications", "create a NativeApp", []string{"CreateApplication"}, "", "root", func() page {
+			o.get("/applications/new")
+			return o.post("/applications", form("name", "cov-cli", "app_type", "NativeApp", "redirect_uris", "http://127.0.0.1:7/cb"))
+		}},
+		{"POST /applications", "create an application with a bad name", []string{"CreateApplication"}, "*", "root", func() page {
+			o.get("/applications/new")
+			return o.post("/applications", form("name", "bad name", "app_type", "WebApp", "redirect_uris", "https://cov.example/cb"))
+		}},
+		{"POST /applications/:name/edit", "edit an application", []string{"UpdateApplication"}, "", "root", func() page {
+			o.get("/applications/cov-app/edit")
+			return o.post("/applications/cov-app/edit", form("display_name", "Coverage 2", "redirect_uris", "https://cov.example/cb",
+				"scopes", "openid", "access_token_validity", "900", "refresh_token_validity", "7200"))
+		}},
+		{"POST /applications/:name/secrets", "create a second secret", []string{"CreateAppSecret"}, "", "root", func() page {
+			o.get("/applications/cov-app")
+			p := o.post("/applications/cov-app/secrets", nil)
+			if m := appSecretRE.FindStringSubmatch(o.get(p.header.Get("Location")).body); m != nil {
+				sec.add(m[1])
+			}
+			return p
+		}},
+		{"POST /applications/:name/secrets", "a third secret", []string{"CreateAppSecret"}, "LimitExceeded.AppSecret", "root", func() page {
+			o.get("/applications/cov-app")
+			return o.post("/applications/cov-app/secrets", nil)
+		}},
+		{"POST /applications/:name/secrets/:id/delete", "delete a secret", []string{"DeleteAppSecret"}, "", "root", func() page {
+			_, secs, err := h.svc.ListAppSecrets(context.Background(), rootActor(), "cov-app", false)
+			if err != nil || len(secs) == 0 {
+				t.Fatalf("no secret of cov-app: %v", err)
+			}
+			o.get("/applications/cov-app")
+			return o.post("/applications/cov-app/secrets/"+secs[0].SecretID+"/delete", nil)
+		}},
+		{"POST /applications/:name/revoke-tokens", "revoke an application's tokens", []string{"RevokeApplicationTokens"}, "", "root", func() page {
+			o.get("/applications/cov-app")
+			return o.post("/applications/cov-app/revoke-tokens", nil)
+		}},
+		{"POST /applications/:name/delete", "delete an application", []string{"DeleteApplication"}, "", "root", func() page {
+			o.get("/applications/cov-cli/delete")
+			return o.post("/applications/cov-cli/delete", form("confirm", "cov-cli"))
 		}},
 		{"POST /bulk/users/delete", "bulk delete", []string{"DeleteUser"}, "", "root", func() page {
 			o.get("/users/new")

@@ -20,7 +20,7 @@ import (
 
 const denyCanonical = `{"Version":"1","Statement":[{"Effect":"Deny","Action":"*","Resource":[
 	"acs:ram:*:*:user/Target","acs:ram:*:*:group/Admins","acs:ram:*:*:policy/Break-Glass","acs:ram:*:*:role/Ops-Role",
-	"acs:gateway::*:service/ops-svc"]}]}`
+	"acs:gateway::*:service/ops-svc","acs:ram:*:*:application/Ops-App"]}]}`
 
 var (
 	userVariants   = []string{"Target", "target", "TARGET", "tArGeT"}
@@ -29,6 +29,7 @@ var (
 	roleVariants   = []string{"Ops-Role", "ops-role", "OPS-ROLE", "oPs-RoLe"}
 	// Service codes are lower-case; other spellings find the same service.
 	serviceVariants = []string{"ops-svc", "OPS-SVC", "Ops-Svc", "oPs-sVc"}
+	appVariants     = []string{"Ops-App", "ops-app", "OPS-APP", "oPs-ApP"}
 )
 
 // caseFixtures creates the protected user (with console access, a key and a
@@ -49,6 +50,7 @@ func caseFixtures(t *testing.T, h *harness, owner *browser) string {
 	owner.get("/services/new")
 	expectRedirect(t, owner.post("/services", url.Values{"definition": {`{"code": "ops-svc", "name": "Ops", "hosts": ["ops.example"],
 		"style": "rpc", "resources": {"*": "*"}}`}}), "/services/ops-svc", "create ops-svc")
+	createApp(t, owner, appForm("Ops-App", nil))
 	owner.get("/users/Target")
 	expectRedirect(t, owner.post("/users/Target/groups", url.Values{"group": {"Admins"}}), "/users/Target", "Target joins Admins")
 	u, err := h.st.UserByName(context.Background(), "Target")
@@ -90,6 +92,8 @@ func TestCaseVariantsCannotBypassDenyInTheConsole(t *testing.T) {
 				path = strings.NewReplacer(":name", roleVariants[i], ":policy", p).Replace(path)
 			case strings.HasPrefix(path, "/services/"):
 				path = strings.Replace(path, ":code", serviceVariants[i], 1)
+			case strings.HasPrefix(path, "/applications/"):
+				path = strings.Replace(path, ":name", appVariants[i], 1)
 			}
 			form := url.Values{"group": {g}, "user": {u}, "policy_type": {"Custom"}, "policy_name": {p},
 				"name": {u + "2"}, "action": {"ram:GetUser"}, "resource": {"*"}}

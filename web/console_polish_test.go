@@ -741,7 +741,7 @@ func TestNavigationGroupedAsRAM(t *testing.T) {
 			grants = "/grants,"
 		}
 	}
-	want := "/,[Identities],/users,/groups,/roles,[Permissions],/policies," + grants + "/simulator,/services,/settings,/audit," +
+	want := "/,[Identities],/users,/groups,/roles,[Permissions],/policies," + grants + "/simulator,/services,/applications,/settings,/audit," +
 		"[Your account],/mfa/bind,/password/change"
 	if got := strings.Join(navOf(t, owner.get("/users").body), ","); got != want {
 		t.Errorf("the owner's navigation:\n got %s\nwant %s", got, want)

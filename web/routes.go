@@ -191,10 +191,17 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: post, Path: "/settings/password-policy", Access: SignedIn, Handler: h.PasswordPolicySave, Action: "ram:SetPasswordPolicy", Resources: account},
 		{Method: post, Path: "/settings/security", Access: SignedIn, Handler: h.SecurityPreferenceSave, Action: "ram:SetSecurityPreference", Resources: account},
 		{Method: post, Path: "/settings/alias", Access: SignedIn, Handler: h.AliasSave, Action: "ram:SetAccountAlias", Resources: account},
+		// The OpenID provider's signing keys: public keys for anyone signed
+		// in to see; rotating and revoking are the owner's (the domain
+		// refuses anyone else).
+		{Method: get, Path: "/settings/oidc", Access: SignedIn, Handler: h.OIDCSettings},
+		{Method: post, Path: "/settings/oidc/rotate-key", Access: SignedIn, Handler: h.OIDCRotateKey},
+		{Method: post, Path: "/settings/oidc/revoke-key", Access: SignedIn, Handler: h.OIDCRevokeKey},
 	}
 	table = append(table, policyRoutes(h)...)
 	table = append(table, roleRoutes(h)...)
 	table = append(table, serviceRoutes(h)...)
+	table = append(table, applicationRoutes(h)...)
 	table = append(table, pickerRoutes(h)...)
 	return append(table, auditRoutes(h)...)
 }
