@@ -22,17 +22,25 @@ generate:
 	$(GO) tool templ generate
 
 ## test: every test, race detector on, including the browser journeys (their screenshots go to
-## $(SCREENSHOTS), ignored by git) and the peer-agreement check, on SQLite; then the store and web tests
-## again on PostgreSQL (with the ram tests): on the server RAMCONSOLE_TEST_DATABASE names, or a throwaway cluster started for
-## them (initdb + pg_ctl; without them it fails: install Debian's postgresql)
+## $(SCREENSHOTS), ignored by git) and the peer-agreement check, on SQLite; and, side by side with it, the
+## ram, store and web tests again on PostgreSQL: on the server RAMCONSOLE_TEST_DATABASE names, or a throwaway
+## cluster started for them (initdb + pg_ctl; without them it fails: install Debian's postgresql). The two
+## passes wait on browsers, servers and sleeps more than on the CPU, so they run at once; each one's output is
+## printed when both are done.
 SCREENSHOTS ?= $(CURDIR)/screenshots
 test:
 	mkdir -p $(SCREENSHOTS)
-	@echo "== engine: SQLite (every package)"
-	env -u RAMCONSOLE_TEST_DATABASE RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 -timeout 30m ./...
+	@echo "== engines: SQLite (every package) and PostgreSQL (ram, store and web), side by side"
+	@dir=$$(mktemp -d); trap 'rm -rf $$dir' EXIT; \
+	( env -u RAMCONSOLE_TEST_DATABASE RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 -timeout 30m ./... \
+		>$$dir/sqlite.log 2>&1; echo $$? >$$dir/sqlite.rc ) & \
+	( $(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 -timeout 30m ./ram/ ./store/ ./web/ \
+		>$$dir/pg.log 2>&1; echo $$? >$$dir/pg.rc ) & \
+	wait; \
+	echo "== engine: SQLite (every package)"; cat $$dir/sqlite.log; \
+	echo "== engine: PostgreSQL (ram, store and web)"; cat $$dir/pg.log; \
+	test "$$(cat $$dir/sqlite.rc)$$(cat $$dir/pg.rc)" = 00
 	cd bench && $(GO) test -count=1 -run 'Agree' .
-	@echo "== engine: PostgreSQL (ram, store and web)"
-	$(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 -timeout 30m ./ram/ ./store/ ./web/
 
 ## check: formatting, vet, templ fmt, and generated files up to date
 check:
