@@ -384,12 +384,7 @@ func (s *Service) CheckSecurityKey(ctx context.Context, a Actor, state, answer s
 		return "", "", err
 	}
 	if c.lockedUntil.After(s.Now()) {
-		ev := s.event(ctx, a, acctID, EventConsoleSignin, "CheckMFA")
-		ev.AdditionalEventData = map[string]any{"mfaChecked": true, "mfaType": "webauthn"}
-		if err := s.record(ctx, failEvent(ev, "AccountLocked", "too many failed attempts")); err != nil {
-			return "", "", err
-		}
-		return "", "", errBadKey
+		return "", "", s.refuseLockedMFA(ctx, a, acctID, "webauthn", errBadKey)
 	}
 	ans, fail, err := s.verifyAssertion(ctx, c, KeyLogin, state, answer)
 	if err != nil {
@@ -421,17 +416,9 @@ func (s *Service) CheckSecurityKey(ctx context.Context, a Actor, state, answer s
 			s.observeSignInFailure(fail.code)
 			return tx.AppendEvent(ctx, failEvent(ev, fail.code, fail.message))
 		}
-		if err := s.clearFailures(ctx, tx, c, true); err != nil {
-			return err
-		}
-		if remember && s.securityPreference(ctx).EnableSaveMFATicket {
-			ticket = newToken()
-			if err := tx.CreateMFATicket(ctx, tokenHash(ticket), string(a.Principal), tx.Now().Add(mfaTicketLifetime)); err != nil {
-				return err
-			}
-			ev.AdditionalEventData["mfaTicketIssued"] = true
-		}
-		return tx.AppendEvent(ctx, ev)
+		var err error
+		ticket, err = s.passMFA(ctx, tx, a, c, remember, ev)
+		return err
 	})
 	if err != nil {
 		return "", "", err

@@ -343,12 +343,7 @@ func (s *Service) CheckMFA(ctx context.Context, a Actor, code string, remember b
 		return "", "", err
 	}
 	if c.lockedUntil.After(s.Now()) {
-		ev := s.event(ctx, a, acctID, EventConsoleSignin, "CheckMFA")
-		ev.AdditionalEventData = map[string]any{"mfaChecked": true, "mfaType": "totp"}
-		if err := s.record(ctx, failEvent(ev, "AccountLocked", "too many failed attempts")); err != nil {
-			return "", "", err
-		}
-		return "", "", errBadMFA
+		return "", "", s.refuseLockedMFA(ctx, a, acctID, "totp", errBadMFA)
 	}
 	// An identity with security keys only has no code to match: a code
 	// is a wrong one, counted as any.
@@ -376,17 +371,8 @@ func (s *Service) CheckMFA(ctx context.Context, a Actor, code string, remember b
 				return err
 			}
 			if fresh {
-				if err := s.clearFailures(ctx, tx, c, true); err != nil {
-					return err
-				}
-				if remember && s.securityPreference(ctx).EnableSaveMFATicket {
-					ticket = newToken()
-					if err := tx.CreateMFATicket(ctx, tokenHash(ticket), string(a.Principal), tx.Now().Add(mfaTicketLifetime)); err != nil {
-						return err
-					}
-					ev.AdditionalEventData["mfaTicketIssued"] = true
-				}
-				return tx.AppendEvent(ctx, ev)
+				ticket, err = s.passMFA(ctx, tx, a, c, remember, ev)
+				return err
 			}
 		}
 		refused = errBadMFA
@@ -408,6 +394,35 @@ func (s *Service) CheckMFA(ctx context.Context, a Actor, code string, remember b
 		return "", "", refused
 	}
 	return s.stepAfterMFA(ctx, c), ticket, nil
+}
+
+// refuseLockedMFA records a second-factor check of a locked identity (of
+// mfaType) and returns refusal: the answer is not even looked at.
+func (s *Service) refuseLockedMFA(ctx context.Context, a Actor, acctID, mfaType string, refusal error) error {
+	ev := s.event(ctx, a, acctID, EventConsoleSignin, "CheckMFA")
+	ev.AdditionalEventData = map[string]any{"mfaChecked": true, "mfaType": mfaType}
+	if err := s.record(ctx, failEvent(ev, "AccountLocked", "too many failed attempts")); err != nil {
+		return err
+	}
+	return refusal
+}
+
+// passMFA completes a second-factor check that passed, in its transaction:
+// the failures are cleared, a remembered-device ticket is issued when asked
+// and allowed (ev says so), and the sign-in event ev is written.
+func (s *Service) passMFA(ctx context.Context, tx *store.Tx, a Actor, c *credential, remember bool, ev *store.Event) (string, error) {
+	if err := s.clearFailures(ctx, tx, c, true); err != nil {
+		return "", err
+	}
+	ticket := ""
+	if remember && s.securityPreference(ctx).EnableSaveMFATicket {
+		ticket = newToken()
+		if err := tx.CreateMFATicket(ctx, tokenHash(ticket), string(a.Principal), tx.Now().Add(mfaTicketLifetime)); err != nil {
+			return "", err
+		}
+		ev.AdditionalEventData["mfaTicketIssued"] = true
+	}
+	return ticket, tx.AppendEvent(ctx, ev)
 }
 
 func newToken() string {
