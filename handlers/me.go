@@ -43,6 +43,16 @@ func (h *Handlers) Me(c echo.Context) error {
 	return Render(c, http.StatusOK, views.MePage(m))
 }
 
+// SignOutEverywhere handles POST /me/sign-out-everywhere: every other
+// console session ends and the applications' tokens are revoked; this
+// session stays.
+func (h *Handlers) SignOutEverywhere(c echo.Context) error {
+	if err := h.RAM.SignOutEverywhere(ctx(c), ActorOf(c), SessionOf(c).IDHash()); err != nil {
+		return err
+	}
+	return flashDone(c, "/me", "Your other sessions ended; applications will ask you to sign in again.")
+}
+
 // meAsRole is /me while the signed-in user acts as a role: who the console
 // session is now (the assumed-role ARN, the role, the user it came from and
 // until when), not the user's own password, MFA and AccessKey forms, which

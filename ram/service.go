@@ -387,6 +387,21 @@ func (s *Service) SignOut(ctx context.Context, a Actor) error {
 	return s.record(ctx, ev)
 }
 
+// SignOutEverywhere ends every console session of the actor but keep and
+// revokes the tokens its applications hold (SPEC §17.5); remembered
+// devices stay.
+func (s *Service) SignOutEverywhere(ctx context.Context, a Actor, keep string) error {
+	if a.Session != nil || a.Principal != PrincipalRoot && !strings.HasPrefix(string(a.Principal), "user/") {
+		return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "Switch back to your own identity to end its sessions."}
+	}
+	return s.st.Update(ctx, func(tx *store.Tx) error {
+		if err := s.endSessions(ctx, tx, a.Principal, keep, false); err != nil {
+			return err
+		}
+		return tx.AppendEvent(ctx, s.event(ctx, a, s.accountID(ctx), EventConsoleOperation, "SignOutEverywhere"))
+	})
+}
+
 func truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) > n {

@@ -43,6 +43,7 @@ var auditedRoutes = map[string][]string{
 	"POST /users/:name/mfa/security-keys/:id/delete":        {"UnbindMFADevice"},
 	"POST /password/change":                                 {"ChangePassword"},
 	"POST /me/accesskeys":                                   {"CreateAccessKey"},
+	"POST /me/sign-out-everywhere":                          {"SignOutEverywhere"},
 	"POST /me/accesskeys/:id/status":                        {"UpdateAccessKey"},
 	"POST /me/accesskeys/:id/delete":                        {"DeleteAccessKey"},
 	"POST /users":                                           {"CreateUser", "CreateLoginProfile", "CreateAccessKey"},
@@ -480,6 +481,10 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /mfa/unbind", "wrong unbind code", []string{"UnbindMFADevice"}, "*", "cov-alice", func() page {
 			alice.get("/mfa/bind")
 			return alice.post("/mfa/unbind", form("password", aliceNewPW, "code", "000000"))
+		}},
+		{"POST /me/sign-out-everywhere", "RAM user signs out everywhere else", []string{"SignOutEverywhere"}, "", "cov-alice", func() page {
+			alice.get("/me")
+			return alice.post("/me/sign-out-everywhere", nil)
 		}},
 		{"POST /logout", "RAM user signs out", []string{"ConsoleSignout"}, "", "cov-alice", func() page {
 			return alice.post("/logout", nil)

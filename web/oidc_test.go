@@ -684,3 +684,34 @@ func TestOIDCPendingCodeRevokedAndForcedStepsKeepTheRequest(t *testing.T) {
 		t.Fatalf("the authorization after the forced steps: %d %q", p.status, p.header.Get("Location"))
 	}
 }
+
+// "Sign out everywhere else" ends the other console sessions and revokes
+// the applications' tokens; the session it was pressed in stays.
+func TestOIDCSignOutEverywhere(t *testing.T) {
+	e := newOIDCEnv(t, ram.AppTypeWeb)
+	h := e.h
+	h.ramUser(e.owner, "dev", nil, nil)
+	e.allowSignIn(t, "dev", "")
+	cfg := e.config(oauth2.AuthStyleInHeader)
+	ctx := context.Background()
+	v := oauth2.GenerateVerifier()
+	other, to := e.authorize(t, nil, "dev", cfg, "s", "n", v)
+	tok, err := cfg.Exchange(ctx, to.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	here := h.browser()
+	here.get("/login")
+	expectRedirect(t, here.post("/login", url.Values{"username": {"dev"}, "password": {ramUserPW}}), "/", "dev signs in again")
+	p := here.get("/me")
+	if !strings.Contains(p.body, `data-testid="sign-out-everywhere"`) {
+		t.Fatal("no sign-out-everywhere button on /me")
+	}
+	expectRedirect(t, here.post("/me/sign-out-everywhere", nil), "/me", "sign out everywhere")
+	expectStatus(t, here.get("/me"), 200, "this session stays")
+	expectRedirect(t, other.get("/me"), "/login?next=%2Fme", "the other session ended")
+	tok.Expiry = time.Now().Add(-time.Minute)
+	if _, err := cfg.TokenSource(ctx, tok).Token(); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("the application's refresh after sign-out everywhere: %v", err)
+	}
+}

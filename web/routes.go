@@ -122,6 +122,7 @@ func routes(h *handlers.Handlers) []Route {
 		{Method: get, Path: "/", Access: SignedIn, Handler: h.Overview, Nav: "Overview", NavFor: NavOwner},
 		{Method: get, Path: "/me", Access: SignedIn, Handler: h.Me, Nav: "My account", NavFor: NavRAMUser},
 		{Method: post, Path: "/me/accesskeys", Access: SignedIn, Handler: h.MeAccessKeyCreate},
+		{Method: post, Path: "/me/sign-out-everywhere", Access: SignedIn, Handler: h.SignOutEverywhere},
 		{Method: post, Path: "/me/accesskeys/:id/status", Access: SignedIn, Handler: h.MeAccessKeyStatus},
 		{Method: get, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDeleteForm},
 		{Method: post, Path: "/me/accesskeys/:id/delete", Access: SignedIn, Handler: h.MeAccessKeyDelete},
