@@ -600,3 +600,28 @@ func TestServiceImportCommand(t *testing.T) {
 		t.Errorf("host events %v", names)
 	}
 }
+
+// ramconsole oidc rotate-key makes a new signing key the current one,
+// next to the first, which stays published.
+func TestOIDCRotateKeyCommand(t *testing.T) {
+	dir := t.TempDir()
+	seedAccount(t, dir)
+	var kids []string
+	for i := 0; i < 2; i++ {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"oidc", "rotate-key", "--data", dir}, &out, &errOut); code != 0 {
+			t.Fatalf("oidc rotate-key = %d: %s", code, errOut.String())
+		}
+		if !strings.HasPrefix(out.String(), "New signing key ") || !strings.Contains(out.String(), "24 hours") {
+			t.Fatalf("stdout %q", out.String())
+		}
+		kids = append(kids, strings.Fields(out.String())[3])
+	}
+	if kids[0] == kids[1] {
+		t.Errorf("two rotations gave the same key %s", kids[0])
+	}
+	var errOut bytes.Buffer
+	if code := run([]string{"oidc", "rotate"}, io.Discard, &errOut); code != 2 {
+		t.Errorf("an unknown oidc subcommand = %d, want 2 with the usage", code)
+	}
+}

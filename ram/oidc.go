@@ -249,12 +249,16 @@ func (s *Service) decideSignIn(ctx context.Context, a Actor, app *store.Applicat
 	if len(scopes) == 0 {
 		scopes = []string{"openid"}
 	}
+	// One context from the pool, filled once; oidc:Scope is replaced for
+	// each scope.
+	pc := contexts.Get().(*policy.Context)
+	pc.Reset()
+	defer contexts.Put(pc)
+	s.fillContext(pc, a, acct)
+	pc.Set("oidc:ClientId", app.AppID)
+	req := &policy.Request{Action: ActionOIDCSignIn, Resources: resources, Context: pc}
 	for _, sc := range scopes {
-		pc := policy.NewContext(9)
-		s.fillContext(pc, a, acct)
-		pc.Set("oidc:ClientId", app.AppID)
 		pc.Set("oidc:Scope", sc)
-		req := &policy.Request{Action: ActionOIDCSignIn, Resources: resources, Context: pc}
 		if d := set.Evaluate(req); d != policy.Allow {
 			res := set.Explain(req)
 			return res.Decision, &res, nil

@@ -33,7 +33,7 @@ type oidcEnv struct {
 	verifier *oidc.IDTokenVerifier
 }
 
-func ownerActor(h *harness) ram.Actor {
+func ownerActor(*harness) ram.Actor {
 	return ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID(), SourceIP: "127.0.0.1"}
 }
 
