@@ -18,6 +18,7 @@ func TestServeFlagsFromTheEnvironment(t *testing.T) {
 		{"RAMCONSOLE_PUBLIC_URL", "ram.example.com", "--public-url"},
 		{"RAMCONSOLE_PUBLIC_URL", "https://ram.example.com/console", "--public-url"},
 		{"RAMCONSOLE_PUBLIC_URL", "https://ram.example.com/?x=1", "--public-url"},
+		{"RAMCONSOLE_OUTBOUND_PROXY", "proxy.internal:3128", "--outbound-proxy"},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -41,6 +42,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	consoleURL := fs.String("console-url", envOr("RAMCONSOLE_CONSOLE_URL", ""), "the console's address as browsers reach it")
 	publicURL := fs.String("public-url", envOr("RAMCONSOLE_PUBLIC_URL", ""),
 		"the address people and apps reach the console at, e.g. https://ram.example.com (security keys need it)")
+	outboundProxy := fs.String("outbound-proxy", envOr("RAMCONSOLE_OUTBOUND_PROXY", ""),
+		"proxy for fetching OIDC identity providers' discovery and keys, e.g. http://proxy.internal:3128 (default: connect directly; HTTP(S)_PROXY are never read)")
 	metricsAddr := fs.String("metrics-addr", envOr("RAMCONSOLE_METRICS_ADDR", ""), "serve /metrics on this address too")
 	retention, err := strconv.Atoi(envOr("RAMCONSOLE_AUDIT_RETENTION", "0"))
 	if err != nil || retention < 0 {
@@ -64,6 +67,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			*consoleURL = strings.TrimSuffix(*publicURL, "/")
 		}
 	}
+	var proxyURL *url.URL // --outbound-proxy: OIDC issuers are fetched through it
+	if *outboundProxy != "" {
+		u, err := url.Parse(*outboundProxy)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") || u.Host == "" {
+			return fmt.Errorf("--outbound-proxy %q must be a proxy URL like http://proxy.internal:3128", *outboundProxy)
+		}
+		proxyURL = u
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -77,6 +88,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := svc.SetPublicURL(*publicURL); err != nil {
 		return err
 	}
+	svc.SetOutboundProxy(proxyURL)
 	// The OpenID issuer: the public URL, else the console URL, else the
 	// listening address (SPEC §17.1).
 	switch {

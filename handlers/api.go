@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -214,6 +217,13 @@ func (h *API) parse(c echo.Context, body []byte) (*apiRequest, error) {
 	req.Params = req.params
 	req.xml = strings.EqualFold(req.params["Format"], "XML")
 	req.action, req.version = req.params["Action"], req.params["Version"]
+	act, ver := cmp.Or(req.action, r.Header.Get("X-Acs-Action")), cmp.Or(req.version, r.Header.Get("X-Acs-Version"))
+	if anonymousAction(ver, act) {
+		// Anonymous (SPEC §18.7): whatever signs the request, V1 or V3, is
+		// neither read nor checked; the V3 SDKs name the action in headers.
+		req.action, req.version = act, ver
+		return req, nil
+	}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		a, err := sign.ParseAuthorization(auth)
 		if err != nil {
@@ -252,12 +262,19 @@ func (h *API) Serve(c echo.Context, body []byte) error {
 	if err != nil {
 		return h.refuse(req, h.RAM.Anonymous(who), err)
 	}
-	call := h.RAM.Authenticate(ctx, who, &req.SignedRequest)
-	if err := call.Err(); err != nil {
-		return h.refuse(req, call, err)
+	var call *ram.Call
+	if anonymousAction(req.version, req.action) {
+		// No caller: the assertion or token is the credential, and a
+		// signature or key the request carries is neither checked nor used.
+		call = h.RAM.Anonymous(who)
+	} else {
+		call = h.RAM.Authenticate(ctx, who, &req.SignedRequest)
+		if err := call.Err(); err != nil {
+			return h.refuse(req, call, err)
+		}
+		req.principalName, req.assumed = call.Caller.Name(), call.Caller.Session != nil
+		c.Set(KeyAPIPrincipal, call.Actor.Principal)
 	}
-	req.principalName, req.assumed = call.Caller.Name(), call.Caller.Session != nil
-	c.Set(KeyAPIPrincipal, call.Actor.Principal)
 	if req.action == "" {
 		return h.refuse(req, call, missing("Action"))
 	}
@@ -436,6 +453,9 @@ func (h *API) answerError(req *apiRequest, err error) error {
 			if req.assumed {
 				body.AccessDeniedDetail.AuthPrincipalType = "AssumedRoleUser"
 			}
+			if d.PolicyType == "AssumeRolePolicy" { // a federated caller refused by the role's trust policy
+				body.AccessDeniedDetail.AuthPrincipalType, body.AccessDeniedDetail.PolicyType = "Federated", d.PolicyType
+			}
 		}
 	} else if errors.Is(err, ErrAPIBodyTooLarge) {
 		status, body.Code, body.Message = http.StatusRequestEntityTooLarge, "InvalidParameter.RequestBody", "The request body is larger than 1 MiB."
@@ -457,6 +477,8 @@ func apiMessage(e *ram.Error) string { return e.Detail() }
 func apiStatus(e *ram.Error) int {
 	code := e.Code
 	switch {
+	case strings.HasPrefix(code, "AuthenticationFail."):
+		return http.StatusUnauthorized
 	case code == "InvalidAccessKeyId.NotFound", code == "InvalidAction.NotFound", strings.HasPrefix(code, "EntityNotExist"):
 		return http.StatusNotFound
 	case code == "InvalidAccessKeyId.Inactive", code == "NoPermission", code == "CheckAuthenticationCodeFail", code == "Inactive":
@@ -531,7 +553,12 @@ var commonParams = map[string]bool{"AccessKeyId": true, "Action": true, "Format"
 
 // secretParams are never recorded.
 var secretParams = map[string]bool{"Password": true, "OldPassword": true, "NewPassword": true,
-	"AuthenticationCode1": true, "AuthenticationCode2": true}
+	"AuthenticationCode1": true, "AuthenticationCode2": true, "SAMLAssertion": true, "OIDCToken": true}
+
+// documentParams are recorded by their SHA-256 only: an identity provider's
+// metadata is long and says nothing an auditor reads (SPEC §18.9).
+var documentParams = map[string]bool{"MetadataDocument": true, "EncodedSAMLMetadataDocument": true, "SAMLMetadataDocument": true,
+	"NewEncodedSAMLMetadataDocument": true, "NewSAMLMetadataDocument": true}
 
 // maxAuditParams bounds the parameters an event records (no action has
 // more than a dozen; a caller, signed or not, may send thousands).
@@ -560,6 +587,11 @@ func (p apiParams) audit() map[string]any {
 		}
 		if secretParams[k] {
 			out[k] = "(not recorded)"
+			continue
+		}
+		if documentParams[k] {
+			sum := sha256.Sum256([]byte(v))
+			out[k] = "sha256:" + hex.EncodeToString(sum[:])
 			continue
 		}
 		if len(v) > 1024 {

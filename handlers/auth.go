@@ -60,6 +60,7 @@ func (h *Handlers) LoginForm(c echo.Context) error {
 		return redirect(c, StagePath(s.Stage()))
 	}
 	m := views.Login{Layout: h.layout(c, "Sign in"), Next: h.nextOf(c, c.QueryParam("next"))}
+	m.SSO = h.ssoLink(c, m.Next)
 	if hint := c.QueryParam("login_hint"); hint != "" && len(hint) <= 128 {
 		// An application's login_hint (SPEC §17.4) fills the logon name.
 		m.Form = views.Form{Values: map[string]string{"username": hint}}
@@ -94,6 +95,11 @@ func (h *Handlers) Login(c echo.Context) error {
 		m := views.Login{Layout: h.layout(c, "Sign in"), Message: "Your password has expired. Ask an administrator to reset it.", Next: next,
 			Form: views.Form{Values: map[string]string{"username": username}}}
 		return Render(c, http.StatusForbidden, views.LoginPage(m))
+	}
+	if ram.ErrPasswordSignInOff(err) {
+		m := views.Login{Layout: h.layout(c, "Sign in"), Message: "Single sign-on is on for this account: sign in with SSO", Next: next,
+			SSO: h.ssoLink(c, next), Form: views.Form{Values: map[string]string{"username": username}}}
+		return Render(c, http.StatusOK, views.LoginPage(m))
 	}
 	if ram.ErrBadLogin(err) {
 		m := views.Login{Layout: h.layout(c, "Sign in"), Message: "Incorrect logon name or password", Next: next,
@@ -204,6 +210,9 @@ func (h *Handlers) Logout(c echo.Context) error {
 	s := SessionOf(c)
 	if s.Principal() != "" {
 		if err := h.RAM.SignOut(ctx(c), ActorOf(c)); err != nil {
+			return err
+		}
+		if err := h.RAM.EndSAMLRoleConsole(ctx(c), ActorOf(c)); err != nil {
 			return err
 		}
 	}

@@ -35,6 +35,9 @@ type Session interface {
 	Begin(principal ram.Principal, name string, step ram.Step) error
 	// Advance moves to the next step under a fresh session id.
 	Advance(step ram.Step) error
+	// EndBy makes a signed-in session end no later than t (an identity
+	// provider's SessionNotOnOrAfter).
+	EndBy(t time.Time) error
 	// Get and Set keep small values (sealed where secret) in the session.
 	Get(key string) string
 	Set(key, value string) error
@@ -159,7 +162,7 @@ func (h *Handlers) layout(c echo.Context, title string) views.Layout {
 	} else if s.Principal() != "" {
 		l.Who = s.Name()
 	}
-	if rs := RoleSessionOf(c); rs != nil {
+	if rs := RoleSessionOf(c); rs != nil && rs.FederatedBy() == "" { // role SSO has no one to switch back to
 		l.Switched = &views.SwitchBanner{Role: rs.Role.RoleName, RoleHref: roleHref(rs.Role.RoleName), User: rs.Session.SourceName,
 			BackAction: "/roles/switch-back", Expires: date(rs.Session.ExpiresAt)}
 	}

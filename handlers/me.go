@@ -17,6 +17,9 @@ func (h *Handlers) Me(c echo.Context) error {
 	if a.Principal == ram.PrincipalRoot {
 		return redirect(c, "/")
 	}
+	if rs := SAMLRoleSessionOf(c); rs != nil {
+		return h.meAsSAMLRole(c, a, rs)
+	}
 	if rs := RoleSessionOf(c); rs != nil {
 		return h.meAsRole(c, a, rs)
 	}

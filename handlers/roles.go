@@ -122,6 +122,7 @@ func (h *Handlers) trustUserPicker(c echo.Context, f *views.Form, picked []strin
 		}
 	}
 	t.Typed = t.Typed || t.More || len(rest) > 0
+	t.Providers = h.trustProviders(c)
 	if f.Values == nil {
 		f.Values = map[string]string{}
 	}
@@ -134,6 +135,7 @@ type trustStatement struct {
 	Effect    string
 	Action    string
 	Principal map[string][]string
+	Condition map[string]map[string]string `json:",omitempty"`
 }
 
 // presetTrustPolicy writes the trust policy of a preset: the account's RAM
@@ -189,6 +191,13 @@ func (h *Handlers) presetTrust(c echo.Context, vals map[string]string) (doc stri
 			users = known
 		}
 	}
+	if vals["preset"] == "provider" {
+		doc, msg := h.providerTrustPolicy(c, vals)
+		if msg != "" {
+			errs["preset"] = msg
+		}
+		return doc, users, errs
+	}
 	doc, msg := presetTrustPolicy(h.RAM.AccountID(ctx(c)), vals["preset"], users, vals["preset_service"])
 	if msg != "" {
 		errs["preset"] = msg
@@ -220,7 +229,8 @@ func strayTicks(preset string, users, from []string) string {
 
 // RoleCreate handles POST /roles.
 func (h *Handlers) RoleCreate(c echo.Context) error {
-	vals := form(c, "name", "description", "max_session_duration", "preset", "preset_service", "trust_policy")
+	vals := form(c, "name", "description", "max_session_duration", "preset", "preset_service", "trust_policy", "preset_provider",
+		"preset_oidc_aud", "preset_oidc_sub")
 	errs := map[string]string{}
 	trust := vals["trust_policy"]
 	users := presetUsers(c)
@@ -261,7 +271,7 @@ func (h *Handlers) RoleShow(c echo.Context) error {
 	base := roleHref(r.RoleName)
 	m := views.RoleDetail{Layout: h.layout(c, r.RoleName), Base: base, Name: r.RoleName, RoleID: r.RoleID,
 		ARN: ram.RoleARN(h.RAM.AccountID(ctx(c)), r.RoleName), Description: r.Description, MaxSession: sessionLength(r.MaxSessionDuration),
-		Created: date(r.CreatedAt), Updated: date(r.UpdatedAt), TrustPolicy: indentJSON(r.AssumeRolePolicy),
+		Created: date(r.CreatedAt), Updated: date(r.UpdatedAt), TrustPolicy: indentJSON(r.AssumeRolePolicy), TrustWarning: trustWarning(r.AssumeRolePolicy),
 		EditHref: base + "/edit", DeleteHref: base + "/delete", SwitchHref: base + "/switch", RevokeAction: base + "/sessions/revoke"}
 	if !h.can(c, "ram:UpdateRole", ram.RoleRef(r.RoleName)) {
 		m.EditHref, m.RevokeAction = "", ""
@@ -347,7 +357,8 @@ func trustedUsers(acct, doc string) []string {
 // or the one a chosen preset writes.
 func (h *Handlers) RoleUpdate(c echo.Context) error {
 	name := c.Param("name")
-	vals := form(c, "description", "max_session_duration", "trust_policy", "preset", "preset_service")
+	vals := form(c, "description", "max_session_duration", "trust_policy", "preset", "preset_service", "preset_provider",
+		"preset_oidc_aud", "preset_oidc_sub")
 	if vals["preset"] == "" {
 		vals["preset"] = "custom"
 	}

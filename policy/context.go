@@ -48,9 +48,36 @@ func (c *Context) Set(key, value string) {
 	for i := range c.entries {
 		if c.entries[i].key == e.key {
 			c.entries[i] = e
+			c.dropAfter(i)
 			return
 		}
 	}
+	c.entries = append(c.entries, e)
+}
+
+// dropAfter removes the other values (Add) of entry i's key that follow it.
+func (c *Context) dropAfter(i int) {
+	out := c.entries[:i+1]
+	for _, e := range c.entries[i+1:] {
+		if e.key != c.entries[i].key {
+			out = append(out, e)
+		}
+	}
+	c.entries = out
+}
+
+// Add gives key one more value, keeping those it has: a multi-valued key (oidc:aud, every audience of a token).
+// A positive operator holds when any of the values matches, a negated one when none does.
+func (c *Context) Add(key, value string) {
+	if c.lookup(lowerASCII(key)) == nil {
+		c.Set(key, value)
+		return
+	}
+	e := contextEntry{key: lowerASCII(key), value: value}
+	e.number, e.hasNumber = parseNumber(value)
+	e.date, e.hasDate = parseDate(value)
+	e.boolean, e.hasBool = parseBool(value)
+	e.ip, e.hasIP = parseAddr(value)
 	c.entries = append(c.entries, e)
 }
 

@@ -146,18 +146,41 @@ func (st *stmt) conditionsHold(ctx *Context) bool {
 	return true
 }
 
-// holds evaluates one condition: a positive operator holds when the request's value matches any listed value, a
-// negated one when it matches none. An absent key makes a positive operator false and a negated one true; a value
+// holds evaluates one condition: a positive operator holds when the request's value (any of them, for a key with
+// several values) matches any listed value, a negated one when none matches. An absent key makes a positive operator false and a negated one true; a value
 // that does not parse for a typed operator makes it false either way.
 func (c *cond) holds(ctx *Context) bool {
 	if c.never {
 		return false
 	}
-	e := ctx.lookup(c.key)
-	if e == nil {
+	if ctx == nil {
 		return c.op.negated
 	}
-	var any bool
+	found, any := false, false
+	for i := range ctx.entries {
+		e := &ctx.entries[i]
+		if e.key != c.key {
+			continue
+		}
+		found = true
+		m, ok := c.matches(e)
+		if !ok {
+			return false
+		}
+		if m {
+			any = true
+			break
+		}
+	}
+	if !found {
+		return c.op.negated
+	}
+	return any != c.op.negated
+}
+
+// matches reports whether one value of the request matches any of the condition's values; ok is false when the
+// value does not parse for a typed operator.
+func (c *cond) matches(e *contextEntry) (any, ok bool) {
 	switch c.op.family {
 	case famString:
 		switch c.op.kind {
@@ -185,7 +208,7 @@ func (c *cond) holds(ctx *Context) bool {
 		}
 	case famNumeric:
 		if !e.hasNumber {
-			return false
+			return false, false
 		}
 		for _, v := range c.numbers {
 			if compareWith(c.op.kind, cmpFloat(e.number, v)) {
@@ -195,7 +218,7 @@ func (c *cond) holds(ctx *Context) bool {
 		}
 	case famDate:
 		if !e.hasDate {
-			return false
+			return false, false
 		}
 		for _, v := range c.dates {
 			if compareWith(c.op.kind, e.date.compare(v)) {
@@ -205,7 +228,7 @@ func (c *cond) holds(ctx *Context) bool {
 		}
 	case famBool:
 		if !e.hasBool {
-			return false
+			return false, false
 		}
 		for _, v := range c.bools {
 			if e.boolean == v {
@@ -215,7 +238,7 @@ func (c *cond) holds(ctx *Context) bool {
 		}
 	case famIP:
 		if !e.hasIP {
-			return false
+			return false, false
 		}
 		for _, p := range c.prefixes {
 			if p.Contains(e.ip) {
@@ -224,7 +247,7 @@ func (c *cond) holds(ctx *Context) bool {
 			}
 		}
 	}
-	return any != c.op.negated
+	return any, true
 }
 
 func cmpFloat(a, b float64) int {

@@ -88,6 +88,9 @@ func (s *Service) RecordAPICall(ctx context.Context, a Actor, call APICall) erro
 		}
 		ev.ResourceName = call.Resource
 		ev.RequestParameters = call.Params
+		if src := imsEventSource(call.Action); src != "" {
+			ev.EventSource = src
+		}
 		if call.shape != nil {
 			call.shape(ev)
 		}
@@ -127,3 +130,26 @@ func auditMessage(msg string) string {
 func WithEventMark(ctx context.Context) (context.Context, *store.EventMark) {
 	return store.WithEventMark(ctx)
 }
+
+// imsActionSources are the event sources of IMS 2019-08-15's actions: the
+// OpenID provider's applications are oidc's (SPEC §17.10), identity
+// providers and user SSO ims's (§18.9), whether the call is a read, a
+// change or a refusal.
+var imsActionSources = func() map[string]string {
+	m := map[string]string{}
+	for _, a := range []string{ActionCreateApplication, ActionGetApplication, ActionListApplications, ActionUpdateApplication,
+		ActionDeleteApplication, ActionCreateAppSecret, ActionGetAppSecret, ActionListAppSecretIDs, ActionDeleteAppSecret} {
+		m[strings.TrimPrefix(a, "ram:")] = "oidc"
+	}
+	for _, a := range []string{ActionSetUserSsoSettings, ActionGetUserSsoSettings, ActionCreateSAMLProvider, ActionGetSAMLProvider,
+		ActionListSAMLProviders, ActionUpdateSAMLProvider, ActionDeleteSAMLProvider, ActionCreateOIDCProvider, ActionGetOIDCProvider,
+		ActionListOIDCProviders, ActionUpdateOIDCProvider, ActionDeleteOIDCProvider, ActionAddClientIDToOIDCProvider,
+		ActionRemoveClientIDFromOIDCProvider, ActionAddFingerprintToOIDCProvider, ActionRemoveFingerprintFromOIDCProvider} {
+		m[strings.TrimPrefix(a, "ram:")] = "ims"
+	}
+	return m
+}()
+
+// imsEventSource is the event source of an IMS action's events ("" for
+// RAM's and STS's actions).
+func imsEventSource(action string) string { return imsActionSources[action] }

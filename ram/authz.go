@@ -249,6 +249,8 @@ func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName st
 		ev.EventSource, ev.ServiceName = "sts", "Sts"
 	case strings.HasPrefix(action, "gateway:"):
 		ev.EventSource = "gateway"
+	case a.API && imsEventSource(name) != "":
+		ev.EventSource = imsEventSource(name)
 	}
 	ev.ResourceName = strings.Join(resources, ",")
 	ev.AdditionalEventData = map[string]any{"authAction": action, "noPermissionType": d.Type}

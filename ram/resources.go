@@ -209,6 +209,13 @@ func AllPoliciesRef() Ref { return Ref{kind: "policies"} }
 func AccountRef() Ref     { return Ref{kind: "account"} }
 func AnyRef() Ref         { return Ref{kind: "any"} }
 
+// SAMLProviderRef and OIDCProviderRef name an identity provider by name;
+// AllSAMLProvidersRef and AllOIDCProvidersRef all of them (SPEC §18.6).
+func SAMLProviderRef(name string) Ref { return Ref{kind: "saml-provider", name: name} }
+func AllSAMLProvidersRef() Ref        { return Ref{kind: "saml-provider", name: "*"} }
+func OIDCProviderRef(name string) Ref { return Ref{kind: "oidc-provider", name: name} }
+func AllOIDCProvidersRef() Ref        { return Ref{kind: "oidc-provider", name: "*"} }
+
 // resolve turns refs into Resources, each from the stored entity.
 func (s *Service) resolve(ctx context.Context, acct string, refs []Ref) ([]Resource, error) {
 	out := make([]Resource, 0, len(refs))
@@ -237,6 +244,17 @@ func (s *Service) resolve(ctx context.Context, acct string, refs []Ref) ([]Resou
 			}
 		case "applications":
 			res = Resource{ApplicationARN(acct, "*")}
+		case "saml-provider":
+			// As applications: the stored spelling, else as spelled.
+			res = Resource{SAMLProviderARN(acct, ref.name)}
+			if p, err := s.st.SAMLProviderByName(ctx, ref.name); ref.name != "*" && err == nil {
+				res = Resource{SAMLProviderARN(acct, p.Name)}
+			}
+		case "oidc-provider":
+			res = Resource{OIDCProviderARN(acct, ref.name)}
+			if p, err := s.st.OIDCProviderByName(ctx, ref.name); ref.name != "*" && err == nil {
+				res = Resource{OIDCProviderARN(acct, p.Name)}
+			}
 		case "policy":
 			t := ref.policyType
 			if t != PolicyTypeSystem {

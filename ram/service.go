@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +149,10 @@ type Service struct {
 	issuer      atomic.Value // string
 	oidcKeys    oidcKeys
 	clientFails clientFailures
+
+	// Federation in (federation.go, sts_federated.go): the outbound proxy
+	// for OIDC issuers' discovery and JWKS (nil: direct).
+	outboundProxy atomic.Pointer[url.URL]
 }
 
 // New returns the domain service over a store.
@@ -225,7 +230,7 @@ func (s *Service) event(ctx context.Context, a Actor, accountID, eventType, name
 		rs := a.Session.Session
 		ev.UserIdentity = store.Identity{Type: "assumed-role", PrincipalID: a.Session.Role.RoleID + ":" + rs.SessionName,
 			AccountID: accountID, UserName: a.Name, AccessKeyID: a.AccessKeyID, ARN: RoleARN(accountID, a.Session.Role.RoleName),
-			SessionName: rs.SessionName, SourceUserName: rs.SourceName, SourceUserID: Principal(rs.SourcePrincipal).UserID(),
+			SessionName: rs.SessionName, SourceUserName: a.Session.sourceUserName(), SourceUserID: Principal(rs.SourcePrincipal).UserID(),
 			SourceAccessKeyID: rs.SourceKeyID}
 	case a.Principal == PrincipalRoot:
 		ev.UserIdentity = store.Identity{Type: "root-account", PrincipalID: accountID, AccountID: accountID, UserName: "root"}

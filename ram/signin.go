@@ -207,6 +207,14 @@ func (s *Service) SignIn(ctx context.Context, a Actor, username, password, ticke
 	if err != nil {
 		return nil, err
 	}
+	// Step 0: while user SSO is on, only the owner signs in with a password.
+	if c == nil || !c.owner {
+		if on, err := s.UserSSOOn(ctx); err != nil {
+			return nil, err
+		} else if on {
+			return nil, s.refusePasswordWhileSSO(ctx, a, c, username, password)
+		}
+	}
 	refuse := func(ea Actor, code, msg string, count bool) (*SignInResult, error) {
 		s.observeSignInFailure(code)
 		ev := s.event(ctx, ea, acctID, EventConsoleSignin, EventConsoleSignin)

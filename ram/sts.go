@@ -39,6 +39,9 @@ type RoleSessionActor struct {
 	Role    *store.Role
 	Session *store.RoleSession
 	policy  *policy.Set // the session policy, nil when none narrows the session
+	// federatedBy is the ARN of the identity provider a federated session
+	// was started through ("" for any other).
+	federatedBy string
 }
 
 // Act returns a acting as the role session: its principal, its name
@@ -111,23 +114,9 @@ func (s *Service) assume(ctx context.Context, a Actor, in AssumeRoleInput, event
 	if a.Principal == "" || a.Principal == PrincipalRoot {
 		return refuse(&Error{Kind: EINVALID, Code: "NotSupport.Account", Message: "The account owner cannot assume roles; use a RAM user."})
 	}
-	arnAcct, roleName, ok := parseRoleARN(in.RoleArn)
-	if !ok {
-		return refuse(stsError("InvalidParameter.RoleArn", "The RoleArn %q is not a role ARN like acs:ram::%s:role/<RoleName>.", truncate(in.RoleArn, 200), acct))
-	}
-	if !validSessionName(in.RoleSessionName) {
-		return refuse(stsError("InvalidParameter.RoleSessionName", "RoleSessionName must be 2 to 64 letters, digits, periods, at signs, underscores and hyphens."))
-	}
-	if utf8.RuneCountInString(in.Policy) > maxSessionPolicyLength {
-		return refuse(stsError("InvalidParameter.PolicySize", "The session policy has more than %d characters.", maxSessionPolicyLength))
-	}
-	var sessionPolicy *policy.Document
-	if strings.TrimSpace(in.Policy) != "" {
-		d, err := policy.Parse(in.Policy)
-		if err != nil {
-			return refuse(stsError("InvalidParameter.PolicyGrammar", "The session policy is not valid: %s", err.Error()))
-		}
-		sessionPolicy = d
+	arnAcct, roleName, err := checkAssumeInput(acct, in, true)
+	if err != nil {
+		return refuse(err)
 	}
 	// A role of another account, or a role that does not exist, is authorised
 	// as named and then does not exist.
@@ -146,17 +135,84 @@ func (s *Service) assume(ctx context.Context, a Actor, in AssumeRoleInput, event
 	if role == nil {
 		return refuse(notFound("EntityNotExist.Role", "role"))
 	}
-	duration := in.DurationSeconds
-	if duration == 0 {
-		duration = min(defaultAssumeRoleLength, role.MaxSessionDuration)
-	}
-	if duration < MinAssumeDuration || duration > role.MaxSessionDuration {
-		return refuse(stsError("InvalidParameter.DurationSeconds", "DurationSeconds must be %d to %d (the role's MaxSessionDuration).",
-			MinAssumeDuration, role.MaxSessionDuration))
+	duration, err := sessionDuration(in.DurationSeconds, role, 0)
+	if err != nil {
+		return refuse(err)
 	}
 	if err := s.trustAllows(ctx, a, acct, role, in.ExternalID); err != nil {
 		return refuse(err)
 	}
+	start := sessionStart{source: string(a.Principal), sourceName: a.Name, sourceKey: a.AccessKeyID, mfa: a.MFAPresent,
+		event: s.stsEvent(ctx, a, acct, in, eventName)}
+	if a.Session != nil { // a role session assuming another role: its source is the first caller
+		start.source, start.sourceName = a.Session.Session.SourcePrincipal, a.Session.Session.SourceName
+		start.notAfter = a.Session.Session.ExpiresAt // a chained session never outlives the one it came from
+	}
+	r, err := s.startSession(ctx, acct, role, in, duration, start)
+	if err != nil {
+		return refuse(err)
+	}
+	return r, nil
+}
+
+// checkAssumeInput checks what every way of assuming a role is given: the
+// role ARN, the session name (when withName: a federated session's may come
+// later), and the session policy. It returns the ARN's account and role name.
+func checkAssumeInput(acct string, in AssumeRoleInput, withName bool) (arnAcct, roleName string, err error) {
+	arnAcct, roleName, ok := parseRoleARN(in.RoleArn)
+	if !ok {
+		return "", "", stsError("InvalidParameter.RoleArn", "The RoleArn %q is not a role ARN like acs:ram::%s:role/<RoleName>.", truncate(in.RoleArn, 200), acct)
+	}
+	if withName && !validSessionName(in.RoleSessionName) {
+		return "", "", errSessionName
+	}
+	if utf8.RuneCountInString(in.Policy) > maxSessionPolicyLength {
+		return "", "", stsError("InvalidParameter.PolicySize", "The session policy has more than %d characters.", maxSessionPolicyLength)
+	}
+	if strings.TrimSpace(in.Policy) != "" {
+		if _, err := policy.Parse(in.Policy); err != nil {
+			return "", "", stsError("InvalidParameter.PolicyGrammar", "The session policy is not valid: %s", err.Error())
+		}
+	}
+	return arnAcct, roleName, nil
+}
+
+var errSessionName = stsError("InvalidParameter.RoleSessionName", "RoleSessionName must be 2 to 64 letters, digits, periods, at signs, underscores and hyphens.")
+
+// sessionDuration is a new session's length in seconds: requested (0: an
+// hour) within 900 and the role's MaxSessionDuration, and at most limit
+// when limit is positive (a SAML assertion's SessionDuration).
+func sessionDuration(requested int, role *store.Role, limit int) (int, error) {
+	d := requested
+	if d == 0 {
+		d = min(defaultAssumeRoleLength, role.MaxSessionDuration)
+	}
+	if d < MinAssumeDuration || d > role.MaxSessionDuration {
+		return 0, stsError("InvalidParameter.DurationSeconds", "DurationSeconds must be %d to %d (the role's MaxSessionDuration).",
+			MinAssumeDuration, role.MaxSessionDuration)
+	}
+	if limit > 0 && limit < MinAssumeDuration {
+		return 0, stsError("InvalidParameter.DurationSeconds", "The SAML assertion's SessionDuration %d is under %d seconds, the shortest session.",
+			limit, MinAssumeDuration)
+	}
+	if limit > 0 && d > limit {
+		d = limit
+	}
+	return d, nil
+}
+
+// sessionStart is what a new role session comes from and how it is
+// recorded.
+type sessionStart struct {
+	source, sourceName, sourceKey string // SourcePrincipal, SourceName, SourceKeyID
+	mfa                           bool
+	notAfter                      time.Time    // the session ends by then at the latest (zero: no bound)
+	event                         *store.Event // the success event, completed by startSession
+}
+
+// startSession writes a role session of role for st with new credentials,
+// once what was checked still holds, and records st.event with it.
+func (s *Service) startSession(ctx context.Context, acct string, role *store.Role, in AssumeRoleInput, duration int, st sessionStart) (*AssumedRole, error) {
 	keyID := stsKeyPrefix + randomAlnum(28)
 	secret := randomAlnum(30)
 	tok := make([]byte, 32)
@@ -164,23 +220,20 @@ func (s *Service) assume(ctx context.Context, a Actor, in AssumeRoleInput, event
 		return nil, err
 	}
 	token := securityTokenPrefix + keyID + "." + hex.EncodeToString(tok)
-	src, srcName := string(a.Principal), a.Name
-	if a.Session != nil { // a role session assuming another role: its source is the first caller
-		src, srcName = a.Session.Session.SourcePrincipal, a.Session.Session.SourceName
+	sess := &store.RoleSession{AccessKeyID: keyID, RoleID: role.RoleID, SessionName: in.RoleSessionName, SourcePrincipal: st.source,
+		SourceName: st.sourceName, SourceKeyID: st.sourceKey, SecretEnc: s.sealer.Seal(roleSessionSecretAD(keyID), []byte(secret)),
+		TokenHash: tokenHash(token), MFAPresent: st.mfa, ExpiresAt: s.Now().Add(time.Duration(duration) * time.Second)}
+	if !st.notAfter.IsZero() && st.notAfter.Before(sess.ExpiresAt) {
+		sess.ExpiresAt = st.notAfter
 	}
-	sess := &store.RoleSession{AccessKeyID: keyID, RoleID: role.RoleID, SessionName: in.RoleSessionName, SourcePrincipal: src,
-		SourceName: srcName, SourceKeyID: a.AccessKeyID, SecretEnc: s.sealer.Seal(roleSessionSecretAD(keyID), []byte(secret)),
-		TokenHash: tokenHash(token), MFAPresent: a.MFAPresent, ExpiresAt: s.Now().Add(time.Duration(duration) * time.Second)}
-	if a.Session != nil && a.Session.Session.ExpiresAt.Before(sess.ExpiresAt) {
-		sess.ExpiresAt = a.Session.Session.ExpiresAt // a chained session never outlives the one it came from
-	}
-	if sessionPolicy != nil {
+	if strings.TrimSpace(in.Policy) != "" {
 		sess.SessionPolicy = in.Policy
 	}
 	err := s.st.Update(ctx, func(tx *store.Tx) error {
 		// What was checked must still hold when the session is written: the
-		// role and its trust policy unchanged, and the caller's user, key or
-		// session still there (a change or revocation meanwhile wins).
+		// role and its trust policy unchanged, and the caller's user, key,
+		// session or identity provider still there (a change or revocation
+		// meanwhile wins).
 		cur, err := s.sameRole(ctx, tx, role)
 		if err != nil {
 			return err
@@ -196,14 +249,18 @@ func (s *Service) assume(ctx context.Context, a Actor, in AssumeRoleInput, event
 		if err := tx.CreateRoleSession(ctx, sess); err != nil {
 			return err
 		}
-		ev := s.stsEvent(ctx, a, acct, in, eventName)
+		ev := st.event
 		ev.ResourceName = RoleARN(acct, role.RoleName)
-		ev.AdditionalEventData = map[string]any{"assumedRoleId": role.RoleID + ":" + in.RoleSessionName, "sessionAccessKeyId": keyID,
-			"expiration": apiTime(sess.ExpiresAt)}
+		if ev.AdditionalEventData == nil {
+			ev.AdditionalEventData = map[string]any{}
+		}
+		ev.AdditionalEventData["assumedRoleId"] = role.RoleID + ":" + in.RoleSessionName
+		ev.AdditionalEventData["sessionAccessKeyId"] = keyID
+		ev.AdditionalEventData["expiration"] = apiTime(sess.ExpiresAt)
 		return tx.AppendEvent(ctx, ev)
 	})
 	if err != nil {
-		return refuse(err)
+		return nil, err
 	}
 	return &AssumedRole{Arn: AssumedRoleARN(acct, role.RoleName, in.RoleSessionName), AssumedRoleID: role.RoleID + ":" + in.RoleSessionName,
 		AccessKeyID: keyID, AccessKeySecret: secret, SecurityToken: token, Expiration: sess.ExpiresAt}, nil
@@ -247,6 +304,12 @@ func (s *Service) trustAllows(ctx context.Context, a Actor, acct string, role *s
 	if externalID != "" {
 		pc.Set(policy.KeyExternalID, externalID)
 	}
+	return s.trustDecides(acct, role, caller, pc)
+}
+
+// trustDecides evaluates the role's trust policy for caller with the
+// request's condition keys: nil when it allows, else NoPermission.
+func (s *Service) trustDecides(acct string, role *store.Role, caller policy.Caller, pc *policy.Context) error {
 	tp, err := s.trustPolicy(role)
 	if err != nil {
 		return err
@@ -378,6 +441,13 @@ func (s *Service) loadSession(ctx context.Context, keyID string, gen uint64) (*c
 		return nil, errTokenExpired
 	}
 	rs := &RoleSessionActor{Role: role, Session: sess}
+	if _, _, ok := parseFederatedSource(sess.SourcePrincipal); ok {
+		if rs.federatedBy, err = s.federatedProvider(ctx, s.st.Reads, sess.SourcePrincipal); isNotFound(err) {
+			return nil, errTokenExpired
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	if sess.SessionPolicy != "" {
 		d, err := policy.Parse(sess.SessionPolicy)
 		if err != nil {
@@ -556,7 +626,9 @@ const maxChain = 8
 
 // sessionSourceLive reports whether what a role session was started from
 // still stands: its user, the AccessKey it signed AssumeRole with (still
-// Active), and for a chained session the session it came from, in turn.
+// Active), for a chained session the session it came from, in turn, and for
+// a federated session (AssumeRoleWithSAML, AssumeRoleWithOIDC) its identity
+// provider.
 // Deleting the user or its key, disabling the key, or ending the parent
 // session thereby ends the session. Those changes also delete the sessions
 // in their own transaction (DeleteUser, endKeySessions), so that
@@ -565,6 +637,14 @@ const maxChain = 8
 func (s *Service) sessionSourceLive(ctx context.Context, r store.Reads, sess *store.RoleSession, depth int) (bool, error) {
 	if depth > maxChain {
 		return false, nil
+	}
+	if kind, _, ok := parseFederatedSource(sess.SourcePrincipal); ok {
+		if _, err := s.federatedProvider(ctx, r, sess.SourcePrincipal); isNotFound(err) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		return kind != "", nil
 	}
 	if uid := Principal(sess.SourcePrincipal).UserID(); uid != "" {
 		if _, err := r.UserByID(ctx, uid); isNotFound(err) {

@@ -14,12 +14,14 @@ import (
 // copyTables are the tables a copy carries, parents before children. Not
 // copied: console sessions, "remember this device" tickets, one-time
 // downloads and the OpenID provider's pending requests, codes and tokens (a copy ends every console session: its users sign in again on
-// the new database), and SQLite's own bookkeeping (migrations, the journal's
+// the new database), outstanding SAML sign-ins and cached OIDC issuers' JWKS
+// (fetched again), and SQLite's own bookkeeping (migrations, the journal's
 // mark). Unexpired nonces move from SQLite's log into api_nonces.
 var copyTables = []string{
 	"account", "owner", "settings", "users", "login_profiles", "password_history", "access_keys",
 	"groups", "group_members", "mfa_devices", "policies", "policy_versions", "roles", "policy_attachments",
 	"role_sessions", "services", "service_hosts", "security_keys", "webauthn_handles", "oidc_keys", "applications", "app_secrets",
+	"user_sso_settings", "saml_providers", "oidc_providers", "saml_assertions",
 	"events", "audit_checkpoints", "audit_head_checkpoints",
 }
 

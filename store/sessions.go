@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -108,6 +110,20 @@ func (tx *Tx) DeleteSessionsFor(ctx context.Context, principal, keep string) err
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE principal = ? AND id_hash <> ?", principal, keep); err != nil {
+		return fmt.Errorf("store: delete sessions: %w", err)
+	}
+	return nil
+}
+
+// DeleteSessionsWithValue ends every session whose stored values (a JSON
+// object of strings) hold key = value, e.g. the sessions of one sign-in type.
+func (tx *Tx) DeleteSessionsWithValue(ctx context.Context, key, value string) error {
+	pair, err := json.Marshal(map[string]string{key: value})
+	if err != nil {
+		return fmt.Errorf("store: delete sessions: %w", err)
+	}
+	like := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(string(pair[1 : len(pair)-1]))
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE data LIKE ? ESCAPE '\'`, "%"+like+"%"); err != nil {
 		return fmt.Errorf("store: delete sessions: %w", err)
 	}
 	return nil

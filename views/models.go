@@ -65,6 +65,8 @@ type Login struct {
 	// (its action and url-encoded values, passwords left out) through the
 	// sign-in, back to the form.
 	DraftAction, Draft string
+	// SSO, while user SSO is on, is where "Sign in with SSO" leads.
+	SSO string
 }
 
 // LoginMFA is the sign-in's MFA step.

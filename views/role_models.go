@@ -33,6 +33,9 @@ type TrustUsers struct {
 	Typed bool
 	// Needs names the permission to list users, when the viewer lacks it.
 	Needs string
+	// Providers are the identity providers to choose for the "an identity
+	// provider" preset (values "saml:<name>", "oidc:<name>").
+	Providers []Pick
 }
 
 // RoleSessionRow is a live STS session of a role.
@@ -48,6 +51,7 @@ type RoleDetail struct {
 	Description, MaxSession  string
 	Created, Updated         string
 	TrustPolicy              string // indented
+	TrustWarning             string // what is risky in the trust policy ("" for nothing)
 	Policies                 PrincipalPolicies
 	Sessions                 []RoleSessionRow
 	SessionsDenied           string // the permission needed to see the sessions, when missing

@@ -130,7 +130,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	}
 	signIns := limitRate(newRateLimiter(rate, burst, maxSignInBuckets, time.Now))
 	for _, r := range a.routes {
-		if r.Method == http.MethodPost && signInPaths[r.Path] {
+		if r.Method == http.MethodPost && signInPaths[r.Path] || r.Method == http.MethodGet && signInGets[r.Path] {
 			e.Add(r.Method, r.Path, r.Handler, signIns, withSession, guard(d.RAM, r, a.h.SessionEnded))
 			continue
 		}
@@ -213,7 +213,7 @@ func navSections() []struct {
 		paths   []string
 	}{
 		{"", []string{"/", "/me", "/switch-role"}},
-		{"Identities", []string{"/users", "/groups", "/roles"}},
+		{"Identities", []string{"/users", "/groups", "/roles", "/sso"}},
 		// "/grants" is RAM's Grants: every policy attachment of the account.
 		{"Permissions", []string{"/policies", "/grants", "/simulator", "/services", "/applications"}},
 		{"", []string{"/settings", "/audit"}},
@@ -240,7 +240,7 @@ func (a *App) nav(c echo.Context) []views.NavItem {
 				continue
 			}
 		case NavRAMUser:
-			if id.IsOwner {
+			if id.IsOwner || ownAccountRoute(r.Path) && handlers.SAMLRoleSessionOf(c) != nil {
 				continue
 			}
 		default:

@@ -38,6 +38,9 @@ var auditedRoutes = map[string][]string{
 	"POST /mfa/bind/new":                 {},
 	"POST /mfa/unbind":                   {"UnbindMFADevice"},
 	"POST /login/mfa/webauthn":           {"ConsoleSignin", "CheckMFA"},
+	"POST /saml/acs":                     {"ConsoleSignin"},
+	"POST /saml-role/sso":                {"AssumeRoleWithSAML", "ConsoleSignin"},
+	"POST /saml-role/choose":             {"AssumeRoleWithSAML", "ConsoleSignin"},
 	"POST /mfa/security-keys":            {"BindMFADevice"},
 	"POST /mfa/security-keys/:id/delete": {"UnbindMFADevice"},
 	"POST /users/:name/mfa/security-keys/:id/delete":        {"UnbindMFADevice"},
@@ -108,6 +111,15 @@ var auditedRoutes = map[string][]string{
 	"POST /applications/:name/delete":             {"DeleteApplication"},
 	// The simulator changes nothing and is not recorded (a denied one is).
 	"POST /simulator": {},
+	// Single sign-on; "Get fingerprint" reads the issuer and changes nothing.
+	"POST /sso/user":                        {"SetUserSsoSettings"},
+	"POST /sso/saml-providers":              {"CreateSAMLProvider"},
+	"POST /sso/saml-providers/:name":        {"UpdateSAMLProvider"},
+	"POST /sso/saml-providers/:name/delete": {"DeleteSAMLProvider"},
+	"POST /sso/oidc-providers":              {"CreateOIDCProvider"},
+	"POST /sso/oidc-providers/fingerprint":  {},
+	"POST /sso/oidc-providers/:name":        {"UpdateOIDCProvider"},
+	"POST /sso/oidc-providers/:name/delete": {"DeleteOIDCProvider"},
 }
 
 // auditCase is one request of the coverage journey and the events it must
@@ -202,6 +214,7 @@ func TestAuditCoverage(t *testing.T) {
 	}
 
 	o := h.uaBrowser()
+	roleSSOOne, roleSSOChoose := roleSSOCoverage(t, h)
 	var ownerSecret string
 	var alice, carol, o2 *browser
 	var bobKey, aliceKey2 string
@@ -422,6 +435,14 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /login", "RAM user signs in", []string{"ConsoleSignin"}, "", "cov-alice", func() page {
 			return signInPassword(&alice, "cov-alice@"+testAlias, alicePW)
 		}},
+		{"POST /saml/acs", "an unknown NameID through SSO", []string{"ConsoleSignin"}, "SAMLUserNotFound", "", func() page {
+			return ssoSignIn(t, h, h.uaBrowser(), "ghost@"+testAlias)
+		}},
+		{"POST /saml/acs", "RAM user signs in through SSO", []string{"ConsoleSignin"}, "", "cov-alice", func() page {
+			return ssoSignIn(t, h, h.uaBrowser(), "cov-alice@"+testAlias)
+		}},
+		{"POST /saml-role/sso", "a role session through role SSO", []string{"AssumeRoleWithSAML", "ConsoleSignin"}, "", roleSSOWho, roleSSOOne},
+		{"POST /saml-role/choose", "a role picked through role SSO", []string{"AssumeRoleWithSAML", "ConsoleSignin"}, "", roleSSOWho, roleSSOChoose},
 		{"POST /users", "denied", []string{"CreateUser"}, "NoPermission", "cov-alice", func() page {
 			alice.get("/me")
 			return alice.post("/users", form("name", "mallory"))
@@ -735,6 +756,46 @@ func TestAuditCoverage(t *testing.T) {
 			o.get("/applications/cov-cli/delete")
 			return o.post("/applications/cov-cli/delete", form("confirm", "cov-cli"))
 		}},
+		{"POST /sso/user", "save user SSO settings", []string{"SetUserSsoSettings"}, "", "root", func() page {
+			o.get("/sso/user")
+			return o.post("/sso/user", form("metadata", ssoTestMetadata(t), "sso_login_with_domain", "true"))
+		}},
+		{"POST /sso/user", "turn SSO on without metadata", []string{"SetUserSsoSettings"}, "*", "root", func() page {
+			return o.post("/sso/user", form("sso_enabled", "true", "metadata", "<broken"))
+		}},
+		{"POST /sso/saml-providers", "create a SAML provider", []string{"CreateSAMLProvider"}, "", "root", func() page {
+			o.get("/sso/saml-providers/new")
+			return o.post("/sso/saml-providers", form("name", "cov-saml", "metadata", ssoTestMetadata(t)))
+		}},
+		{"POST /sso/saml-providers", "create a SAML provider with bad metadata", []string{"CreateSAMLProvider"}, "*", "root", func() page {
+			return o.post("/sso/saml-providers", form("name", "cov-saml2", "metadata", "<x/>"))
+		}},
+		{"POST /sso/saml-providers/:name", "edit a SAML provider", []string{"UpdateSAMLProvider"}, "", "root", func() page {
+			o.get("/sso/saml-providers/cov-saml")
+			return o.post("/sso/saml-providers/cov-saml", form("description", "covered"))
+		}},
+		{"POST /sso/saml-providers/:name/delete", "delete a SAML provider", []string{"DeleteSAMLProvider"}, "", "root", func() page {
+			o.get("/sso/saml-providers/cov-saml/delete")
+			return o.post("/sso/saml-providers/cov-saml/delete", form("confirm", "cov-saml"))
+		}},
+		{"POST /sso/oidc-providers", "create an OIDC provider", []string{"CreateOIDCProvider"}, "", "root", func() page {
+			o.get("/sso/oidc-providers/new")
+			return o.post("/sso/oidc-providers", form("name", "cov-oidc", "issuer_url", "https://cov-issuer.example.com",
+				"client_ids", "sts.aliyuncs.com", "fingerprints", strings.Repeat("ab", 20)))
+		}},
+		{"POST /sso/oidc-providers", "create an OIDC provider with a plain-HTTP issuer", []string{"CreateOIDCProvider"}, "*", "root", func() page {
+			return o.post("/sso/oidc-providers", form("name", "cov-oidc2", "issuer_url", "http://cov-issuer.example.com",
+				"client_ids", "sts.aliyuncs.com", "fingerprints", strings.Repeat("ab", 20)))
+		}},
+		{"POST /sso/oidc-providers/:name", "edit an OIDC provider", []string{"UpdateOIDCProvider"}, "", "root", func() page {
+			o.get("/sso/oidc-providers/cov-oidc")
+			return o.post("/sso/oidc-providers/cov-oidc", form("client_ids", "sts.aliyuncs.com\nother", "fingerprints", strings.Repeat("ab", 20),
+				"issuance_limit_time", "6", "description", "covered"))
+		}},
+		{"POST /sso/oidc-providers/:name/delete", "delete an OIDC provider", []string{"DeleteOIDCProvider"}, "", "root", func() page {
+			o.get("/sso/oidc-providers/cov-oidc/delete")
+			return o.post("/sso/oidc-providers/cov-oidc/delete", form("confirm", "cov-oidc"))
+		}},
 		{"POST /bulk/users/delete", "bulk delete", []string{"DeleteUser"}, "", "root", func() page {
 			o.get("/users/new")
 			o.post("/users", form("name", "cov-dora"))
@@ -856,6 +917,10 @@ func contains(list []string, s string) bool {
 // checkEvent checks one event of a coverage case.
 func checkEvent(t *testing.T, c auditCase, e store.StoredEvent) {
 	t.Helper()
+	if c.who == roleSSOWho {
+		checkRoleSSOEvent(t, c, e)
+		return
+	}
 	what := fmt.Sprintf("%s (%s): %s", c.route, c.what, e.EventName)
 	wantType := ram.EventConsoleOperation
 	switch e.EventName {

@@ -20,7 +20,8 @@ import (
 
 const denyCanonical = `{"Version":"1","Statement":[{"Effect":"Deny","Action":"*","Resource":[
 	"acs:ram:*:*:user/Target","acs:ram:*:*:group/Admins","acs:ram:*:*:policy/Break-Glass","acs:ram:*:*:role/Ops-Role",
-	"acs:gateway::*:service/ops-svc","acs:ram:*:*:application/Ops-App"]}]}`
+	"acs:gateway::*:service/ops-svc","acs:ram:*:*:application/Ops-App",
+	"acs:ram:*:*:saml-provider/Ops-Idp","acs:ram:*:*:oidc-provider/Ops-Idp"]}]}`
 
 var (
 	userVariants   = []string{"Target", "target", "TARGET", "tArGeT"}
@@ -30,6 +31,7 @@ var (
 	// Service codes are lower-case; other spellings find the same service.
 	serviceVariants = []string{"ops-svc", "OPS-SVC", "Ops-Svc", "oPs-sVc"}
 	appVariants     = []string{"Ops-App", "ops-app", "OPS-APP", "oPs-ApP"}
+	idpVariants     = []string{"Ops-Idp", "ops-idp", "OPS-IDP", "oPs-IdP"}
 )
 
 // caseFixtures creates the protected user (with console access, a key and a
@@ -51,6 +53,12 @@ func caseFixtures(t *testing.T, h *harness, owner *browser) string {
 	expectRedirect(t, owner.post("/services", url.Values{"definition": {`{"code": "ops-svc", "name": "Ops", "hosts": ["ops.example"],
 		"style": "rpc", "resources": {"*": "*"}}`}}), "/services/ops-svc", "create ops-svc")
 	createApp(t, owner, appForm("Ops-App", nil))
+	owner.get("/sso/saml-providers/new")
+	expectRedirect(t, owner.post("/sso/saml-providers", url.Values{"name": {"Ops-Idp"}, "metadata": {ssoTestMetadata(t)}}),
+		"/sso/saml-providers/Ops-Idp", "create the SAML provider Ops-Idp")
+	owner.get("/sso/oidc-providers/new")
+	expectRedirect(t, owner.post("/sso/oidc-providers", url.Values{"name": {"Ops-Idp"}, "issuer_url": {"https://ops.example.com"},
+		"client_ids": {"sts.aliyuncs.com"}, "fingerprints": {strings.Repeat("ab", 20)}}), "/sso/oidc-providers/Ops-Idp", "create the OIDC provider Ops-Idp")
 	owner.get("/users/Target")
 	expectRedirect(t, owner.post("/users/Target/groups", url.Values{"group": {"Admins"}}), "/users/Target", "Target joins Admins")
 	u, err := h.st.UserByName(context.Background(), "Target")
@@ -94,6 +102,8 @@ func TestCaseVariantsCannotBypassDenyInTheConsole(t *testing.T) {
 				path = strings.Replace(path, ":code", serviceVariants[i], 1)
 			case strings.HasPrefix(path, "/applications/"):
 				path = strings.Replace(path, ":name", appVariants[i], 1)
+			case strings.HasPrefix(path, "/sso/"):
+				path = strings.Replace(path, ":name", idpVariants[i], 1)
 			}
 			form := url.Values{"group": {g}, "user": {u}, "policy_type": {"Custom"}, "policy_name": {p},
 				"name": {u + "2"}, "action": {"ram:GetUser"}, "resource": {"*"}}

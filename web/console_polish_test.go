@@ -741,7 +741,7 @@ func TestNavigationGroupedAsRAM(t *testing.T) {
 			grants = "/grants,"
 		}
 	}
-	want := "/,[Identities],/users,/groups,/roles,[Permissions],/policies," + grants + "/simulator,/services,/applications,/settings,/audit," +
+	want := "/,[Identities],/users,/groups,/roles,/sso,[Permissions],/policies," + grants + "/simulator,/services,/applications,/settings,/audit," +
 		"[Your account],/mfa/bind,/password/change"
 	if got := strings.Join(navOf(t, owner.get("/users").body), ","); got != want {
 		t.Errorf("the owner's navigation:\n got %s\nwant %s", got, want)
@@ -749,7 +749,7 @@ func TestNavigationGroupedAsRAM(t *testing.T) {
 	// A read-only administrator: what it may read, grouped the same way.
 	reader := h.ramUser(owner, "reader", []string{"AliyunRAMReadOnlyAccess"}, nil)
 	got := strings.Join(navOf(t, reader.get("/me").body), ",")
-	for _, part := range []string{"/me,/switch-role,[Identities],/users,/groups,/roles,[Permissions],/policies,"} {
+	for _, part := range []string{"/me,/switch-role,[Identities],/users,/groups,/roles,/sso,[Permissions],/policies,"} {
 		if !strings.HasPrefix(got, part) {
 			t.Errorf("the read-only user's navigation %s does not start %s", got, part)
 		}

@@ -145,6 +145,12 @@ func populateConsole(t *testing.T, h *harness, owner *browser) {
 	owner.post("/roles/auditor/policies", url.Values{"policy_type": {"System"}, "policy_name": {"AliyunRAMReadOnlyAccess"}})
 	owner.get("/services/new")
 	owner.post("/services", url.Values{"definition": {testECSDef}})
+	owner.get("/sso/saml-providers/new")
+	expectRedirect(t, owner.post("/sso/saml-providers", url.Values{"name": {"corp"}, "metadata": {ssoTestMetadata(t)}}),
+		"/sso/saml-providers/corp", "SAML provider")
+	owner.get("/sso/oidc-providers/new")
+	expectRedirect(t, owner.post("/sso/oidc-providers", url.Values{"name": {"ci"}, "issuer_url": {"https://ci.example.com"},
+		"client_ids": {"sts.aliyuncs.com"}, "fingerprints": {strings.Repeat("ab", 20)}}), "/sso/oidc-providers/ci", "OIDC provider")
 }
 
 // walk opens every page reachable from start by links as b, and checks

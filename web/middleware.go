@@ -184,6 +184,11 @@ func checkCSRF(c echo.Context) error {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 		return nil
 	}
+	// The identity provider's signed response is the authentication of
+	// the Assertion Consumer Services, posted from its site (SPEC §8).
+	if r.Method == http.MethodPost && (c.Path() == "/saml/acs" || c.Path() == "/saml-role/sso") {
+		return nil
+	}
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 		return errForbiddenCSRF
 	}
@@ -193,7 +198,12 @@ func checkCSRF(c echo.Context) error {
 			return errForbiddenCSRF
 		}
 	}
-	if err := r.ParseForm(); err != nil {
+	parse := r.ParseForm
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		// A form with a file input (the SSO metadata).
+		parse = func() error { return r.ParseMultipartForm(maxBody) }
+	}
+	if err := parse(); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return echo.ErrStatusRequestEntityTooLarge

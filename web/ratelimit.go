@@ -32,7 +32,12 @@ const (
 var signInPaths = map[string]bool{
 	"/login": true, "/login/mfa": true, "/setup": true, "/password/change": true, "/mfa/unbind": true,
 	"/login/mfa/webauthn": true, "/mfa/security-keys": true, "/mfa/security-keys/:id/delete": true,
+	"/saml/acs": true, "/saml-role/sso": true, // each verifies a signature; a flood from one address is slowed like sign-ins
 }
+
+// signInGets are the GET routes limited with the sign-ins: starting an SSO
+// sign-in writes the pending request to the database.
+var signInGets = map[string]bool{"/saml/login": true}
 
 // bucket is one address's tokens as of last.
 type bucket struct {

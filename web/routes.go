@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -203,7 +204,9 @@ func routes(h *handlers.Handlers) []Route {
 	table = append(table, roleRoutes(h)...)
 	table = append(table, serviceRoutes(h)...)
 	table = append(table, applicationRoutes(h)...)
+	table = append(table, ssoRoutes(h)...)
 	table = append(table, pickerRoutes(h)...)
+	table = append(table, samlRoutes(h)...)
 	return append(table, auditRoutes(h)...)
 }
 
@@ -253,6 +256,10 @@ func guard(svc *ram.Service, r Route, ended func(c echo.Context, page string) er
 					return err
 				}
 			}
+			if signedIn && ownAccountRoute(r.Path) && handlers.SAMLRoleSessionOf(c) != nil {
+				_ = s.AddFlash(handlers.FlashError(errNoOwnAccount))
+				return c.Redirect(http.StatusSeeOther, "/me")
+			}
 			allowed := false
 			switch r.Access {
 			case SetupOnly, AnySession:
@@ -295,6 +302,17 @@ func guard(svc *ram.Service, r Route, ended func(c echo.Context, page string) er
 // ended is dropped with a flash). An identity that is gone (deleted, console
 // access removed) is an EAUTH error.
 func identify(c echo.Context, svc *ram.Service, s handlers.Session) error {
+	if _, _, ok := s.Principal().RoleSession(); ok {
+		// Signed in through role SSO: the console session is the role
+		// session, while it lives; no RAM user stands behind it.
+		id, rs, err := svc.SAMLRoleConsoleSession(c.Request().Context(), s.Principal())
+		if err != nil {
+			return err
+		}
+		c.Set(handlers.KeyIdentity, id)
+		c.Set(handlers.KeyRoleSession, rs)
+		return nil
+	}
 	id, err := svc.Identity(c.Request().Context(), s.Principal())
 	if err != nil {
 		return err
@@ -318,6 +336,23 @@ func identify(c echo.Context, svc *ram.Service, s handlers.Session) error {
 		c.Set(handlers.KeyRoleSession, rs)
 	}
 	return nil
+}
+
+// errNoOwnAccount answers a console session signed in through role SSO on
+// a page of a RAM user's own account.
+var errNoOwnAccount = &ram.Error{Kind: ram.EFORBIDDEN, Code: "NoPermission",
+	Message: "You signed in through your identity provider as a role session: there is no password, MFA device, AccessKey or role switch of your own here."}
+
+// ownAccountRoute says whether a route is a RAM user's own account (its
+// password, MFA devices, AccessKeys, sessions, role switching), which a
+// console session signed in through role SSO does not have.
+func ownAccountRoute(path string) bool {
+	for _, p := range []string{"/me/", "/mfa/", "/password/", "/switch-role", "/roles/switch-back"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return strings.HasPrefix(path, "/roles/:name/switch")
 }
 
 // sameSiteForm says whether an unsafe request provably comes from a page of

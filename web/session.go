@@ -302,6 +302,13 @@ func (s *session) Advance(step ram.Step) error {
 	return s.save()
 }
 
+func (s *session) EndBy(t time.Time) error {
+	if exp, _ := strconv.ParseInt(s.get("exp"), 10, 64); t.Unix() < exp {
+		s.gs.Values["exp"] = strconv.FormatInt(t.Unix(), 10)
+	}
+	return s.save()
+}
+
 func (s *session) Set(k, v string) error {
 	if v == "" {
 		delete(s.gs.Values, "v_"+k)
