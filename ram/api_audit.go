@@ -144,7 +144,8 @@ var imsActionSources = func() map[string]string {
 	for _, a := range []string{ActionSetUserSsoSettings, ActionGetUserSsoSettings, ActionCreateSAMLProvider, ActionGetSAMLProvider,
 		ActionListSAMLProviders, ActionUpdateSAMLProvider, ActionDeleteSAMLProvider, ActionCreateOIDCProvider, ActionGetOIDCProvider,
 		ActionListOIDCProviders, ActionUpdateOIDCProvider, ActionDeleteOIDCProvider, ActionAddClientIDToOIDCProvider,
-		ActionRemoveClientIDFromOIDCProvider, ActionAddFingerprintToOIDCProvider, ActionRemoveFingerprintFromOIDCProvider} {
+		ActionRemoveClientIDFromOIDCProvider, ActionAddFingerprintToOIDCProvider, ActionRemoveFingerprintFromOIDCProvider,
+		ActionGenerateCredentialReport, ActionGetCredentialReport} {
 		m[strings.TrimPrefix(a, "ram:")] = "ims"
 	}
 	return m

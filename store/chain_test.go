@@ -46,7 +46,7 @@ func legacyDataDir(t *testing.T, n int) string {
 		"DROP TABLE security_keys", "DROP TABLE webauthn_handles", "DROP TABLE oidc_tokens", "DROP TABLE oidc_families",
 		"DROP TABLE oidc_codes", "DROP TABLE oidc_requests", "DROP TABLE app_secrets", "DROP TABLE applications", "DROP TABLE oidc_keys",
 		"DROP TABLE user_sso_settings", "DROP TABLE saml_providers", "DROP TABLE oidc_providers", "DROP TABLE saml_requests",
-		"DROP TABLE saml_assertions", "DROP TABLE oidc_provider_jwks",
+		"DROP TABLE saml_assertions", "DROP TABLE oidc_provider_jwks", "DROP TABLE credential_report",
 		"DELETE FROM schema_migrations WHERE version >= 9"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)

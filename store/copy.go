@@ -21,7 +21,7 @@ var copyTables = []string{
 	"account", "owner", "settings", "users", "login_profiles", "password_history", "access_keys",
 	"groups", "group_members", "mfa_devices", "policies", "policy_versions", "roles", "policy_attachments",
 	"role_sessions", "services", "service_hosts", "security_keys", "webauthn_handles", "oidc_keys", "applications", "app_secrets",
-	"user_sso_settings", "saml_providers", "oidc_providers", "saml_assertions",
+	"user_sso_settings", "saml_providers", "oidc_providers", "saml_assertions", "credential_report",
 	"events", "audit_checkpoints", "audit_head_checkpoints",
 }
 

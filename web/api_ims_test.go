@@ -585,7 +585,7 @@ func TestIMSRawXMLAndV3(t *testing.T) {
 	served := handlers.IMSActions()
 	slices.Sort(served)
 	nine := append([]string{"CreateAppSecret", "CreateApplication", "DeleteAppSecret", "DeleteApplication", "GetAppSecret", "GetApplication",
-		"ListAppSecretIds", "ListApplications", "UpdateApplication"}, imsFederationActions...)
+		"ListAppSecretIds", "ListApplications", "UpdateApplication"}, append(imsFederationActions, imsReportActions...)...)
 	slices.Sort(nine)
 	if !slices.Equal(served, nine) {
 		t.Errorf("IMS actions = %q", served)

@@ -75,6 +75,7 @@ var auditedRoutes = map[string][]string{
 	"POST /settings/alias":                                  {"SetAccountAlias"},
 	"POST /settings/oidc/rotate-key":                        {"RotateSigningKey"},
 	"POST /settings/oidc/revoke-key":                        {"RevokeSigningKey"},
+	"POST /reports/credentials":                             {"GenerateCredentialReport"},
 	"POST /policies":                                        {"CreatePolicy"},
 	"POST /policies/Custom/:name/description":               {"UpdatePolicyDescription"},
 	"POST /policies/Custom/:name/versions":                  {"CreatePolicyVersion"},
@@ -282,6 +283,10 @@ func TestAuditCoverage(t *testing.T) {
 		{"POST /settings/oidc/rotate-key", "rotate the signing key", []string{"RotateSigningKey"}, "", "root", func() page {
 			o.get("/settings/oidc")
 			return o.post("/settings/oidc/rotate-key", nil)
+		}},
+		{"POST /reports/credentials", "generate the credential report", []string{"GenerateCredentialReport"}, "", "root", func() page {
+			o.get("/reports/credentials")
+			return o.post("/reports/credentials", nil)
 		}},
 		{"POST /settings/oidc/revoke-key", "revoke the previous signing key", []string{"RevokeSigningKey"}, "", "root", func() page {
 			keys, err := h.svc.SigningKeys(context.Background())

@@ -92,7 +92,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		case "owner", "admin":
 			return true
 		case "read-only":
-			return strings.HasPrefix(action, "ram:Get") || strings.HasPrefix(action, "ram:List")
+			// AliyunRAMReadOnlyAccess also allows ram:GenerateCredentialReport, as Alibaba Cloud's does.
+			return strings.HasPrefix(action, "ram:Get") || strings.HasPrefix(action, "ram:List") || action == "ram:GenerateCredentialReport"
 		case "admin minus delete":
 			return action != "ram:DeleteUser"
 		}

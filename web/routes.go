@@ -207,6 +207,7 @@ func routes(h *handlers.Handlers) []Route {
 	table = append(table, ssoRoutes(h)...)
 	table = append(table, pickerRoutes(h)...)
 	table = append(table, samlRoutes(h)...)
+	table = append(table, reportRoutes(h)...)
 	return append(table, auditRoutes(h)...)
 }
 
