@@ -796,21 +796,27 @@ func stsNodeSDK(t *testing.T) string {
 	return modules
 }
 
-// stsNodeScript calls assumeRoleWithOIDC with the Node SDK (an anonymous
-// V3-style call, the action in x-acs-action) and prints the answer's body.
+// stsNodeScript calls assumeRoleWithOIDC, or assumeRoleWithSAML when
+// SAML_ASSERTION is set, with the Node SDK (an anonymous V3-style call, the
+// action in x-acs-action) and prints the answer's body.
 const stsNodeScript = `
 const Sts = require('@alicloud/sts20150401');
 const { $OpenApiUtil } = require('@alicloud/openapi-core');
 (async () => {
   const client = new Sts.default(new $OpenApiUtil.Config({ endpoint: process.env.STS_ENDPOINT, protocol: 'HTTP', regionId: 'cn-hangzhou' }));
-  const r = await client.assumeRoleWithOIDC(new Sts.AssumeRoleWithOIDCRequest({
-    OIDCProviderArn: process.env.OIDC_PROVIDER_ARN, roleArn: process.env.ROLE_ARN,
-    OIDCToken: process.env.OIDC_TOKEN, roleSessionName: 'node-job' }));
+  const r = process.env.SAML_ASSERTION
+    ? await client.assumeRoleWithSAML(new Sts.AssumeRoleWithSAMLRequest({
+        SAMLProviderArn: process.env.SAML_PROVIDER_ARN, roleArn: process.env.ROLE_ARN, SAMLAssertion: process.env.SAML_ASSERTION }))
+    : await client.assumeRoleWithOIDC(new Sts.AssumeRoleWithOIDCRequest({
+        OIDCProviderArn: process.env.OIDC_PROVIDER_ARN, roleArn: process.env.ROLE_ARN,
+        OIDCToken: process.env.OIDC_TOKEN, roleSessionName: 'node-job' }));
   process.stdout.write(JSON.stringify(r.body));
 })().catch((e) => { console.error(e.code, e.message); process.exit(1); });
 `
 
-func TestSTSAssumeRoleWithOIDCFromNode(t *testing.T) {
+// The Node SDK (npm @alicloud/sts20150401) assumes a role with an OIDC token
+// and with a SAML response, anonymously, and the credentials work.
+func TestSTSFederatedFromNode(t *testing.T) {
 	modules := stsNodeSDK(t)
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -820,23 +826,28 @@ func TestSTSAssumeRoleWithOIDCFromNode(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "assume.js")
 	must(t, os.WriteFile(script, []byte(stsNodeScript), 0o600), "script")
 	u, _ := url.Parse(e.srv.URL)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules, "STS_ENDPOINT="+u.Host, "OIDC_PROVIDER_ARN="+e.oidcARN, "ROLE_ARN="+e.roleARN,
-		"OIDC_TOKEN="+e.token(fedSubject))
-	out, err := cmd.Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
+	run := func(env ...string) []byte {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, script)
+		cmd.Env = append(append(os.Environ(), "NODE_PATH="+modules, "STS_ENDPOINT="+u.Host, "ROLE_ARN="+e.roleARN), env...)
+		out, err := cmd.Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("node: %v\n%s", err, stderr)
 		}
-		t.Fatalf("node: %v\n%s", err, stderr)
+		return out
 	}
+	out := run("OIDC_PROVIDER_ARN="+e.oidcARN, "OIDC_TOKEN="+e.token(fedSubject))
 	var body struct {
-		AssumedRoleUser struct{ Arn string }
-		Credentials     stssdk.Credentials
-		OIDCTokenInfo   stssdk.OIDCTokenInfo
+		AssumedRoleUser   struct{ Arn string }
+		Credentials       stssdk.Credentials
+		OIDCTokenInfo     stssdk.OIDCTokenInfo
+		SAMLAssertionInfo stssdk.SAMLAssertionInfo
 	}
 	if err := json.Unmarshal(out, &body); err != nil {
 		t.Fatalf("answer %s: %v", out, err)
@@ -845,6 +856,18 @@ func TestSTSAssumeRoleWithOIDCFromNode(t *testing.T) {
 		t.Errorf("answer %s", out)
 	}
 	e.useSession(t, body.Credentials, "node-job")
+
+	o := e.samlOptions()
+	out = run("SAML_PROVIDER_ARN="+e.samlARN, "SAML_ASSERTION="+e.idp.Response(o))
+	body.SAMLAssertionInfo = stssdk.SAMLAssertionInfo{}
+	if err := json.Unmarshal(out, &body); err != nil {
+		t.Fatalf("answer %s: %v", out, err)
+	}
+	session := o.Attributes[ram.SAMLRoleSessionNameAttribute][0]
+	if body.AssumedRoleUser.Arn != "acs:ram::"+e.acct+":assumed-role/sso-admin/"+session || body.SAMLAssertionInfo.Subject != o.NameID {
+		t.Errorf("answer %s", out)
+	}
+	e.useSession(t, body.Credentials, session)
 }
 
 // A federated session's credentials are decided by the gateway (SPEC §13)
