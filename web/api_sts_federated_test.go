@@ -754,19 +754,20 @@ func TestSTSOIDCCredentialsProvider(t *testing.T) {
 // stsNodeSDKVersion is the npm @alicloud/sts20150401 the Node test runs.
 const stsNodeSDKVersion = "1.2.0"
 
-// stsNodeSDK returns a node_modules folder holding @alicloud/sts20150401,
-// installed with npm into a cache folder shared by every run (each install
-// goes to its own folder and is renamed into place). A failed install fails
-// the test, it never skips.
-func stsNodeSDK(t *testing.T) string {
+// nodeSDK returns a node_modules folder holding the npm package pkg (such
+// as "@alicloud/sts20150401") at the exact version, installed with npm into
+// a cache folder shared by every run (each install goes to its own folder
+// and is renamed into place). A failed install fails the test, it never
+// skips.
+func nodeSDK(t *testing.T, pkg, version string) string {
 	t.Helper()
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
-	dir := filepath.Join(cache, "ramconsole-test-bin", "npm-sts20150401-"+stsNodeSDKVersion)
+	dir := filepath.Join(cache, "ramconsole-test-bin", "npm-"+filepath.Base(pkg)+"-"+version)
 	modules := filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "@alicloud", "sts20150401", "package.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(modules, filepath.FromSlash(pkg), "package.json")); err == nil {
 		return modules
 	}
 	npm, err := exec.LookPath("npm")
@@ -784,9 +785,9 @@ func stsNodeSDK(t *testing.T) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", tmp,
-		"@alicloud/sts20150401@"+stsNodeSDKVersion)
+		pkg+"@"+version)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm install @alicloud/sts20150401@%s: %v\n%s", stsNodeSDKVersion, err, out)
+		t.Fatalf("npm install %s@%s: %v\n%s", pkg, version, err, out)
 	}
 	if err := os.Rename(tmp, dir); err != nil && !os.IsExist(err) {
 		if _, serr := os.Stat(modules); serr != nil { // not another test's install
@@ -817,7 +818,7 @@ const { $OpenApiUtil } = require('@alicloud/openapi-core');
 // The Node SDK (npm @alicloud/sts20150401) assumes a role with an OIDC token
 // and with a SAML response, anonymously, and the credentials work.
 func TestSTSFederatedFromNode(t *testing.T) {
-	modules := stsNodeSDK(t)
+	modules := nodeSDK(t, "@alicloud/sts20150401", stsNodeSDKVersion)
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatalf("the Node SDK test needs node on PATH: %v", err)
