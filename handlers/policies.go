@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"ramconsole/policy"
 	"ramconsole/ram"
 	"ramconsole/views"
 )
@@ -65,10 +68,58 @@ const policyTemplate = `{
   ]
 }`
 
-// PolicyNew handles GET /policies/new.
+// policyPrefillLimits are the longest name, description and document the
+// new-policy form accepts from a link, in characters: CreatePolicy's own
+// limits, so a pre-filled form never holds more than can be created.
+var policyPrefillLimits = []struct {
+	field, what string
+	max         int
+}{
+	{"name", "policy name", 128},
+	{"description", "description", 1024},
+	{"document", "policy document", policy.MaxDocumentLength},
+}
+
+// PolicyNew handles GET /policies/new. A link may pre-fill the form with
+// name, description and document (the policy generator's "Create policy
+// from draft" does); nothing is created until the form is posted, where the
+// usual validation applies. A value over its limit is not filled in: the
+// field keeps its default and says why, rather than holding a cut-off
+// value (a truncated document is never valid JSON).
 func (h *Handlers) PolicyNew(c echo.Context) error {
-	f := h.restoreDraft(c, "/policies", views.Form{Values: map[string]string{"document": policyTemplate}}, "name", "description", "document")
-	m := views.PolicyNew{Layout: h.layout(c, "New policy"), Form: f}
+	base := views.Form{Values: map[string]string{"document": policyTemplate}}
+	q := c.QueryParams()
+	prefill := false
+	for _, l := range policyPrefillLimits {
+		if _, ok := q[l.field]; ok {
+			prefill = true
+		}
+	}
+	var problems []string
+	f := base
+	if prefill {
+		for _, l := range policyPrefillLimits {
+			v, ok := q[l.field]
+			if !ok {
+				continue
+			}
+			if n := utf8.RuneCountInString(v[0]); n > l.max {
+				if f.Errors == nil {
+					f.Errors = map[string]string{}
+				}
+				msg := fmt.Sprintf("The link's %s has %d characters; at most %d are allowed, so it was not filled in.", l.what, n, l.max)
+				f.Errors[l.field] = msg
+				if l.field == "document" {
+					problems = append(problems, msg)
+				}
+				continue
+			}
+			f.Values[l.field] = v[0]
+		}
+	} else {
+		f = h.restoreDraft(c, "/policies", base, "name", "description", "document")
+	}
+	m := views.PolicyNew{Layout: h.layout(c, "New policy"), Form: f, Problems: problems}
 	return Render(c, http.StatusOK, views.PolicyNewPage(m))
 }
 

@@ -413,3 +413,8 @@ type Confirm struct {
 	FixLabel  string
 	FixHidden []HiddenField
 }
+
+// verbatim is a textarea's text as written after its opening tag: HTML drops
+// one newline right after <textarea>, so a leading newline of its own keeps
+// a value that starts with one (a pasted or linked policy document) intact.
+func verbatim(s string) string { return "\n" + s }
