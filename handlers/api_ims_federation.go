@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -41,31 +39,18 @@ func init() {
 	}
 }
 
-// metadataParams carry an IdP's metadata document, which the audit log
-// records by its SHA-256 only (SPEC §18.9).
-var metadataParams = []string{"MetadataDocument", "EncodedSAMLMetadataDocument", "SAMLMetadataDocument",
-	"NewEncodedSAMLMetadataDocument", "NewSAMLMetadataDocument"}
-
-// metadataAction is a write whose metadata parameters are taken out of the
-// call's recorded parameters (replaced by their SHA-256) before anything
-// can refuse it; the required parameters are checked after that.
+// metadataAction is a write that hands its metadata parameters
+// (documentParams, which the audit log records by SHA-256 only) to call.
 func metadataAction(call func(c *apiCall, docs map[string]*string) (apiResponse, error), required ...string) apiAction {
 	return writeAction(func(c *apiCall) (apiResponse, error) {
 		docs := map[string]*string{}
-		for _, name := range metadataParams {
+		for name := range documentParams {
 			if v, ok := c.p[name]; ok {
 				docs[name] = &v
-				sum := sha256.Sum256([]byte(v))
-				c.p[name] = "sha256:" + hex.EncodeToString(sum[:])
-			}
-		}
-		for _, name := range required {
-			if c.p[name] == "" {
-				return nil, missing(name)
 			}
 		}
 		return call(c, docs)
-	})
+	}, required...)
 }
 
 // apiUserSsoSettings is IMS's UserSsoSettings, with SsoLoginWithDomain.

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -179,6 +181,14 @@ func TestIMSFederationSAMLProviders(t *testing.T) {
 	ev := env.imsFedEvent(t, cr.RequestId, "CreateSAMLProvider", "")
 	if ev.ResourceName != "acs:ram:*:"+acct+":saml-provider/Okta" || ev.RequestParameters["MetadataSha256"] == "" {
 		t.Errorf("event resource %q parameters %v", ev.ResourceName, ev.RequestParameters)
+	}
+	// Refused before the action runs, the document is recorded by its
+	// SHA-256, once.
+	_, err = create("", "", nil)
+	missingName := expectCode(t, err, "MissingParameter", 400, "no SAMLProviderName")
+	sum := sha256.Sum256([]byte(b64(good)))
+	if ev := env.imsFedEvent(t, missingName.RequestId(), "CreateSAMLProvider", "MissingParameter"); ev.RequestParameters["EncodedSAMLMetadataDocument"] != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Errorf("a refused call records the metadata as %v", ev.RequestParameters["EncodedSAMLMetadataDocument"])
 	}
 	// The XML itself, as SAMLMetadataDocument.
 	cr, err = create("entra", "", func(r *imssdk.CreateSAMLProviderRequest) {
