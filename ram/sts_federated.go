@@ -369,6 +369,11 @@ func samlGrantOf(as *samlsp.Assertion) (*SAMLRoleGrant, error) {
 // pair's provider and the saml:* keys, then the session starts.
 func (s *Service) assumeSAMLGrant(ctx context.Context, f *federated, g *SAMLRoleGrant, pair SAMLRolePair) (*AssumedRole, error) {
 	f.in.RoleArn, f.providerArn, f.in.RoleSessionName = pair.RoleArn, pair.ProviderArn, g.SessionName
+	f.notAfter = g.NotAfter // the IdP's SessionNotOnOrAfter bounds the session
+	if !g.NotAfter.IsZero() && !g.NotAfter.After(s.Now()) {
+		f.reason = "the AuthnStatement's SessionNotOnOrAfter passed"
+		return nil, &Error{Kind: EAUTH, Code: "AuthenticationFail.SAMLAssertion.Expired", Message: "The SAML assertion has expired or is not valid yet."}
+	}
 	pc := policy.NewContext(12)
 	pc.Set(KeySAMLRecipient, g.Recipient)
 	pc.Set(KeySAMLSub, g.Subject)
@@ -647,10 +652,6 @@ func (s *Service) SAMLRoleSignIn(ctx context.Context, a Actor, samlResponse stri
 	if !first {
 		return refuse(samlInvalid("The SAML assertion was used already."))
 	}
-	if !as.SessionNotOnOrAfter.IsZero() && !as.SessionNotOnOrAfter.After(s.Now()) {
-		f.reason = "the AuthnStatement's SessionNotOnOrAfter passed"
-		return refuse(&Error{Kind: EAUTH, Code: "AuthenticationFail.SAMLAssertion.Expired", Message: "The SAML assertion has expired or is not valid yet."})
-	}
 	var pairs []SAMLRolePair
 	seen := map[string]bool{}
 	for _, v := range as.Attributes[SAMLRoleAttribute] {
@@ -699,8 +700,7 @@ func (s *Service) ChooseSAMLRole(ctx context.Context, a Actor, g *SAMLRoleGrant,
 // consoleCall is the AssumeRoleWithSAML call of a console role sign-in.
 func (s *Service) consoleCall(ctx context.Context, a Actor, g *SAMLRoleGrant) *federated {
 	return &federated{a: a, acct: s.accountID(ctx), action: EventAssumeRoleWithSAML, kind: kindSAMLProvider, providerParam: "SAMLProviderArn",
-		idKey: "assertionId", console: true, subject: g.Subject, issuer: g.Issuer, audiences: g.Audiences, id: g.AssertionID,
-		notAfter: g.NotAfter}
+		idKey: "assertionId", console: true, subject: g.Subject, issuer: g.Issuer, audiences: g.Audiences, id: g.AssertionID}
 }
 
 // consoleRoleSession starts the role session of pair for the console and

@@ -196,6 +196,24 @@ func TestSTSAssumeRoleWithSAML(t *testing.T) {
 	}
 	_, err = e.assumeSAML(t, e.idp.Response(e.samlOptions()), func(r *stssdk.AssumeRoleWithSAMLRequest) { r.DurationSeconds = "99999" })
 	expectRefused(t, err, 400, "InvalidParameter.DurationSeconds", "DurationSeconds over the role's maximum")
+	// A SessionDuration under the shortest session is refused, not raised.
+	o = e.samlOptions()
+	o.Attributes[ram.SAMLSessionDurationAttribute] = []string{"300"}
+	_, err = e.assumeSAML(t, e.idp.Response(o), nil)
+	expectRefused(t, err, 400, "InvalidParameter.DurationSeconds", "SessionDuration under 900")
+	// The AuthnStatement's SessionNotOnOrAfter bounds the session, and one
+	// that has passed is refused.
+	o = e.samlOptions()
+	o.SessionNotOnOrAfter = e.clock.Now().Add(25 * time.Minute)
+	resp, err = e.assumeSAML(t, e.idp.Response(o), nil)
+	must(t, err, "AssumeRoleWithSAML with SessionNotOnOrAfter")
+	if exp, _ := time.Parse("2006-01-02T15:04:05Z", resp.Credentials.Expiration); !exp.Equal(o.SessionNotOnOrAfter.UTC().Truncate(time.Second)) {
+		t.Errorf("Expiration %q, want SessionNotOnOrAfter %v", resp.Credentials.Expiration, o.SessionNotOnOrAfter)
+	}
+	o = e.samlOptions()
+	o.SessionNotOnOrAfter = e.clock.Now().Add(-time.Second)
+	_, err = e.assumeSAML(t, e.idp.Response(o), nil)
+	expectRefused(t, err, 401, "AuthenticationFail.SAMLAssertion.Expired", "SessionNotOnOrAfter passed")
 
 	// The role attribute pair may come in either order; an MFA class makes
 	// the session's acs:MFAPresent true.
@@ -666,6 +684,21 @@ func TestSTSFederatedAudit(t *testing.T) {
 	earlySAML := e.idp.Response(e.samlOptions())
 	_, err = e.assumeSAML(t, earlySAML, func(r *stssdk.AssumeRoleWithSAMLRequest) { r.DurationSeconds = "soon" })
 	expectRefused(t, err, 400, "InvalidParameter.DurationSeconds", "DurationSeconds not a number")
+	// A token sent in the query string (GET) stays out of the request log.
+	inQuery := e.iss.Token(oidctest.Claims{Subject: fedSubject, Audience: []string{fedAudience}, JTI: "job-7"})
+	resp, err := http.Get(e.srv.URL + "/?" + url.Values{"Action": {"AssumeRoleWithOIDC"}, "Version": {"2015-04-01"}, "Format": {"JSON"},
+		"OIDCProviderArn": {e.oidcARN}, "RoleArn": {e.roleARN}, "RoleSessionName": {"ci-job"}, "OIDCToken": {inQuery}}.Encode())
+	must(t, err, "AssumeRoleWithOIDC by GET")
+	resp.Body.Close()
+	expectStatus(t, page{status: resp.StatusCode}, 200, "AssumeRoleWithOIDC by GET")
+	e.logsMu.Lock()
+	logs := e.logs.String()
+	e.logsMu.Unlock()
+	for _, secret := range []string{assertion[:200], tok, inQuery, earlySAML[:200]} {
+		if strings.Contains(logs, secret) || strings.Contains(logs, url.QueryEscape(secret)[:100]) {
+			t.Fatalf("the request log holds an assertion or token: %.100s", secret)
+		}
+	}
 
 	samlOK, samlFail, oidcOK, oidcFail, sessionCall := false, false, false, false, false
 	for _, ev := range e.events() {
