@@ -35,9 +35,11 @@ type Session interface {
 	Begin(principal ram.Principal, name string, step ram.Step) error
 	// Advance moves to the next step under a fresh session id.
 	Advance(step ram.Step) error
-	// EndBy makes a signed-in session end no later than t (an identity
-	// provider's SessionNotOnOrAfter).
-	EndBy(t time.Time) error
+	// BeginMarked is Begin with values kept in the session and, when end is
+	// not zero, an end no later than end (an identity provider's
+	// SessionNotOnOrAfter), all stored in one write: the session never
+	// exists without them.
+	BeginMarked(principal ram.Principal, name string, step ram.Step, values map[string]string, end time.Time) error
 	// Get and Set keep small values (sealed where secret) in the session.
 	Get(key string) string
 	Set(key, value string) error

@@ -65,7 +65,6 @@ func (h *Handlers) SAMLACS(c echo.Context) error {
 	}
 	s := SessionOf(c)
 	if err := startSSOSession(s, res.Principal, res.Name, res.MFAPresent, res.SessionNotOnOrAfter, ram.SessionLoginType, ram.LoginTypeSAML); err != nil {
-		_ = s.Destroy() // never a signed-in session without its SSO mark, MFA flag or end
 		return err
 	}
 	h.markFactor(s)
@@ -103,19 +102,9 @@ func (h *Handlers) ssoLink(c echo.Context, next string) string {
 // with mark=value (user SSO: loginType saml, so turning SSO off ends it),
 // with the IdP's MFA verdict, ending by end (zero: no cap).
 func startSSOSession(s Session, principal ram.Principal, name string, mfa bool, end time.Time, mark, value string) error {
-	if err := s.Begin(principal, name, ram.StepDone); err != nil {
-		return err
-	}
-	if err := s.Set(mark, value); err != nil {
-		return err
-	}
+	values := map[string]string{mark: value}
 	if mfa {
-		if err := s.Set(mfaKey, "true"); err != nil {
-			return err
-		}
+		values[mfaKey] = "true"
 	}
-	if !end.IsZero() {
-		return s.EndBy(end)
-	}
-	return nil
+	return s.BeginMarked(principal, name, ram.StepDone, values, end)
 }

@@ -135,7 +135,6 @@ func (h *Handlers) SAMLRoleChoose(c echo.Context) error {
 func (h *Handlers) startSAMLRoleConsole(c echo.Context, res *ram.SAMLRoleConsole, next string) error {
 	s := SessionOf(c)
 	if err := startSSOSession(s, res.Principal, res.Name, res.MFAPresent, res.Expiration, samlRoleKey, "true"); err != nil {
-		_ = s.Destroy() // never a signed-in session without its marks or end
 		return err
 	}
 	if next == "" {

@@ -275,6 +275,10 @@ func (s *session) setStage(step ram.Step) {
 // Begin starts a sign-in: whatever the session held before is deleted and
 // a new one is created under a fresh id.
 func (s *session) Begin(principal ram.Principal, name string, step ram.Step) error {
+	return s.BeginMarked(principal, name, step, nil, time.Time{})
+}
+
+func (s *session) BeginMarked(principal ram.Principal, name string, step ram.Step, values map[string]string, end time.Time) error {
 	if err := s.c.Request().Context().Err(); err != nil {
 		return err
 	}
@@ -291,6 +295,14 @@ func (s *session) Begin(principal ram.Principal, name string, step ram.Step) err
 	s.gs.Values["principal"] = string(principal)
 	s.gs.Values["name"] = name
 	s.setStage(step)
+	for k, v := range values {
+		if v != "" {
+			s.gs.Values["v_"+k] = v
+		}
+	}
+	if exp, _ := strconv.ParseInt(s.get("exp"), 10, 64); !end.IsZero() && end.Unix() < exp {
+		s.gs.Values["exp"] = strconv.FormatInt(end.Unix(), 10)
+	}
 	return s.save()
 }
 
@@ -299,13 +311,6 @@ func (s *session) Advance(step ram.Step) error {
 		return err
 	}
 	s.setStage(step)
-	return s.save()
-}
-
-func (s *session) EndBy(t time.Time) error {
-	if exp, _ := strconv.ParseInt(s.get("exp"), 10, 64); t.Unix() < exp {
-		s.gs.Values["exp"] = strconv.FormatInt(t.Unix(), 10)
-	}
 	return s.save()
 }
 
