@@ -10,6 +10,9 @@ type Source struct {
 	Type    string // "System", "Custom" or "Draft" (the simulator's unsaved document)
 	Name    string
 	Version string // "v1".."v5"; "" for a draft
+	// ID is the stored policy's identity, never reused (a custom policy's
+	// UID; a system policy's name): usage is credited to it.
+	ID string
 }
 
 // Compiled is a policy document compiled for evaluation: patterns pre-split, actions lower-cased, numbers, dates and
