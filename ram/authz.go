@@ -130,7 +130,7 @@ func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (
 		if err != nil {
 			return nil, fmt.Errorf("ram: stored policy %s %s does not parse: %w", p.PolicyName, v.VersionID, err)
 		}
-		c := policy.Compile(policy.Source{Type: PolicyTypeCustom, Name: p.PolicyName, Version: v.VersionID}, doc)
+		c := policy.Compile(policy.Source{Type: PolicyTypeCustom, Name: p.PolicyName, Version: v.VersionID, ID: p.UID}, doc)
 		s.compiled.Store(p.UID, &compiledVersion{version: v.VersionID, c: c})
 		return c, nil
 	}
@@ -176,6 +176,28 @@ var (
 // computed only for a denial. A role session may do what its role's
 // policies allow and, when it has one, its session policy allows too.
 func (s *Service) decide(ctx context.Context, a Actor, action string, resources []string) (policy.Decision, *policy.Result, error) {
+	return s.evaluate(ctx, a, action, resources, countNone)
+}
+
+// What evaluate keeps for the access review.
+type counting uint8
+
+const (
+	countNone     counting = iota // a navigation check
+	countAll                      // a request that runs or is refused
+	countRefusals                 // a gate before an operation that counts itself
+)
+
+// decideCounted is decide for a request that will run or be refused: the
+// decision is kept for the request's event and counted by the access
+// review (SPEC §16.1). Navigation checks (permits) use decide.
+func (s *Service) decideCounted(ctx context.Context, a Actor, action string, resources []string) (policy.Decision, *policy.Result, error) {
+	return s.evaluate(ctx, a, action, resources, countAll)
+}
+
+// evaluate is decide, keeping the decision for the access review as count
+// says.
+func (s *Service) evaluate(ctx context.Context, a Actor, action string, resources []string, count counting) (policy.Decision, *policy.Result, error) {
 	var set, narrow *policy.Set
 	var err error
 	if a.Session != nil {
@@ -192,10 +214,14 @@ func (s *Service) decide(ctx context.Context, a Actor, action string, resources 
 	defer contexts.Put(pc)
 	req := &policy.Request{Action: action, Resources: resources, Context: s.fillContext(pc, a, s.accountID(ctx))}
 	d := set.Evaluate(req)
+	credited := set
 	if d == policy.Allow && narrow != nil {
 		if d = narrow.Evaluate(req); d != policy.Allow {
-			set = narrow // the session policy refused: explain it
+			set, credited = narrow, narrow // the session policy refused: explain it
 		}
+	}
+	if count == countAll || count == countRefusals && d != policy.Allow {
+		s.keepDecision(ctx, a, req, d, credited)
 	}
 	if d == policy.Allow {
 		return d, nil, nil
@@ -214,8 +240,24 @@ func (s *Service) authorize(ctx context.Context, a Actor, action string, rs ...R
 // authorizeAs is authorize, recording a refusal under eventName ("" = the
 // action's name).
 func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName string, rs ...Resource) error {
+	return s.check(ctx, a, action, eventName, countAll, nil, rs...)
+}
+
+// authorizeRead is authorizeAs for a read whose refusal's event shape
+// finishes (its source, eventRW, what it reports).
+func (s *Service) authorizeRead(ctx context.Context, a Actor, action, eventName string, shape func(*store.Event), rs ...Resource) error {
+	return s.check(ctx, a, action, eventName, countAll, shape, rs...)
+}
+
+// check is authorizeAs, counting for the access review as count says (a
+// refusal is always counted, with its event, which shape, when set,
+// finishes).
+func (s *Service) check(ctx context.Context, a Actor, action, eventName string, count counting, shape func(*store.Event), rs ...Resource) error {
 	switch {
 	case a.Principal == PrincipalRoot:
+		if count == countAll {
+			s.keepRootDecision(ctx, a, action, rs...)
+		}
 		s.observeDecision(surface(a), true)
 		return nil
 	case a.Principal == "":
@@ -226,7 +268,7 @@ func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName st
 	for _, r := range rs {
 		resources = append(resources, r.arn)
 	}
-	decision, res, err := s.decide(ctx, a, action, resources)
+	decision, res, err := s.evaluate(ctx, a, action, resources, count)
 	if err != nil {
 		return err
 	}
@@ -256,6 +298,9 @@ func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName st
 	ev.AdditionalEventData = map[string]any{"authAction": action, "noPermissionType": d.Type}
 	if d.PolicyName != "" {
 		ev.AdditionalEventData["deniedBy"] = fmt.Sprintf("%s policy %s, Statement[%d]", d.PolicyType, d.PolicyName, d.Statement)
+	}
+	if shape != nil {
+		shape(ev)
 	}
 	if err := s.record(ctx, failEvent(ev, "NoPermission", "denied by "+d.Type)); err != nil {
 		return err
@@ -309,7 +354,9 @@ func (s *Service) AccountID(ctx context.Context) string { return s.accountID(ctx
 
 // Authorize lets handlers check a console-only action (a page view) through
 // the same rules as the domain operations: each ref is resolved to its
-// stored entity first.
+// stored entity first. A refusal is recorded and counted by the access
+// review; an allowed check is not counted (the operation it admits counts
+// its own decision, and a page view is not counted).
 func (s *Service) Authorize(ctx context.Context, a Actor, action string, refs ...Ref) error {
 	if a.Principal == PrincipalRoot {
 		return nil
@@ -318,7 +365,7 @@ func (s *Service) Authorize(ctx context.Context, a Actor, action string, refs ..
 	if err != nil {
 		return err
 	}
-	return s.authorize(ctx, a, action, rs...)
+	return s.check(ctx, a, action, "", countRefusals, nil, rs...)
 }
 
 // refuse records a failed operation's event and returns err.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"ramconsole/policy"
 	"ramconsole/store"
 )
 
@@ -178,40 +177,16 @@ func (s *Service) GetCredentialReport(ctx context.Context, a Actor, q Credential
 // authorizeReport is authorize for the report's actions, whose refusals are
 // recorded as IMS reads.
 func (s *Service) authorizeReport(ctx context.Context, a Actor, action, name string) error {
-	switch {
-	case a.Principal == PrincipalRoot:
-		s.observeDecision(surface(a), true)
-		return nil
-	case a.Principal == "":
-		return &Error{Kind: EAUTH, Code: "InvalidAccessKeyId.NotFound", Message: "Sign in first."}
-	}
-	resources := []string{anyResource.arn}
-	decision, res, err := s.decide(ctx, a, action, resources)
-	if err != nil {
-		return err
-	}
-	allowed := decision == policy.Allow
-	s.observeDecision(surface(a), allowed)
-	if allowed {
-		return nil
-	}
-	d := explainDenial(action, resources, decision, res)
-	ev := s.reportEvent(ctx, a, name)
-	ev.ResourceName = anyResource.arn
-	ev.AdditionalEventData = map[string]any{"authAction": action, "noPermissionType": d.Type}
-	if d.PolicyName != "" {
-		ev.AdditionalEventData["deniedBy"] = d.PolicyType + " policy " + d.PolicyName + ", Statement[" + strconv.Itoa(d.Statement) + "]"
-	}
-	if err := s.record(ctx, failEvent(ev, "NoPermission", "denied by "+d.Type)); err != nil {
-		return err
-	}
-	return &Error{Kind: EFORBIDDEN, Code: "NoPermission", Message: "You are not authorized to do this action.", Denial: d}
+	return s.authorizeRead(ctx, a, action, name, imsRead, anyResource)
 }
+
+// imsRead makes an event an IMS read's.
+func imsRead(ev *store.Event) { ev.EventSource, ev.ServiceName, ev.EventRW = "ims", "Ims", "Read" }
 
 // reportEvent is the event of a report action: an IMS read.
 func (s *Service) reportEvent(ctx context.Context, a Actor, name string) *store.Event {
 	ev := s.event(ctx, a, s.accountID(ctx), s.opType(a), name)
-	ev.EventSource, ev.ServiceName, ev.EventRW = "ims", "Ims", "Read"
+	imsRead(ev)
 	return ev
 }
 

@@ -33,8 +33,11 @@ func (s *Service) GatewayDecide(ctx context.Context, call *Call, gc GatewayCall)
 	allowed := a.Principal == PrincipalRoot
 	var denial *Denial
 	resources := []string{gc.Resource.arn}
+	if allowed {
+		s.keepRootDecision(ctx, a, gc.Action, gc.Resource)
+	}
 	if !allowed && a.Principal != "" {
-		decision, res, err := s.decide(ctx, a, gc.Action, resources)
+		decision, res, err := s.decideCounted(ctx, a, gc.Action, resources)
 		if err != nil {
 			return err
 		}

@@ -153,6 +153,10 @@ type Service struct {
 	// Federation in (federation.go, sts_federated.go): the outbound proxy
 	// for OIDC issuers' discovery and JWKS (nil: direct).
 	outboundProxy atomic.Pointer[url.URL]
+
+	// auditRetention is the audit log's retention in days (0: forever):
+	// the access review refuses a window longer than what is kept.
+	auditRetention atomic.Int32
 }
 
 // New returns the domain service over a store.
@@ -166,7 +170,7 @@ func New(st *store.Store, sealer *store.Sealer) *Service {
 		if err != nil {
 			panic("ram: system policy " + sp.Name + " does not parse: " + err.Error())
 		}
-		s.system[sp.Name] = policy.Compile(policy.Source{Type: PolicyTypeSystem, Name: sp.Name, Version: systemPolicyVersion}, doc)
+		s.system[sp.Name] = policy.Compile(policy.Source{Type: PolicyTypeSystem, Name: sp.Name, Version: systemPolicyVersion, ID: sp.Name}, doc)
 	}
 	return s
 }

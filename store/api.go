@@ -21,7 +21,10 @@ func (tx *Tx) markKeyUsed(ctx context.Context, id string, t time.Time) error {
 // EventMark tells whether a request left an audit event: a context from
 // WithEventMark carries one, and every event written with that context sets
 // it once it is committed (or, for a queued record, in the journal).
-type EventMark struct{ set atomic.Bool }
+type EventMark struct {
+	set  atomic.Bool
+	auth pendingAuth // the request's decisions, until its event is written
+}
 
 type eventMarkKey struct{}
 

@@ -83,12 +83,20 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 			ev.EventTime = headTime
 		}
 	}
+	attachAuthorizations(ctx, ev)
 	body, err := encodeEvent(ev)
 	if err != nil {
 		return fmt.Errorf("store: encode event: %w", err)
 	}
 	if _, err = tx.insertEvent(ctx, ev, body, prev); err != nil {
 		return err
+	}
+	if auths := authorizationsOf(ev, body); len(auths) > 0 {
+		r := newRollup()
+		r.add(ev.EventTime, ev.SourceIPAddress, auths)
+		if err := r.write(ctx, tx, 0); err != nil {
+			return err
+		}
 	}
 	if m := markOf(ctx); m != nil {
 		tx.marks = append(tx.marks, m)

@@ -351,6 +351,16 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, record func(p
 		if p.Count, err = res.RowsAffected(); err != nil {
 			return err
 		}
+		// The access review's daily rows of days wholly before the cutoff
+		// go with their events (its latest-ever times stay).
+		for _, q := range []string{"DELETE FROM access_calls WHERE day < ?", "DELETE FROM access_statements WHERE day < ?"} {
+			if _, err := tx.quiet(ctx, q, cutoff.UTC().Format(time.DateOnly)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.quiet(ctx, qAccessNewEpoch); err != nil {
+			return err
+		}
 		if p.CheckpointID, err = tx.insertID(ctx, true, "id", "INSERT INTO audit_checkpoints(after_seq, last_hash, created_at) VALUES (?, ?, ?)",
 			p.AfterSeq, p.LastHash, timeText(tx.now)); err != nil {
 			return err

@@ -47,6 +47,7 @@ func legacyDataDir(t *testing.T, n int) string {
 		"DROP TABLE oidc_codes", "DROP TABLE oidc_requests", "DROP TABLE app_secrets", "DROP TABLE applications", "DROP TABLE oidc_keys",
 		"DROP TABLE user_sso_settings", "DROP TABLE saml_providers", "DROP TABLE oidc_providers", "DROP TABLE saml_requests",
 		"DROP TABLE saml_assertions", "DROP TABLE oidc_provider_jwks", "DROP TABLE credential_report",
+		"DROP TABLE access_calls", "DROP TABLE access_statements", "DROP TABLE access_latest", "DROP TABLE access_mark",
 		"DELETE FROM schema_migrations WHERE version >= 9"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)

@@ -15,8 +15,9 @@ import (
 // copied: console sessions, "remember this device" tickets, one-time
 // downloads and the OpenID provider's pending requests, codes and tokens (a copy ends every console session: its users sign in again on
 // the new database), outstanding SAML sign-ins and cached OIDC issuers' JWKS
-// (fetched again), and SQLite's own bookkeeping (migrations, the journal's
-// mark). Unexpired nonces move from SQLite's log into api_nonces.
+// (fetched again), SQLite's own bookkeeping (migrations, the journal's
+// mark), and the access review's rollups: the new database's mark is 0, so
+// its first start rolls every copied event up again. Unexpired nonces move from SQLite's log into api_nonces.
 var copyTables = []string{
 	"account", "owner", "settings", "users", "login_profiles", "password_history", "access_keys",
 	"groups", "group_members", "mfa_devices", "policies", "policy_versions", "roles", "policy_attachments",

@@ -205,12 +205,15 @@ func openPG(ctx context.Context, url string, now Clock, masterKey []byte) (*Stor
 	if err := s.migrate(ctx); err != nil {
 		return fail(err)
 	}
-	for _, q := range append([]string{qChainHead, qCheckpointHead}, qInsertEventsOf...) {
+	for _, q := range append(append([]string{qChainHead, qCheckpointHead}, accessWriterHot...), qInsertEventsOf...) {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			return fail(fmt.Errorf("store: prepare: %w", err))
 		}
 		s.writeStmts[q] = st
+	}
+	if err := s.CatchUpAccess(ctx); err != nil {
+		return fail(err)
 	}
 	if err := s.startPoll(ctx); err != nil {
 		return fail(err)

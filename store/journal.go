@@ -341,6 +341,7 @@ func (s *Store) Queue(ctx context.Context, rec Record) error {
 	j := s.journal
 	q := queued{Record: rec}
 	if rec.Event != nil {
+		attachAuthorizations(ctx, rec.Event)
 		if rec.Event.EventTime == "" {
 			rec.Event.EventTime = timeText(s.Now())
 		}
@@ -512,6 +513,7 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 	if err := tx.logNonces(ctx, items); err != nil {
 		return err
 	}
+	var roll *rollup // the batch's decisions, counted after its events
 	rp := foldRows.Get().(*[]any)
 	rows := (*rp)[:0]
 	defer func() {
@@ -553,6 +555,12 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 		hash := tx.store.ChainHash(prev, body)
 		rows = appendEventRow(rows, ev, body, prev, hash)
 		prev, headTime = hash, ev.EventTime
+		if auths := authorizationsOf(ev, body); len(auths) > 0 {
+			if roll == nil {
+				roll = newRollup()
+			}
+			roll.add(ev.EventTime, ev.SourceIPAddress, auths)
+		}
 	}
 	if last := items[len(items)-1].at; last.seg > 0 {
 		// Where the journal is folded up to: a replay starts after it.
@@ -560,7 +568,13 @@ func (tx *Tx) foldRecords(ctx context.Context, items []queued, replay bool) erro
 			return fmt.Errorf("store: journal mark: %w", err)
 		}
 	}
-	return tx.insertEventRows(ctx, rows)
+	if err := tx.insertEventRows(ctx, rows); err != nil {
+		return err
+	}
+	if roll != nil {
+		return roll.write(ctx, tx, 0)
+	}
+	return nil
 }
 
 // foldRows are the column values of a fold's rows, kept between folds.

@@ -71,7 +71,10 @@ type Store struct {
 	// runs.
 	pollStop chan struct{}
 	pollDone chan struct{}
-	closed   sync.Once
+
+	// accessKnown: resource sets the access rollups hold (access.go).
+	accessKnown accessKnown
+	closed      sync.Once
 
 	foldObserver atomic.Pointer[FoldObserver] // stats.go
 }
@@ -164,7 +167,8 @@ func (r Reads) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // writerHot are the statements written on every audited call, prepared on
 // the writer at Open.
-var writerHot = append([]string{qChainHead, qCheckpointHead, qLogNonces, qFoldMark, qBumpGeneration}, qInsertEventsOf...)
+var writerHot = append(append([]string{qChainHead, qCheckpointHead, qLogNonces, qFoldMark, qBumpGeneration},
+	accessWriterHot...), qInsertEventsOf...)
 
 // exec runs a write of the audit trail's bookkeeping in the transaction,
 // prepared when it is a hot one. Like quiet, it does not move Generation.
@@ -292,6 +296,10 @@ func open(ctx context.Context, dataDir string, now Clock, wait time.Duration, op
 			return nil, err
 		}
 		if err := s.loadNonces(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.CatchUpAccess(ctx); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -444,6 +452,8 @@ type Tx struct {
 	store *Store
 	now   time.Time
 	marks []*EventMark // set once the transaction is committed
+	// afterCommit run once the transaction is committed.
+	afterCommit []func()
 	// changed is set by ExecContext: the transaction wrote something a
 	// cache may hold.
 	changed bool
@@ -593,6 +603,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (er
 	}
 	for _, m := range tx.marks {
 		m.set.Store(true)
+	}
+	for _, f := range tx.afterCommit {
+		f()
 	}
 	return nil
 }

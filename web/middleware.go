@@ -25,6 +25,7 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 		id := ram.NewRequestID()
 		c.Set(handlers.KeyRequestID, id)
 		c.Response().Header().Set("X-Request-Id", id)
+		keepDecisions(c)
 		return next(c)
 	}
 }
@@ -140,8 +141,16 @@ func gatewayHeaders(tls bool) echo.MiddlewareFunc {
 func gatewayRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Set(handlers.KeyRequestID, ram.NewRequestID())
+		keepDecisions(c)
 		return next(c)
 	}
+}
+
+// keepDecisions gives the request a context its authorisation decisions
+// ride on until its event records them (the access review, SPEC §16.1).
+func keepDecisions(c echo.Context) {
+	ctx, _ := ram.WithEventMark(c.Request().Context())
+	c.SetRequest(c.Request().WithContext(ctx))
 }
 
 // The Content-Security-Policy of console pages, and of OpenAPI answers
