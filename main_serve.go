@@ -139,6 +139,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	go sweepSessions(ctx, st, log)
 	go checkpointAuditLog(ctx, st, svc, log)
 	go verifyAuditLog(ctx, svc, log)
+	svc.SetAuditRetention(retention)
 	if retention > 0 {
 		go pruneAuditLog(ctx, svc, retention, log)
 	}
