@@ -47,7 +47,7 @@ func (h *Handlers) Overview(c echo.Context) error {
 				FixHref: "/settings#login-settings", FixLabel: "Require MFA for every sign-in"},
 			{Label: "No AccessKey unused for 90 days", OK: ov.Stats.KeysUnused90Days == 0, Pending: noUsers,
 				Hint: plural(ov.Stats.KeysUnused90Days, "key has", "keys have") + " not been used for 90 days; disable or delete them",
-				Href: "/users?status=stale_keys"},
+				Href: "/users?status=stale_keys", FixHref: "/access/unused", FixLabel: "Review unused access"},
 			{Label: "Strong password policy", OK: ov.PolicyStrong, Hint: "at least 12 characters and a lockout after failed sign-ins",
 				Href: "/settings#password-policy"},
 			{Label: "Account alias set", OK: ov.AliasSet, Hint: "RAM users sign in as name@" + ov.Alias, Href: "/settings#alias"},

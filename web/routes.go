@@ -208,6 +208,7 @@ func routes(h *handlers.Handlers) []Route {
 	table = append(table, pickerRoutes(h)...)
 	table = append(table, samlRoutes(h)...)
 	table = append(table, reportRoutes(h)...)
+	table = append(table, accessRoutes(h)...)
 	return append(table, auditRoutes(h)...)
 }
 
