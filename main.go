@@ -36,6 +36,9 @@ Usage:
                                       check the audit log's hash chain (and that it
                                       still holds a head kept from an earlier run)
   ramconsole backup [--data DIR] FILE write a consistent copy of the database
+  ramconsole access rebuild [--data DIR] [--since YYYY-MM-DD]
+                                      recompute the access review's counts from the
+                                      audit events (also while the server runs)
   ramconsole migrate --from DIR --to postgres://…
                                       copy a SQLite installation (stopped) into an empty
                                       PostgreSQL database and verify the copy's audit chain
@@ -112,6 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return auditVerify(args[1:], stdout, stderr)
 	case "backup":
 		err = backup(args, stdout)
+	case "access":
+		return accessCommand(args, stdout, stderr)
 	case "migrate":
 		err = migrate(args, stdout, stderr)
 	case "service":
