@@ -100,6 +100,25 @@ func nginxRecipe(t testing.TB, ramconsole, backend string, port int) string {
 // (ecs.internal.example, or ram.internal.example for the console).
 func startNginx(t testing.TB, ramconsole, backend string) string {
 	t.Helper()
+	return runNginx(t, func(port int) string {
+		if ramconsole == "" {
+			return fmt.Sprintf(`upstream backend { server %s; keepalive 32; }
+proxy_http_version 1.1;
+server {
+	listen 127.0.0.1:%d;
+	location / { proxy_set_header Connection ""; proxy_pass http://backend; }
+}
+`, backend, port)
+		}
+		return nginxRecipe(t, ramconsole, backend, port)
+	})
+}
+
+// runNginx runs nginx as a child process with the http block recipe gives
+// for a free loopback port, stops it when the test ends and returns
+// host:port.
+func runNginx(t testing.TB, recipeFor func(port int) string) string {
+	t.Helper()
 	bin := nginxBinary(t)
 	dir := t.TempDir()
 	for _, d := range []string{"body", "proxy", "fastcgi", "uwsgi", "scgi"} {
@@ -112,16 +131,7 @@ func startNginx(t testing.TB, ramconsole, backend string) string {
 	if os.Geteuid() == 0 {
 		user = "user root;"
 	}
-	recipe := nginxRecipe(t, ramconsole, backend, port)
-	if ramconsole == "" {
-		recipe = fmt.Sprintf(`upstream backend { server %s; keepalive 32; }
-proxy_http_version 1.1;
-server {
-	listen 127.0.0.1:%d;
-	location / { proxy_set_header Connection ""; proxy_pass http://backend; }
-}
-`, backend, port)
-	}
+	recipe := recipeFor(port)
 	conf := fmt.Sprintf(`%[1]s
 daemon off;
 master_process off;
