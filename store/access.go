@@ -30,8 +30,8 @@ type Authorization struct {
 	Resources       []string          `json:"resources"`
 	Decision        string            `json:"decision"` // Allow, ImplicitDeny, ExplicitDeny
 	Statements      []StatementCredit `json:"statements,omitempty"`
-	MFAPresent      bool              `json:"mfaPresent"`
-	SecureTransport bool              `json:"secureTransport"`
+	MFAPresent      bool              `json:"mfaPresent,omitempty"`
+	SecureTransport bool              `json:"secureTransport,omitempty"`
 }
 
 // StatementCredit names a statement a decision is credited to: its policy
@@ -50,10 +50,13 @@ func PolicyKey(policyType, id string) string { return policyType + "/" + id }
 // authorizationKey is where an event records its decisions.
 const authorizationKey = "authorization"
 
-// pendingAuth holds a request's decisions until its event is written.
+// pendingAuth holds a request's decisions until an event that records them
+// is written: taken are those on an event not yet committed, which go back
+// to pending if it is not.
 type pendingAuth struct {
 	mu    sync.Mutex
 	auths []Authorization
+	taken int
 }
 
 // AddAuthorization keeps a decision of the request ctx belongs to (a
@@ -69,23 +72,38 @@ func AddAuthorization(ctx context.Context, a Authorization) {
 	m.auth.mu.Unlock()
 }
 
-// attachAuthorizations moves the request's pending decisions onto ev.
-func attachAuthorizations(ctx context.Context, ev *Event) {
+// attachAuthorizations puts the request's pending decisions on ev and
+// returns the function that settles them once ev is written (or not): nil
+// when there were none.
+func attachAuthorizations(ctx context.Context, ev *Event) func(written bool) {
 	m := markOf(ctx)
 	if m == nil || ev == nil {
-		return
+		return nil
 	}
-	m.auth.mu.Lock()
-	auths := m.auth.auths
-	m.auth.auths = nil
-	m.auth.mu.Unlock()
+	p := &m.auth
+	p.mu.Lock()
+	auths := slices.Clone(p.auths[p.taken:])
+	p.taken = len(p.auths)
+	p.mu.Unlock()
 	if len(auths) == 0 {
-		return
+		return nil
 	}
 	if ev.AdditionalEventData == nil {
 		ev.AdditionalEventData = map[string]any{}
 	}
 	ev.AdditionalEventData[authorizationKey] = auths
+	return p.settle
+}
+
+// settle drops the taken decisions once their event is written, or gives
+// them back to the next event when it is not.
+func (p *pendingAuth) settle(written bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if written {
+		p.auths = slices.Delete(p.auths, 0, p.taken)
+	}
+	p.taken = 0
 }
 
 // authorizationsOf returns the decisions an event records: the typed value
@@ -219,23 +237,48 @@ func later(a, b string) string {
 }
 
 // resourceSet is a request's resources as the rollups key them: sorted,
-// without repeats, joined by newlines.
+// without repeats, as valid UTF-8 (what the event's JSON keeps, so that a
+// rebuild from the events keys them alike); one resource as it is, more
+// (or one that could be read as a list) as a JSON array.
 func resourceSet(resources []string) string {
-	switch len(resources) {
-	case 0:
-		return ""
-	case 1:
-		return resources[0]
+	rs := make([]string, len(resources))
+	for i, r := range resources {
+		rs[i] = strings.ToValidUTF8(r, "\uFFFD")
 	}
-	rs := slices.Clone(resources)
 	slices.Sort(rs)
-	return strings.Join(slices.Compact(rs), "\n")
+	return encodeSet(slices.Compact(rs))
+}
+
+func encodeSet(rs []string) string {
+	switch {
+	case len(rs) == 0:
+		return ""
+	case len(rs) == 1 && !strings.HasPrefix(rs[0], "[") && rs[0] != "":
+		return rs[0]
+	}
+	b, _ := json.Marshal(rs)
+	return string(b)
+}
+
+// decodeSet is the resources of a stored set.
+func decodeSet(set string) []string {
+	if !strings.HasPrefix(set, "[") {
+		if set == "" {
+			return nil
+		}
+		return []string{set}
+	}
+	var rs []string
+	if json.Unmarshal([]byte(set), &rs) != nil {
+		return []string{set}
+	}
+	return rs
 }
 
 // collapseSet turns each resource of a set into its prefix wildcard
 // (acs:ecs:cn-hangzhou:1:instance/i-1 → acs:ecs:cn-hangzhou:1:instance/*).
 func collapseSet(set string) string {
-	rs := strings.Split(set, "\n")
+	rs := decodeSet(set)
 	for i, r := range rs {
 		cut := strings.LastIndexByte(r, '/')
 		if cut < 0 {
@@ -246,7 +289,7 @@ func collapseSet(set string) string {
 		}
 	}
 	slices.Sort(rs)
-	return strings.Join(slices.Compact(rs), "\n")
+	return encodeSet(slices.Compact(rs))
 }
 
 // upsert is a multi-row insert-or-add into a rollup table: upsert.of[k]
@@ -353,7 +396,11 @@ func (r *rollup) write(ctx context.Context, tx *Tx, seq int64) error {
 	var seen []string // the sets this batch adds, remembered once it commits
 	defer func() {
 		if len(seen) > 0 {
-			tx.afterCommit = append(tx.afterCommit, func() { tx.store.accessKnown.add(epoch, seen) })
+			tx.onEnd = append(tx.onEnd, func(committed bool) {
+				if committed {
+					tx.store.accessKnown.add(epoch, seen)
+				}
+			})
 		}
 	}()
 	// The sets each key is counted under, merged where two collapse alike.
@@ -363,9 +410,10 @@ func (r *rollup) write(ctx context.Context, tx *Tx, seq int64) error {
 	}
 	merged := make(map[callKey]*callAgg, len(r.callList))
 	order := make([]callKey, 0, len(r.callList))
-	counts := map[string]int{} // principal, action → distinct sets so far
+	counts := map[string]int{}     // principal, action → distinct sets so far
+	decided := map[string]string{} // a set this batch met already (on another day) → what it counts under
 	for _, k := range r.callList {
-		set, id, err := tx.accessSet(ctx, known, counts, k)
+		set, id, err := tx.accessSet(ctx, known, counts, decided, k)
 		if err != nil {
 			return err
 		}
@@ -422,7 +470,8 @@ func (c *callAgg) merge(o *callAgg) {
 // set's prefix wildcards. known holds sets the rollups had when the batch
 // began; counts the distinct sets of each principal's action, with this
 // batch's new ones. id names a set the rollups hold once the batch commits.
-func (tx *Tx) accessSet(ctx context.Context, known func(string) bool, counts map[string]int, k callKey) (set, id string, err error) {
+func (tx *Tx) accessSet(ctx context.Context, known func(string) bool, counts map[string]int, decided map[string]string,
+	k callKey) (set, id string, err error) {
 	if k.resources == "" {
 		return "", "", nil
 	}
@@ -431,6 +480,14 @@ func (tx *Tx) accessSet(ctx context.Context, known func(string) bool, counts map
 	if known(id) {
 		return k.resources, "", nil
 	}
+	if set, ok := decided[id]; ok {
+		return set, "", nil
+	}
+	defer func() {
+		if err == nil {
+			decided[pa+"\x00"+k.resources] = set
+		}
+	}()
 	var one int
 	err = tx.queryRow(ctx, qAccessSetKnown, k.principal, k.actionKey, k.resources).Scan(&one)
 	if err == nil {
@@ -562,13 +619,17 @@ func (s *Store) RebuildAccess(ctx context.Context, since string) (int64, error) 
 		if err := tx.QueryRowContext(ctx, "SELECT min(event_time), coalesce(max(seq), 0) FROM events").Scan(&oldest, &upTo); err != nil {
 			return fmt.Errorf("store: access rebuild: %w", err)
 		}
-		from = since
+		// Latest times from before the oldest event kept are kept too.
+		from, latestFrom := since, since
 		if oldest.Valid && len(oldest.String) >= 10 && oldest.String[:10] > from {
 			from = oldest.String[:10]
 		}
-		for _, q := range []string{"DELETE FROM access_calls WHERE day >= ?", "DELETE FROM access_statements WHERE day >= ?",
-			"DELETE FROM access_latest WHERE last_at >= ?"} {
-			if _, err := tx.quiet(ctx, q, from); err != nil {
+		if oldest.Valid && oldest.String > latestFrom {
+			latestFrom = oldest.String
+		}
+		for _, d := range []struct{ q, from string }{{"DELETE FROM access_calls WHERE day >= ?", from},
+			{"DELETE FROM access_statements WHERE day >= ?", from}, {"DELETE FROM access_latest WHERE last_at >= ?", latestFrom}} {
+			if _, err := tx.quiet(ctx, d.q, d.from); err != nil {
 				return fmt.Errorf("store: access rebuild: %w", err)
 			}
 		}
@@ -631,9 +692,7 @@ func (r Reads) AccessCalls(ctx context.Context, principals []string, fromDay str
 			if err := scan(&c.Action, &resources, &c.Day, &c.Allowed, &c.Denied, &lastAllowed, &lastDenied, &c.LastIP, &mfa, &secure); err != nil {
 				return nil, fmt.Errorf("store: access calls: %w", err)
 			}
-			if resources != "" {
-				c.Resources = strings.Split(resources, "\n")
-			}
+			c.Resources = decodeSet(resources)
 			c.LastAllowed, c.LastDenied = optionalTime(lastAllowed), optionalTime(lastDenied)
 			c.MFAPresent, c.Secure = mfa != 0, secure != 0
 			return &c, nil
@@ -797,9 +856,7 @@ func (r Reads) GroupAccessCalls(ctx context.Context, groupID, fromDay string) ([
 		if err := scan(&c.Action, &resources, &c.Allowed, &c.Denied, &lastAllowed, &lastDenied); err != nil {
 			return nil, fmt.Errorf("store: group access calls: %w", err)
 		}
-		if resources != "" {
-			c.Resources = strings.Split(resources, "\n")
-		}
+		c.Resources = decodeSet(resources)
 		c.LastAllowed, c.LastDenied = optionalTime(lastAllowed), optionalTime(lastDenied)
 		return &c, nil
 	})

@@ -83,7 +83,9 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *Event) error {
 			ev.EventTime = headTime
 		}
 	}
-	attachAuthorizations(ctx, ev)
+	if settle := attachAuthorizations(ctx, ev); settle != nil {
+		tx.onEnd = append(tx.onEnd, settle)
+	}
 	body, err := encodeEvent(ev)
 	if err != nil {
 		return fmt.Errorf("store: encode event: %w", err)

@@ -337,11 +337,13 @@ func cutField16(p []byte) (string, []byte, bool) {
 // Queue records what an OpenAPI call leaves for the audit log and returns
 // once it is in the journal (or, when this process does not own the
 // journal, in the database). The event's time is set here.
-func (s *Store) Queue(ctx context.Context, rec Record) error {
+func (s *Store) Queue(ctx context.Context, rec Record) (err error) {
 	j := s.journal
 	q := queued{Record: rec}
 	if rec.Event != nil {
-		attachAuthorizations(ctx, rec.Event)
+		if settle := attachAuthorizations(ctx, rec.Event); settle != nil {
+			defer func() { settle(err == nil) }()
+		}
 		if rec.Event.EventTime == "" {
 			rec.Event.EventTime = timeText(s.Now())
 		}

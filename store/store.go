@@ -452,8 +452,8 @@ type Tx struct {
 	store *Store
 	now   time.Time
 	marks []*EventMark // set once the transaction is committed
-	// afterCommit run once the transaction is committed.
-	afterCommit []func()
+	// onEnd run once the transaction is committed (true) or rolled back.
+	onEnd []func(committed bool)
 	// changed is set by ExecContext: the transaction wrote something a
 	// cache may hold.
 	changed bool
@@ -582,6 +582,9 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (er
 		}
 		if err != nil {
 			_ = sqlTx.Rollback()
+			for _, f := range tx.onEnd {
+				f(false)
+			}
 		}
 		if finish != nil {
 			finish(err == nil)
@@ -604,8 +607,8 @@ func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error, changes bool) (er
 	for _, m := range tx.marks {
 		m.set.Store(true)
 	}
-	for _, f := range tx.afterCommit {
-		f()
+	for _, f := range tx.onEnd {
+		f(true)
 	}
 	return nil
 }

@@ -3,8 +3,8 @@
 -- hash chain. Principals are keyed by id (user/<UserId>, role/<RoleId>,
 -- root); policies by a never-reused id (Custom/<UID>, System/<name>).
 --
--- access_calls: per principal, action (lower case), resource set (sorted,
--- newline-joined) and UTC day: allowed and denied counts, the last of each,
+-- access_calls: per principal, action (lower case), resource set (one
+-- resource as it is, more as a sorted JSON array) and UTC day: allowed and denied counts, the last of each,
 -- and the context of the latest (source address, MFA, HTTPS) for the
 -- least-privilege draft's replay.
 CREATE TABLE access_calls (
