@@ -41,8 +41,9 @@ type PolicyDraft struct {
 	Denied         []DraftCall
 }
 
-// Proven reports whether the draft allows every call it was drafted from.
-func (d *PolicyDraft) Proven() bool { return d.AllowedByDraft == d.Observed }
+// Proven reports whether the draft allows every call it was drafted from
+// (a draft of no call is no policy: it has no statement).
+func (d *PolicyDraft) Proven() bool { return d.Observed > 0 && d.AllowedByDraft == d.Observed }
 
 // errDraft is a bad draft parameter, named.
 func errDraft(field, msg string) *Error {
@@ -100,7 +101,13 @@ func (s *Service) GeneratePolicy(ctx context.Context, a Actor, principal, from, 
 			return nil, err
 		}
 	}
-	d.From = d.To.AddDate(0, 0, -AccessDaysDefault)
+	var kept time.Time // the oldest time the audit retention keeps (zero: all)
+	if r := int(s.auditRetention.Load()); r > 0 {
+		kept = s.Now().UTC().Truncate(time.Second).AddDate(0, 0, -r)
+	}
+	if d.From = d.To.AddDate(0, 0, -AccessDaysDefault); d.From.Before(kept) {
+		d.From = kept // the default period is what is kept
+	}
 	if from != "" {
 		if d.From, err = parseDraftTime("from", from, false); err != nil {
 			return nil, err
@@ -112,7 +119,7 @@ func (s *Service) GeneratePolicy(ctx context.Context, a Actor, principal, from, 
 	case d.To.Sub(d.From) > AccessDaysMax*24*time.Hour:
 		return nil, errDraft("from", "the window from from to to must not exceed 400 days")
 	}
-	if r := int(s.auditRetention.Load()); r > 0 && d.From.Before(s.Now().AddDate(0, 0, -r)) {
+	if d.From.Before(kept) {
 		return nil, errDraft("from", "from must not be before the audit retention's start")
 	}
 	if err := s.st.Settle(ctx); err != nil { // calls answered still in the journal
@@ -141,7 +148,7 @@ func (s *Service) GeneratePolicy(ctx context.Context, a Actor, principal, from, 
 		if r.Day > toDay {
 			continue
 		}
-		k := strings.ToLower(r.Action) + "\x00" + strings.Join(r.Resources, "\n")
+		k := strings.ToLower(r.Action) + "\x00" + strings.Join(r.Resources, "\x00")
 		o := calls[k]
 		if o == nil {
 			spelled := r.Action
@@ -267,7 +274,7 @@ func draftDocument(each func(yield func(action string, resources []string))) str
 				sort.Strings(rs)
 			}
 			svc := serviceOf(u.action)
-			k := svc + "\x00" + strings.Join(rs, "\n")
+			k := svc + "\x00" + strings.Join(rs, "\x00")
 			g := groups[k]
 			if g == nil {
 				g = &group{service: svc, resources: rs}

@@ -47,7 +47,11 @@ func errAccessDays(msg string) *Error {
 
 // AccessWindow parses a page's days parameter ("" = the default).
 func (s *Service) AccessWindow(days string) (AccessWindow, error) {
+	retention := int(s.auditRetention.Load())
 	n := AccessDaysDefault
+	if retention > 0 && n > retention {
+		n = retention // the default window is what is kept
+	}
 	if days != "" {
 		v, err := strconv.Atoi(days)
 		if err != nil || v < 1 || v > AccessDaysMax {
@@ -55,8 +59,8 @@ func (s *Service) AccessWindow(days string) (AccessWindow, error) {
 		}
 		n = v
 	}
-	if r := int(s.auditRetention.Load()); r > 0 && n > r {
-		return AccessWindow{}, errAccessDays("days must not exceed the audit retention of " + strconv.Itoa(r) + " days")
+	if retention > 0 && n > retention {
+		return AccessWindow{}, errAccessDays("days must not exceed the audit retention of " + strconv.Itoa(retention) + " days")
 	}
 	now := s.Now().UTC().Truncate(time.Second)
 	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1-n)
@@ -115,25 +119,23 @@ func (s *Service) PrincipalAccess(ctx context.Context, a Actor, kind, name strin
 	switch kind {
 	case AccessUser:
 		u, gerr := s.st.UserByName(ctx, name)
-		if gerr != nil {
-			return nil, s.accessNotFound(gerr, "EntityNotExist.User", "user")
+		if u != nil {
+			res, out.Name, out.Principal = userResource(acct, u), u.UserName, UserARN(acct, u.UserName)
+			keys = []string{"user/" + u.UserID}
 		}
-		res, out.Name, out.Principal = userResource(acct, u), u.UserName, UserARN(acct, u.UserName)
-		keys = []string{"user/" + u.UserID}
-		if err := s.authorizeRead(ctx, a, ActionGetServiceLastAccessedDetails, EventGetServiceLastAccessedDetails, accessRead(""), res); err != nil {
+		if err := s.authorizeView(ctx, a, acct, res, gerr, kind, name); err != nil {
 			return nil, err
 		}
 		set, err = s.effectivePolicies(ctx, u.UserID)
 	case AccessGroup:
 		g, gerr := s.st.GroupByName(ctx, name)
-		if gerr != nil {
-			return nil, s.accessNotFound(gerr, "EntityNotExist.Group", "group")
+		if g != nil {
+			res, out.Name, out.Principal = groupResource(acct, g), g.GroupName, GroupARN(acct, g.GroupName)
+			groupID = g.GroupID
 		}
-		res, out.Name, out.Principal = groupResource(acct, g), g.GroupName, GroupARN(acct, g.GroupName)
-		if err := s.authorizeRead(ctx, a, ActionGetServiceLastAccessedDetails, EventGetServiceLastAccessedDetails, accessRead(""), res); err != nil {
+		if err := s.authorizeView(ctx, a, acct, res, gerr, kind, name); err != nil {
 			return nil, err
 		}
-		groupID = g.GroupID
 		atts, aerr := s.st.GroupAttachments(ctx, g.GroupID)
 		if aerr != nil {
 			return nil, aerr
@@ -141,12 +143,11 @@ func (s *Service) PrincipalAccess(ctx context.Context, a Actor, kind, name strin
 		set, err = s.compileAttachments(ctx, atts)
 	case AccessRole:
 		r, gerr := s.st.RoleByName(ctx, name)
-		if gerr != nil {
-			return nil, s.accessNotFound(gerr, "EntityNotExist.Role", "role")
+		if r != nil {
+			res, out.Name, out.Principal = roleResource(acct, r), r.RoleName, RoleARN(acct, r.RoleName)
+			keys = []string{"role/" + r.RoleID}
 		}
-		res, out.Name, out.Principal = roleResource(acct, r), r.RoleName, RoleARN(acct, r.RoleName)
-		keys = []string{"role/" + r.RoleID}
-		if err := s.authorizeRead(ctx, a, ActionGetServiceLastAccessedDetails, EventGetServiceLastAccessedDetails, accessRead(""), res); err != nil {
+		if err := s.authorizeView(ctx, a, acct, res, gerr, kind, name); err != nil {
 			return nil, err
 		}
 		set, err = s.rolePolicies(ctx, r.RoleID)
@@ -246,6 +247,37 @@ func (s *Service) accessNotFound(err error, code, what string) error {
 	return err
 }
 
+// accessEntityCodes are the not-found codes of the viewed kinds.
+var accessEntityCodes = map[string]string{AccessUser: "EntityNotExist.User", AccessGroup: "EntityNotExist.Group",
+	AccessRole: "EntityNotExist.Role", "policy": "EntityNotExist.Policy"}
+
+// authorizeView authorises a view of kind/name: on the stored entity's ARN
+// (res) when the lookup found it (lookupErr nil), else on the name as
+// spelled, so that a refusal never tells whether it exists. A view of one
+// that does not exist, by a viewer who may look, is recorded and answered
+// not found.
+func (s *Service) authorizeView(ctx context.Context, a Actor, acct string, res Resource, lookupErr error, kind, name string) error {
+	if lookupErr != nil && !errors.Is(lookupErr, store.ErrNotFound) {
+		return lookupErr
+	}
+	if lookupErr != nil {
+		res = unresolved(acct, kind, name)
+	}
+	if err := s.authorizeRead(ctx, a, ActionGetServiceLastAccessedDetails, EventGetServiceLastAccessedDetails, accessRead(""), res); err != nil {
+		return err
+	}
+	if lookupErr == nil {
+		return nil
+	}
+	e := notFound(accessEntityCodes[kind], kind)
+	ev := s.event(ctx, a, acct, EventConsoleOperation, EventGetServiceLastAccessedDetails)
+	ev.EventRW, ev.ResourceName = "Read", res.arn
+	if err := s.record(ctx, failEvent(ev, e.Code, e.Message)); err != nil {
+		return err
+	}
+	return e
+}
+
 // compileAttachments compiles a group's attachments (groups are not cached:
 // their page is rare).
 func (s *Service) compileAttachments(ctx context.Context, atts []store.Attachment) (*policy.Set, error) {
@@ -338,10 +370,15 @@ type PolicyAccess struct {
 func (s *Service) PolicyAccess(ctx context.Context, a Actor, policyType, name string, w AccessWindow) (*PolicyAccess, error) {
 	acct := s.accountID(ctx)
 	pv, err := s.accessPolicy(ctx, acct, policyType, name)
-	if err != nil {
-		return nil, err
+	var res Resource
+	if err == nil {
+		res = pv.res
 	}
-	if err := s.authorizeRead(ctx, a, ActionGetServiceLastAccessedDetails, EventGetServiceLastAccessedDetails, accessRead(""), pv.res); err != nil {
+	lookupErr := err
+	if e, ok := AsError(err); ok && e.Kind == ENOTFOUND {
+		lookupErr = store.ErrNotFound
+	}
+	if err := s.authorizeView(ctx, a, acct, res, lookupErr, "policy", name); err != nil {
 		return nil, err
 	}
 	out := &PolicyAccess{PolicyType: pv.policyType, PolicyName: pv.name, Version: pv.version, Window: w}

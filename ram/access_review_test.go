@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 )
 
 // counted runs op as a request would: with an event mark, so its
@@ -82,4 +83,26 @@ func TestAccessReviewCountsAndRebuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%+v", u)
+}
+
+// With an audit retention under 90 days, the pages' default window and the
+// draft's default period are what is kept, and a longer one is refused.
+func TestAccessWindowWithinRetention(t *testing.T) {
+	e := newTestEnv(t)
+	e.member(t, "alice")
+	e.svc.SetAuditRetention(30)
+	w, err := e.svc.AccessWindow("")
+	if err != nil || w.Days != 30 {
+		t.Fatalf("default window = %+v, %v; want 30 days", w, err)
+	}
+	if _, err := e.svc.AccessWindow("31"); err == nil {
+		t.Fatal("a window beyond the retention was accepted")
+	}
+	d, err := e.svc.GeneratePolicy(e.ctx, e.owner, "user/alice", "", "")
+	if err != nil || d.To.Sub(d.From) > 30*24*time.Hour {
+		t.Fatalf("default draft period = %v – %v, %v", d.From, d.To, err)
+	}
+	if _, err := e.svc.GeneratePolicy(e.ctx, e.owner, "user/alice", e.clock.Now().AddDate(0, 0, -40).Format(time.DateOnly), ""); err == nil {
+		t.Fatal("a draft from before the retention was accepted")
+	}
 }

@@ -240,11 +240,18 @@ func (s *Service) authorize(ctx context.Context, a Actor, action string, rs ...R
 // authorizeAs is authorize, recording a refusal under eventName ("" = the
 // action's name).
 func (s *Service) authorizeAs(ctx context.Context, a Actor, action, eventName string, rs ...Resource) error {
-	return s.check(ctx, a, action, eventName, countAll, nil, rs...)
+	count := countAll
+	if !a.API && apiEventRW(actionName(action)) == "Read" {
+		// A console read is a page view, not audited: only its refusal
+		// counts (it may precede a change, which counts its own).
+		count = countRefusals
+	}
+	return s.check(ctx, a, action, eventName, count, nil, rs...)
 }
 
-// authorizeRead is authorizeAs for a read whose refusal's event shape
-// finishes (its source, eventRW, what it reports).
+// authorizeRead is authorizeAs for an audited read (counted, console or
+// not), whose refusal's event shape finishes (its source, eventRW, what it
+// reports).
 func (s *Service) authorizeRead(ctx context.Context, a Actor, action, eventName string, shape func(*store.Event), rs ...Resource) error {
 	return s.check(ctx, a, action, eventName, countAll, shape, rs...)
 }

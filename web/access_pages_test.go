@@ -641,6 +641,12 @@ func TestAccessGeneratePolicy(t *testing.T) {
 	if m["observed"] != 0.0 || len(list(t, "calls", m["calls"])) != 0 || m["from"] != "2020-01-01T00:00:00Z" || m["to"] != "2020-12-31T23:59:59Z" {
 		t.Errorf("ops's draft of 2020 = %v", m)
 	}
+	// A period without allowed requests drafts nothing to create.
+	empty := parseHTML(t, f.owner.get("/policies/generate?principal=role/ops&from=2020-01-01&to=2020-12-31").body)
+	findOne(t, empty, "the empty draft's note", testID("draft-empty"))
+	if n := len(findAll(empty, testID("generate-create-policy"))); n != 0 {
+		t.Errorf("an empty draft offers to create a policy")
+	}
 }
 
 func TestAccessBadInput(t *testing.T) {
@@ -755,8 +761,11 @@ func TestAccessAuthorization(t *testing.T) {
 	}
 	// A user with no policy is refused the per-principal pages, recorded.
 	nobody := f.ramUser(f.owner, "nobody", nil, nil)
+	// Whether the name exists or not, the refusal is the same: it tells nothing.
 	for _, c := range []struct{ path, resource string }{{"/users/dev/access", ":user/dev"}, {"/roles/ops/access", ":role/ops"},
-		{"/policies/Custom/dev-read/access", ":policy/dev-read"}} {
+		{"/policies/Custom/dev-read/access", ":policy/dev-read"}, {"/users/ghost/access", ":user/ghost"},
+		{"/groups/ghost/access", ":group/ghost"}, {"/roles/ghost/access", ":role/ghost"},
+		{"/policies/Custom/ghost/access", ":policy/ghost"}, {"/policies/System/Ghost/access", ":policy/Ghost"}} {
 		p := nobody.get(c.path)
 		expectStatus(t, p, http.StatusForbidden, "nobody: "+c.path)
 		expectView(t, f.harness, p, ram.EventGetServiceLastAccessedDetails, c.resource, "", "", true, "nobody: "+c.path)
@@ -805,5 +814,27 @@ func TestAccessPageCountsTheCallJustAnswered(t *testing.T) {
 		if n := count(); n != before+float64(i) {
 			t.Fatalf("after %d more ListUsers the page counts %v, want %v", i, n, before+float64(i))
 		}
+	}
+}
+
+// A console change counts its own decision, not the reads its page made
+// on the way (they are page views).
+func TestAccessConsoleChangeCountsItsOwnDecision(t *testing.T) {
+	f := newAccessFixture(t)
+	editor := f.ramUser(f.owner, "editor", []string{"AliyunRAMFullAccess"}, nil)
+	root := ram.Actor{Principal: ram.PrincipalRoot, Name: testOwnerEmail, RequestID: ram.NewRequestID()}
+	role, err := f.svc.GetRole(context.Background(), root, "ops")
+	must(t, err, "read ops")
+	expectStatus(t, editor.get("/roles/ops/edit"), http.StatusOK, "the edit form")
+	p := editor.post("/roles/ops/edit", url.Values{"description": {"release"}, "max_session_duration": {"3600"},
+		"trust_policy": {role.AssumeRolePolicy}, "preset": {"custom"}})
+	expectRedirect(t, p, "/roles/ops", "update ops")
+	counts := map[string]float64{}
+	for _, a := range list(t, "actions", decodeObject(t, f.owner.getJSON("/users/editor/access"), "editor JSON")["actions"]) {
+		e := a.(map[string]any)
+		counts[e["action"].(string)] = e["allowedCount"].(float64)
+	}
+	if counts["ram:UpdateRole"] != 1 || counts["ram:GetRole"] != 0 {
+		t.Errorf("editor's counts: UpdateRole %v, GetRole %v; want 1 and 0", counts["ram:UpdateRole"], counts["ram:GetRole"])
 	}
 }
