@@ -21,19 +21,44 @@ import (
 //
 // It reports each side's fold (Settle) per event, and with- over without-.
 func BenchmarkJournalAccessRollups(b *testing.B) {
+	b.Run("fleet", func(b *testing.B) {
+		gen := newDecisionGen()
+		benchmarkFoldRollups(b, gen.records, func() time.Time { return gen.at })
+	})
+	b.Run("application", func(b *testing.B) { benchmarkFoldRollups(b, applicationRecords, time.Now) })
+}
+
+// applicationRecords are BenchmarkJournal's records — one program's
+// AccessKey calling GetUser — each with the decision the call was given.
+func applicationRecords(n int) []Record {
+	out := make([]Record, n)
+	expires := time.Now().Add(15 * time.Minute)
+	for i := range out {
+		ev := apiEvent(i)
+		ev.AdditionalEventData = map[string]any{authorizationKey: []Authorization{{Principal: "user/app", Action: "ram:GetUser",
+			Resources: []string{"acs:ram:*:" + genAccount + ":user/ann"}, Decision: "Allow", SecureTransport: true,
+			Statements: []StatementCredit{{PolicyType: "System", PolicyName: "AliyunRAMReadOnlyAccess", PolicyID: "AliyunRAMReadOnlyAccess", Version: "v1"}}}}}
+		out[i] = Record{Event: ev, KeyID: "LTAIapp", Nonce: ev.EventID, NonceExpires: expires}
+	}
+	return out
+}
+
+// benchmarkFoldRollups alternates the fold of records with and without
+// their decisions (see BenchmarkJournalAccessRollups); at is the records'
+// time.
+func benchmarkFoldRollups(b *testing.B, records func(n int) []Record, at func() time.Time) {
 	warmRounds := 25 // 102,400 events
 	if testing.Short() {
 		warmRounds = 2
 	}
-	gen := newDecisionGen()
 	var nowNs atomic.Int64
-	nowNs.Store(gen.at.UnixNano())
+	nowNs.Store(at().UnixNano())
 	clock := func() time.Time { return time.Unix(0, nowNs.Load()).UTC() }
 	sides := [2]*Store{foldStore(b, clock), foldStore(b, clock)} // with, without
 	var took [2]time.Duration
 	round := func(r int, measured bool) {
-		recs := gen.records(journalBatch)
-		nowNs.Store(gen.at.UnixNano())
+		recs := records(journalBatch)
+		nowNs.Store(at().UnixNano())
 		for k := range 2 {
 			side := (r + k) % 2 // who goes first alternates
 			ctx := context.Background()
