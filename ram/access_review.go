@@ -450,19 +450,12 @@ func (s *Service) accessPolicy(ctx context.Context, acct, policyType, name strin
 		if err != nil {
 			return nil, err
 		}
-		versions, err := s.st.PolicyVersions(ctx, p.PolicyID)
+		doc, err := s.defaultDocument(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		for _, v := range versions {
-			if v.VersionID != p.DefaultVersion {
-				continue
-			}
-			doc, err := policy.Parse(v.Document)
-			if err != nil {
-				return nil, err
-			}
-			return &accessPolicyVersion{policyType: PolicyTypeCustom, name: p.PolicyName, version: v.VersionID,
+		if doc != nil {
+			return &accessPolicyVersion{policyType: PolicyTypeCustom, name: p.PolicyName, version: p.DefaultVersion,
 				key: store.PolicyKey(PolicyTypeCustom, p.UID), res: customPolicyResource(acct, p), doc: doc}, nil
 		}
 	}

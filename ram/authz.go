@@ -118,21 +118,30 @@ func (s *Service) compiledPolicy(ctx context.Context, policyType, name string) (
 			return cv.c, nil
 		}
 	}
+	doc, err := s.defaultDocument(ctx, p)
+	if doc == nil || err != nil {
+		return nil, err
+	}
+	c := policy.Compile(policy.Source{Type: PolicyTypeCustom, Name: p.PolicyName, Version: p.DefaultVersion, ID: p.UID}, doc)
+	s.compiled.Store(p.UID, &compiledVersion{version: p.DefaultVersion, c: c})
+	return c, nil
+}
+
+// defaultDocument is a custom policy's default version, parsed (nil when
+// the version is gone).
+func (s *Service) defaultDocument(ctx context.Context, p *store.CustomPolicy) (*policy.Document, error) {
 	versions, err := s.st.PolicyVersions(ctx, p.PolicyID)
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range versions {
-		if v.VersionID != p.DefaultVersion {
-			continue
+		if v.VersionID == p.DefaultVersion {
+			doc, err := policy.Parse(v.Document)
+			if err != nil {
+				return nil, fmt.Errorf("ram: stored policy %s %s does not parse: %w", p.PolicyName, v.VersionID, err)
+			}
+			return doc, nil
 		}
-		doc, err := policy.Parse(v.Document)
-		if err != nil {
-			return nil, fmt.Errorf("ram: stored policy %s %s does not parse: %w", p.PolicyName, v.VersionID, err)
-		}
-		c := policy.Compile(policy.Source{Type: PolicyTypeCustom, Name: p.PolicyName, Version: v.VersionID, ID: p.UID}, doc)
-		s.compiled.Store(p.UID, &compiledVersion{version: v.VersionID, c: c})
-		return c, nil
 	}
 	return nil, nil
 }
