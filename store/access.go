@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -216,7 +217,7 @@ func (r *rollup) add(eventTime, sourceIP string, auths []Authorization) {
 			}
 			s.count++
 			s.last = later(s.last, eventTime)
-			r.touch(fmt.Sprintf("statement/%s/%s/%d", pk, st.Version, st.Statement), eventTime)
+			r.touch("statement/"+pk+"/"+st.Version+"/"+strconv.Itoa(st.Statement), eventTime)
 		}
 	}
 }
@@ -370,7 +371,7 @@ func (u upsert) rows(ctx context.Context, tx *Tx, args []any) error {
 type accessKnown struct {
 	mu    sync.Mutex
 	epoch int64
-	sets  map[string]struct{}
+	sets  map[string]string
 }
 
 // accessKnownMax bounds the memory: past it, it starts over.
@@ -393,32 +394,20 @@ func (r *rollup) write(ctx context.Context, tx *Tx, seq int64) error {
 		return fmt.Errorf("store: access mark: %w", err)
 	}
 	known := tx.store.accessKnown.at(epoch)
-	var seen []string // the sets this batch adds, remembered once it commits
-	defer func() {
-		if len(seen) > 0 {
-			tx.onEnd = append(tx.onEnd, func(committed bool) {
-				if committed {
-					tx.store.accessKnown.add(epoch, seen)
-				}
-			})
+	counts := map[string]int{}     // principal, action → distinct sets so far
+	decided := map[string]string{} // the sets this batch met → what each counts under
+	tx.onEnd = append(tx.onEnd, func(committed bool) {
+		if committed && len(decided) > 0 {
+			tx.store.accessKnown.add(epoch, decided) // remembered once it holds
 		}
-	}()
+	})
 	// The sets each key is counted under, merged where two collapse alike.
-	type final struct {
-		callKey
-		agg *callAgg
-	}
 	merged := make(map[callKey]*callAgg, len(r.callList))
 	order := make([]callKey, 0, len(r.callList))
-	counts := map[string]int{}     // principal, action → distinct sets so far
-	decided := map[string]string{} // a set this batch met already (on another day) → what it counts under
 	for _, k := range r.callList {
-		set, id, err := tx.accessSet(ctx, known, counts, decided, k)
+		set, err := tx.accessSet(ctx, known, counts, decided, k)
 		if err != nil {
 			return err
-		}
-		if id != "" {
-			seen = append(seen, id)
 		}
 		c := r.calls[k]
 		fk := k
@@ -467,75 +456,78 @@ func (c *callAgg) merge(o *callAgg) {
 
 // accessSet is the resource set a call is counted under: its own, unless
 // its principal's action has accessResourceSets others already, then the
-// set's prefix wildcards. known holds sets the rollups had when the batch
-// began; counts the distinct sets of each principal's action, with this
-// batch's new ones. id names a set the rollups hold once the batch commits.
-func (tx *Tx) accessSet(ctx context.Context, known func(string) bool, counts map[string]int, decided map[string]string,
-	k callKey) (set, id string, err error) {
+// set's prefix wildcards. known holds what committed batches decided;
+// decided what this batch did (a set met again, on another day, counts
+// once); counts the distinct sets of each principal's action, with this
+// batch's new ones.
+func (tx *Tx) accessSet(ctx context.Context, known func(string) (string, bool), counts map[string]int, decided map[string]string,
+	k callKey) (set string, err error) {
 	if k.resources == "" {
-		return "", "", nil
+		return "", nil
 	}
 	pa := k.principal + "\x00" + k.actionKey
-	id = pa + "\x00" + k.resources
-	if known(id) {
-		return k.resources, "", nil
+	id := pa + "\x00" + k.resources
+	if set, ok := known(id); ok {
+		return set, nil
 	}
 	if set, ok := decided[id]; ok {
-		return set, "", nil
+		return set, nil
 	}
 	defer func() {
 		if err == nil {
-			decided[pa+"\x00"+k.resources] = set
+			decided[id] = set
 		}
 	}()
 	var one int
 	err = tx.queryRow(ctx, qAccessSetKnown, k.principal, k.actionKey, k.resources).Scan(&one)
 	if err == nil {
-		return k.resources, id, nil
+		return k.resources, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return "", "", fmt.Errorf("store: access rollup: %w", err)
+		return "", fmt.Errorf("store: access rollup: %w", err)
 	}
 	n, ok := counts[pa]
 	if !ok {
 		if err := tx.queryRow(ctx, qAccessSetCount, k.principal, k.actionKey).Scan(&n); err != nil {
-			return "", "", fmt.Errorf("store: access rollup: %w", err)
+			return "", fmt.Errorf("store: access rollup: %w", err)
 		}
 	}
 	set = k.resources
 	if n >= accessResourceSets {
-		set, id = collapseSet(set), pa+"\x00"+collapseSet(set)
+		set = collapseSet(set)
 	}
 	counts[pa] = n + 1
-	return set, id, nil
+	return set, nil
 }
 
-// at returns a lookup of the sets known at epoch (forgetting every set of
-// another epoch first).
-func (a *accessKnown) at(epoch int64) func(string) bool {
+// at returns a lookup of the sets known at epoch, by the set a call named
+// to the set it counts under (forgetting every set of another epoch
+// first). A set collapsed past the limit stays collapsed: rows leave only
+// in a rebuild or a prune, which move the epoch.
+func (a *accessKnown) at(epoch int64) func(string) (string, bool) {
 	a.mu.Lock()
 	if a.sets == nil || a.epoch != epoch || len(a.sets) > accessKnownMax {
-		a.sets, a.epoch = map[string]struct{}{}, epoch
+		a.sets, a.epoch = map[string]string{}, epoch
 	}
 	sets := a.sets
 	a.mu.Unlock()
-	return func(id string) bool {
+	return func(id string) (string, bool) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		_, ok := sets[id]
-		return ok
+		set, ok := sets[id]
+		return set, ok
 	}
 }
 
-// add remembers sets a committed batch of epoch holds.
-func (a *accessKnown) add(epoch int64, ids []string) {
+// add remembers what a committed batch of epoch decided: id → set.
+func (a *accessKnown) add(epoch int64, decided map[string]string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.epoch != epoch || a.sets == nil {
 		return
 	}
-	for _, id := range ids {
-		a.sets[id] = struct{}{}
+	for id, set := range decided {
+		a.sets[id] = set
 	}
 }
 
@@ -620,7 +612,8 @@ func (s *Store) RebuildAccess(ctx context.Context, since string) (int64, error) 
 			return fmt.Errorf("store: access rebuild: %w", err)
 		}
 		// Latest times from before the oldest event kept are kept too.
-		from, latestFrom := since, since
+		from = since
+		latestFrom := since
 		if oldest.Valid && len(oldest.String) >= 10 && oldest.String[:10] > from {
 			from = oldest.String[:10]
 		}

@@ -105,6 +105,18 @@ func TestAccessRebuildMatchesTheFolds(t *testing.T) {
 	decided(t, s, day1.Add(25*time.Hour), "user/u1", "acs:ecs:cn-hangzhou:1:instance/i-x")
 	decided(t, s, day1.Add(26*time.Hour), "user/u1", "acs:ecs:cn-hangzhou:1:instance/i-new")
 	decided(t, s, day1.Add(49*time.Hour), "user/u2", "acs:ecs:cn-hangzhou:1:instance/i-1")
+	// The first 100 sets stay exact, the 101st counts as its prefix wildcard.
+	calls, err := s.AccessCalls(context.Background(), []string{"user/u1"}, "2026-11-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets []string
+	for _, c := range calls {
+		sets = append(sets, c.Resources...)
+	}
+	if want := []string{"acs:ecs:cn-hangzhou:1:instance/*", "acs:ecs:cn-hangzhou:1:instance/i-x"}; !reflect.DeepEqual(sets, want) {
+		t.Fatalf("day 2's sets = %v, want %v", sets, want)
+	}
 	before := accessRows(t, s)
 	if _, err := s.RebuildAccess(context.Background(), ""); err != nil {
 		t.Fatal(err)
@@ -149,5 +161,22 @@ func TestAccessOddResources(t *testing.T) {
 	}
 	if after := accessRows(t, s); !reflect.DeepEqual(before, after) {
 		t.Fatalf("rebuild differs:\n%q\n%q", before, after)
+	}
+}
+
+// A rebuild from a day recounts that day on and leaves the days before it
+// as they are.
+func TestAccessRebuildSince(t *testing.T) {
+	day1 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	s, _ := openTest(t, func() time.Time { return day1.Add(72 * time.Hour) })
+	decided(t, s, day1, "user/u1", "acs:ecs:cn-hangzhou:1:instance/i-1")
+	decided(t, s, day1.Add(48*time.Hour), "user/u1", "acs:ecs:cn-hangzhou:1:instance/i-1")
+	before := accessRows(t, s)
+	n, err := s.RebuildAccess(context.Background(), "2026-11-02")
+	if err != nil || n != 1 {
+		t.Fatalf("rebuild since 2026-11-02 read %d events, %v; want 1", n, err)
+	}
+	if after := accessRows(t, s); !reflect.DeepEqual(before, after) {
+		t.Fatalf("rebuild --since differs:\n%v\n%v", before, after)
 	}
 }
