@@ -365,10 +365,14 @@ func (v *Verifier) fetchShared(ctx context.Context, p *Provider, cacheKey string
 	if ok {
 		return nil, f.err
 	}
-	doc, err, _ := fetches.group.Do(id, func() (any, error) { return v.fetchJWKS(ctx, p) })
+	// The fetch is shared: one caller hanging up must not end it for the
+	// others, nor leave its failure remembered (the fetch has its own
+	// timeout).
+	shared := context.WithoutCancel(ctx)
+	doc, err, _ := fetches.group.Do(id, func() (any, error) { return v.fetchJWKS(shared, p) })
 	if err != nil {
 		var refused *Error
-		if errors.As(err, &refused) {
+		if errors.As(err, &refused) && ctx.Err() == nil {
 			fetches.mu.Lock()
 			if len(fetches.failed) > 10000 {
 				clear(fetches.failed)

@@ -523,3 +523,16 @@ func TestVerifyRemembersAFailedFetchForAMinute(t *testing.T) {
 		}
 	}
 }
+
+// A caller that hangs up does not end the shared fetch for the others, nor
+// leave a failure remembered: the next caller's token is verified.
+func TestVerifyAfterACallerHungUp(t *testing.T) {
+	f := newFixture(t)
+	f.provider.ID = "op-hung-up" // a key set of its own in the shared fetches
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = f.verifier.Verify(ctx, f.provider, f.token())
+	if _, err := f.verify(t, f.token()); err != nil {
+		t.Fatalf("Verify after a caller hung up = %v, want success", err)
+	}
+}
