@@ -127,11 +127,13 @@ func ssoFormErrors(err error) (map[string]string, bool) {
 }
 
 // metadataInput is the posted metadata: the uploaded file when one is
-// given, else the text area.
+// given, else the text area, whose line breaks a browser sends as CRLF:
+// they are read as the LF the page showed, so that saving a form unchanged
+// changes nothing (and ends no SSO session).
 func metadataInput(c echo.Context) (string, error) {
 	fh, err := c.FormFile("metadata_file")
 	if err != nil || fh.Size == 0 {
-		return c.FormValue("metadata"), nil
+		return strings.ReplaceAll(c.FormValue("metadata"), "\r\n", "\n"), nil
 	}
 	f, err := fh.Open()
 	if err != nil {

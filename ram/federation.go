@@ -519,21 +519,34 @@ func (s *Service) UpdateSAMLProvider(ctx context.Context, a Actor, name string, 
 	}
 	var fe fieldErrors
 	if upd.Description != nil {
-		p.Description = *upd.Description
-		checkProviderDescription(&fe, p.Description)
+		checkProviderDescription(&fe, *upd.Description)
 	}
+	var metadata string
 	if upd.MetadataXML != nil || upd.EncodedMetadata != nil {
-		p.Metadata = samlMetadata(&fe, upd.MetadataXML, upd.EncodedMetadata)
+		metadata = samlMetadata(&fe, upd.MetadataXML, upd.EncodedMetadata)
 	}
 	if err := fe.err(); err != nil {
 		return nil, s.refuseFed(ctx, a, acct, event, res, err)
 	}
 	err = s.st.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.UpdateSAMLProvider(ctx, p); errors.Is(err, store.ErrNotFound) {
+		// Changed as it is now, in this transaction: a concurrent change
+		// of the field this one leaves alone (a rotated certificate) stays.
+		cur, err := tx.SAMLProvider(ctx, p.ProviderID)
+		if errors.Is(err, store.ErrNotFound) {
 			return notFound("EntityNotExist.SAMLProvider", "SAML provider "+name)
 		} else if err != nil {
 			return err
 		}
+		if upd.Description != nil {
+			cur.Description = *upd.Description
+		}
+		if metadata != "" {
+			cur.Metadata = metadata
+		}
+		if err := tx.UpdateSAMLProvider(ctx, cur); err != nil {
+			return err
+		}
+		p = cur
 		return tx.AppendEvent(ctx, s.fedEvent(ctx, a, acct, event, res, samlParams(p)))
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package ram
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"strings"
 	"time"
@@ -75,11 +74,11 @@ func (s *Service) userSSOIdP(ctx context.Context) (*store.UserSSOSettings, *saml
 	if !set.SsoEnabled {
 		return set, nil, &SSORefusal{Code: "SSODisabled", Message: SSOOff}
 	}
-	doc, err := base64.StdEncoding.DecodeString(set.MetadataDocument)
-	if err != nil {
+	doc, ok := decodeMetadata(set.MetadataDocument) // as SetUserSsoSettings read it
+	if !ok {
 		return set, nil, &SSORefusal{Code: string(samlsp.ResponseInvalid), Message: SSOResponseRefused}
 	}
-	idp, err := samlsp.ParseIDPMetadata(doc)
+	idp, err := samlsp.ParseIDPMetadata([]byte(doc))
 	if err != nil {
 		return set, nil, &SSORefusal{Code: string(samlsp.ResponseInvalid), Message: SSOResponseRefused}
 	}
@@ -139,7 +138,8 @@ func (s *Service) SAMLSignIn(ctx context.Context, a Actor, samlResponse, relaySt
 		s.observeSignInFailure(r.Code)
 		ev := s.event(ctx, ea, acctID, EventConsoleSignin, EventConsoleSignin)
 		ev.AdditionalEventData = data
-		if err := s.record(ctx, failEvent(ev, r.Code, reason)); err != nil {
+		// A reason may quote the unverified document: cut, as the STS path does.
+		if err := s.record(ctx, failEvent(ev, r.Code, truncate(reason, 512))); err != nil {
 			return nil, err
 		}
 		return nil, r

@@ -33,7 +33,9 @@ type ssoEnv struct {
 
 func newSSOEnv(t *testing.T) *ssoEnv {
 	t.Helper()
-	h := newHarness(t)
+	// Its tests post dozens of responses from one address at machine
+	// speed: the per-address limit (TestSignInRateLimited) is not theirs.
+	h := newHarnessConfig(t, Config{SignInRate: 1e6, SignInBurst: 1e6})
 	h.svc.SetIssuer(h.srv.URL)
 	owner, _ := h.setupOwner()
 	var idp *samltest.IdP
@@ -596,4 +598,29 @@ func ssoSignIn(t *testing.T, h *harness, b *browser, nameID string) page {
 	e.on()
 	defer e.set(ram.UserSSOInput{SsoEnabled: ptr(false)})
 	return e.acs(b, e.response(samltest.Options{NameID: nameID}), "")
+}
+
+// The owner saving the user SSO form as the page shows it — a browser
+// sends its text area's line breaks as CRLF — changes nothing: the
+// metadata stays as set and SSO users stay signed in.
+func TestUserSSOFormSavedUnchanged(t *testing.T) {
+	e := newSSOEnv(t)
+	e.h.ramUser(e.owner, "alice", nil, nil)
+	e.on()
+	before, err := e.h.svc.CurrentUserSSO(context.Background())
+	must(t, err, "read the settings")
+	b := e.h.browser()
+	expectRedirect(t, e.acs(b, e.response(samltest.Options{NameID: "alice@" + testAlias}), "/me"), "/me", "alice signs in with SSO")
+	form := formOf(t, parseHTML(t, e.owner.get("/sso/user").body), "/sso/user")
+	if !strings.Contains(form.Get("metadata"), "\n") {
+		t.Fatal("the form's metadata has no line break to send as CRLF")
+	}
+	form.Set("metadata", strings.ReplaceAll(form.Get("metadata"), "\n", "\r\n")) // as a browser sends a text area
+	expectRedirect(t, e.owner.postMultipart("/sso/user", form, nil), "/sso/user", "save the form unchanged")
+	after, err := e.h.svc.CurrentUserSSO(context.Background())
+	must(t, err, "read the settings again")
+	if after.Settings.MetadataDocument != before.Settings.MetadataDocument {
+		t.Error("saving the form unchanged changed the stored metadata")
+	}
+	expectStatus(t, b.get("/me"), http.StatusOK, "alice's SSO session after the owner saved the form unchanged")
 }
