@@ -247,12 +247,18 @@ func (s *Service) resolve(ctx context.Context, acct string, refs []Ref) ([]Resou
 		case "saml-provider":
 			// As applications: the stored spelling, else as spelled.
 			res = Resource{SAMLProviderARN(acct, ref.name)}
-			if p, err := s.st.SAMLProviderByName(ctx, ref.name); ref.name != "*" && err == nil {
+			if ref.name == "*" {
+				break
+			}
+			if p, err := s.st.SAMLProviderByName(ctx, ref.name); err == nil {
 				res = Resource{SAMLProviderARN(acct, p.Name)}
 			}
 		case "oidc-provider":
 			res = Resource{OIDCProviderARN(acct, ref.name)}
-			if p, err := s.st.OIDCProviderByName(ctx, ref.name); ref.name != "*" && err == nil {
+			if ref.name == "*" {
+				break
+			}
+			if p, err := s.st.OIDCProviderByName(ctx, ref.name); err == nil {
 				res = Resource{OIDCProviderARN(acct, p.Name)}
 			}
 		case "policy":

@@ -434,19 +434,20 @@ func (s *Service) loadSession(ctx context.Context, keyID string, gen uint64) (*c
 	if err != nil {
 		return nil, err
 	}
-	if live, err := s.sessionSourceLive(ctx, s.st.Reads, sess, 0); err != nil {
-		return nil, err
-	} else if !live {
-		s.sessions.Delete(keyID)
-		return nil, errTokenExpired
-	}
 	rs := &RoleSessionActor{Role: role, Session: sess}
 	if _, _, ok := parseFederatedSource(sess.SourcePrincipal); ok {
+		// Its provider, read once: the session's source, and what it acts by.
 		if rs.federatedBy, err = s.federatedProvider(ctx, s.st.Reads, sess.SourcePrincipal); isNotFound(err) {
+			s.sessions.Delete(keyID)
 			return nil, errTokenExpired
 		} else if err != nil {
 			return nil, err
 		}
+	} else if live, err := s.sessionSourceLive(ctx, s.st.Reads, sess, 0); err != nil {
+		return nil, err
+	} else if !live {
+		s.sessions.Delete(keyID)
+		return nil, errTokenExpired
 	}
 	if sess.SessionPolicy != "" {
 		d, err := policy.Parse(sess.SessionPolicy)
@@ -638,13 +639,13 @@ func (s *Service) sessionSourceLive(ctx context.Context, r store.Reads, sess *st
 	if depth > maxChain {
 		return false, nil
 	}
-	if kind, _, ok := parseFederatedSource(sess.SourcePrincipal); ok {
+	if _, _, ok := parseFederatedSource(sess.SourcePrincipal); ok {
 		if _, err := s.federatedProvider(ctx, r, sess.SourcePrincipal); isNotFound(err) {
 			return false, nil
 		} else if err != nil {
 			return false, err
 		}
-		return kind != "", nil
+		return true, nil
 	}
 	if uid := Principal(sess.SourcePrincipal).UserID(); uid != "" {
 		if _, err := r.UserByID(ctx, uid); isNotFound(err) {
