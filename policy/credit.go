@@ -5,7 +5,6 @@ package policy
 type Credit struct {
 	Source    Source
 	Statement int
-	Deny      bool
 }
 
 // Credited appends to dst the statements a decision of r is credited to:
@@ -28,7 +27,7 @@ func (s *Set) Credited(dst []Credit, r *Request, d Decision) []Credit {
 				rr := requestResource{full: res}
 				rr.arn, rr.ok = splitARN(res)
 				if st.matches(r.Action, &rr, r.Context) {
-					dst = append(dst, Credit{Source: p.src, Statement: st.index, Deny: st.deny})
+					dst = append(dst, Credit{Source: p.src, Statement: st.index})
 					break
 				}
 			}

@@ -31,7 +31,7 @@ func TestCreditedAndGrants(t *testing.T) {
 	req.Action = "ecs:DeleteInstance"
 	d = set.Evaluate(req)
 	got = set.Credited(nil, req, d)
-	want = []Credit{{Source: a.Source(), Statement: 2, Deny: true}, {Source: b.Source(), Statement: 0, Deny: true}}
+	want = []Credit{{Source: a.Source(), Statement: 2}, {Source: b.Source(), Statement: 0}}
 	if d != ExplicitDeny || !reflect.DeepEqual(got, want) {
 		t.Fatalf("deny: %v %+v, want every matching Deny %+v", d, got, want)
 	}

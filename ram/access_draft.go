@@ -181,11 +181,11 @@ func (s *Service) GeneratePolicy(ctx context.Context, a Actor, principal, from, 
 			d.Denied = append(d.Denied, c)
 		}
 	}
-	doc := draftDocument(func(yield func(action string, resources []string)) {
-		for _, o := range allowed {
-			yield(o.call.Action, o.call.Resources)
-		}
-	})
+	observedCalls := make([]DraftCall, len(allowed))
+	for i, o := range allowed {
+		observedCalls[i] = o.call
+	}
+	doc := draftDocument(observedCalls)
 	d.Document = doc
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, []byte(doc), "", "  "); err == nil {
@@ -234,24 +234,24 @@ type draftDoc struct {
 // service and resource set, "*" for an action seen on more than
 // draftResourceLimit resources, and, while the document is too long, "*"
 // action by action, most resources first.
-func draftDocument(each func(yield func(action string, resources []string))) string {
+func draftDocument(calls []DraftCall) string {
 	type actionUse struct {
 		action    string
 		resources map[string]bool
 		any       bool
 	}
 	uses := map[string]*actionUse{}
-	each(func(action string, resources []string) {
-		k := strings.ToLower(action)
+	for _, c := range calls {
+		k := strings.ToLower(c.Action)
 		u := uses[k]
 		if u == nil {
-			u = &actionUse{action: action, resources: map[string]bool{}}
+			u = &actionUse{action: c.Action, resources: map[string]bool{}}
 			uses[k] = u
 		}
-		for _, r := range resources {
+		for _, r := range c.Resources {
 			u.resources[r] = true
 		}
-	})
+	}
 	list := make([]*actionUse, 0, len(uses))
 	for _, u := range uses {
 		u.any = len(u.resources) > draftResourceLimit || u.resources["*"]

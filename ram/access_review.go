@@ -468,7 +468,7 @@ func accessPrincipalNamed(acct, key, name string) (StatementPrincipal, bool) {
 	kind, _, _ := strings.Cut(key, "/")
 	switch {
 	case kind == "root":
-		return StatementPrincipal{Principal: "acs:ram::" + acct + ":root", Type: "root", Name: "root"}, true
+		return StatementPrincipal{Principal: RootARN(acct), Type: "root", Name: "root"}, true
 	case name == "":
 		return StatementPrincipal{}, false
 	case kind == AccessUser:

@@ -102,7 +102,7 @@ func (s *Service) UnusedAccess(ctx context.Context, a Actor, w AccessWindow, for
 		last := latest["principal/role/"+r.RoleID]
 		// An AssumeRole names the role by ARN: one before this role was
 		// created was of an older role of the same name.
-		for _, arn := range []string{"acs:ram:*:" + acct + ":role/" + r.RoleName, RoleARN(acct, r.RoleName)} {
+		for _, arn := range []string{roleResource(acct, &r).arn, RoleARN(acct, r.RoleName)} {
 			if t := assumed["assumed/"+strings.ToLower(arn)]; !t.Before(r.CreatedAt) {
 				last = laterTime(last, t)
 			}
