@@ -30,15 +30,15 @@ generate:
 SCREENSHOTS ?= $(CURDIR)/screenshots
 test:
 	mkdir -p $(SCREENSHOTS)
-	@echo "== engines: SQLite (every package) and PostgreSQL (ram, store and web), side by side"
+	@echo "== engines: SQLite (every package) and PostgreSQL (ram, store, web and the access CLI), side by side"
 	@dir=$$(mktemp -d); trap 'rm -rf $$dir' EXIT; \
 	( env -u RAMCONSOLE_TEST_DATABASE RAMCONSOLE_SCREENSHOTS=$(SCREENSHOTS) $(GO) test -race -count=1 -timeout 30m ./... \
 		>$$dir/sqlite.log 2>&1; echo $$? >$$dir/sqlite.rc ) & \
-	( $(GO) run ./store/pgtest/pgrun $(GO) test -race -count=1 -timeout 30m ./ram/ ./store/ ./web/ \
-		>$$dir/pg.log 2>&1; echo $$? >$$dir/pg.rc ) & \
+	( $(GO) run ./store/pgtest/pgrun sh -c '$(GO) test -race -count=1 -timeout 30m ./ram/ ./store/ ./web/ && \
+		$(GO) test -race -count=1 -timeout 10m -run "^TestAccess" .' >$$dir/pg.log 2>&1; echo $$? >$$dir/pg.rc ) & \
 	wait; \
 	echo "== engine: SQLite (every package)"; cat $$dir/sqlite.log; \
-	echo "== engine: PostgreSQL (ram, store and web)"; cat $$dir/pg.log; \
+	echo "== engine: PostgreSQL (ram, store, web and the access CLI)"; cat $$dir/pg.log; \
 	test "$$(cat $$dir/sqlite.rc)$$(cat $$dir/pg.rc)" = 00
 	cd bench && $(GO) test -count=1 -run 'Agree' .
 
